@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * The `logpipe` command line. Conventions shared by every command: `--config FILE` adds a
+ * configuration file, `--brokers HOST:PORT,...` overrides kafka.brokers. Exit codes: 0 success,
+ * 1 failure at run time, 2 bad configuration or usage.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerConfigCommand } from './commands/config';
+import { registerDevCommand } from './commands/dev';
+import { registerStartCommand } from './commands/start';
+import { exitCodeOf, formatFailure } from './context';
+
+export function buildProgram(): Command {
+  const program = new Command('logpipe')
+    .description('Stream log files from S3 into Kafka, count log levels in 60-second windows, email a report when errors spike.')
+    .option('-c, --config <file>', 'configuration file merged over config/default.json and config/<NODE_ENV>.json')
+    .option('--brokers <list>', 'Kafka bootstrap brokers HOST:PORT[,HOST:PORT...] (overrides kafka.brokers)')
+    .showHelpAfterError()
+    .exitOverride();
+  registerStartCommand(program);
+  registerConfigCommand(program);
+  registerDevCommand(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" with exit code 0; usage errors were already printed.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.stderr.write(`${formatFailure(err)}\n`);
+    process.exitCode = exitCodeOf(err);
+  }
+}
+
+if (require.main === module) void main(process.argv);

@@ -1,0 +1,145 @@
+/**
+ * The local Apache Kafka broker: a single-node KRaft broker + controller started from Maven Central
+ * jars (infra/kafka/pom.xml), bound to 127.0.0.1, with replication factors of 1 so consumer groups
+ * and transactions work on one node.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { LogpipeConfig } from '../system/config';
+import { packageRoot } from '../system/paths';
+import { JAVA, MAVEN } from './prereqs';
+import { runLogged } from './process';
+import type { StackService } from './service';
+
+/** The Kafka release pinned in infra/kafka/pom.xml. */
+export function pinnedKafkaVersion(): string {
+  const pom = fs.readFileSync(path.join(packageRoot(), 'infra', 'kafka', 'pom.xml'), 'utf8');
+  const m = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom);
+  if (!m) throw new Error('infra/kafka/pom.xml has no <kafka.version> property');
+  return m[1];
+}
+
+/** server.properties for a combined broker + controller on 127.0.0.1. */
+export function serverProperties(opts: { port: number; controllerPort: number; dataDir: string }): string {
+  const broker = `127.0.0.1:${opts.port}`;
+  const controller = `127.0.0.1:${opts.controllerPort}`;
+  return [
+    '# Written by `logpipe dev up`; edits are overwritten.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.bootstrap.servers=${controller}`,
+    `listeners=PLAINTEXT://${broker},CONTROLLER://${controller}`,
+    `advertised.listeners=PLAINTEXT://${broker},CONTROLLER://${controller}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${opts.dataDir}`,
+    'num.partitions=1',
+    // One node: internal topics cannot have more replicas than brokers, or groups and transactions hang.
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    // Tests and the demo start consumers often; waiting for more members only slows them.
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=false',
+    '',
+  ].join('\n');
+}
+
+/** A cluster id as kafka-storage random-uuid makes it: 16 random bytes, base64url, not starting with '-'. */
+export function newClusterId(): string {
+  for (;;) {
+    const id = crypto.randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+export function kafkaService(config: LogpipeConfig, stackDir: string): StackService {
+  const version = pinnedKafkaVersion();
+  const home = path.join(stackDir, 'kafka');
+  const libs = path.join(home, `libs-${version}`);
+  const dataDir = path.join(home, 'data');
+  const propsFile = path.join(home, 'server.properties');
+  const logsDir = path.join(stackDir, 'logs');
+  const installLog = path.join(logsDir, 'kafka-install.log');
+  const log4j = path.join(packageRoot(), 'infra', 'kafka', 'log4j2.properties');
+  const { kafkaPort: port, kafkaControllerPort: controllerPort, kafkaHeapBytes } = config.stack;
+  const javaArgs = (mainClass: string, ...args: string[]): string[] => [
+    `-Xmx${Math.floor(kafkaHeapBytes / (1024 * 1024))}m`,
+    '-XX:+UseG1GC',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${log4j}`,
+    `-Dkafka.logs.dir=${logsDir}`,
+    '-cp',
+    path.join(libs, '*'),
+    mainClass,
+    ...args,
+  ];
+  const jarsReady = (): boolean => fs.existsSync(path.join(libs, '.complete'));
+  const formatted = (): boolean => fs.existsSync(path.join(dataDir, 'meta.properties'));
+
+  return {
+    name: 'kafka',
+    port,
+    identity: propsFile,
+    prerequisites: () => (jarsReady() ? [JAVA] : [JAVA, MAVEN]),
+    async prepare(log) {
+      if (!jarsReady()) {
+        log(`downloading Apache Kafka ${version} jars with Maven into ${libs}`);
+        fs.rmSync(libs, { recursive: true, force: true });
+        await runLogged(installLog, 'mvn', [
+          '-B', '-q', '-f', path.join(packageRoot(), 'infra', 'kafka', 'pom.xml'),
+          'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${libs}`,
+        ], 'Maven download of the Kafka jars');
+        fs.writeFileSync(path.join(libs, '.complete'), `${version}\n`);
+      }
+      fs.mkdirSync(dataDir, { recursive: true });
+      fs.writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir }));
+      if (!formatted()) {
+        log(`formatting KRaft storage in ${dataDir}`);
+        await runLogged(installLog, 'java', javaArgs('kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propsFile, '--standalone', '-g'), 'Kafka storage format');
+      }
+    },
+    spawnSpec: () => ({ command: 'java', args: javaArgs('kafka.Kafka', propsFile), cwd: home }),
+    async probe() {
+      // Ready means what the issue says: a kafkajs admin client connects and lists topics.
+      const admin = new Kafka({
+        clientId: 'logpipe-dev-probe',
+        brokers: [`127.0.0.1:${port}`],
+        connectionTimeout: 1000,
+        requestTimeout: 3000,
+        retry: { retries: 0 },
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      try {
+        await admin.connect();
+        await admin.listTopics();
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
+    async describe() {
+      const started = brokerVersionFromLog(path.join(logsDir, 'kafka-server.log'));
+      return `Apache Kafka ${started ?? version} (KRaft, 127.0.0.1:${port})`;
+    },
+  };
+}
+
+/** The last "Kafka version: X" line the broker wrote to its log, if any. */
+export function brokerVersionFromLog(file: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const all = [...text.matchAll(/Kafka version: (\S+)/g)];
+  return all.length ? all[all.length - 1][1] : undefined;
+}

@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, envNameOf, loadConfig, schema } from './config';
+
+/** A config folder with the given default.json / <env>.json contents. */
+function configDir(files: Record<string, unknown>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-config-'));
+  for (const [name, data] of Object.entries(files)) {
+    fs.writeFileSync(path.join(dir, name), typeof data === 'string' ? data : JSON.stringify(data));
+  }
+  return dir;
+}
+
+function errorLines(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).lines;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('defaults point at the local stack', () => {
+    const { config } = loadConfig({ env: {}, configDir: configDir({}) });
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.aws.endpoint).toBe('http://127.0.0.1:5000');
+    expect(config.ses.endpoint).toBe('http://127.0.0.1:8005');
+    expect(config.control).toEqual({ host: '127.0.0.1', port: 8787 });
+  });
+
+  it('the shipped config/default.json is valid', () => {
+    expect(() => loadConfig({ env: {} })).not.toThrow();
+  });
+
+  it('layers default.json < <NODE_ENV>.json < --config file < env', () => {
+    const dir = configDir({
+      'default.json': { log: { level: 'debug' }, kafka: { clientId: 'from-default' }, control: { port: 1111 } },
+      'staging.json': { kafka: { clientId: 'from-staging' }, control: { port: 2222 } },
+      'extra.json': { control: { port: 3333 } },
+    });
+    const { config, files } = loadConfig({
+      env: { NODE_ENV: 'staging', LOGPIPE_KAFKA_BROKERS: 'a:1, b:2' },
+      configDir: dir,
+      file: path.join(dir, 'extra.json'),
+    });
+    expect(config.log.level).toBe('debug');
+    expect(config.kafka.clientId).toBe('from-staging');
+    expect(config.control.port).toBe(3333);
+    expect(config.kafka.brokers).toEqual(['a:1', 'b:2']);
+    expect(files.map((f) => path.basename(f))).toEqual(['default.json', 'staging.json', 'extra.json']);
+  });
+
+  it('environment variables override files and are coerced to the key type', () => {
+    const dir = configDir({ 'default.json': { control: { port: 1111 } } });
+    const { config } = loadConfig({
+      env: { LOGPIPE_CONTROL_PORT: '9999', LOGPIPE_AWS_FORCE_PATH_STYLE: 'false', LOGPIPE_STACK_START_TIMEOUT_MS: '5000' },
+      configDir: dir,
+    });
+    expect(config.control.port).toBe(9999);
+    expect(config.aws.forcePathStyle).toBe(false);
+    expect(config.stack.startTimeoutMs).toBe(5000);
+  });
+
+  // Each bad input must name the key, show the value and its origin, and say what was expected.
+  it.each([
+    [{ LOGPIPE_LOG_LEVEL: 'loud' }, 'log.level', '"loud"', 'env LOGPIPE_LOG_LEVEL', 'expected one of error, warn, info, debug'],
+    [{ LOGPIPE_KAFKA_BROKERS: 'localhost' }, 'kafka.brokers', '["localhost"]', 'env LOGPIPE_KAFKA_BROKERS', 'HOST:PORT'],
+    [{ LOGPIPE_KAFKA_BROKERS: 'a:99999' }, 'kafka.brokers', '["a:99999"]', 'env LOGPIPE_KAFKA_BROKERS', 'HOST:PORT'],
+    [{ LOGPIPE_CONTROL_PORT: 'eighty' }, 'control.port', '"eighty"', 'env LOGPIPE_CONTROL_PORT', 'TCP port'],
+    [{ LOGPIPE_CONTROL_PORT: '70000' }, 'control.port', '70000', 'env LOGPIPE_CONTROL_PORT', 'TCP port'],
+    [{ LOGPIPE_KAFKA_REQUEST_TIMEOUT_MS: '-5' }, 'kafka.requestTimeoutMs', '"-5"', 'env', 'greater than 0'],
+    [{ LOGPIPE_AWS_ENDPOINT: 'ftp://x' }, 'aws.endpoint', '"ftp://x"', 'env', 'http(s) URL'],
+    [{ LOGPIPE_KAFKA_CLIENT_ID: '  ' }, 'kafka.clientId', '"  "', 'env', 'non-empty'],
+  ])('rejects %j naming %s', (env, key, value, origin, expected) => {
+    const lines = errorLines(() => loadConfig({ env, configDir: configDir({}) }));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`"${key}"`);
+    expect(lines[0]).toContain(value);
+    expect(lines[0]).toContain(origin);
+    expect(lines[0]).toContain(expected);
+  });
+
+  it('rejects unknown keys, naming the key and the file', () => {
+    const dir = configDir({ 'default.json': { kafka: { broker: ['a:1'] }, extra: true } });
+    const lines = errorLines(() => loadConfig({ env: {}, configDir: dir }));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/unknown configuration key "kafka\.broker" in .*default\.json/),
+        expect.stringMatching(/unknown configuration key "extra" in .*default\.json/),
+      ]),
+    );
+  });
+
+  it('reports every problem at once, one line each', () => {
+    const lines = errorLines(() => loadConfig({ env: { LOGPIPE_LOG_LEVEL: 'x', LOGPIPE_CONTROL_PORT: '0' }, configDir: configDir({}) }));
+    expect(lines).toHaveLength(2);
+  });
+
+  it('names a value that came from a file', () => {
+    const dir = configDir({ 'default.json': { control: { port: 0 } } });
+    const [line] = errorLines(() => loadConfig({ env: {}, configDir: dir }));
+    expect(line).toMatch(/"control.port": 0 \(from .*default\.json\)/);
+  });
+
+  it.each([
+    ['missing', undefined, /does not exist/],
+    ['not JSON', '{ nope', /is not valid JSON/],
+    ['not an object', '[1,2]', /must hold a JSON object/],
+  ])('rejects a --config file that is %s', (_what, content, message) => {
+    const dir = configDir(content === undefined ? {} : { 'given.json': content });
+    const lines = errorLines(() => loadConfig({ env: {}, configDir: configDir({}), file: path.join(dir, 'given.json') }));
+    expect(lines[0]).toMatch(message);
+  });
+
+  it('never shows a secret, neither in the printed config nor in an error', () => {
+    const secret = 'do-not-print-me';
+    const loaded = loadConfig({ env: { LOGPIPE_AWS_SECRET_ACCESS_KEY: secret }, configDir: configDir({}) });
+    expect(loaded.config.aws.secretAccessKey).toBe(secret);
+    expect(JSON.stringify(loaded.redacted())).not.toContain(secret);
+    expect(loaded.redacted()).toMatchObject({ kafka: { brokers: ['127.0.0.1:9092'] } });
+  });
+});
+
+describe('schema', () => {
+  /** Walks the schema's leaves. */
+  function leaves(node: Record<string, unknown>, prefix = ''): Array<[string, Record<string, unknown>]> {
+    return Object.entries(node).flatMap(([k, v]) => {
+      const item = v as Record<string, unknown>;
+      return 'default' in item ? [[prefix + k, item] as [string, Record<string, unknown>]] : leaves(item, `${prefix}${k}.`);
+    });
+  }
+
+  it('every key has doc, format, default and a unique LOGPIPE_ env var', () => {
+    const all = leaves(schema as unknown as Record<string, unknown>);
+    expect(all.length).toBeGreaterThan(10);
+    const envs = new Set<string>();
+    for (const [key, item] of all) {
+      expect([key, typeof item.doc]).toEqual([key, 'string']);
+      expect([key, item.format !== undefined]).toEqual([key, true]);
+      expect([key, String(item.env)]).toEqual([key, expect.stringMatching(/^LOGPIPE_[A-Z0-9_]+$/)]);
+      envs.add(String(item.env));
+      expect(envNameOf(key)).toBe(item.env);
+    }
+    expect(envs.size).toBe(all.length);
+  });
+
+  it('durations and sizes carry their unit in the name', () => {
+    for (const [key] of leaves(schema as unknown as Record<string, unknown>)) {
+      if (/timeout|interval|delay|heap|size/i.test(key)) expect(key).toMatch(/(Ms|Bytes)$/);
+    }
+  });
+});

@@ -1,0 +1,393 @@
+/**
+ * The one configuration schema of logpipe.
+ *
+ * Sources, lowest precedence first: schema defaults, `config/default.json`, `config/<NODE_ENV>.json`
+ * (optional), the file given with `--config`, then `LOGPIPE_*` environment variables. Every key has a
+ * doc, a format, a default and an env var; names carry their unit (`...Ms`, `...Bytes`). Defaults
+ * point at the local stack (`logpipe dev up`).
+ */
+import convict from 'convict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from './paths';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+export interface LogpipeConfig {
+  log: { level: LogLevel; format: LogFormat };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    connectionTimeoutMs: number;
+    requestTimeoutMs: number;
+  };
+  aws: {
+    region: string;
+    endpoint: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: boolean;
+  };
+  ses: { endpoint: string };
+  control: { host: string; port: number };
+  stack: {
+    dir: string;
+    kafkaPort: number;
+    kafkaControllerPort: number;
+    kafkaHeapBytes: number;
+    motoPort: number;
+    sesPort: number;
+    startTimeoutMs: number;
+  };
+}
+
+/** Raised for any configuration problem; `lines` holds one human-readable line per problem. */
+export class ConfigError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const HOST_PORT = /^[A-Za-z0-9.\-_]+:\d{1,5}$/;
+
+// Each custom format throws an Error whose message says what was expected; formatErrors() puts
+// the key and the offending value in front of it.
+convict.addFormat({
+  name: 'host-port-list',
+  validate(value: unknown) {
+    if (!Array.isArray(value) || value.length === 0) throw new Error('expected a non-empty list of HOST:PORT');
+    for (const item of value) {
+      if (typeof item !== 'string' || !HOST_PORT.test(item) || Number(item.split(':').pop()) > 65535) {
+        throw new Error(`expected HOST:PORT[,HOST:PORT...], "${String(item)}" is not HOST:PORT`);
+      }
+    }
+  },
+  coerce: (value: unknown) =>
+    typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : value,
+});
+
+convict.addFormat({
+  name: 'http-url-or-empty',
+  validate(value: unknown) {
+    if (value === '') return;
+    let url: URL;
+    try {
+      url = new URL(String(value));
+    } catch {
+      throw new Error('expected an http(s) URL, or "" for the AWS default endpoint');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new Error('expected an http(s) URL, or "" for the AWS default endpoint');
+    }
+  },
+});
+
+convict.addFormat({
+  name: 'non-empty-string',
+  validate(value: unknown) {
+    if (typeof value !== 'string' || value.trim() === '') throw new Error('expected a non-empty string');
+  },
+});
+
+// Environment variables arrive as strings; numeric formats turn digits into numbers and leave
+// anything else as it is, so validate() reports the original text.
+const toNumber = (value: unknown): unknown =>
+  typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+
+convict.addFormat({
+  name: 'positive-int',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+      throw new Error('expected a whole number greater than 0');
+    }
+  },
+  coerce: toNumber,
+});
+
+convict.addFormat({
+  name: 'tcp-port',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+      throw new Error('expected a TCP port from 1 to 65535');
+    }
+  },
+  coerce: toNumber,
+});
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (value: unknown): void => {
+    if (!values.includes(value as T)) throw new Error(`expected one of ${values.join(', ')}`);
+  };
+}
+
+/** The schema. Exported for `logpipe config --schema`-style tooling and the tests. */
+export const schema: convict.Schema<LogpipeConfig> = {
+  log: {
+    level: {
+      doc: 'Lowest log level written (error, warn, info, debug).',
+      format: oneOf(['error', 'warn', 'info', 'debug'] as const),
+      default: 'info',
+      env: 'LOGPIPE_LOG_LEVEL',
+    },
+    format: {
+      doc: 'Log line format: json (one JSON object per line), pretty (for people), auto (pretty on a TTY, else json).',
+      format: oneOf(['auto', 'json', 'pretty'] as const),
+      default: 'auto',
+      env: 'LOGPIPE_LOG_FORMAT',
+    },
+  },
+  kafka: {
+    brokers: {
+      doc: 'Bootstrap brokers, HOST:PORT separated by commas.',
+      format: 'host-port-list',
+      default: ['127.0.0.1:9092'],
+      env: 'LOGPIPE_KAFKA_BROKERS',
+    },
+    clientId: {
+      doc: 'Kafka client id; shows in broker logs and quotas.',
+      format: 'non-empty-string',
+      default: 'logpipe',
+      env: 'LOGPIPE_KAFKA_CLIENT_ID',
+    },
+    connectionTimeoutMs: {
+      doc: 'Time to wait for a TCP connection to a broker.',
+      format: 'positive-int',
+      default: 3000,
+      env: 'LOGPIPE_KAFKA_CONNECTION_TIMEOUT_MS',
+    },
+    requestTimeoutMs: {
+      doc: 'Time to wait for a broker to answer a request.',
+      format: 'positive-int',
+      default: 30_000,
+      env: 'LOGPIPE_KAFKA_REQUEST_TIMEOUT_MS',
+    },
+  },
+  aws: {
+    region: {
+      doc: 'AWS region of S3, SQS, SSM and SES.',
+      format: 'non-empty-string',
+      default: 'us-east-1',
+      env: 'LOGPIPE_AWS_REGION',
+    },
+    endpoint: {
+      doc: 'Endpoint URL for S3, SQS and SSM; "" uses the AWS default for the region. Defaults to the local moto server.',
+      format: 'http-url-or-empty',
+      default: 'http://127.0.0.1:5000',
+      env: 'LOGPIPE_AWS_ENDPOINT',
+    },
+    accessKeyId: {
+      doc: 'Access key id; "" uses the AWS default credential chain. The default is a fake key for the local emulators.',
+      format: String,
+      default: 'test',
+      env: 'LOGPIPE_AWS_ACCESS_KEY_ID',
+      sensitive: true,
+    },
+    secretAccessKey: {
+      doc: 'Secret access key paired with accessKeyId; "" uses the AWS default credential chain.',
+      format: String,
+      default: 'test',
+      env: 'LOGPIPE_AWS_SECRET_ACCESS_KEY',
+      sensitive: true,
+    },
+    forcePathStyle: {
+      doc: 'Address S3 buckets by path (needed by moto and most S3-compatible stores).',
+      format: Boolean,
+      default: true,
+      env: 'LOGPIPE_AWS_FORCE_PATH_STYLE',
+    },
+  },
+  ses: {
+    endpoint: {
+      doc: 'SES endpoint URL; "" uses the AWS default. Defaults to the local SES emulator.',
+      format: 'http-url-or-empty',
+      default: 'http://127.0.0.1:8005',
+      env: 'LOGPIPE_SES_ENDPOINT',
+    },
+  },
+  control: {
+    host: {
+      doc: 'Address the control HTTP server of `logpipe start` binds to.',
+      format: 'non-empty-string',
+      default: '127.0.0.1',
+      env: 'LOGPIPE_CONTROL_HOST',
+    },
+    port: {
+      doc: 'Port of the control HTTP server (health, later ingest requests and metrics).',
+      format: 'tcp-port',
+      default: 8787,
+      env: 'LOGPIPE_CONTROL_PORT',
+    },
+  },
+  stack: {
+    dir: {
+      doc: 'Folder of the local stack (jars, venv, data, pid files, logs); relative paths are relative to the package root.',
+      format: 'non-empty-string',
+      default: '.stack',
+      env: 'LOGPIPE_STACK_DIR',
+    },
+    kafkaPort: {
+      doc: 'Port of the local Kafka broker listener on 127.0.0.1.',
+      format: 'tcp-port',
+      default: 9092,
+      env: 'LOGPIPE_STACK_KAFKA_PORT',
+    },
+    kafkaControllerPort: {
+      doc: 'Port of the local KRaft controller listener on 127.0.0.1 (fixed once the storage is formatted).',
+      format: 'tcp-port',
+      default: 9093,
+      env: 'LOGPIPE_STACK_KAFKA_CONTROLLER_PORT',
+    },
+    kafkaHeapBytes: {
+      doc: 'Maximum Java heap of the local broker.',
+      format: 'positive-int',
+      default: 512 * 1024 * 1024,
+      env: 'LOGPIPE_STACK_KAFKA_HEAP_BYTES',
+    },
+    motoPort: {
+      doc: 'Port of the local moto server (S3, SQS, SSM) on 127.0.0.1.',
+      format: 'tcp-port',
+      default: 5000,
+      env: 'LOGPIPE_STACK_MOTO_PORT',
+    },
+    sesPort: {
+      doc: 'Port of the local SES emulator on 127.0.0.1.',
+      format: 'tcp-port',
+      default: 8005,
+      env: 'LOGPIPE_STACK_SES_PORT',
+    },
+    startTimeoutMs: {
+      doc: 'How long `logpipe dev up` waits for a service to become ready (first runs also download and install).',
+      format: 'positive-int',
+      default: 180_000,
+      env: 'LOGPIPE_STACK_START_TIMEOUT_MS',
+    },
+  },
+};
+
+export interface LoadOptions {
+  /** Extra file, as given with --config; it must exist. */
+  file?: string;
+  /** Environment to read LOGPIPE_* and NODE_ENV from; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Folder holding default.json and <NODE_ENV>.json; defaults to the package's config/. */
+  configDir?: string;
+}
+
+export interface LoadedConfig {
+  config: LogpipeConfig;
+  /** The effective configuration as JSON with sensitive values replaced. */
+  redacted(): Record<string, unknown>;
+  /** Files that were read, in order. */
+  files: string[];
+}
+
+/**
+ * Loads, merges and strictly validates the configuration.
+ * Throws ConfigError naming each bad key, its value, where it came from and what was expected;
+ * never returns a partially valid configuration.
+ */
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const configDir = options.configDir ?? path.join(packageRoot(), 'config');
+  const files = [path.join(configDir, 'default.json')];
+  const nodeEnv = env.NODE_ENV;
+  if (nodeEnv && /^[\w-]+$/.test(nodeEnv)) files.push(path.join(configDir, `${nodeEnv}.json`));
+  const present = files.filter((f) => fs.existsSync(f));
+  if (options.file) {
+    const file = path.resolve(options.file);
+    if (!fs.existsSync(file)) throw new ConfigError([`config file ${file} does not exist (given with --config)`]);
+    present.push(file);
+  }
+
+  const cfg = convict(schema, { env, args: [] });
+  const fileData: Array<{ file: string; data: Record<string, unknown> }> = [];
+  for (const file of present) {
+    const data = readJsonFile(file);
+    fileData.push({ file, data });
+    cfg.load(data);
+  }
+
+  try {
+    cfg.validate({ allowed: 'strict' });
+  } catch (err) {
+    throw new ConfigError(formatErrors((err as Error).message, cfg, env, fileData));
+  }
+  const config = cfg.getProperties();
+  return {
+    config,
+    files: present,
+    redacted: () => JSON.parse(cfg.toString()) as Record<string, unknown>,
+  };
+}
+
+function readJsonFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`config file ${file} cannot be read: ${(err as Error).message}`]);
+  }
+  if (text.trim() === '') return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`config file ${file} is not valid JSON: ${(err as Error).message}`]);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError([`config file ${file} must hold a JSON object, found ${JSON.stringify(data)}`]);
+  }
+  return data as Record<string, unknown>;
+}
+
+const SENSITIVE = new Set(['aws.accessKeyId', 'aws.secretAccessKey']);
+
+/** Rewrites convict's validation output into one line per problem with key, value, origin, expectation. */
+function formatErrors(
+  message: string,
+  cfg: convict.Config<LogpipeConfig>,
+  env: NodeJS.ProcessEnv,
+  fileData: Array<{ file: string; data: Record<string, unknown> }>,
+): string[] {
+  return message.split('\n').map((line) => {
+    const undeclared = /^configuration param '(.+)' not declared in the schema$/.exec(line);
+    if (undeclared) {
+      const key = undeclared[1];
+      const origin = fileData.filter((f) => hasPath(f.data, key)).map((f) => f.file).pop();
+      return `unknown configuration key "${key}"${origin ? ` in ${origin}` : ''}: not in the schema (run \`logpipe config\` to see the keys)`;
+    }
+    const invalid = /^([\w.]+): (.*?)(?:: value was .*)?$/.exec(line);
+    if (!invalid) return `invalid configuration: ${line}`;
+    const [, key, expected] = invalid;
+    const value = SENSITIVE.has(key) ? '[redacted]' : JSON.stringify(cfg.get(key as never));
+    return `invalid configuration value for "${key}": ${value} (${originOf(key, env, fileData)}); ${expected}`;
+  });
+}
+
+function originOf(key: string, env: NodeJS.ProcessEnv, fileData: Array<{ file: string; data: Record<string, unknown> }>): string {
+  const envName = envNameOf(key);
+  if (envName && env[envName] !== undefined) return `from env ${envName}`;
+  const file = fileData.filter((f) => hasPath(f.data, key)).map((f) => f.file).pop();
+  return file ? `from ${file}` : 'default';
+}
+
+/** The environment variable that sets a key, or undefined for unknown keys. */
+export function envNameOf(key: string): string | undefined {
+  let node: unknown = schema;
+  for (const part of key.split('.')) {
+    if (node === null || typeof node !== 'object' || !(part in node)) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return (node as { env?: string }).env;
+}
+
+function hasPath(data: Record<string, unknown>, key: string): boolean {
+  let node: unknown = data;
+  for (const part of key.split('.')) {
+    if (node === null || typeof node !== 'object' || !(part in node)) return false;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return true;
+}

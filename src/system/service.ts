@@ -1,0 +1,78 @@
+/**
+ * The long-running service behind `logpipe start`: the comedy actor system (its log routed into
+ * winston) and the control server. The ingest and report stages attach their actors to this system.
+ */
+import * as comedy from 'comedy';
+import type { Admin } from 'kafkajs';
+import { createKafka } from './clients';
+import type { LogpipeConfig } from './config';
+import { ControlServer } from './control-server';
+import { ComedyLogBridge, type Logger } from './logging';
+
+export interface RunningService {
+  system: comedy.ActorSystem;
+  control: ControlServer;
+  url: string;
+  /** Stops in reverse order of start: control server, actors, Kafka connections. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Creates a comedy actor system whose log output goes to `logger` (component "comedy"). */
+export function createActorSystem(logger: Logger): comedy.ActorSystem {
+  return comedy.createSystem({ logger: ComedyLogBridge, loggerParams: { logger } });
+}
+
+export async function startService(config: LogpipeConfig, logger: Logger): Promise<RunningService> {
+  const log = logger.child({ component: 'service' });
+  const admin: Admin = createKafka(config, logger).admin();
+  let adminConnected = false;
+  // Kafka may come up after the service: readiness reconnects on demand instead of failing start-up.
+  const kafkaReady = async (): Promise<boolean> => {
+    try {
+      if (!adminConnected) {
+        await admin.connect();
+        adminConnected = true;
+      }
+      await admin.describeCluster();
+      return true;
+    } catch (err) {
+      log.warn('kafka not reachable', { brokers: config.kafka.brokers, error: err });
+      return false;
+    }
+  };
+
+  const system = createActorSystem(logger);
+  await system.rootActor();
+  const control = new ControlServer({
+    host: config.control.host,
+    port: config.control.port,
+    logger: logger.child({ component: 'control' }),
+    readiness: [{ name: 'kafka', check: kafkaReady }],
+  });
+  let bound: { host: string; port: number };
+  try {
+    bound = await control.listen();
+  } catch (err) {
+    await system.destroy();
+    throw err;
+  }
+  void kafkaReady();
+  log.info('logpipe started', { brokers: config.kafka.brokers });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    system,
+    control,
+    url: `http://${bound.host}:${bound.port}`,
+    stop() {
+      stopping ??= (async () => {
+        log.info('logpipe stopping');
+        await control.close();
+        await system.destroy();
+        await admin.disconnect().catch(() => undefined);
+        log.info('logpipe stopped');
+      })();
+      return stopping;
+    },
+  };
+}
