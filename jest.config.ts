@@ -9,6 +9,8 @@ const transform: Config['transform'] = { '^.+\\.ts$': ['ts-jest', { tsconfig: 't
 const config: Config = {
   testEnvironment: 'node',
   verbose: false,
+  // Integration tests start services and wait for brokers; unit tests finish far sooner.
+  testTimeout: 120_000,
   projects: [
     {
       displayName: 'unit',
@@ -23,7 +25,6 @@ const config: Config = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      testTimeout: 120_000,
     },
   ],
 };

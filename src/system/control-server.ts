@@ -14,6 +14,17 @@ export interface ReadinessCheck {
   check(): Promise<boolean>;
 }
 
+/** A probe must answer /readyz quickly; a check still pending after this counts as not ready. */
+const READINESS_TIMEOUT_MS = 3000;
+
+function withTimeout(check: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([check.catch(() => false), timeout]).finally(() => clearTimeout(timer));
+}
+
 export class ControlServer {
   private readonly routes = new Map<string, Handler>();
   private server: http.Server | undefined;
@@ -24,7 +35,7 @@ export class ControlServer {
     this.route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
     this.route('GET', '/readyz', async (_req, res) => {
       const results = await Promise.all(
-        this.options.readiness.map(async (c) => [c.name, await c.check().catch(() => false)] as const),
+        this.options.readiness.map(async (c) => [c.name, await withTimeout(c.check(), READINESS_TIMEOUT_MS)] as const),
       );
       const ready = results.every(([, ok]) => ok);
       sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });

@@ -17,14 +17,26 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Creates a comedy actor system whose log output goes to `logger` (component "comedy"). */
+/**
+ * Creates a comedy actor system whose log output goes to `logger` (component "comedy"), configured in
+ * code rather than from an actors.json beside the package.
+ *
+ * comedy installs SIGINT and SIGTERM handlers that call process.exit(0) at once; that would skip
+ * flushing and aborting open Kafka transactions, so they are removed here and the caller owns
+ * shutdown (comedy 2.1.7 has no option for this).
+ */
 export function createActorSystem(logger: Logger): comedy.ActorSystem {
-  return comedy.createSystem({ logger: ComedyLogBridge, loggerParams: { logger } });
+  const system = comedy.createSystem({ logger: ComedyLogBridge, loggerParams: { logger }, config: {} });
+  const handlers = system as unknown as { sigintHandler?: () => void; sigtermHandler?: () => void };
+  if (handlers.sigintHandler) process.removeListener('SIGINT', handlers.sigintHandler);
+  if (handlers.sigtermHandler) process.removeListener('SIGTERM', handlers.sigtermHandler);
+  return system;
 }
 
 export async function startService(config: LogpipeConfig, logger: Logger): Promise<RunningService> {
   const log = logger.child({ component: 'service' });
-  const admin: Admin = createKafka(config, logger).admin();
+  // No retries inside a probe: /readyz answers within seconds and the next probe tries again.
+  const admin: Admin = createKafka(config, logger).admin({ retry: { retries: 0 } });
   let adminConnected = false;
   // Kafka may come up after the service: readiness reconnects on demand instead of failing start-up.
   const kafkaReady = async (): Promise<boolean> => {

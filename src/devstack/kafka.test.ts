@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { brokerVersionFromLog, newClusterId, pinnedKafkaVersion, serverProperties } from './kafka';
+
+function props(text: string): Map<string, string> {
+  return new Map(
+    text
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]),
+  );
+}
+
+describe('serverProperties', () => {
+  const p = props(serverProperties({ port: 19092, controllerPort: 19093, dataDir: '/tmp/data' }));
+
+  it('is a combined KRaft node bound to 127.0.0.1 only', () => {
+    expect(p.get('process.roles')).toBe('broker,controller');
+    expect(p.get('listeners')).toBe('PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093');
+    expect(p.get('controller.quorum.bootstrap.servers')).toBe('127.0.0.1:19093');
+    // --standalone formatting needs bootstrap servers, and must not be combined with static voters.
+    expect(p.has('controller.quorum.voters')).toBe(false);
+    expect(p.get('log.dirs')).toBe('/tmp/data');
+  });
+
+  // With more replicas than brokers, consumer groups loop on "coordinator not available" and
+  // transactions never initialise.
+  it('sets internal topic replication to 1 so groups and transactions work on one node', () => {
+    expect(p.get('offsets.topic.replication.factor')).toBe('1');
+    expect(p.get('transaction.state.log.replication.factor')).toBe('1');
+    expect(p.get('transaction.state.log.min.isr')).toBe('1');
+  });
+});
+
+describe('newClusterId', () => {
+  it('is 22 base64url characters not starting with a dash', () => {
+    for (let i = 0; i < 200; i++) expect(newClusterId()).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+  });
+});
+
+describe('pinnedKafkaVersion', () => {
+  it('reads a 4.x release from infra/kafka/pom.xml', () => {
+    expect(pinnedKafkaVersion()).toMatch(/^4\.\d+\.\d+$/);
+  });
+});
+
+describe('brokerVersionFromLog', () => {
+  it('returns the last version the broker announced', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-kafka-')), 'server.log');
+    fs.writeFileSync(file, '[x] INFO Kafka version: 4.0.0 (a)\n[y] INFO Kafka version: 4.1.1 (a)\n');
+    expect(brokerVersionFromLog(file)).toBe('4.1.1');
+    expect(brokerVersionFromLog(`${file}.missing`)).toBeUndefined();
+  });
+});
