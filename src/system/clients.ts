@@ -3,7 +3,7 @@
  * kafkajs client or an AWS SDK client, so endpoints, credentials and logging stay consistent.
  * Components receive these clients through their constructors; none creates its own.
  */
-import { Kafka } from 'kafkajs';
+import { Kafka, type RetryOptions } from 'kafkajs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -11,10 +11,15 @@ import { SESClient } from '@aws-sdk/client-ses';
 import type { LogpipeConfig } from './config';
 import { kafkaLogCreator, kafkaLogLevel, type Logger } from './logging';
 
-/** A kafkajs client for the configured brokers, logging through `logger`. */
-export function createKafka(config: LogpipeConfig, logger: Logger, clientIdSuffix = ''): Kafka {
+/**
+ * A kafkajs client for the configured brokers, logging through `logger`. `clientIdSuffix` tells
+ * this client apart in broker logs; `retry` replaces kafkajs's default (5 retries with backoff, about
+ * 6 s), which also governs connecting.
+ */
+export function createKafka(config: LogpipeConfig, logger: Logger, options: { clientIdSuffix?: string; retry?: RetryOptions } = {}): Kafka {
   return new Kafka({
-    clientId: config.kafka.clientId + clientIdSuffix,
+    clientId: config.kafka.clientId + (options.clientIdSuffix ?? ''),
+    ...(options.retry ? { retry: options.retry } : {}),
     brokers: config.kafka.brokers,
     connectionTimeout: config.kafka.connectionTimeoutMs,
     requestTimeout: config.kafka.requestTimeoutMs,

@@ -342,7 +342,7 @@ function readJsonFile(file: string): Record<string, unknown> {
   return data as Record<string, unknown>;
 }
 
-const SENSITIVE = new Set(['aws.accessKeyId', 'aws.secretAccessKey']);
+const SENSITIVE = new Set(schemaLeaves().filter((l) => l.sensitive).map((l) => l.key));
 
 /** Rewrites convict's validation output into one line per problem with key, value, origin, expectation. */
 function formatErrors(
@@ -373,14 +373,29 @@ function originOf(key: string, env: NodeJS.ProcessEnv, fileData: Array<{ file: s
   return file ? `from ${file}` : 'default';
 }
 
+/** One key of the schema with its declaration (doc, format, default, env, sensitive). */
+export interface SchemaLeaf {
+  key: string;
+  doc: string;
+  env: string;
+  default: unknown;
+  sensitive: boolean;
+}
+
+/** Every key of the schema, in declaration order. */
+export function schemaLeaves(node: Record<string, unknown> = schema as unknown as Record<string, unknown>, prefix = ''): SchemaLeaf[] {
+  return Object.entries(node).flatMap(([name, value]) => {
+    const item = value as Record<string, unknown>;
+    if ('default' in item && 'format' in item) {
+      return [{ key: prefix + name, doc: String(item.doc), env: String(item.env), default: item.default, sensitive: item.sensitive === true }];
+    }
+    return schemaLeaves(item, `${prefix}${name}.`);
+  });
+}
+
 /** The environment variable that sets a key, or undefined for unknown keys. */
 export function envNameOf(key: string): string | undefined {
-  let node: unknown = schema;
-  for (const part of key.split('.')) {
-    if (node === null || typeof node !== 'object' || !(part in node)) return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return (node as { env?: string }).env;
+  return schemaLeaves().find((l) => l.key === key)?.env;
 }
 
 function hasPath(data: Record<string, unknown>, key: string): boolean {

@@ -36,7 +36,7 @@ export function createActorSystem(logger: Logger): comedy.ActorSystem {
 export async function startService(config: LogpipeConfig, logger: Logger): Promise<RunningService> {
   const log = logger.child({ component: 'service' });
   // No retries inside a probe: /readyz answers within seconds and the next probe tries again.
-  const admin: Admin = createKafka(config, logger).admin({ retry: { retries: 0 } });
+  const admin: Admin = createKafka(config, logger, { clientIdSuffix: '-health', retry: { retries: 0 } }).admin();
   let adminConnected = false;
   // Kafka may come up after the service: readiness reconnects on demand instead of failing start-up.
   const kafkaReady = async (): Promise<boolean> => {

@@ -99,20 +99,24 @@ describe('logpipe dev (on a private stack folder and port)', () => {
   it('up twice is harmless, status reports it, down leaves no process of ours', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-stack-'));
     const env = { LOGPIPE_STACK_DIR: dir, LOGPIPE_STACK_SES_PORT: String(await freePort()), LOGPIPE_LOG_FORMAT: 'json', LOGPIPE_LOG_LEVEL: 'info' };
-    const first = logpipe(['dev', 'up', 'ses'], env);
-    expect(first.status).toBe(0);
-    const pid = Number(fs.readFileSync(path.join(dir, 'run', 'ses.pid'), 'utf8'));
-    const second = logpipe(['dev', 'up', 'ses'], env);
-    expect(second.status).toBe(0);
-    expect(second.stdout).toContain(`ses: already running (pid ${pid})`);
-    expect(Number(fs.readFileSync(path.join(dir, 'run', 'ses.pid'), 'utf8'))).toBe(pid);
+    try {
+      const first = logpipe(['dev', 'up', 'ses'], env);
+      expect(first.status).toBe(0);
+      const pid = Number(fs.readFileSync(path.join(dir, 'run', 'ses.pid'), 'utf8'));
+      const second = logpipe(['dev', 'up', 'ses'], env);
+      expect(second.status).toBe(0);
+      expect(second.stdout).toContain(`ses: already running (pid ${pid})`);
+      expect(Number(fs.readFileSync(path.join(dir, 'run', 'ses.pid'), 'utf8'))).toBe(pid);
 
-    const status = JSON.parse(logpipe(['dev', 'status', '--json'], env).stdout) as Array<{ name: string; state: string; pid?: number }>;
-    expect(status.find((s) => s.name === 'ses')).toMatchObject({ state: 'running', pid });
+      const status = JSON.parse(logpipe(['dev', 'status', '--json'], env).stdout) as Array<{ name: string; state: string; pid?: number }>;
+      expect(status.find((s) => s.name === 'ses')).toMatchObject({ state: 'running', pid });
 
-    expect(logpipe(['dev', 'down', 'ses'], env).status).toBe(0);
-    expect(() => process.kill(pid, 0)).toThrow();
-    expect(fs.existsSync(path.join(dir, 'run', 'ses.pid'))).toBe(false);
+      expect(logpipe(['dev', 'down', 'ses'], env).status).toBe(0);
+      expect(() => process.kill(pid, 0)).toThrow();
+      expect(fs.existsSync(path.join(dir, 'run', 'ses.pid'))).toBe(false);
+    } finally {
+      logpipe(['dev', 'down', 'ses'], env);
+    }
     expect(logpipe(['dev', 'down', 'ses'], env).stdout).toContain('nothing of ours was running');
   });
 

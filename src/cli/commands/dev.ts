@@ -65,7 +65,7 @@ export function registerDevCommand(program: Command): void {
       const { loaded, logger } = contextFromCommand(command);
       const { config } = loaded;
       const s3 = createS3(config);
-      const results = await runChecks({ kafka: createKafka(config, logger, '-check'), topic: opts.topic, s3, bucket: opts.bucket, sesEndpoint: config.ses.endpoint });
+      const results = await runChecks({ kafka: createKafka(config, logger, { clientIdSuffix: '-check' }), topic: opts.topic, s3, bucket: opts.bucket, sesEndpoint: config.ses.endpoint });
       s3.destroy();
       for (const r of results) process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(6)} ${r.detail}\n`);
       if (results.some((r) => !r.ok)) process.exitCode = 1;
