@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { logLevel } from 'kafkajs';
 import { createActorSystem } from './service';
-import { ComedyLogBridge, createLogger, kafkaLogCreator } from './logging';
+import { ComedyLogBridge, createLogger, kafkaEntryLevel, kafkaLogCreator } from './logging';
 
 /** A logger writing into memory; lines() returns what was written so far. */
 function memoryLogger(format: 'json' | 'pretty' | 'auto' = 'json', level: 'debug' | 'info' = 'debug', isTTY = false) {
@@ -58,6 +58,20 @@ describe('kafkaLogCreator', () => {
     const log = kafkaLogCreator(logger)(logLevel.INFO);
     log({ namespace: 'Consumer', level: logLevel.WARN, label: 'WARN', log: { message: 'rebalancing', timestamp: 'x', groupId: 'g' } });
     expect(JSON.parse((await lines())[0])).toMatchObject({ component: 'kafkajs', level: 'warn', namespace: 'Consumer', message: 'rebalancing', groupId: 'g' });
+  });
+});
+
+describe('kafkaEntryLevel', () => {
+  // A fresh broker answers "coordinator loading" a few times; a newcomer should not read ERROR lines
+  // for what kafkajs retries by itself.
+  it.each([
+    ['Connection', logLevel.ERROR, { message: 'Response InitProducerId(key: 22, version: 1)' }, 'debug'],
+    ['Producer', logLevel.ERROR, { message: 'Failed to send messages', retryCount: 0 }, 'warn'],
+    ['Producer', logLevel.ERROR, { message: 'Failed to send messages' }, 'error'],
+    ['Connection', logLevel.ERROR, { message: 'Connection error: ECONNREFUSED' }, 'error'],
+    ['Consumer', logLevel.INFO, { message: 'Starting' }, 'info'],
+  ])('%s level %s %j → %s', (namespace, level, log, expected) => {
+    expect(kafkaEntryLevel(namespace as string, level as number, log as { message: string })).toBe(expected);
   });
 });
 

@@ -78,13 +78,28 @@ export function kafkaLogLevel(level: LogLevel): KafkaLogLevel {
   return { error: KafkaLogLevel.ERROR, warn: KafkaLogLevel.WARN, info: KafkaLogLevel.INFO, debug: KafkaLogLevel.DEBUG }[level];
 }
 
+/**
+ * The level an entry is logged at. kafkajs logs every error response of the protocol layer
+ * (namespace Connection, "Response ...") at ERROR, including retriable ones such as "coordinator
+ * loading" on a fresh broker, and logs each retry it schedules (a `retryCount` field) at ERROR too.
+ * The operation's final failure is logged again by the layer above and thrown to the caller, so
+ * these become debug and warn.
+ */
+export function kafkaEntryLevel(namespace: string, level: number, log: { message: string; retryCount?: unknown }): LogLevel {
+  const mapped = KAFKA_LEVELS[level] ?? 'info';
+  if (mapped !== 'error') return mapped;
+  if (namespace === 'Connection' && log.message.startsWith('Response ')) return 'debug';
+  if (log.retryCount !== undefined) return 'warn';
+  return mapped;
+}
+
 /** A kafkajs logCreator writing through `logger` with component "kafkajs" and the kafkajs namespace. */
 export function kafkaLogCreator(logger: Logger): logCreator {
   const child = logger.child({ component: 'kafkajs' });
   return () =>
     ({ namespace, level, log }: KafkaLogEntry) => {
       const { message, timestamp: _ignored, logger: _name, ...fields } = log as KafkaLogEntry['log'] & { logger?: string };
-      child.log(KAFKA_LEVELS[level] ?? 'info', message, { namespace, ...fields });
+      child.log(kafkaEntryLevel(namespace, level, log), message, { namespace, ...fields });
     };
 }
 

@@ -68,6 +68,10 @@ export function registerDevCommand(program: Command): void {
       const results = await runChecks({ kafka: createKafka(config, logger, { clientIdSuffix: '-check' }), topic: opts.topic, s3, bucket: opts.bucket, sesEndpoint: config.ses.endpoint });
       s3.destroy();
       for (const r of results) process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(6)} ${r.detail}\n`);
+      process.stdout.write(
+        `\nKafka ${config.kafka.brokers.join(',')}  S3/SQS/SSM ${config.aws.endpoint}  SES inbox ${config.ses.endpoint}/\n` +
+          'Status: npm run dev:status   Stop: npm run dev:down   Tests: npm test\n',
+      );
       if (results.some((r) => !r.ok)) process.exitCode = 1;
     });
 }
