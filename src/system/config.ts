@@ -355,7 +355,7 @@ function formatErrors(
     const undeclared = /^configuration param '(.+)' not declared in the schema$/.exec(line);
     if (undeclared) {
       const key = undeclared[1];
-      const origin = fileData.filter((f) => hasPath(f.data, key)).map((f) => f.file).pop();
+      const origin = lastFileDefining(key, fileData);
       return `unknown configuration key "${key}"${origin ? ` in ${origin}` : ''}: not in the schema (run \`logpipe config\` to see the keys)`;
     }
     const invalid = /^([\w.]+): (.*?)(?:: value was .*)?$/.exec(line);
@@ -369,8 +369,13 @@ function formatErrors(
 function originOf(key: string, env: NodeJS.ProcessEnv, fileData: Array<{ file: string; data: Record<string, unknown> }>): string {
   const envName = envNameOf(key);
   if (envName && env[envName] !== undefined) return `from env ${envName}`;
-  const file = fileData.filter((f) => hasPath(f.data, key)).map((f) => f.file).pop();
+  const file = lastFileDefining(key, fileData);
   return file ? `from ${file}` : 'default';
+}
+
+/** The file that set `key` last (the one whose value counts), if any. */
+function lastFileDefining(key: string, fileData: Array<{ file: string; data: Record<string, unknown> }>): string | undefined {
+  return fileData.filter((f) => hasPath(f.data, key)).map((f) => f.file).pop();
 }
 
 /** One key of the schema with its declaration (doc, format, default, env, sensitive). */
