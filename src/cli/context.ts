@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig } from '../system/config';
 import { createLogger, type Logger } from '../system/logging';
+import { GeneratorOptionError } from '../generator/options';
 
 export interface GlobalOptions {
   config?: string;
@@ -28,9 +29,17 @@ export function contextFromCommand(command: Command): { loaded: LoadedConfig; lo
   return { loaded, logger };
 }
 
-/** 2 for configuration problems (nothing was attempted), 1 for everything else. */
+/** A bad command line found after parsing (a missing option, values that contradict each other). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** 2 for configuration and usage problems (nothing was attempted), 1 for everything else. */
 export function exitCodeOf(err: unknown): number {
-  return err instanceof ConfigError ? 2 : 1;
+  return err instanceof ConfigError || err instanceof UsageError || err instanceof GeneratorOptionError ? 2 : 1;
 }
 
 /** One line per problem, prefixed with the program name; no stack trace for expected failures. */

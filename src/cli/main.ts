@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommand } from './commands/config';
 import { registerDevCommand } from './commands/dev';
+import { registerGenerateCommand } from './commands/generate';
 import { registerStartCommand } from './commands/start';
 import { exitCodeOf, formatFailure } from './context';
 
@@ -15,15 +16,21 @@ export function buildProgram(): Command {
     .description('Stream log files from S3 into Kafka, count log levels in 60-second windows, email a report when errors spike.')
     .option('-c, --config <file>', 'configuration file merged over config/default.json and config/<NODE_ENV>.json')
     .option('--brokers <list>', 'Kafka bootstrap brokers HOST:PORT[,HOST:PORT...] (overrides kafka.brokers)')
-    .showHelpAfterError()
+    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStartCommand(program);
+  registerGenerateCommand(program);
   registerConfigCommand(program);
   registerDevCommand(program);
   return program;
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `logpipe ... | head` closes stdout early; that is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

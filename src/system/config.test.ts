@@ -74,6 +74,9 @@ describe('loadConfig', () => {
     [{ LOGPIPE_KAFKA_REQUEST_TIMEOUT_MS: '-5' }, 'kafka.requestTimeoutMs', '"-5"', 'env', 'greater than 0'],
     [{ LOGPIPE_AWS_ENDPOINT: 'ftp://x' }, 'aws.endpoint', '"ftp://x"', 'env', 'http(s) URL'],
     [{ LOGPIPE_KAFKA_CLIENT_ID: '  ' }, 'kafka.clientId', '"  "', 'env', 'non-empty'],
+    [{ LOGPIPE_PARSER_FORMAT: 'apache' }, 'parser.format', '"apache"', 'env', 'expected one of auto, logback, log4j, iso8601, syslog, json, regex'],
+    [{ LOGPIPE_PARSER_ZONE: 'Mars/Olympus' }, 'parser.zone', '"Mars/Olympus"', 'env', 'IANA time zone'],
+    [{ LOGPIPE_PARSER_FORMAT: 'regex', LOGPIPE_PARSER_REGEX: '(?<time>\\S+)' }, 'parser.regex', '"(?<time>\\\\S+)"', 'parser.format is regex', 'needs a named group (?<level>...)'],
   ])('rejects %j naming %s', (env, key, value, origin, expected) => {
     const lines = errorLines(() => loadConfig({ env, configDir: configDir({}) }));
     expect(lines).toHaveLength(1);
@@ -113,6 +116,11 @@ describe('loadConfig', () => {
     const dir = configDir(content === undefined ? {} : { 'given.json': content });
     const lines = errorLines(() => loadConfig({ env: {}, configDir: configDir({}), file: path.join(dir, 'given.json') }));
     expect(lines[0]).toMatch(message);
+  });
+
+  it('parser settings pass straight to the parser', () => {
+    const { config } = loadConfig({ env: { LOGPIPE_PARSER_FORMAT: 'regex', LOGPIPE_PARSER_REGEX: '^(?<time>\\S+) (?<level>\\S+)', LOGPIPE_PARSER_ZONE: 'Europe/Berlin' }, configDir: configDir({}) });
+    expect(config.parser).toEqual({ format: 'regex', regex: '^(?<time>\\S+) (?<level>\\S+)', zone: 'Europe/Berlin', multiline: true, maxEntryBytes: 1048576 });
   });
 
   it('never shows a secret, neither in the printed config nor in an error', () => {

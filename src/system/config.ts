@@ -9,6 +9,8 @@
 import convict from 'convict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { FORMAT_NAMES, type FormatName, regexFormat } from '../model/formats';
+import { Zone } from '../model/time';
 import { packageRoot } from './paths';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -30,6 +32,13 @@ export interface LogpipeConfig {
     forcePathStyle: boolean;
   };
   ses: { endpoint: string };
+  parser: {
+    format: 'auto' | FormatName;
+    regex: string;
+    zone: string;
+    multiline: boolean;
+    maxEntryBytes: number;
+  };
   control: { host: string; port: number };
   stack: {
     dir: string;
@@ -80,6 +89,17 @@ convict.addFormat({
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new Error('expected an http(s) URL, or "" for the AWS default endpoint');
+    }
+  },
+});
+
+convict.addFormat({
+  name: 'time-zone',
+  validate(value: unknown) {
+    try {
+      new Zone(String(value));
+    } catch {
+      throw new Error('expected UTC or an IANA time zone name such as Europe/Berlin');
     }
   },
 });
@@ -206,6 +226,38 @@ export const schema: convict.Schema<LogpipeConfig> = {
       env: 'LOGPIPE_SES_ENDPOINT',
     },
   },
+  parser: {
+    format: {
+      doc: `Log line format: auto (detected per object from its first lines), ${FORMAT_NAMES.join(', ')}. See docs/log-model.md.`,
+      format: oneOf(['auto', ...FORMAT_NAMES] as const),
+      default: 'auto',
+      env: 'LOGPIPE_PARSER_FORMAT',
+    },
+    regex: {
+      doc: 'For format regex: a JavaScript regular expression with named groups (?<time>...) and (?<level>...), optionally (?<date>...) and (?<message>...).',
+      format: String,
+      default: '',
+      env: 'LOGPIPE_PARSER_REGEX',
+    },
+    zone: {
+      doc: 'Time zone of timestamps written without one: UTC or an IANA name such as Europe/Berlin.',
+      format: 'time-zone',
+      default: 'UTC',
+      env: 'LOGPIPE_PARSER_ZONE',
+    },
+    multiline: {
+      doc: 'Join lines that do not start an entry (stack traces) to the entry before them; the entry counts once.',
+      format: Boolean,
+      default: true,
+      env: 'LOGPIPE_PARSER_MULTILINE',
+    },
+    maxEntryBytes: {
+      doc: 'Largest multi-line entry kept together; longer ones are split into parts, counted once.',
+      format: 'positive-int',
+      default: 1024 * 1024,
+      env: 'LOGPIPE_PARSER_MAX_ENTRY_BYTES',
+    },
+  },
   control: {
     host: {
       doc: 'Address the control HTTP server of `logpipe start` binds to.',
@@ -315,11 +367,26 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     throw new ConfigError(formatErrors((err as Error).message, cfg, env, fileData));
   }
   const config = cfg.getProperties();
+  const crossChecks = checkCombinations(config);
+  if (crossChecks.length) throw new ConfigError(crossChecks);
   return {
     config,
     files: present,
     redacted: () => JSON.parse(cfg.toString()) as Record<string, unknown>,
   };
+}
+
+/** Rules that involve more than one key. */
+function checkCombinations(config: LogpipeConfig): string[] {
+  const problems: string[] = [];
+  if (config.parser.format === 'regex') {
+    try {
+      regexFormat(config.parser.regex);
+    } catch (err) {
+      problems.push(`invalid configuration value for "parser.regex": ${JSON.stringify(config.parser.regex)}; parser.format is regex: ${(err as Error).message}`);
+    }
+  }
+  return problems;
 }
 
 function readJsonFile(file: string): Record<string, unknown> {

@@ -146,3 +146,28 @@ describe('logpipe dev check', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('logpipe generate', () => {
+  it('writes daily files and the truth, byte-identical for the same seed', () => {
+    const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-generate-')));
+    for (const dir of dirs) {
+      const r = logpipe(['generate', '--fast', '--max-count', '3000', '--instances', '2', '--start', '2026-11-25T23:58:00Z', '--out-dir', dir, '--truth', path.join(dir, 'truth.json')], { LOGPIPE_LOG_LEVEL: 'info' });
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toMatchObject({ message: 'generated', lines: 6000 });
+    }
+    const listing = (dir: string): string[] => fs.readdirSync(dir, { recursive: true }).map(String).sort();
+    expect(listing(dirs[0])).toEqual([
+      'host-1', 'host-1/LogFileGenerator.2026-11-25.log', 'host-1/LogFileGenerator.2026-11-26.log',
+      'host-2', 'host-2/LogFileGenerator.2026-11-25.log', 'host-2/LogFileGenerator.2026-11-26.log', 'truth.json',
+    ]);
+    for (const f of listing(dirs[0]).filter((f) => f.includes('.'))) {
+      expect(fs.readFileSync(path.join(dirs[1], f))).toEqual(fs.readFileSync(path.join(dirs[0], f)));
+    }
+  });
+
+  it('exits 2 naming a bad option', () => {
+    const r = logpipe(['generate', '--fast', '--out', '/tmp/x.log', '--warn', '0.5,0.1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('logpipe: --warn "0.5,0.1": expected LO,HI with 0 <= LO <= HI <= 1');
+  });
+});
