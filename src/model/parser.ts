@@ -55,6 +55,21 @@ export interface LogEntry {
   format: FormatName;
 }
 
+/**
+ * Where a parser stands after its last emitted entry: enough to resume the object from the line
+ * after it (byte offset kept by the caller) with the same format, date and inherited time.
+ */
+export interface ParserCheckpoint {
+  format: FormatName | undefined;
+  dayMs: number;
+  lastTodMs: number;
+  lastTimeMs: number;
+  /** Lines covered by the entries emitted so far. */
+  lines: number;
+  /** Set when the last emitted entry was a part of a larger entry whose next part has begun. */
+  continuing?: Omit<LogEntry, 'text' | 'firstLine' | 'lineCount'>;
+}
+
 /** How many lines `auto` looks at before choosing. */
 export const DETECT_LINES = 64;
 const MAX_MESSAGE = 500;
@@ -106,6 +121,9 @@ export class ObjectParser {
   private readonly localDay: number;
   private lastTime: number;
   private lineNo = 0;
+  private emittedLines = 0;
+  private emittedState: Omit<ParserCheckpoint, 'lines' | 'format' | 'continuing'>;
+  private continuing: ParserCheckpoint['continuing'];
   private current: Building | undefined;
 
   /**
@@ -129,6 +147,30 @@ export class ObjectParser {
       this.lastTime = modified;
     }
     this.clock = new DayClock(this.localDay, this.zone);
+    this.emittedState = { ...this.clock.state, lastTimeMs: this.lastTime };
+  }
+
+  /**
+   * The state after the last emitted entry. A pending entry (not yet emitted) is not included: a
+   * resumed parser reads it again from its first line. Call between push() calls.
+   */
+  checkpoint(): ParserCheckpoint {
+    return { format: this.format?.name, ...this.emittedState, lines: this.emittedLines, ...(this.continuing ? { continuing: this.continuing } : {}) };
+  }
+
+  /**
+   * Continues from a checkpoint of the same object: the next push() is line `lines + 1`. A
+   * checkpoint's format overrides the configured one (auto chose it from the object's start).
+   */
+  restore(cp: ParserCheckpoint, options: ParserOptions): void {
+    if (cp.format !== undefined) this.format = cp.format === 'regex' ? resolveFormat({ ...options, format: 'regex' }) : builtinFormat(cp.format);
+    this.clock.state = { dayMs: cp.dayMs, lastTodMs: cp.lastTodMs };
+    this.lastTime = cp.lastTimeMs;
+    this.lineNo = cp.lines;
+    this.emittedLines = cp.lines;
+    this.emittedState = { dayMs: cp.dayMs, lastTodMs: cp.lastTodMs, lastTimeMs: cp.lastTimeMs };
+    this.continuing = cp.continuing;
+    if (cp.continuing) this.current = { entry: { ...cp.continuing, text: '', firstLine: cp.lines + 1, lineCount: 0 }, lines: [], size: 0 };
   }
 
   /** Feeds the next line (without its '\n'; a trailing '\r' is removed here). */
@@ -191,12 +233,16 @@ export class ObjectParser {
         // The entry so far goes out as it is; the rest continues in a further part.
         const next: LogEntry = { ...cur.entry, firstLine: lineNo, lineCount: 0, part: cur.entry.part + 1, text: '' };
         this.flush();
+        const { text: _t, firstLine: _f, lineCount: _c, ...template } = next;
+        this.continuing = template;
         this.current = { entry: next, lines: [], size: 0 };
       }
       this.append(line);
       return;
     }
     this.flush();
+    this.continuing = undefined;
+    this.emitted(1, { ...this.clock.state, lastTimeMs: this.lastTime });
     this.emit({
       level: 'UNPARSED',
       levelText: '',
@@ -223,8 +269,18 @@ export class ObjectParser {
     const cur = this.current;
     if (!cur) return;
     this.current = undefined;
+    this.continuing = undefined;
+    // A part restored from a checkpoint that got no further line has nothing to emit.
+    if (cur.lines.length === 0) return;
     cur.entry.text = cur.lines.length === 1 ? cur.lines[0] : cur.lines.join('\n');
+    this.emitted(cur.entry.lineCount, { ...this.clock.state, lastTimeMs: this.lastTime });
     this.emit(cur.entry);
+  }
+
+  /** Advances the checkpoint past an entry of `lines` lines, given the state right after it. */
+  private emitted(lines: number, after: Omit<ParserCheckpoint, 'lines' | 'format' | 'continuing'>): void {
+    this.emittedLines += lines;
+    this.emittedState = after;
   }
 
   private resolveTime(h: Header): number {

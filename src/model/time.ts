@@ -130,6 +130,16 @@ export class DayClock {
     this.day = dayMs - (dayMs % DAY_MS);
   }
 
+  /** The clock's position, to resume an object where it stopped. */
+  get state(): { dayMs: number; lastTodMs: number } {
+    return { dayMs: this.day, lastTodMs: this.last };
+  }
+
+  set state(s: { dayMs: number; lastTodMs: number }) {
+    this.day = s.dayMs;
+    this.last = s.lastTodMs;
+  }
+
   /** Event time (UTC epoch ms) of a line whose time of day is `todMs`. */
   at(todMs: number): number {
     if (this.last >= 0 && todMs < this.last - HALF_DAY_MS) this.day += DAY_MS;
