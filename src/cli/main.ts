@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { registerConfigCommand } from './commands/config';
 import { registerDevCommand } from './commands/dev';
 import { registerGenerateCommand } from './commands/generate';
+import { registerIngestCommand } from './commands/ingest';
 import { registerStartCommand } from './commands/start';
 import { exitCodeOf, formatFailure } from './context';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStartCommand(program);
+  registerIngestCommand(program);
   registerGenerateCommand(program);
   registerConfigCommand(program);
   registerDevCommand(program);

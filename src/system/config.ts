@@ -23,6 +23,20 @@ export interface LogpipeConfig {
     clientId: string;
     connectionTimeoutMs: number;
     requestTimeoutMs: number;
+    topic: string;
+    topicPartitions: number;
+    replicationFactor: number;
+    progressTopic: string;
+    deadLetterTopic: string;
+    transactionalIdPrefix: string;
+  };
+  ingest: {
+    maxLineBytes: number;
+    batchMaxRecords: number;
+    batchMaxBytes: number;
+    maxInFlightBatches: number;
+    maxDecompressedBytes: number;
+    retryBudgetMs: number;
   };
   aws: {
     region: string;
@@ -182,6 +196,80 @@ export const schema: convict.Schema<LogpipeConfig> = {
       format: 'positive-int',
       default: 30_000,
       env: 'LOGPIPE_KAFKA_REQUEST_TIMEOUT_MS',
+    },
+    topic: {
+      doc: 'The log topic: one record per log entry (value = raw bytes, key = source, timestamp = event time). Commands take --topic.',
+      format: 'non-empty-string',
+      default: 'logpipe.lines',
+      env: 'LOGPIPE_KAFKA_TOPIC',
+    },
+    topicPartitions: {
+      doc: 'Partitions of the log topic when logpipe creates it (the original used 10).',
+      format: 'positive-int',
+      default: 10,
+      env: 'LOGPIPE_KAFKA_TOPIC_PARTITIONS',
+    },
+    replicationFactor: {
+      doc: 'Replication factor of the topics logpipe creates (1 on the single-node local broker, 3 in production).',
+      format: 'positive-int',
+      default: 1,
+      env: 'LOGPIPE_KAFKA_REPLICATION_FACTOR',
+    },
+    progressTopic: {
+      doc: 'Compacted topic of ingest progress per object version: resume points and the ledger of ingested versions.',
+      format: 'non-empty-string',
+      default: 'logpipe.ingest-progress',
+      env: 'LOGPIPE_KAFKA_PROGRESS_TOPIC',
+    },
+    deadLetterTopic: {
+      doc: 'Topic of objects that could not be ingested, with the reason.',
+      format: 'non-empty-string',
+      default: 'logpipe.dead-letters',
+      env: 'LOGPIPE_KAFKA_DEAD_LETTER_TOPIC',
+    },
+    transactionalIdPrefix: {
+      doc: 'Prefix of the transactional ids of ingest producers (one per object version, shared by all instances).',
+      format: 'non-empty-string',
+      default: 'logpipe-ingest',
+      env: 'LOGPIPE_KAFKA_TRANSACTIONAL_ID_PREFIX',
+    },
+  },
+  ingest: {
+    maxLineBytes: {
+      doc: 'Longest line kept whole; longer lines keep their first maxLineBytes bytes and are flagged truncated.',
+      format: 'positive-int',
+      default: 1024 * 1024,
+      env: 'LOGPIPE_INGEST_MAX_LINE_BYTES',
+    },
+    batchMaxRecords: {
+      doc: 'Records per batch (one Kafka transaction with the object progress).',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'LOGPIPE_INGEST_BATCH_MAX_RECORDS',
+    },
+    batchMaxBytes: {
+      doc: 'Bytes of record values per batch.',
+      format: 'positive-int',
+      default: 4 * 1024 * 1024,
+      env: 'LOGPIPE_INGEST_BATCH_MAX_BYTES',
+    },
+    maxInFlightBatches: {
+      doc: 'Batches of one object waiting for their commit before reading pauses (backpressure).',
+      format: 'positive-int',
+      default: 2,
+      env: 'LOGPIPE_INGEST_MAX_IN_FLIGHT_BATCHES',
+    },
+    maxDecompressedBytes: {
+      doc: 'Largest decompressed size of a gzip object; a bigger one is dead-lettered.',
+      format: 'positive-int',
+      default: 16 * 1024 * 1024 * 1024,
+      env: 'LOGPIPE_INGEST_MAX_DECOMPRESSED_BYTES',
+    },
+    retryBudgetMs: {
+      doc: 'How long transient read failures of one object are retried (with backoff, resuming by Range) before it is dead-lettered.',
+      format: 'positive-int',
+      default: 600_000,
+      env: 'LOGPIPE_INGEST_RETRY_BUDGET_MS',
     },
   },
   aws: {

@@ -40,3 +40,46 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+export interface ReadRecord {
+  key: string;
+  value: Buffer;
+  timestamp: number;
+  headers: Record<string, string>;
+  partition: number;
+  offset: number;
+}
+
+/**
+ * Reads a topic from the beginning with read_committed until `expected` records arrived and nothing
+ * more came for `idleMs` (so extra records would be seen), or `timeoutMs` passed.
+ */
+export async function readTopic(kafka: import('kafkajs').Kafka, topic: string, expected: number, idleMs = 1500, timeoutMs = 120_000): Promise<ReadRecord[]> {
+  const out: ReadRecord[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueName('it-reader'), readUncommitted: false, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let last = Date.now();
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          out.push({
+            key: m.key?.toString() ?? '',
+            value: m.value ?? Buffer.alloc(0),
+            timestamp: Number(m.timestamp),
+            headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
+            partition: batch.partition,
+            offset: Number(m.offset),
+          });
+        }
+        last = Date.now();
+      },
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !(out.length >= expected && Date.now() - last > idleMs)) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await consumer.disconnect();
+  }
+  return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}

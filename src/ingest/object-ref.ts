@@ -1,0 +1,53 @@
+/**
+ * What to ingest: an S3 object (optionally one version) or a local file, and the identity of the
+ * exact version that is ingested once.
+ */
+import crypto from 'node:crypto';
+
+export type ObjectRef = { kind: 's3'; bucket: string; key: string; versionId?: string } | { kind: 'file'; path: string };
+
+export interface ObjectMeta {
+  /** Identity of this version: ingested once however many triggers name it. */
+  id: string;
+  /** Key or path: the record key (source id) and where the parser looks for a date. */
+  name: string;
+  size: number;
+  lastModifiedMs: number;
+  /** S3 version id, or the ETag (or mtime+size for files) when the bucket is not versioned. */
+  version: string;
+  /** The S3 version id, when the bucket is versioned. */
+  versionId?: string;
+  /** The S3 ETag (unquoted); re-reads of an unversioned object must match it. */
+  etag?: string;
+  /** Content-Encoding gzip or a .gz name; the first bytes decide in the end. */
+  gzipHint: boolean;
+}
+
+/** `s3://bucket/key` or a path; throws an Error naming the input when it is neither. */
+export function parseObjectRef(input: string): ObjectRef {
+  if (input.startsWith('s3://')) {
+    const rest = input.slice(5);
+    const slash = rest.indexOf('/');
+    if (slash <= 0 || slash === rest.length - 1) throw new Error(`"${input}" is not s3://BUCKET/KEY`);
+    return { kind: 's3', bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
+  }
+  if (input.trim() === '') throw new Error('expected s3://BUCKET/KEY or a file path');
+  return { kind: 'file', path: input };
+}
+
+export function describeRef(ref: ObjectRef): string {
+  return ref.kind === 's3' ? `s3://${ref.bucket}/${ref.key}${ref.versionId ? `?versionId=${ref.versionId}` : ''}` : ref.path;
+}
+
+/** The object id of a version: readable, and stable across processes. */
+export function objectId(ref: ObjectRef, version: string): string {
+  return ref.kind === 's3' ? `s3://${ref.bucket}/${ref.key}#${version}` : `file://${ref.path}#${version}`;
+}
+
+/**
+ * The transactional id for ingesting one object version. Two processes ingesting the same version
+ * use the same id, so the broker fences the older one and only one writes (Kafka's zombie fencing).
+ */
+export function transactionalIdFor(prefix: string, id: string): string {
+  return `${prefix}-${crypto.createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
+}

@@ -1,0 +1,97 @@
+import type { ParserOptions } from '../model/parser';
+import { type Batch, LineStreamer, type StreamerOptions } from './streamer';
+
+const options = (over: Partial<StreamerOptions> = {}): StreamerOptions => ({
+  parser: { format: 'logback' } as ParserOptions,
+  maxLineBytes: 1024,
+  batchMaxRecords: 2,
+  batchMaxBytes: 1 << 20,
+  maxInFlight: 1,
+  ...over,
+});
+const ctx = { source: 'logs/a.log', headers: { bucket: 'b', key: 'logs/a.log', version: 'v1' }, name: 'LogFileGenerator.2026-11-26.log', lastModifiedMs: 0, now: () => 42 };
+const LOG = ['10:00:00.000 [m] INFO a - one', '10:00:01.000 [m] ERROR a - two', '\tat x.y(Z.java:1)', 'not a header', '10:00:02.000 [m] WARN a - three'].join('\n') + '\n';
+
+async function run(text: string | Buffer, opts = options(), chunk = 7): Promise<Batch[]> {
+  const batches: Batch[] = [];
+  const s = new LineStreamer(ctx, opts, async (b) => {
+    batches.push(b);
+  });
+  const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  for (let i = 0; i < bytes.length; i += chunk) await s.push(bytes.subarray(i, i + chunk));
+  await s.end();
+  return batches;
+}
+
+describe('LineStreamer', () => {
+  it('turns entries into records with raw bytes, key, event time and provenance headers', async () => {
+    const batches = await run(LOG);
+    const records = batches.flatMap((b) => b.records);
+    expect(records.map((r) => (r.value as Buffer).toString())).toEqual(['10:00:00.000 [m] INFO a - one', '10:00:01.000 [m] ERROR a - two\n\tat x.y(Z.java:1)\nnot a header', '10:00:02.000 [m] WARN a - three']);
+    expect(records.map((r) => r.timestamp)).toEqual([String(Date.UTC(2026, 10, 26, 10)), String(Date.UTC(2026, 10, 26, 10, 0, 1)), String(Date.UTC(2026, 10, 26, 10, 0, 2))]);
+    expect(records[1]).toMatchObject({ key: 'logs/a.log', headers: { bucket: 'b', key: 'logs/a.log', version: 'v1', line: '2' } });
+  });
+
+  it('cuts batches by record count and by bytes; the last batch is marked, progress is at entry boundaries', async () => {
+    const batches = await run(LOG);
+    expect(batches.map((b) => [b.records.length, b.last, b.byteOffset, b.lines])).toEqual([
+      [2, false, Buffer.byteLength(LOG.split('\n').slice(0, 4).join('\n')) + 1, 4],
+      [1, true, Buffer.byteLength(LOG), 5],
+    ]);
+    const byBytes = await run(LOG, options({ batchMaxRecords: 1000, batchMaxBytes: 10 }));
+    expect(byBytes.map((b) => b.records.length)).toEqual([1, 1, 1, 0]);
+  });
+
+  it('keeps raw bytes exactly, flags truncated and unparsed records, stamps untimed ones with ingest time', async () => {
+    const text = Buffer.concat([Buffer.from('garbage \xff\n', 'latin1'), Buffer.from(`10:00:00.000 [m] INFO a - ${'x'.repeat(100)}\n`)]);
+    const records = (await run(text, options({ maxLineBytes: 40, parser: { format: 'logback', multiline: false } }))).flatMap((b) => b.records);
+    expect(records[0].value).toEqual(Buffer.from('garbage \xff', 'latin1'));
+    expect(records[0]).toMatchObject({ timestamp: '42', headers: { flags: 'unparsed' } });
+    expect((records[1].value as Buffer).length).toBe(40);
+    expect(records[1].headers).toMatchObject({ flags: 'truncated' });
+  });
+
+  it('resuming from any committed batch yields the remaining records exactly once', async () => {
+    const all = (await run(LOG, options({ batchMaxRecords: 1 }))).flatMap((b) => b.records.map((r) => r.value!.toString()));
+    const batches = await run(LOG, options({ batchMaxRecords: 1 }));
+    for (const committed of batches) {
+      const before = batches.slice(0, batches.indexOf(committed) + 1).flatMap((b) => b.records.map((r) => r.value!.toString()));
+      const rest: Batch[] = [];
+      const s = new LineStreamer(ctx, options({ batchMaxRecords: 1 }), async (b) => void rest.push(b), { byteOffset: committed.byteOffset, lines: committed.lines, entries: committed.entries, parser: committed.parser });
+      await s.push(Buffer.from(LOG).subarray(committed.byteOffset));
+      await s.end();
+      expect([...before, ...rest.flatMap((b) => b.records.map((r) => r.value!.toString()))]).toEqual(all);
+    }
+  });
+
+  // Backpressure: with one batch in flight, push() does not return while the sink holds a batch.
+  it('a slow sink holds the streamer', async () => {
+    let release: () => void = () => undefined;
+    const held: Batch[] = [];
+    const s = new LineStreamer(ctx, options({ batchMaxRecords: 1, maxInFlight: 1 }), (b) => {
+      held.push(b);
+      return new Promise<void>((r) => (release = r));
+    });
+    let pushed = false;
+    const p = s.push(Buffer.from(LOG)).then(() => (pushed = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(pushed).toBe(false);
+    expect(held).toHaveLength(1);
+    for (let i = 0; i < 5 && !pushed; i++) {
+      release();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await p;
+    expect(pushed).toBe(true);
+  });
+
+  it('a sink failure reaches the caller and stops later batches', async () => {
+    const seen: Batch[] = [];
+    const s = new LineStreamer(ctx, options({ batchMaxRecords: 1, maxInFlight: 3 }), async (b) => {
+      seen.push(b);
+      throw new Error('broker down');
+    });
+    await expect(s.push(Buffer.from(LOG)).then(() => s.end())).rejects.toThrow('broker down');
+    expect(seen).toHaveLength(1);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * Bytes of one object → log entries → Kafka records in batches, each batch carrying the progress
+ * to commit with it. Pure apart from the injected sink: memory is bounded by one batch being built
+ * plus the batches the sink has not acknowledged (at most `maxInFlight`); a slow sink holds push().
+ */
+import type { Message } from 'kafkajs';
+import { type LogEntry, ObjectParser, type ParserCheckpoint, type ParserOptions } from '../model/parser';
+import { LineSplitter, type RawLine } from './line-splitter';
+
+export interface Batch {
+  /** Records for the log topic, in object order. */
+  records: Message[];
+  bytes: number;
+  /** Progress after this batch: where a resumed stream starts and the parser state there. */
+  byteOffset: number;
+  lines: number;
+  entries: number;
+  parser: ParserCheckpoint;
+  /** True for the object's last batch (possibly empty). */
+  last: boolean;
+}
+
+export interface StreamerOptions {
+  parser: ParserOptions;
+  maxLineBytes: number;
+  batchMaxRecords: number;
+  batchMaxBytes: number;
+  maxInFlight: number;
+}
+
+export interface ObjectContext {
+  /** Record key: the source id (object key or path). */
+  source: string;
+  /** Headers every record of this object carries (bucket, key, version). */
+  headers: Record<string, string>;
+  name: string;
+  lastModifiedMs: number;
+  /** Clock for records of entries without a time of their own. */
+  now: () => number;
+}
+
+/** Where to resume: a committed progress, or the object's start. */
+export interface ResumePoint {
+  byteOffset: number;
+  lines: number;
+  entries: number;
+  parser?: ParserCheckpoint;
+}
+
+export class LineStreamer {
+  private readonly splitter: LineSplitter;
+  private readonly parser: ObjectParser;
+  /** Raw lines read but not yet covered by an emitted entry. */
+  private readonly pendingRaw: RawLine[] = [];
+  private records: Message[] = [];
+  private bytes = 0;
+  private offset: number;
+  private entries: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown;
+
+  constructor(
+    private readonly ctx: ObjectContext,
+    private readonly options: StreamerOptions,
+    /** Receives each batch; its promise settles when the batch is committed. */
+    private readonly sink: (batch: Batch) => Promise<void>,
+    resume: ResumePoint = { byteOffset: 0, lines: 0, entries: 0 },
+  ) {
+    this.offset = resume.byteOffset;
+    this.entries = resume.entries;
+    this.parser = new ObjectParser({ name: ctx.name, lastModifiedMs: ctx.lastModifiedMs }, options.parser, (e) => this.onEntry(e));
+    if (resume.parser) this.parser.restore(resume.parser, options.parser);
+    this.splitter = new LineSplitter(options.maxLineBytes, (l) => this.onLine(l), resume.byteOffset);
+  }
+
+  /** Feeds decompressed bytes; resolves once the batches it completed are accepted within the in-flight bound. */
+  async push(chunk: Buffer): Promise<void> {
+    this.splitter.push(chunk);
+    await this.drain();
+  }
+
+  /** Ends the object: flushes the last entry and sends the last batch; resolves when all are committed. */
+  async end(): Promise<void> {
+    this.splitter.end();
+    this.parser.end();
+    this.cut(true);
+    await this.drain(0);
+  }
+
+  private onLine(line: RawLine): void {
+    this.pendingRaw.push(line);
+    this.parser.push(line.raw.toString('utf8'));
+  }
+
+  private onEntry(entry: LogEntry): void {
+    const raws = this.pendingRaw.splice(0, entry.lineCount);
+    if (raws.length === 0) return;
+    this.offset = raws[raws.length - 1].end;
+    this.entries++;
+    const value = raws.length === 1 ? raws[0].raw : joinLines(raws);
+    const flags: string[] = [];
+    if (raws.some((r) => r.truncated)) flags.push('truncated');
+    if (entry.level === 'UNPARSED') flags.push('unparsed');
+    if (entry.part > 0) flags.push(`part=${entry.part}`);
+    const headers: Record<string, string> = { ...this.ctx.headers, line: String(entry.firstLine) };
+    if (flags.length) headers.flags = flags.join(',');
+    this.records.push({
+      key: this.ctx.source,
+      value,
+      // Event time; an entry without a time of its own is stamped with its ingest time.
+      timestamp: String(entry.hasTime ? entry.timeMs : this.ctx.now()),
+      headers,
+    });
+    this.bytes += value.length;
+    if (this.records.length >= this.options.batchMaxRecords || this.bytes >= this.options.batchMaxBytes) this.cut(false);
+  }
+
+  private cut(last: boolean): void {
+    if (this.records.length === 0 && !last) return;
+    const cp = this.parser.checkpoint();
+    const batch: Batch = { records: this.records, bytes: this.bytes, byteOffset: this.offset, lines: cp.lines, entries: this.entries, parser: cp, last };
+    this.records = [];
+    this.bytes = 0;
+    // Batches are committed in order: each waits for the one before it.
+    const previous = [...this.inFlight].pop() ?? Promise.resolve();
+    const sent: Promise<void> = previous
+      // After a failure nothing more is sent: a later batch must not commit past a lost one.
+      .then(() => (this.failure === undefined ? this.sink(batch) : undefined))
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => this.inFlight.delete(sent));
+    this.inFlight.add(sent);
+  }
+
+  /** Waits until at most `limit` batches are in flight; rethrows the first sink failure. */
+  private async drain(limit = this.options.maxInFlight): Promise<void> {
+    while (this.inFlight.size > limit && this.failure === undefined) await Promise.race(this.inFlight);
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+function joinLines(raws: RawLine[]): Buffer {
+  const parts: Buffer[] = [];
+  raws.forEach((r, i) => {
+    if (i > 0) parts.push(NEWLINE);
+    parts.push(r.raw);
+  });
+  return Buffer.concat(parts);
+}
+
+const NEWLINE = Buffer.from('\n');

@@ -1,0 +1,145 @@
+/**
+ * `logpipe ingest` against the real broker and moto S3: exactly the object's lines on the log topic,
+ * once, with key, event time and provenance headers; gzip; duplicates; dead letters; SIGKILL.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { parseText } from '../../src/model/parser';
+import { createKafka, createS3 } from '../../src/system/clients';
+import { packageRoot } from '../../src/system/paths';
+import { quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+
+const config = testConfig();
+const s3 = createS3(config);
+const kafka = createKafka(config, quietLogger().logger);
+const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
+const bucket = uniqueName('it-ingest');
+
+function logpipe(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string; summary: Record<string, unknown> } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test', ...env }, timeout: 300_000 });
+  const lastLine = r.stdout.trim().split('\n').pop() ?? '';
+  let summary: Record<string, unknown> = {};
+  try {
+    summary = JSON.parse(lastLine) as Record<string, unknown>;
+  } catch {
+    // Not a summary: the assertions on status show why.
+  }
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, summary };
+}
+
+/** A generated log file of `lines` lines; returns its path and text. */
+function generated(lines: number, seed = 1): { file: string; text: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-ingest-'));
+  const r = spawnSync(process.execPath, [bin, 'generate', '--fast', '--seed', String(seed), '--max-count', String(lines), '--start', '2026-11-25T23:50:00Z', '--out', path.join(dir, 'app.log')], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  const file = path.join(dir, 'app.log');
+  return { file, text: fs.readFileSync(file, 'utf8') };
+}
+
+async function put(key: string, body: Buffer | string, contentEncoding?: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentEncoding: contentEncoding }));
+}
+
+const linesOf = (text: string): string[] => text.slice(0, text.endsWith('\n') ? -1 : undefined).split('\n');
+
+beforeAll(async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+});
+afterAll(() => s3.destroy());
+
+describe('logpipe ingest', () => {
+  it('puts exactly the object\'s lines on the topic, in order, with key, event time and headers; a second run adds nothing', async () => {
+    const { text } = generated(20_000);
+    const key = 'logs/host 1/LogFileGenerator.2026-11-25.log';
+    await put(key, text);
+    const topic = uniqueName('it-lines');
+    const first = logpipe(['ingest', `s3://${bucket}/${key}`, '--topic', topic]);
+    expect(first.status).toBe(0);
+    expect(first.summary).toMatchObject({ status: 'ingested', lines: 20_000, records: 20_000, bytes: Buffer.byteLength(text), resumed: false, deadLettered: 0 });
+
+    const records = await readTopic(kafka, topic, 20_000);
+    expect(records.map((r) => r.value.toString('utf8'))).toEqual(linesOf(text));
+    expect(new Set(records.map((r) => r.key))).toEqual(new Set([key]));
+    // Event time as the parser reads it from the line and the date in the name, across midnight.
+    const expected = parseText(text, { name: key }, { format: 'auto' }).map((e) => e.timeMs);
+    expect(records.map((r) => r.timestamp)).toEqual(expected);
+    expect(expected[expected.length - 1]).toBeGreaterThan(Date.UTC(2026, 10, 26));
+    expect(records[41].headers).toEqual({ bucket, key, version: expect.any(String), line: '42' });
+
+    const again = logpipe(['ingest', `s3://${bucket}/${key}`, '--topic', topic]);
+    expect(again.status).toBe(0);
+    expect(again.summary).toMatchObject({ status: 'duplicate' });
+    expect(await readTopic(kafka, topic, 20_000)).toHaveLength(20_000);
+  });
+
+  it('decompresses gzip objects, by name or by magic bytes alone', async () => {
+    const { text } = generated(3000, 2);
+    const gz = zlib.gzipSync(text);
+    await put('gz/a.log.gz', gz);
+    await put('gz/b.log', gz);
+    for (const key of ['gz/a.log.gz', 'gz/b.log']) {
+      const topic = uniqueName('it-gz');
+      const r = logpipe(['ingest', `s3://${bucket}/${key}`, '--topic', topic]);
+      expect(r.summary).toMatchObject({ status: 'ingested', lines: 3000 });
+      expect((await readTopic(kafka, topic, 3000)).map((x) => x.value.toString())).toEqual(linesOf(text));
+    }
+  });
+
+  it('a missing key is dead-lettered with the reason; the next object still ingests', async () => {
+    const topic = uniqueName('it-dlq');
+    const dlq = uniqueName('it-dlq-records');
+    const env = { LOGPIPE_KAFKA_DEAD_LETTER_TOPIC: dlq };
+    const missing = logpipe(['ingest', `s3://${bucket}/no/such/key.log`, '--topic', topic], env);
+    expect(missing.status).toBe(1);
+    expect(missing.summary).toMatchObject({ status: 'dead-letter', deadLettered: 1, reason: expect.stringMatching(/NotFound|NoSuchKey/) });
+    const dead = await readTopic(kafka, dlq, 1);
+    expect(dead).toHaveLength(1);
+    expect(JSON.parse(dead[0].value.toString())).toMatchObject({ object: `s3://${bucket}/no/such/key.log`, reason: expect.stringMatching(/NotFound|NoSuchKey/) });
+    await put('ok.log', '10:00:00.000 [m] INFO a - fine\n');
+    expect(logpipe(['ingest', `s3://${bucket}/ok.log`, '--topic', topic], env).summary).toMatchObject({ status: 'ingested', lines: 1 });
+  });
+
+  // The guarantee: a process killed at any moment and started again commits every line exactly once.
+  it('after SIGKILL mid-object, a rerun resumes and every line is on the topic exactly once', async () => {
+    const { text } = generated(150_000, 3);
+    const key = 'big/LogFileGenerator.2026-11-25.log';
+    await put(key, text);
+    const topic = uniqueName('it-kill');
+    const env = { ...process.env, NODE_ENV: 'test', LOGPIPE_INGEST_BATCH_MAX_RECORDS: '2000' };
+    const child = spawn(process.execPath, [bin, 'ingest', `s3://${bucket}/${key}`, '--topic', topic], { env, stdio: 'ignore' });
+    // Kill once some batches are committed (records readable), well before the end.
+    const deadline = Date.now() + 60_000;
+    let seen = 0;
+    while (Date.now() < deadline && seen < 4000) {
+      const offsets = await kafkaOffsets(topic);
+      seen = offsets;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(seen).toBeGreaterThan(0);
+
+    const rerun = logpipe(['ingest', `s3://${bucket}/${key}`, '--topic', topic], { LOGPIPE_INGEST_BATCH_MAX_RECORDS: '2000' });
+    expect(rerun.status).toBe(0);
+    expect(rerun.summary).toMatchObject({ status: 'ingested', lines: 150_000, resumed: true });
+    const records = await readTopic(kafka, topic, 150_000, 3000);
+    expect(records).toHaveLength(150_000);
+    expect(records.map((r) => r.value.toString())).toEqual(linesOf(text));
+  });
+});
+
+/** Sum of the topic's high watermarks (0 while it does not exist). */
+async function kafkaOffsets(topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return 0;
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
