@@ -1,0 +1,197 @@
+/**
+ * Renders a closed window for people and files: email subject, text and HTML bodies, CSV, JSON, the
+ * zipped report the original emailed, and the report file names. Pure apart from renderZip, which
+ * is asynchronous only because yazl streams; the same input gives the same bytes.
+ *
+ * Everything that comes from log lines (messages, source names) is untrusted: the HTML body escapes
+ * it, the text body and HTML show control and bidirectional-override characters as `\uXXXX`, and
+ * CSV cells are quoted and kept from being read as spreadsheet formulas.
+ */
+import { ZipFile } from 'yazl';
+import type { CountsWithTotal } from '../generator/truth';
+import { LEVELS } from '../model/levels';
+import type { AlertDecision } from './rules';
+import { toReport, type WindowReport } from './window';
+
+/** The JSON document of a closed window: the report record's value and the `.json` file. */
+export interface ReportDocument extends WindowReport {
+  alert: { alert: boolean; reasons: string[]; suppressed: string | null };
+}
+
+export interface ReportFileNames {
+  json: string;
+  csv: string;
+  txt: string;
+  zip: string;
+}
+
+/** `2026-11-26T10-41-00Z` for 2026-11-26 10:41:00 UTC (milliseconds kept when not zero). */
+export function fileStamp(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z').replace(/:/g, '-');
+}
+
+/** The names of a window's report files, by its start; safe on every common file system. */
+export function reportFileNames(report: Pick<WindowReport, 'startMs'>): ReportFileNames {
+  const stamp = fileStamp(report.startMs);
+  return { json: `${stamp}.json`, csv: `${stamp}.csv`, txt: `${stamp}.txt`, zip: `${stamp}.zip` };
+}
+
+/**
+ * `ALERT | 7 ERROR messages in 10:41–10:42 UTC`. Times are HH:MM, or HH:MM:SS when the window does
+ * not start and end on whole minutes.
+ */
+export function renderSubject(report: WindowReport): string {
+  const n = report.counts.ERROR;
+  return `ALERT | ${n} ERROR ${n === 1 ? 'message' : 'messages'} in ${timeRange(report, false)} UTC`;
+}
+
+/** The JSON document of a window and its alert decision; keys in a fixed order. */
+export function reportDocument(report: WindowReport, decision: AlertDecision): ReportDocument {
+  return { ...toReport(report), alert: { alert: decision.alert, reasons: [...decision.reasons], suppressed: decision.suppressed ?? null } };
+}
+
+/** reportDocument() as pretty-printed JSON with a final newline (the `.json` file). */
+export function renderJson(report: WindowReport, decision: AlertDecision): string {
+  return `${JSON.stringify(reportDocument(report, decision), null, 2)}\n`;
+}
+
+/**
+ * Counts as CSV (RFC 4180, CRLF line ends): a header, one `window` row, then one `source` row per
+ * source. Source names are quoted when needed, and prefixed with `'` when they start like a formula.
+ */
+export function renderCsv(report: WindowReport): string {
+  const start = new Date(report.startMs).toISOString();
+  const row = (scope: string, source: string, c: CountsWithTotal): string =>
+    [start, scope, csvCell(source), ...LEVELS.map((l) => String(c.counts[l])), String(c.total)].join(',');
+  const lines = [
+    ['window_start', 'scope', 'source', ...LEVELS, 'total'].join(','),
+    row('window', '', report),
+    ...Object.entries(report.sources).map(([name, s]) => row('source', name, s)),
+  ];
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** The plain-text body (also the `.txt` file): decision, counts, per-source counts, top errors. */
+export function renderText(report: WindowReport, decision: AlertDecision): string {
+  const out: string[] = [];
+  out.push(`logpipe report for ${timeRange(report, true)} UTC (window ${report.id})`);
+  out.push('');
+  out.push(...decisionLines(decision).map((l) => printable(l)));
+  out.push('');
+  out.push('Counts');
+  out.push(...textTable(['level', 'count'], [...LEVELS.map((l) => [l, String(report.counts[l])]), ['total', String(report.total)]], [false, true]));
+  out.push('');
+  out.push(...detailLines(report));
+  out.push('');
+  out.push('Per source');
+  const sources = Object.entries(report.sources);
+  if (sources.length === 0) out.push('  (none)');
+  else {
+    out.push(...textTable(['source', ...LEVELS, 'total'], sources.map(([name, s]) => [printable(name), ...LEVELS.map((l) => String(s.counts[l])), String(s.total)]), [false, ...LEVELS.map(() => true), true]));
+  }
+  out.push('');
+  out.push(`Top ERROR messages`);
+  if (report.topErrors.length === 0) out.push('  (none)');
+  else out.push(...textTable(['count', 'message'], report.topErrors.map((e) => [String(e.count), printable(e.message)]), [true, false]));
+  return `${out.join('\n')}\n`;
+}
+
+/** The HTML body: the same content as renderText, every value from the logs HTML-escaped. */
+export function renderHtml(report: WindowReport, decision: AlertDecision): string {
+  const cell = (text: string, numeric = false): string => `<td${numeric ? ' style="text-align:right"' : ''}>${html(text)}</td>`;
+  const head = (names: string[]): string => `<tr>${names.map((n) => `<th>${html(n)}</th>`).join('')}</tr>`;
+  const table = (header: string[], rows: string[]): string =>
+    `<table border="1" cellpadding="4" cellspacing="0" style="border-collapse:collapse">${head(header)}${rows.join('')}</table>`;
+  const counts = table(['level', 'count'], [...LEVELS.map((l) => `<tr>${cell(l)}${cell(String(report.counts[l]), true)}</tr>`), `<tr>${cell('total')}${cell(String(report.total), true)}</tr>`]);
+  const sources = Object.entries(report.sources);
+  const perSource =
+    sources.length === 0
+      ? '<p>(none)</p>'
+      : table(['source', ...LEVELS, 'total'], sources.map(([name, s]) => `<tr>${cell(name)}${LEVELS.map((l) => cell(String(s.counts[l]), true)).join('')}${cell(String(s.total), true)}</tr>`));
+  const errors =
+    report.topErrors.length === 0
+      ? '<p>(none)</p>'
+      : table(['count', 'message'], report.topErrors.map((e) => `<tr>${cell(String(e.count), true)}<td><code>${html(e.message)}</code></td></tr>`));
+  return [
+    '<!DOCTYPE html>',
+    '<html><head><meta charset="utf-8"><title>' + html(renderSubject(report)) + '</title></head><body>',
+    `<h1>logpipe report for ${html(timeRange(report, true))} UTC</h1>`,
+    `<p>Window ${html(report.id)}</p>`,
+    `<ul>${decisionLines(decision).map((l) => `<li>${html(l)}</li>`).join('')}</ul>`,
+    '<h2>Counts</h2>',
+    counts,
+    `<ul>${detailLines(report).map((l) => `<li>${html(l)}</li>`).join('')}</ul>`,
+    '<h2>Per source</h2>',
+    perSource,
+    '<h2>Top ERROR messages</h2>',
+    errors,
+    '</body></html>',
+    '',
+  ].join('\n');
+}
+
+/**
+ * A zip holding the window's CSV and JSON files (names from reportFileNames), both dated at the
+ * window start so a re-render gives the same bytes. Rejects only if yazl fails.
+ */
+export function renderZip(report: WindowReport, decision: AlertDecision): Promise<Buffer> {
+  const names = reportFileNames(report);
+  const zip = new ZipFile();
+  const mtime = new Date(report.startMs);
+  zip.addBuffer(Buffer.from(renderCsv(report)), names.csv, { mtime, mode: 0o100644 });
+  zip.addBuffer(Buffer.from(renderJson(report, decision)), names.json, { mtime, mode: 0o100644 });
+  zip.end();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    zip.outputStream.on('error', reject);
+    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+/** Escapes the five characters that matter in HTML text and attribute values, after printable(). */
+export function html(text: string): string {
+  return printable(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * Shows C0/C1 control characters, line and paragraph separators and bidirectional overrides as
+ * `\uXXXX`, so a log line cannot break a table, move the cursor or reorder what a reader sees.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function decisionLines(decision: AlertDecision): string[] {
+  const lines = [`Alert: ${decision.alert ? 'yes' : 'no'}`];
+  lines.push(...decision.reasons.map((r) => `Rule: ${r}`));
+  if (decision.suppressed) lines.push(`Suppressed: ${decision.suppressed}`);
+  return lines;
+}
+
+function detailLines(report: WindowReport): string[] {
+  return [
+    `First event: ${new Date(report.firstEventMs).toISOString()}`,
+    `Last event: ${new Date(report.lastEventMs).toISOString()}`,
+    `Late records (for earlier windows, not counted above): ${report.late}`,
+  ];
+}
+
+function timeRange(report: WindowReport, withDate: boolean): string {
+  const seconds = report.startMs % 60_000 !== 0 || report.endMs % 60_000 !== 0;
+  const time = (ms: number): string => new Date(ms).toISOString().slice(11, seconds ? 19 : 16);
+  const date = withDate ? `${new Date(report.startMs).toISOString().slice(0, 10)} ` : '';
+  return `${date}${time(report.startMs)}–${time(report.endMs)}`;
+}
+
+function textTable(header: string[], rows: string[][], rightAligned: boolean[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string =>
+    `  ${cells.map((c, i) => (rightAligned[i] ? c.padStart(widths[i]) : i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ')}`;
+  return [line(header), ...rows.map(line)];
+}
+
+function csvCell(text: string): string {
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) || safe !== safe.trim() ? `"${safe.replace(/"/g, '""')}"` : safe;
+}

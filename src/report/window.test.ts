@@ -1,0 +1,350 @@
+import type { Level } from '../model/levels';
+import { mergeWindowResults, resolveWindowOptions, TOP_ERRORS, toReport, WindowAggregator, type WindowOptions, type WindowRecord, type WindowResult } from './window';
+
+const MIN = 60_000;
+
+function rec(timeMs: number, level: Level = 'INFO', source = 'a.log', message = 'm', arrivalMs = timeMs): WindowRecord {
+  return { timeMs, arrivalMs, level, source, message };
+}
+
+/** An aggregator on a hand-driven clock. */
+function setup(options: Partial<WindowOptions> = {}, start = 0): { agg: WindowAggregator; clock: { now: number } } {
+  const clock = { now: start };
+  return { agg: new WindowAggregator(options, () => clock.now), clock };
+}
+
+describe('window boundaries', () => {
+  // [start, start + size): a record exactly at the end belongs to the next window.
+  it.each<[number, string]>([
+    [0, '60000@0'],
+    [59_999, '60000@0'],
+    [60_000, '60000@60000'],
+    [119_999, '60000@60000'],
+    [-1, '60000@-60000'],
+  ])('a record at %d ms goes to %s', (timeMs, id) => {
+    expect(setup().agg.add(rec(timeMs)).windowId).toBe(id);
+  });
+
+  it('counts a record at the end in the next window', () => {
+    const { agg } = setup();
+    for (const t of [0, 59_999, 60_000]) agg.add(rec(t));
+    const results = agg.closeAll();
+    expect(results.map((r) => [r.id, r.startMs, r.endMs, r.total])).toEqual([
+      ['60000@0', 0, 60_000, 2],
+      ['60000@60000', 60_000, 120_000, 1],
+    ]);
+  });
+
+  it('uses the configured size', () => {
+    const { agg } = setup({ sizeMs: 10_000 });
+    expect(agg.add(rec(25_000)).windowId).toBe('10000@20000');
+  });
+});
+
+describe('event-time closing', () => {
+  // The window [0, 60000) closes once the watermark (max event time − 5000) reaches 60000.
+  it.each<[number, boolean]>([
+    [64_999, false],
+    [65_000, true],
+    [200_000, true],
+  ])('after a record at %d ms, window 0 closed: %s', (t, closed) => {
+    const { agg } = setup();
+    agg.add(rec(10_000));
+    agg.add(rec(t));
+    expect(agg.poll().map((r) => r.id)).toEqual(closed ? ['60000@0'] : []);
+    expect(agg.watermarkMs).toBe(t - 5_000);
+  });
+
+  it('counts out-of-order records within the allowed lateness', () => {
+    const { agg } = setup();
+    for (const t of [50_000, 62_000, 59_000, 64_000]) expect(agg.add(rec(t)).late).toBe(false);
+    agg.add(rec(66_000));
+    const [w0] = agg.poll();
+    expect([w0.id, w0.total, w0.firstEventMs, w0.lastEventMs, w0.late]).toEqual(['60000@0', 2, 50_000, 59_000, 0]);
+  });
+
+  it('reports a record for a closed window as late, with the next window that closes', () => {
+    const { agg } = setup();
+    agg.add(rec(10_000));
+    agg.add(rec(70_000)); // watermark 65000 closes window 0
+    expect(agg.add(rec(20_000, 'ERROR'))).toEqual({ windowId: '60000@0', late: true });
+    expect(agg.add(rec(59_999))).toEqual({ windowId: '60000@0', late: true });
+    expect(agg.lateUnreported).toBe(2);
+    const [w0] = agg.poll();
+    expect([w0.total, w0.counts.ERROR, w0.late]).toEqual([1, 0, 0]);
+    agg.add(rec(130_000)); // closes window 1
+    const [w1] = agg.poll();
+    expect([w1.id, w1.total, w1.late]).toEqual(['60000@60000', 1, 2]);
+    expect(agg.lateUnreported).toBe(0);
+  });
+
+  it('closes windows in start order, late records going with the first', () => {
+    const { agg } = setup({ allowedLatenessMs: 0 });
+    agg.add(rec(10_000));
+    agg.add(rec(70_000));
+    agg.add(rec(130_000)); // closes 0 and 60000
+    agg.add(rec(5_000)); // late
+    agg.add(rec(250_000)); // closes 120000
+    expect(agg.poll().map((r) => [r.id, r.late])).toEqual([
+      ['60000@0', 0],
+      ['60000@60000', 0],
+      ['60000@120000', 1],
+    ]);
+  });
+
+  it('gives the same windows however the records are polled', () => {
+    const times = [1_000, 61_000, 30_000, 66_000, 40_000, 130_000, 70_000, 200_000, 10_000];
+    const once = setup().agg;
+    for (const t of times) once.add(rec(t));
+    const batched = setup().agg;
+    const fromBatched: WindowResult[] = [];
+    for (const t of times) {
+      batched.add(rec(t));
+      fromBatched.push(...batched.poll());
+    }
+    expect(fromBatched).toEqual(once.poll());
+  });
+});
+
+describe('idle close', () => {
+  it('closes every open window after idleCloseMs of wall-clock time without records', () => {
+    const { agg, clock } = setup({ idleCloseMs: 10_000 }, 1_000_000);
+    agg.add(rec(10_000));
+    agg.add(rec(61_000));
+    clock.now += 9_999;
+    expect(agg.poll()).toEqual([]);
+    clock.now += 1;
+    expect(agg.poll().map((r) => r.id)).toEqual(['60000@0', '60000@60000']);
+    expect(agg.openWindows).toBe(0);
+  });
+
+  it('restarts the idle timer on every record', () => {
+    const { agg, clock } = setup({ idleCloseMs: 10_000 });
+    agg.add(rec(10_000));
+    clock.now = 6_000;
+    agg.add(rec(11_000));
+    clock.now = 15_999;
+    expect(agg.poll()).toEqual([]);
+    clock.now = 16_000;
+    expect(agg.poll()).toHaveLength(1);
+  });
+
+  it('treats records for an idle-closed window as late and opens later windows', () => {
+    const { agg, clock } = setup({ idleCloseMs: 10_000 });
+    agg.add(rec(10_000));
+    clock.now = 10_000;
+    agg.poll();
+    expect(agg.add(rec(20_000)).late).toBe(true);
+    expect(agg.add(rec(60_000)).late).toBe(false);
+    const [next] = agg.closeAll();
+    expect([next.id, next.total, next.late]).toEqual(['60000@60000', 1, 1]);
+  });
+});
+
+describe('processing-time mode', () => {
+  it('windows by arrival time and closes when the clock reaches the end', () => {
+    const { agg, clock } = setup({ mode: 'processing' });
+    // Event times far in the past: only arrival time decides the window.
+    expect(agg.add(rec(5, 'ERROR', 'a', 'x', 1_000)).windowId).toBe('60000@0');
+    expect(agg.add(rec(999_999, 'INFO', 'a', 'x', 59_999)).windowId).toBe('60000@0');
+    expect(agg.add(rec(7, 'INFO', 'a', 'x', 60_000)).windowId).toBe('60000@60000');
+    clock.now = 59_999;
+    expect(agg.poll()).toEqual([]);
+    clock.now = 60_000;
+    const [w0] = agg.poll();
+    expect([w0.id, w0.total, w0.counts.ERROR, w0.firstEventMs, w0.lastEventMs]).toEqual(['60000@0', 2, 1, 5, 999_999]);
+    // An arrival stamped before the clock closed its window is late.
+    expect(agg.add(rec(1, 'INFO', 'a', 'x', 59_000)).late).toBe(true);
+    clock.now = 120_000;
+    const [w1] = agg.poll();
+    expect([w1.id, w1.total, w1.late]).toEqual(['60000@60000', 1, 1]);
+  });
+
+  it('does not close on event time or idleness', () => {
+    const { agg, clock } = setup({ mode: 'processing', idleCloseMs: 1_000 });
+    agg.add(rec(10_000_000, 'INFO', 'a', 'x', 0));
+    clock.now = 30_000;
+    expect(agg.poll()).toEqual([]);
+  });
+});
+
+describe('window result', () => {
+  it('counts per level and per source, sources sorted', () => {
+    const { agg } = setup();
+    const input: Array<[Level, string]> = [
+      ['ERROR', 'b.log'],
+      ['WARN', 'a.log'],
+      ['INFO', 'b.log'],
+      ['DEBUG', 'a.log'],
+      ['TRACE', 'a.log'],
+      ['UNPARSED', 'b.log'],
+      ['ERROR', 'a.log'],
+    ];
+    input.forEach(([level, source], i) => agg.add(rec(i, level, source)));
+    const [w] = agg.closeAll();
+    expect(w.counts).toEqual({ ERROR: 2, WARN: 1, INFO: 1, DEBUG: 1, TRACE: 1, UNPARSED: 1 });
+    expect(w.total).toBe(7);
+    expect(Object.keys(w.sources)).toEqual(['a.log', 'b.log']);
+    expect(w.sources['a.log']).toEqual({ counts: { ERROR: 1, WARN: 1, INFO: 0, DEBUG: 1, TRACE: 1, UNPARSED: 0 }, total: 4 });
+    expect(w.sources['b.log']).toEqual({ counts: { ERROR: 1, WARN: 0, INFO: 1, DEBUG: 0, TRACE: 0, UNPARSED: 1 }, total: 3 });
+  });
+
+  it('lists the most frequent ERROR messages, only ERROR ones, at most TOP_ERRORS', () => {
+    const { agg } = setup();
+    let t = 0;
+    for (let i = 0; i < 12; i++) for (let k = 0; k <= i; k++) agg.add(rec(t++, 'ERROR', 'a', `error ${i}`));
+    for (let k = 0; k < 50; k++) agg.add(rec(t++, 'WARN', 'a', 'a warning'));
+    const [w] = agg.closeAll();
+    expect(w.topErrors).toHaveLength(TOP_ERRORS);
+    expect(w.topErrors[0]).toEqual({ message: 'error 11', count: 12 });
+    expect(w.topErrors[9]).toEqual({ message: 'error 2', count: 3 });
+    expect(w.errorMessages).toHaveLength(12);
+    expect(w.errorMessages.some((e) => e.message === 'a warning')).toBe(false);
+    expect(toReport(w)).not.toHaveProperty('errorMessages');
+  });
+
+  it('keeps at most maxErrorMessages messages, the same ones with exact counts in any arrival order', () => {
+    const messages = Array.from({ length: 40 }, (_, i) => `distinct error ${i}`);
+    const inputs = [messages, [...messages].reverse(), messages.filter((_, i) => i % 2 === 0).concat(messages.filter((_, i) => i % 2 === 1))];
+    const tables = inputs.map((order) => {
+      const { agg } = setup({ maxErrorMessages: 5 });
+      // Every message three times, interleaved, so an evicted-then-readmitted count would show.
+      for (let round = 0; round < 3; round++) order.forEach((m, i) => agg.add(rec(i, 'ERROR', 'a', m)));
+      const [w] = agg.closeAll();
+      expect(w.counts.ERROR).toBe(120);
+      return w.errorMessages;
+    });
+    expect(tables[0]).toHaveLength(5);
+    for (const e of tables[0]) expect(e.count).toBe(3);
+    expect(tables[1]).toEqual(tables[0]);
+    expect(tables[2]).toEqual(tables[0]);
+  });
+
+  it('tracks no messages with maxErrorMessages 0', () => {
+    const { agg } = setup({ maxErrorMessages: 0 });
+    agg.add(rec(0, 'ERROR', 'a', 'boom'));
+    const [w] = agg.closeAll();
+    expect([w.counts.ERROR, w.topErrors]).toEqual([1, []]);
+  });
+
+  it('rejects a record with a time that is not a number, unchanged', () => {
+    const { agg } = setup();
+    expect(() => agg.add(rec(Number.NaN))).toThrow(RangeError);
+    expect(agg.openWindows).toBe(0);
+  });
+});
+
+describe('options', () => {
+  it.each<[Partial<WindowOptions>, string]>([
+    [{ sizeMs: 0 }, 'sizeMs'],
+    [{ sizeMs: 1.5 }, 'sizeMs'],
+    [{ idleCloseMs: -1 }, 'idleCloseMs'],
+    [{ allowedLatenessMs: -1 }, 'allowedLatenessMs'],
+    [{ maxErrorMessages: Number.NaN }, 'maxErrorMessages'],
+    [{ mode: 'wall' as never }, 'mode'],
+  ])('rejects %j naming %s', (options, name) => {
+    expect(() => resolveWindowOptions(options)).toThrow(name);
+  });
+
+  it('defaults to 60 s event-time windows, 5 s lateness, 10 s idle close, 1000 messages', () => {
+    expect(resolveWindowOptions()).toEqual({ mode: 'event', sizeMs: 60_000, allowedLatenessMs: 5_000, idleCloseMs: 10_000, maxErrorMessages: 1_000 });
+  });
+});
+
+/** Records over three windows and three sources, with repeated and distinct ERROR messages. */
+function sampleRecords(): WindowRecord[] {
+  const levels: Level[] = ['ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'UNPARSED'];
+  return Array.from({ length: 300 }, (_, i) => rec((i * 7_919) % (3 * MIN), levels[i % 6], `host-${i % 3}`, i % 4 === 0 ? 'disk full' : `error ${i % 17}`));
+}
+
+/** Closes everything and returns the result of window 0. */
+function window0(records: WindowRecord[], options: Partial<WindowOptions>): WindowResult {
+  const { agg } = setup(options);
+  for (const r of records) agg.add(r);
+  const w = agg.closeAll().find((r) => r.startMs === 0);
+  if (!w) throw new Error('window 0 missing');
+  return w;
+}
+
+describe('mergeWindowResults', () => {
+  // Far-off windows cannot close while the records are added.
+  const options = { maxErrorMessages: 4, allowedLatenessMs: 10 * MIN };
+  const records = sampleRecords().filter((r) => r.timeMs < MIN);
+  // Three consumers' partials; each sees every source and some of each message.
+  const parts = [0, 1, 2].map((k) => window0(records.filter((_, i) => i % 3 === k), options));
+
+  it('is commutative, down to key order', () => {
+    const [a, b] = parts;
+    expect(JSON.stringify(mergeWindowResults(a, b))).toBe(JSON.stringify(mergeWindowResults(b, a)));
+  });
+
+  it('is associative', () => {
+    const [a, b, c] = parts;
+    expect(JSON.stringify(mergeWindowResults(mergeWindowResults(a, b), c))).toBe(JSON.stringify(mergeWindowResults(a, mergeWindowResults(b, c))));
+  });
+
+  it('equals one aggregator over all records, message table included', () => {
+    const [a, b, c] = parts;
+    expect(mergeWindowResults(mergeWindowResults(a, b), c)).toEqual(window0(records, options));
+  });
+
+  it('adds late counts and takes the widest event-time range', () => {
+    const a = { ...parts[0], late: 2, firstEventMs: 5, lastEventMs: 100 };
+    const b = { ...parts[1], late: 3, firstEventMs: 1, lastEventMs: 50 };
+    const m = mergeWindowResults(a, b);
+    expect([m.late, m.firstEventMs, m.lastEventMs]).toEqual([5, 1, 100]);
+  });
+
+  it('refuses results of different windows', () => {
+    const other = { ...parts[0], id: '60000@60000', startMs: MIN, endMs: 2 * MIN };
+    expect(() => mergeWindowResults(parts[0], other)).toThrow('different windows');
+  });
+});
+
+describe('snapshot and restore', () => {
+  it('continues from a JSON round trip exactly like the original', () => {
+    const records = sampleRecords();
+    const first = records.slice(0, 150);
+    const rest = records.slice(150);
+    const { agg: original, clock } = setup({ allowedLatenessMs: 1_000 });
+    for (const r of first) original.add(r);
+    const state = JSON.parse(JSON.stringify(original.snapshot())) as ReturnType<WindowAggregator['snapshot']>;
+    expect(state.open.length + state.closed.length).toBeGreaterThan(0);
+    expect(state.pendingLate).toBeGreaterThan(0);
+
+    const restored = new WindowAggregator({ allowedLatenessMs: 1_000 }, () => clock.now);
+    restored.restore(state);
+    expect(restored.snapshot()).toEqual(original.snapshot());
+    for (const r of rest) expect(restored.add(r)).toEqual(original.add(r));
+    expect(restored.closeAll()).toEqual(original.closeAll());
+  });
+
+  it('round-trips the empty state', () => {
+    const { agg } = setup();
+    const state = JSON.parse(JSON.stringify(agg.snapshot())) as ReturnType<WindowAggregator['snapshot']>;
+    expect(state).toMatchObject({ maxEventMs: null, closedUntilMs: null, open: [], closed: [] });
+    const fresh = setup().agg;
+    fresh.restore(state);
+    expect(fresh.snapshot()).toEqual(agg.snapshot());
+  });
+
+  it('restarts the idle timer: downtime is not idleness', () => {
+    const { agg, clock } = setup({ idleCloseMs: 10_000 });
+    agg.add(rec(10_000));
+    const state = agg.snapshot();
+    clock.now = 3_600_000;
+    const restarted = new WindowAggregator({ idleCloseMs: 10_000 }, () => clock.now);
+    restarted.restore(state);
+    expect(restarted.poll()).toEqual([]);
+    clock.now += 10_000;
+    expect(restarted.poll()).toHaveLength(1);
+  });
+
+  it.each<[Partial<WindowOptions>, string]>([
+    [{ sizeMs: 30_000 }, 'sizeMs 60000'],
+    [{ mode: 'processing' }, 'event time'],
+  ])('refuses a snapshot taken with other options (%j)', (options, message) => {
+    const state = setup().agg.snapshot();
+    expect(() => setup(options).agg.restore(state)).toThrow(message);
+  });
+});

@@ -1,0 +1,490 @@
+/**
+ * Tumbling-window aggregation of log entries: counts per level and per source, the most frequent
+ * ERROR messages, first and last event time, and late records. Pure: no I/O; the wall clock is
+ * injected, so idle closing and processing-time windows are testable.
+ *
+ * Windows are `[start, start + sizeMs)` with `start` a multiple of `sizeMs` (epoch-aligned), so every
+ * instance of the service cuts the same windows and partial results merge by window id.
+ *
+ * Closing, and what "late" means. The aggregator keeps a horizon `closedUntilMs`: every window whose
+ * end is at or before it is closed. The horizon only moves forward:
+ * - event time: to the watermark (highest event time seen − allowedLatenessMs) on every record, and to
+ *   the end of the last open window when no record has arrived for idleCloseMs of wall-clock time;
+ * - processing time: to the wall clock, on poll().
+ * A record whose window ends at or before the horizon is late: not counted in any window, but added
+ * to the `late` figure of the next window that closes. In event-time mode, with no idle close in
+ * between, which records are late depends only on the order of the records, not on how they were
+ * batched or when poll() ran: a replay of the same records gives the same windows.
+ */
+import type { CountsWithTotal } from '../generator/truth';
+import { emptyCounts, type Level, type LevelCounts, LEVELS } from '../model/levels';
+
+/** One log entry as the report stage sees it. */
+export interface WindowRecord {
+  /** Event time (the Kafka record timestamp), epoch ms. */
+  timeMs: number;
+  /** When the record reached the consumer, epoch ms; windows by it in processing-time mode. */
+  arrivalMs: number;
+  level: Level;
+  /** The record key: object key or host. */
+  source: string;
+  /** The first line's message; only looked at for ERROR entries. */
+  message: string;
+}
+
+export type TimeMode = 'event' | 'processing';
+
+export interface WindowOptions {
+  mode: TimeMode;
+  sizeMs: number;
+  /** Event time: how far the watermark trails the highest event time seen. */
+  allowedLatenessMs: number;
+  /** Event time: close every open window after this much wall-clock time without a record. */
+  idleCloseMs: number;
+  /** Most distinct ERROR messages tracked per window; see `ErrorCount` for the eviction rule. */
+  maxErrorMessages: number;
+}
+
+export const DEFAULT_WINDOW_OPTIONS: Readonly<WindowOptions> = {
+  mode: 'event',
+  sizeMs: 60_000,
+  allowedLatenessMs: 5_000,
+  idleCloseMs: 10_000,
+  maxErrorMessages: 1_000,
+};
+
+/** How many of the most frequent ERROR messages a report lists. */
+export const TOP_ERRORS = 10;
+
+/**
+ * An ERROR message and how many entries of the window carried it.
+ *
+ * Eviction rule: when a window holds more than `maxErrorMessages` distinct ERROR messages, it tracks
+ * the ones with the smallest rank, rank = (32-bit FNV-1a hash of the message, then the message). The
+ * rank does not depend on counts or arrival order, which buys three properties: the count of every
+ * tracked message is exact (a message with a smaller rank than a tracked one was never evicted), the
+ * tracked set is a uniform sample of the distinct messages, and merging partial results is exact,
+ * commutative and associative. The price: with more distinct messages than the cap, a frequent
+ * message can be missing from the top list. ERROR entries whose message is not tracked still count in
+ * `counts.ERROR`.
+ */
+export interface ErrorCount {
+  message: string;
+  count: number;
+}
+
+/** What reports, rules and rendering need of a closed window. */
+export interface WindowReport extends CountsWithTotal {
+  /** `${sizeMs}@${startMs}`: the key of the report record, and the merge key. */
+  id: string;
+  sizeMs: number;
+  startMs: number;
+  endMs: number;
+  /** Per source, sorted by name. */
+  sources: Record<string, CountsWithTotal>;
+  /** The TOP_ERRORS most frequent tracked ERROR messages, most frequent first, then by message. */
+  topErrors: ErrorCount[];
+  /** Lowest and highest event time of the window's entries (also in processing-time mode). */
+  firstEventMs: number;
+  lastEventMs: number;
+  /** Late records reported with this window (they belong to windows closed earlier). */
+  late: number;
+}
+
+/** A window's (partial) result: the report plus the tracked message table that merging needs. */
+export interface WindowResult extends WindowReport {
+  /** All tracked ERROR messages, ordered like topErrors; at most maxErrorMessages entries. */
+  errorMessages: ErrorCount[];
+  maxErrorMessages: number;
+}
+
+/** The serialisable state of a WindowAggregator (JSON-safe: no Infinity, no Map). */
+export interface WindowState {
+  version: 1;
+  mode: TimeMode;
+  sizeMs: number;
+  /** null until the first record (event time). */
+  maxEventMs: number | null;
+  /** null while no window has closed. */
+  closedUntilMs: number | null;
+  /** Late records not yet reported with a closed window. */
+  pendingLate: number;
+  /** Open windows, as results with late = 0, in start order. */
+  open: WindowResult[];
+  /** Windows closed but not yet returned by poll(), in closing order. */
+  closed: WindowResult[];
+}
+
+/** What became of one record. */
+export interface AddOutcome {
+  windowId: string;
+  /** True if its window had closed: it is only counted in the next report's `late`. */
+  late: boolean;
+}
+
+/** The id of the window `[startMs, startMs + sizeMs)`. */
+export function windowId(sizeMs: number, startMs: number): string {
+  return `${sizeMs}@${startMs}`;
+}
+
+/** The start of the window holding `timeMs` (epoch-aligned, also for times before 1970). */
+export function windowStart(timeMs: number, sizeMs: number): number {
+  return Math.floor(timeMs / sizeMs) * sizeMs;
+}
+
+interface Tracked {
+  count: number;
+  rank: number;
+}
+
+interface OpenWindow {
+  startMs: number;
+  counts: LevelCounts;
+  total: number;
+  sources: Map<string, CountsWithTotal>;
+  errors: Map<string, Tracked>;
+  /** The tracked message with the largest rank; undefined when not yet known. */
+  evictNext: string | undefined;
+  firstEventMs: number;
+  lastEventMs: number;
+}
+
+/**
+ * Validates options over the defaults. Throws a RangeError naming the first bad option.
+ */
+export function resolveWindowOptions(options: Partial<WindowOptions> = {}): WindowOptions {
+  const o = { ...DEFAULT_WINDOW_OPTIONS, ...options };
+  if (o.mode !== 'event' && o.mode !== 'processing') throw new RangeError(`window mode must be "event" or "processing", got ${String(o.mode)}`);
+  const positive: Array<keyof WindowOptions> = ['sizeMs', 'idleCloseMs'];
+  for (const key of positive) {
+    if (!Number.isSafeInteger(o[key]) || (o[key] as number) <= 0) throw new RangeError(`window ${key} must be a whole number > 0, got ${String(o[key])}`);
+  }
+  const nonNegative: Array<keyof WindowOptions> = ['allowedLatenessMs', 'maxErrorMessages'];
+  for (const key of nonNegative) {
+    if (!Number.isSafeInteger(o[key]) || (o[key] as number) < 0) throw new RangeError(`window ${key} must be a whole number >= 0, got ${String(o[key])}`);
+  }
+  return o;
+}
+
+/**
+ * Aggregates records into tumbling windows (see the module comment for closing and lateness). One
+ * instance per log-topic partition keeps watermarks per partition and makes rebalances simple (see
+ * mergeWindowResults).
+ */
+export class WindowAggregator {
+  readonly options: WindowOptions;
+  private open = new Map<number, OpenWindow>();
+  private closed: WindowResult[] = [];
+  private maxEventMs = -Infinity;
+  private closedUntilMs = -Infinity;
+  private pendingLate = 0;
+  private lastActivityMs: number;
+
+  /**
+   * @param now the wall clock (epoch ms), read on add(), poll() and restore().
+   * Throws a RangeError for invalid options.
+   */
+  constructor(options: Partial<WindowOptions> = {}, private readonly now: () => number = Date.now) {
+    this.options = resolveWindowOptions(options);
+    this.lastActivityMs = now();
+  }
+
+  /** Highest event time seen − allowedLatenessMs; -Infinity before the first record. */
+  get watermarkMs(): number {
+    return this.maxEventMs - this.options.allowedLatenessMs;
+  }
+
+  /** Windows holding records and not closed yet. */
+  get openWindows(): number {
+    return this.open.size;
+  }
+
+  /** Late records that no closed window has carried yet (they go with the next one). */
+  get lateUnreported(): number {
+    return this.pendingLate;
+  }
+
+  /**
+   * Counts one record in its window, or as late if that window has closed. In event-time mode this
+   * may close windows (the watermark moves); poll() returns them. Throws a RangeError if the
+   * record's window time is not a finite number; the aggregator is unchanged then.
+   */
+  add(record: WindowRecord): AddOutcome {
+    const event = this.options.mode === 'event';
+    const t = event ? record.timeMs : record.arrivalMs;
+    if (!Number.isFinite(t) || !Number.isFinite(record.timeMs)) {
+      throw new RangeError(`record time must be a finite number, got timeMs=${record.timeMs} arrivalMs=${record.arrivalMs}`);
+    }
+    const { sizeMs } = this.options;
+    const startMs = windowStart(t, sizeMs);
+    const id = windowId(sizeMs, startMs);
+    this.lastActivityMs = this.now();
+    if (event) this.maxEventMs = Math.max(this.maxEventMs, record.timeMs);
+    if (startMs + sizeMs <= this.closedUntilMs) {
+      this.pendingLate++;
+      return { windowId: id, late: true };
+    }
+    let w = this.open.get(startMs);
+    if (!w) {
+      w = newWindow(startMs, record.timeMs);
+      this.open.set(startMs, w);
+    }
+    w.counts[record.level]++;
+    w.total++;
+    let s = w.sources.get(record.source);
+    if (!s) w.sources.set(record.source, (s = { counts: emptyCounts(), total: 0 }));
+    s.counts[record.level]++;
+    s.total++;
+    if (record.level === 'ERROR') track(w, record.message, this.options.maxErrorMessages);
+    w.firstEventMs = Math.min(w.firstEventMs, record.timeMs);
+    w.lastEventMs = Math.max(w.lastEventMs, record.timeMs);
+    if (event) this.advance(this.watermarkMs);
+    return { windowId: id, late: false };
+  }
+
+  /**
+   * Applies the wall clock (processing-time windows whose end the clock reached; in event-time mode
+   * every open window once idleCloseMs passed without a record), then returns and forgets every
+   * window closed since the last call, in start order within each close. Call it after each batch
+   * and on a timer.
+   */
+  poll(): WindowResult[] {
+    const now = this.now();
+    if (this.options.mode === 'processing') {
+      this.advance(now);
+    } else if (this.open.size > 0 && now - this.lastActivityMs >= this.options.idleCloseMs) {
+      this.advance(Math.max(...this.open.keys()) + this.options.sizeMs);
+    }
+    return this.closed.splice(0);
+  }
+
+  /**
+   * Closes every open window (end of input, `--exit-when-idle`, shutdown) and returns all closed
+   * windows not yet returned. Late records arriving afterwards go with the next window that closes.
+   */
+  closeAll(): WindowResult[] {
+    if (this.open.size > 0) this.advance(Math.max(...this.open.keys()) + this.options.sizeMs);
+    return this.closed.splice(0);
+  }
+
+  /** The whole state as a JSON-safe value; restore() on a fresh aggregator continues from it. */
+  snapshot(): WindowState {
+    return {
+      version: 1,
+      mode: this.options.mode,
+      sizeMs: this.options.sizeMs,
+      maxEventMs: Number.isFinite(this.maxEventMs) ? this.maxEventMs : null,
+      closedUntilMs: Number.isFinite(this.closedUntilMs) ? this.closedUntilMs : null,
+      pendingLate: this.pendingLate,
+      open: [...this.open.values()].sort((a, b) => a.startMs - b.startMs).map((w) => this.result(w, 0)),
+      closed: this.closed.map(cloneResult),
+    };
+  }
+
+  /**
+   * Replaces the state with a snapshot. The idle timer restarts from now(): the time a process was
+   * down is not idleness, so a restart replays its records into the same windows before any idle
+   * close. Throws an Error if the snapshot is of another version, mode or window size (its windows
+   * would not line up with this aggregator's).
+   */
+  restore(state: WindowState): void {
+    if (state.version !== 1) throw new Error(`window state version ${String(state.version)} is not supported (expected 1)`);
+    if (state.mode !== this.options.mode || state.sizeMs !== this.options.sizeMs) {
+      throw new Error(`window state is for ${state.mode} time, sizeMs ${state.sizeMs}; this aggregator uses ${this.options.mode} time, sizeMs ${this.options.sizeMs}`);
+    }
+    this.maxEventMs = state.maxEventMs ?? -Infinity;
+    this.closedUntilMs = state.closedUntilMs ?? -Infinity;
+    this.pendingLate = state.pendingLate;
+    this.open = new Map(state.open.map((r) => [r.startMs, windowOf(r)]));
+    this.closed = state.closed.map(cloneResult);
+    this.lastActivityMs = this.now();
+  }
+
+  /** Moves the horizon to `untilMs` (never back) and closes the windows ending at or before it. */
+  private advance(untilMs: number): void {
+    if (untilMs <= this.closedUntilMs) return;
+    this.closedUntilMs = untilMs;
+    // Called on every record in event time: allocate only when a window is due.
+    let due: number[] | undefined;
+    for (const start of this.open.keys()) if (start + this.options.sizeMs <= untilMs) (due ??= []).push(start);
+    if (!due) return;
+    for (const start of due.sort((a, b) => a - b)) {
+      const w = this.open.get(start) as OpenWindow;
+      this.open.delete(start);
+      this.closed.push(this.result(w, this.pendingLate));
+      this.pendingLate = 0;
+    }
+  }
+
+  private result(w: OpenWindow, late: number): WindowResult {
+    const { sizeMs, maxErrorMessages } = this.options;
+    const errorMessages = orderErrors([...w.errors].map(([message, t]) => ({ message, count: t.count })));
+    return {
+      id: windowId(sizeMs, w.startMs),
+      sizeMs,
+      startMs: w.startMs,
+      endMs: w.startMs + sizeMs,
+      counts: { ...w.counts },
+      total: w.total,
+      sources: sortedSources([...w.sources].map(([name, s]) => [name, { counts: { ...s.counts }, total: s.total }])),
+      topErrors: errorMessages.slice(0, TOP_ERRORS).map((e) => ({ ...e })),
+      firstEventMs: w.firstEventMs,
+      lastEventMs: w.lastEventMs,
+      late,
+      errorMessages,
+      maxErrorMessages,
+    };
+  }
+}
+
+/**
+ * Merges two partial results of the same window (from consumers owning different partitions).
+ * Commutative and associative: counts, totals and `late` add up, first/last event time take the
+ * minimum/maximum, message tables add up and keep the smallest-ranked min(maxErrorMessages) messages
+ * (see ErrorCount: a rank independent of counts keeps the merged counts exact). The output does not
+ * depend on the order of the inputs, down to the order of keys and list entries.
+ *
+ * Merging is a sum, so it must see each partial exactly once. Rebalances keep that true when the
+ * partials are per partition: run one WindowAggregator per log-topic partition, keep its snapshot in
+ * the changelog under the partition's key, and write each closed window as a partial keyed
+ * `${windowId}/${partition}` in the same transaction as the consumer offsets. Whichever instance owns
+ * the partition when the window closes restores the same state and emits the partial once; a partial
+ * written before a crash is either committed with its offsets or aborted with them. The merger keeps
+ * the latest partial per key and merges per window id, so a repeated partial replaces, never adds.
+ *
+ * Throws an Error if the two results belong to different windows.
+ */
+export function mergeWindowResults(a: WindowResult, b: WindowResult): WindowResult {
+  if (a.id !== b.id) throw new Error(`cannot merge results of different windows: ${a.id} and ${b.id}`);
+  const counts = emptyCounts();
+  for (const level of LEVELS) counts[level] = a.counts[level] + b.counts[level];
+  const sources = new Map<string, CountsWithTotal>();
+  for (const side of [a.sources, b.sources]) {
+    for (const [name, s] of Object.entries(side)) {
+      const m = sources.get(name) ?? { counts: emptyCounts(), total: 0 };
+      for (const level of LEVELS) m.counts[level] += s.counts[level];
+      m.total += s.total;
+      sources.set(name, m);
+    }
+  }
+  const maxErrorMessages = Math.min(a.maxErrorMessages, b.maxErrorMessages);
+  const table = new Map<string, number>();
+  for (const e of [...a.errorMessages, ...b.errorMessages]) table.set(e.message, (table.get(e.message) ?? 0) + e.count);
+  const kept = [...table]
+    .map(([message, c]) => ({ message, count: c, rank: rankOf(message) }))
+    .sort(byRank)
+    .slice(0, maxErrorMessages);
+  const errorMessages = orderErrors(kept.map(({ message, count: c }) => ({ message, count: c })));
+  return {
+    id: a.id,
+    sizeMs: a.sizeMs,
+    startMs: a.startMs,
+    endMs: a.endMs,
+    counts,
+    total: a.total + b.total,
+    sources: sortedSources([...sources]),
+    topErrors: errorMessages.slice(0, TOP_ERRORS).map((e) => ({ ...e })),
+    firstEventMs: Math.min(a.firstEventMs, b.firstEventMs),
+    lastEventMs: Math.max(a.lastEventMs, b.lastEventMs),
+    late: a.late + b.late,
+    errorMessages,
+    maxErrorMessages,
+  };
+}
+
+/** The report part of a result, without the message table: what the report record and files carry. */
+export function toReport(result: WindowReport): WindowReport {
+  const { id, sizeMs, startMs, endMs, counts, total, sources, topErrors, firstEventMs, lastEventMs, late } = result;
+  return { id, sizeMs, startMs, endMs, counts, total, sources, topErrors, firstEventMs, lastEventMs, late };
+}
+
+function newWindow(startMs: number, timeMs: number): OpenWindow {
+  return {
+    startMs,
+    counts: emptyCounts(),
+    total: 0,
+    sources: new Map(),
+    errors: new Map(),
+    evictNext: undefined,
+    firstEventMs: timeMs,
+    lastEventMs: timeMs,
+  };
+}
+
+function windowOf(r: WindowResult): OpenWindow {
+  return {
+    startMs: r.startMs,
+    counts: { ...r.counts },
+    total: r.total,
+    sources: new Map(Object.entries(r.sources).map(([name, s]) => [name, { counts: { ...s.counts }, total: s.total }])),
+    errors: new Map(r.errorMessages.map((e) => [e.message, { count: e.count, rank: rankOf(e.message) }])),
+    evictNext: undefined,
+    firstEventMs: r.firstEventMs,
+    lastEventMs: r.lastEventMs,
+  };
+}
+
+function cloneResult(r: WindowResult): WindowResult {
+  return JSON.parse(JSON.stringify(r)) as WindowResult;
+}
+
+/** Counts one ERROR message under the eviction rule of ErrorCount. */
+function track(w: OpenWindow, message: string, cap: number): void {
+  const known = w.errors.get(message);
+  if (known) {
+    known.count++;
+    return;
+  }
+  if (cap === 0) return;
+  const rank = rankOf(message);
+  if (w.errors.size < cap) {
+    w.errors.set(message, { count: 1, rank });
+    // A known eviction candidate stays right only if the newcomer ranks below it.
+    if (w.evictNext !== undefined && byRank({ message, rank }, { message: w.evictNext, rank: (w.errors.get(w.evictNext) as Tracked).rank }) > 0) {
+      w.evictNext = message;
+    }
+    return;
+  }
+  // The table is full (cap > 0), so it has a largest rank.
+  const evict = w.evictNext ?? (largestRank(w.errors) as string);
+  w.evictNext = evict;
+  if (byRank({ message, rank }, { message: evict, rank: (w.errors.get(evict) as Tracked).rank }) >= 0) return;
+  w.errors.delete(evict);
+  w.errors.set(message, { count: 1, rank });
+  w.evictNext = largestRank(w.errors);
+}
+
+function largestRank(errors: Map<string, Tracked>): string | undefined {
+  let best: { message: string; rank: number } | undefined;
+  for (const [message, t] of errors) {
+    if (!best || byRank({ message, rank: t.rank }, best) > 0) best = { message, rank: t.rank };
+  }
+  return best?.message;
+}
+
+/** 32-bit FNV-1a over the UTF-16 code units of `text`. */
+function rankOf(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+function byRank(a: { message: string; rank: number }, b: { message: string; rank: number }): number {
+  return a.rank - b.rank || compareStrings(a.message, b.message);
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Most frequent first, then by message: one order for the same content, whatever the input order. */
+function orderErrors(errors: ErrorCount[]): ErrorCount[] {
+  return errors.sort((a, b) => b.count - a.count || compareStrings(a.message, b.message));
+}
+
+function sortedSources(entries: Array<[string, CountsWithTotal]>): Record<string, CountsWithTotal> {
+  return Object.fromEntries(entries.sort(([a], [b]) => compareStrings(a, b)));
+}
