@@ -45,6 +45,14 @@ export function objectId(ref: ObjectRef, version: string): string {
 }
 
 /**
+ * The ledger key of an object version ingested into a log topic: a version is ingested once per
+ * topic (re-ingesting into another topic is a deliberate, separate copy).
+ */
+export function ledgerKey(topic: string, id: string): string {
+  return `${topic} ${id}`;
+}
+
+/**
  * The transactional id for ingesting one object version. Two processes ingesting the same version
  * use the same id, so the broker fences the older one and only one writes (Kafka's zombie fencing).
  */

@@ -14,7 +14,7 @@ import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { createLogger, type Logger } from '../system/logging';
 import { loadLambdaConfig, type LambdaConfig } from './config';
 import { describeError, isRetriable } from './errors';
-import { parseS3Event, type ParsedRecord } from './s3-event';
+import { parseS3Event, type ParsedRecord } from '../ingest/s3-event';
 import { buildTriggerCommand, UnsafeArgumentError } from './shell-command';
 import { DEFAULT_BACKOFF, sendCommandInput, systemClock, waitForInvocation, type Backoff, type Clock, type InvocationResult, type SsmClientLike } from './ssm-command';
 

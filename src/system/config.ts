@@ -37,6 +37,14 @@ export interface LogpipeConfig {
     maxInFlightBatches: number;
     maxDecompressedBytes: number;
     retryBudgetMs: number;
+    parallelObjects: number;
+    queueSize: number;
+    maxAttempts: number;
+    sqsQueueUrl: string;
+    sqsWaitSeconds: number;
+    visibilityTimeoutSeconds: number;
+    listings: string[];
+    listIntervalMs: number;
   };
   aws: {
     region: string;
@@ -116,6 +124,28 @@ convict.addFormat({
       throw new Error('expected UTC or an IANA time zone name such as Europe/Berlin');
     }
   },
+});
+
+convict.addFormat({
+  name: 'sqs-wait-seconds',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 20) throw new Error('expected a whole number of seconds from 0 to 20');
+  },
+  coerce: (value: unknown) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
+});
+
+convict.addFormat({
+  name: 'bucket-prefix-list',
+  validate(value: unknown) {
+    if (!Array.isArray(value)) throw new Error('expected a list of BUCKET or BUCKET/PREFIX');
+    for (const item of value) {
+      if (typeof item !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(item)) {
+        throw new Error(`expected BUCKET or BUCKET/PREFIX entries, "${String(item)}" is not one`);
+      }
+    }
+  },
+  coerce: (value: unknown) =>
+    typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : value,
 });
 
 convict.addFormat({
@@ -270,6 +300,54 @@ export const schema: convict.Schema<LogpipeConfig> = {
       format: 'positive-int',
       default: 600_000,
       env: 'LOGPIPE_INGEST_RETRY_BUDGET_MS',
+    },
+    parallelObjects: {
+      doc: 'Objects ingested at the same time by one process.',
+      format: 'positive-int',
+      default: 2,
+      env: 'LOGPIPE_INGEST_PARALLEL_OBJECTS',
+    },
+    queueSize: {
+      doc: 'Ingest requests that may wait; beyond it the API answers 503 and SQS messages stay in the queue.',
+      format: 'positive-int',
+      default: 1000,
+      env: 'LOGPIPE_INGEST_QUEUE_SIZE',
+    },
+    maxAttempts: {
+      doc: 'Attempts at an object whose ingest keeps failing (Kafka errors, crashes) before it is dead-lettered.',
+      format: 'positive-int',
+      default: 20,
+      env: 'LOGPIPE_INGEST_MAX_ATTEMPTS',
+    },
+    sqsQueueUrl: {
+      doc: 'SQS queue receiving the bucket\'s S3 event notifications; "" turns the SQS trigger off.',
+      format: String,
+      default: '',
+      env: 'LOGPIPE_INGEST_SQS_QUEUE_URL',
+    },
+    sqsWaitSeconds: {
+      doc: 'Long-polling wait of one SQS receive (0-20 s).',
+      format: 'sqs-wait-seconds',
+      default: 10,
+      env: 'LOGPIPE_INGEST_SQS_WAIT_SECONDS',
+    },
+    visibilityTimeoutSeconds: {
+      doc: 'Visibility timeout of received SQS messages; extended every half of it while their objects stream.',
+      format: 'positive-int',
+      default: 60,
+      env: 'LOGPIPE_INGEST_VISIBILITY_TIMEOUT_SECONDS',
+    },
+    listings: {
+      doc: 'Buckets or bucket/prefix entries listed periodically to catch objects whose events never arrived, comma-separated.',
+      format: 'bucket-prefix-list',
+      default: [],
+      env: 'LOGPIPE_INGEST_LISTINGS',
+    },
+    listIntervalMs: {
+      doc: 'Time between two listings of the configured prefixes.',
+      format: 'positive-int',
+      default: 300_000,
+      env: 'LOGPIPE_INGEST_LIST_INTERVAL_MS',
     },
   },
   aws: {

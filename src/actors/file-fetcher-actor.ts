@@ -1,0 +1,187 @@
+/**
+ * FileFetcherActor: ingests one object version at a time per call: reads its metadata, skips a
+ * version already ingested, takes it over on the publisher (fencing other writers), streams its
+ * decompressed bytes to the LineStreamerActor from the committed offset, and dead-letters it on a
+ * permanent failure. Transient read failures are retried inside fetchObject (Range resume).
+ *
+ * Message: ingest(ref) → IngestOutcome. Rejects only when a retry can help (e.g. Kafka down): the
+ * committed progress stays and the next attempt resumes from it.
+ */
+import type { Actor } from 'comedy';
+import { PermanentError, reasonOf, isTransient, backoffMs } from '../ingest/errors';
+import { fetchObject, FileStore, type FetchOptions, type ObjectStore, S3Store } from '../ingest/fetcher';
+import { describeRef, ledgerKey, type ObjectMeta, type ObjectRef, objectId } from '../ingest/object-ref';
+import type { ObjectProgress } from '../ingest/progress';
+import { actorContext, type ActorParameters } from '../system/actor-context';
+import { createS3 } from '../system/clients';
+import type { Logger } from '../system/logging';
+import type { StreamedObject } from './line-streamer-actor';
+
+export interface IngestOutcome {
+  id: string;
+  object: string;
+  status: 'ingested' | 'duplicate' | 'dead-letter';
+  lines: number;
+  entries: number;
+  records: number;
+  /** Decompressed bytes committed, from the object's start. */
+  bytes: number;
+  /** Whether this run continued an interrupted one. */
+  resumed: boolean;
+  reason?: string;
+  seconds: number;
+}
+
+/** The actors the fetcher talks to, as it uses them (actor references, or plain objects in tests). */
+export interface FetcherPorts {
+  streamer: {
+    sendAndReceive(topic: 'begin', object: StreamedObject): Promise<void>;
+    sendAndReceive(topic: 'chunk', id: string, bytes: Buffer): Promise<void>;
+    sendAndReceive(topic: 'end', id: string): Promise<ObjectProgress | undefined>;
+    sendAndReceive(topic: 'abort', id: string): Promise<ObjectProgress | undefined>;
+  };
+  publisher: {
+    sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined>;
+    sendAndReceive(topic: 'begin', id: string): Promise<ObjectProgress | undefined>;
+    sendAndReceive(topic: 'deadLetter', id: string, progress: ObjectProgress, details: Record<string, string>): Promise<void>;
+    sendAndReceive(topic: 'finish', id: string): Promise<void>;
+  };
+}
+
+export interface FetcherDeps extends FetcherPorts {
+  /** The log topic: an object version is ingested once per topic. */
+  topic: string;
+  stores: { s3?: ObjectStore; file: ObjectStore };
+  fetch: FetchOptions;
+  log: Logger;
+  now?: () => number;
+}
+
+const NO_PARSER_STATE = { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 0 };
+
+export default class FileFetcherActor {
+  private deps!: FetcherDeps;
+  private s3Client: { destroy(): void } | undefined;
+
+  initialize(self: Actor): void {
+    const params = self.getCustomParameters() as ActorParameters;
+    const { config, logger, refs } = actorContext(params, 'FileFetcherActor');
+    const s3 = createS3(config);
+    this.s3Client = s3;
+    this.init({
+      topic: params.topic,
+      streamer: refs.streamer as unknown as FetcherPorts['streamer'],
+      publisher: refs.publisher as unknown as FetcherPorts['publisher'],
+      stores: { s3: new S3Store(s3), file: new FileStore() },
+      fetch: { maxDecompressedBytes: config.ingest.maxDecompressedBytes, retryBudgetMs: config.ingest.retryBudgetMs },
+      log: logger,
+    });
+  }
+
+  init(deps: FetcherDeps): void {
+    this.deps = deps;
+  }
+
+  destroy(): void {
+    this.s3Client?.destroy();
+  }
+
+  async ingest(ref: ObjectRef): Promise<IngestOutcome> {
+    const { streamer, publisher } = this.deps;
+    const started = Date.now();
+    const seconds = (): number => (Date.now() - started) / 1000;
+    const log = this.deps.log.child({ object: describeRef(ref) });
+    const store = ref.kind === 's3' ? this.deps.stores.s3 : this.deps.stores.file;
+    if (!store) throw new Error(`no store for ${ref.kind} objects`);
+
+    let meta: ObjectMeta;
+    try {
+      const head = await headWithRetry(store, ref, this.deps.fetch.retryBudgetMs, log);
+      meta = { ...head, id: ledgerKey(this.deps.topic, head.id) };
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      return this.deadLetter(ref, ledgerKey(this.deps.topic, objectId(ref, 'unreadable')), reasonOf(err), started);
+    }
+
+    const known = await publisher.sendAndReceive('known', meta.id);
+    if (known && known.status !== 'in-progress') return outcome(meta, known, 'duplicate', false, seconds());
+
+    const committed = await publisher.sendAndReceive('begin', meta.id);
+    try {
+      if (committed && committed.status !== 'in-progress') return outcome(meta, committed, 'duplicate', false, seconds());
+      const resumed = committed !== undefined;
+      if (resumed) log.info('resuming object', { byteOffset: committed.byteOffset, lines: committed.lines });
+      const headers: Record<string, string> =
+        ref.kind === 's3' ? { bucket: ref.bucket, key: ref.key, version: meta.version } : { path: meta.name, version: meta.version };
+      await streamer.sendAndReceive('begin', {
+        id: meta.id,
+        context: { source: meta.name, headers, name: meta.name, lastModifiedMs: meta.lastModifiedMs },
+        resume: committed,
+      });
+      let last: ObjectProgress | undefined;
+      try {
+        await fetchObject(store, ref, meta, committed?.byteOffset ?? 0, (chunk) => streamer.sendAndReceive('chunk', meta.id, chunk), {
+          ...this.deps.fetch,
+          onRetry: (attempt, delayMs, error) => log.warn('read failed, retrying', { attempt, delayMs, error: reasonOf(error) }),
+        });
+        last = await streamer.sendAndReceive('end', meta.id);
+      } catch (err) {
+        const soFar = (await streamer.sendAndReceive('abort', meta.id)) ?? committed;
+        if (!(err instanceof PermanentError)) throw err;
+        const now = this.deps.now ?? Date.now;
+        const progress: ObjectProgress = {
+          ...(soFar ?? { id: meta.id, byteOffset: 0, lines: 0, entries: 0, records: 0, parser: NO_PARSER_STATE }),
+          status: 'dead-letter',
+          reason: err.reason,
+          updatedAt: new Date(now()).toISOString(),
+        };
+        await publisher.sendAndReceive('deadLetter', meta.id, progress, { object: describeRef(ref), version: meta.version });
+        return outcome(meta, progress, 'dead-letter', resumed, seconds());
+      }
+      if (!last) throw new Error(`object ${meta.id} ended without a committed batch`);
+      log.info('object ingested', { lines: last.lines, records: last.records, bytes: last.byteOffset, seconds: seconds() });
+      return outcome(meta, last, 'ingested', resumed, seconds());
+    } finally {
+      await publisher.sendAndReceive('finish', meta.id);
+    }
+  }
+
+  /**
+   * Gives an object up (the watcher's retries are exhausted): dead-letters its current version, or
+   * the object under its name when even its metadata cannot be read.
+   */
+  async abandon(ref: ObjectRef, reason: string): Promise<IngestOutcome> {
+    const store = ref.kind === 's3' ? this.deps.stores.s3 : this.deps.stores.file;
+    const meta = await store?.head(ref).catch(() => undefined);
+    return this.deadLetter(ref, ledgerKey(this.deps.topic, meta?.id ?? objectId(ref, 'unavailable')), reason, Date.now());
+  }
+
+  private async deadLetter(ref: ObjectRef, id: string, reason: string, started: number): Promise<IngestOutcome> {
+    const progress: ObjectProgress = { id, status: 'dead-letter', byteOffset: 0, lines: 0, entries: 0, records: 0, parser: NO_PARSER_STATE, reason, updatedAt: new Date().toISOString() };
+    await this.deps.publisher.sendAndReceive('begin', id);
+    try {
+      await this.deps.publisher.sendAndReceive('deadLetter', id, progress, { object: describeRef(ref) });
+    } finally {
+      await this.deps.publisher.sendAndReceive('finish', id);
+    }
+    return { id, object: describeRef(ref), status: 'dead-letter', lines: 0, entries: 0, records: 0, bytes: 0, resumed: false, reason, seconds: (Date.now() - started) / 1000 };
+  }
+}
+
+function outcome(meta: ObjectMeta, p: ObjectProgress, status: IngestOutcome['status'], resumed: boolean, seconds: number): IngestOutcome {
+  return { id: meta.id, object: meta.name, status, lines: p.lines, entries: p.entries, records: p.records, bytes: p.byteOffset, resumed, ...(p.reason ? { reason: p.reason } : {}), seconds };
+}
+
+async function headWithRetry(store: ObjectStore, ref: ObjectRef, budgetMs: number, log: Logger): Promise<ObjectMeta> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await store.head(ref);
+    } catch (err) {
+      if (!isTransient(err) || Date.now() - started > budgetMs) throw err;
+      const delay = backoffMs(attempt);
+      log.warn('metadata request failed, retrying', { attempt: attempt + 1, delayMs: delay, error: reasonOf(err) });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

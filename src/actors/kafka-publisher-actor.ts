@@ -1,0 +1,109 @@
+/**
+ * KafkaPublisherActor: commits batches of log records to Kafka exactly once. One transactional
+ * producer per object being ingested, fenced per object version (see ObjectPublisher); the progress
+ * ledger lives here too, so "was this version ingested?" has one answer per process.
+ *
+ * Messages: known(id), begin(id), commit(id, records, progress), deadLetter(id, progress, details),
+ * finish(id). Every message is awaited by its sender (sendAndReceive): that is the backpressure.
+ */
+import type { Actor } from 'comedy';
+import type { Admin, Kafka, Message } from 'kafkajs';
+import { Ledger } from '../ingest/ledger';
+import { transactionalIdFor } from '../ingest/object-ref';
+import type { ObjectProgress } from '../ingest/progress';
+import { ObjectPublisher, type PublisherTopics } from '../ingest/publisher';
+import { createKafka } from '../system/clients';
+import type { Logger } from '../system/logging';
+import { actorContext, type ActorParameters } from '../system/actor-context';
+
+export interface PublisherDeps {
+  kafka: Kafka;
+  admin: Admin;
+  ledger: Ledger;
+  topics: PublisherTopics;
+  transactionalIdPrefix: string;
+  log: Logger;
+  /** Opens the producer of one object version; replaceable in tests. */
+  open?: (transactionalId: string) => Promise<Pick<ObjectPublisher, 'commit' | 'deadLetter' | 'close'>>;
+}
+
+export default class KafkaPublisherActor {
+  private deps!: PublisherDeps;
+  private readonly producers = new Map<string, Pick<ObjectPublisher, 'commit' | 'deadLetter' | 'close'>>();
+  private ownsClients = false;
+
+  /** comedy entry point: builds Kafka clients and the ledger from the configuration. */
+  async initialize(self: Actor): Promise<void> {
+    const { config, logger, topic } = actorContext(self.getCustomParameters() as ActorParameters, 'KafkaPublisherActor');
+    const kafka = createKafka(config, logger, { clientIdSuffix: '-publisher' });
+    const admin = kafka.admin();
+    await admin.connect();
+    const ledger = new Ledger(kafka, config.kafka.progressTopic, logger);
+    await ledger.start();
+    this.ownsClients = true;
+    this.init({
+      kafka,
+      admin,
+      ledger,
+      topics: { log: topic, progress: config.kafka.progressTopic, deadLetter: config.kafka.deadLetterTopic },
+      transactionalIdPrefix: config.kafka.transactionalIdPrefix,
+      log: logger,
+    });
+  }
+
+  /** Sets the dependencies (tests call this instead of initialize). */
+  init(deps: PublisherDeps): void {
+    this.deps = deps;
+  }
+
+  /** The committed status of an object version as far as this process has read: no fencing, no waiting. */
+  known(id: string): ObjectProgress | undefined {
+    return this.deps.ledger.get(id);
+  }
+
+  /**
+   * Takes over an object version: opens its producer (fencing any other writer), then reads the
+   * ledger to its end. Resolves with the version's committed progress, undefined if none.
+   */
+  async begin(id: string): Promise<ObjectProgress | undefined> {
+    await this.finish(id);
+    const open = this.deps.open ?? ((tid: string) => ObjectPublisher.open(this.deps.kafka, tid, this.deps.topics));
+    const producer = await open(transactionalIdFor(this.deps.transactionalIdPrefix, id));
+    this.producers.set(id, producer);
+    await this.deps.ledger.syncToEnd(this.deps.admin);
+    return this.deps.ledger.get(id);
+  }
+
+  /** One transaction: the records and the object's progress. Throws if the object was not begun. */
+  async commit(id: string, records: Message[], progress: ObjectProgress): Promise<void> {
+    await this.producer(id).commit(records, progress);
+    this.deps.ledger.remember(progress);
+  }
+
+  async deadLetter(id: string, progress: ObjectProgress, details: Record<string, string>): Promise<void> {
+    await this.producer(id).deadLetter(progress, details);
+    this.deps.ledger.remember(progress);
+    this.deps.log.warn('object dead-lettered', { id, reason: progress.reason });
+  }
+
+  /** Releases the object's producer. */
+  async finish(id: string): Promise<void> {
+    const producer = this.producers.get(id);
+    this.producers.delete(id);
+    await producer?.close().catch(() => undefined);
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all([...this.producers.keys()].map((id) => this.finish(id)));
+    if (this.ownsClients) {
+      await this.deps.ledger.stop().catch(() => undefined);
+      await this.deps.admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private producer(id: string): Pick<ObjectPublisher, 'commit' | 'deadLetter' | 'close'> {
+    const p = this.producers.get(id);
+    if (!p) throw new Error(`object ${id} was not begun (or already finished) on this publisher`);
+    return p;
+  }
+}

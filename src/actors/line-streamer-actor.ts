@@ -1,0 +1,116 @@
+/**
+ * LineStreamerActor: turns an object's bytes into batches of log records (LineStreamer: split,
+ * parse, batch) and hands each batch, with the object's progress, to the KafkaPublisherActor. It
+ * awaits the publisher with a bounded number of batches in flight, so a slow broker holds the
+ * fetcher and memory stays flat whatever the object's size.
+ *
+ * Messages: begin(object), chunk(id, bytes), end(id) → committed progress, abort(id).
+ */
+import type { Actor } from 'comedy';
+import type { Message } from 'kafkajs';
+import type { ObjectProgress } from '../ingest/progress';
+import { type Batch, LineStreamer, type ObjectContext, type ResumePoint, type StreamerOptions } from '../ingest/streamer';
+import { actorContext, type ActorParameters } from '../system/actor-context';
+import type { Logger } from '../system/logging';
+
+/** What the streamer needs to know of an object (all plain data: it crosses actor boundaries). */
+export interface StreamedObject {
+  id: string;
+  context: Omit<ObjectContext, 'now'>;
+  /** Committed progress to continue from, if the object was interrupted before. */
+  resume?: ObjectProgress;
+}
+
+/** The publisher as the streamer uses it: an actor reference or, in tests, a plain object. */
+export interface PublisherPort {
+  sendAndReceive(topic: 'commit', id: string, records: Message[], progress: ObjectProgress): Promise<void>;
+}
+
+export interface StreamerDeps {
+  publisher: PublisherPort;
+  options: StreamerOptions;
+  log: Logger;
+  now?: () => number;
+}
+
+interface Streaming {
+  streamer: LineStreamer;
+  last: ObjectProgress | undefined;
+}
+
+export default class LineStreamerActor {
+  private deps!: StreamerDeps;
+  private readonly objects = new Map<string, Streaming>();
+
+  initialize(self: Actor): void {
+    const { config, logger, refs } = actorContext(self.getCustomParameters() as ActorParameters, 'LineStreamerActor');
+    this.init({
+      publisher: refs.publisher as unknown as PublisherPort,
+      options: {
+        parser: config.parser,
+        maxLineBytes: config.ingest.maxLineBytes,
+        batchMaxRecords: config.ingest.batchMaxRecords,
+        batchMaxBytes: config.ingest.batchMaxBytes,
+        maxInFlight: config.ingest.maxInFlightBatches,
+      },
+      log: logger,
+    });
+  }
+
+  init(deps: StreamerDeps): void {
+    this.deps = deps;
+  }
+
+  /** Starts (or restarts) streaming an object, from its committed progress if it has one. */
+  begin(object: StreamedObject): void {
+    const now = this.deps.now ?? Date.now;
+    const state: Streaming = { streamer: undefined as unknown as LineStreamer, last: object.resume };
+    const progressOf = (batch: Batch): ObjectProgress => ({
+      id: object.id,
+      status: batch.last ? 'done' : 'in-progress',
+      byteOffset: batch.byteOffset,
+      lines: batch.lines,
+      entries: batch.entries,
+      records: (state.last?.records ?? 0) + batch.records.length,
+      parser: batch.parser,
+      updatedAt: new Date(now()).toISOString(),
+    });
+    const r = object.resume;
+    const resume: ResumePoint | undefined = r ? { byteOffset: r.byteOffset, lines: r.lines, entries: r.entries, parser: r.parser } : undefined;
+    state.streamer = new LineStreamer({ ...object.context, now }, this.deps.options, async (batch) => {
+      const progress = progressOf(batch);
+      await this.deps.publisher.sendAndReceive('commit', object.id, batch.records, progress);
+      state.last = progress;
+    }, resume);
+    this.objects.set(object.id, state);
+  }
+
+  /** Feeds bytes of the object; resolves when the batches they completed are within the in-flight bound. */
+  async chunk(id: string, bytes: Buffer): Promise<void> {
+    await this.streaming(id).streamer.push(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
+  }
+
+  /** Ends the object; resolves with its final committed progress once every batch is committed. */
+  async end(id: string): Promise<ObjectProgress | undefined> {
+    const s = this.streaming(id);
+    try {
+      await s.streamer.end();
+      return s.last;
+    } finally {
+      this.objects.delete(id);
+    }
+  }
+
+  /** The progress committed so far; forgets the object (after a failure). */
+  abort(id: string): ObjectProgress | undefined {
+    const last = this.objects.get(id)?.last;
+    this.objects.delete(id);
+    return last;
+  }
+
+  private streaming(id: string): Streaming {
+    const s = this.objects.get(id);
+    if (!s) throw new Error(`object ${id} is not being streamed`);
+    return s;
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * S3WatcherActor: where ingest requests arrive and wait. Three triggers feed it: the control API
+ * (`request`), an SQS queue of S3 event notifications, and a periodic listing of bucket prefixes.
+ * Requests for the same object merge while it is queued or running; the ledger makes a version
+ * that was already ingested a no-op. The queue is bounded; up to `parallelObjects` objects are
+ * ingested at once by the FileFetcherActor. A failed attempt is retried with backoff; after
+ * `maxAttempts` the object is abandoned to the dead-letter topic.
+ *
+ * Messages: request(req) → RequestAnswer, ingest(ref) → IngestOutcome (waits; for `logpipe ingest`).
+ */
+import type { Actor } from 'comedy';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { backoffMs, reasonOf } from '../ingest/errors';
+import { describeRef, ledgerKey, type ObjectRef, objectId } from '../ingest/object-ref';
+import type { ObjectProgress } from '../ingest/progress';
+import { parseS3Event } from '../ingest/s3-event';
+import { actorContext, type ActorParameters } from '../system/actor-context';
+import { createS3, createSqs } from '../system/clients';
+import type { Logger } from '../system/logging';
+import type { IngestOutcome } from './file-fetcher-actor';
+
+export type Trigger = 'api' | 'sqs' | 'listing' | 'cli';
+
+export interface RequestAnswer {
+  /** The request id: the object as `s3://bucket/key` (with `?versionId=` when given). */
+  id: string;
+  status: 'queued' | 'merged' | 'busy';
+  reason?: string;
+}
+
+export interface WatcherSettings {
+  parallelObjects: number;
+  queueSize: number;
+  maxAttempts: number;
+  sqsQueueUrl: string;
+  sqsWaitSeconds: number;
+  visibilityTimeoutSeconds: number;
+  /** `bucket` or `bucket/prefix` entries to list periodically. */
+  listings: string[];
+  listIntervalMs: number;
+}
+
+export interface WatcherPorts {
+  fetcher: {
+    sendAndReceive(topic: 'ingest', ref: ObjectRef): Promise<IngestOutcome>;
+    sendAndReceive(topic: 'abandon', ref: ObjectRef, reason: string): Promise<IngestOutcome>;
+  };
+  publisher: { sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined> };
+}
+
+export interface WatcherDeps extends WatcherPorts {
+  /** The log topic, part of the ledger key. */
+  topic: string;
+  settings: WatcherSettings;
+  sqs?: Pick<SQSClient, 'send'>;
+  s3?: Pick<S3Client, 'send'>;
+  log: Logger;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface Job {
+  ref: ObjectRef;
+  via: Trigger;
+  attempts: number;
+  waiters: Array<(outcome: IngestOutcome) => void>;
+}
+
+export default class S3WatcherActor {
+  private deps!: WatcherDeps;
+  private readonly queue: Job[] = [];
+  private readonly jobs = new Map<string, Job>();
+  private running = 0;
+  private stopped = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private ownedClients: Array<{ destroy(): void }> = [];
+
+  initialize(self: Actor): void {
+    const params = self.getCustomParameters() as ActorParameters;
+    const { config, logger, refs } = actorContext(params, 'S3WatcherActor');
+    const i = config.ingest;
+    const sqs = i.sqsQueueUrl ? createSqs(config) : undefined;
+    const s3 = i.listings.length ? createS3(config) : undefined;
+    this.ownedClients = [sqs, s3].filter((c): c is NonNullable<typeof c> => c !== undefined);
+    this.init({
+      topic: params.topic,
+      fetcher: refs.fetcher as unknown as WatcherPorts['fetcher'],
+      publisher: refs.publisher as unknown as WatcherPorts['publisher'],
+      settings: {
+        parallelObjects: i.parallelObjects,
+        queueSize: i.queueSize,
+        maxAttempts: i.maxAttempts,
+        sqsQueueUrl: i.sqsQueueUrl,
+        sqsWaitSeconds: i.sqsWaitSeconds,
+        visibilityTimeoutSeconds: i.visibilityTimeoutSeconds,
+        listings: i.listings,
+        listIntervalMs: i.listIntervalMs,
+      },
+      sqs,
+      s3,
+      log: logger,
+    });
+  }
+
+  /** Sets the dependencies and starts the SQS and listing loops that are configured. */
+  init(deps: WatcherDeps): void {
+    this.deps = deps;
+    if (deps.settings.sqsQueueUrl && deps.sqs) this.loops.push(this.pollSqs());
+    if (deps.settings.listings.length && deps.s3) this.loops.push(this.listPeriodically());
+  }
+
+  /** Stops the loops; objects being ingested finish (their commits are transactional either way). */
+  async destroy(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.retryTimers) clearTimeout(t);
+    await Promise.all(this.loops);
+    for (const c of this.ownedClients) c.destroy();
+  }
+
+  /** Queues an object; answers at once. `busy` when the queue is full (nothing was accepted). */
+  request(req: { ref: ObjectRef; via: Trigger }): RequestAnswer {
+    return this.enqueue(req.ref, req.via);
+  }
+
+  /** Queues an object and resolves with its outcome (for one-shot commands). */
+  ingest(ref: ObjectRef): Promise<IngestOutcome> {
+    return new Promise((resolve, reject) => {
+      const answer = this.enqueue(ref, 'cli', resolve);
+      if (answer.status === 'busy') reject(new Error(`ingest queue is full: ${answer.reason}`));
+    });
+  }
+
+  /** Objects queued or being ingested. */
+  pending(): number {
+    return this.jobs.size;
+  }
+
+  private enqueue(ref: ObjectRef, via: Trigger, waiter?: (o: IngestOutcome) => void): RequestAnswer {
+    const id = describeRef(ref);
+    const existing = this.jobs.get(id);
+    if (existing) {
+      if (waiter) existing.waiters.push(waiter);
+      return { id, status: 'merged' };
+    }
+    if (this.queue.length >= this.deps.settings.queueSize) {
+      return { id, status: 'busy', reason: `${this.queue.length} objects are waiting (ingest.queueSize)` };
+    }
+    const job: Job = { ref, via, attempts: 0, waiters: waiter ? [waiter] : [] };
+    this.jobs.set(id, job);
+    this.queue.push(job);
+    this.deps.log.debug('object queued', { object: id, via });
+    this.dispatch();
+    return { id, status: 'queued' };
+  }
+
+  private dispatch(): void {
+    while (this.running < this.deps.settings.parallelObjects && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.running++;
+      void this.run(job).finally(() => {
+        this.running--;
+        this.dispatch();
+      });
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    const id = describeRef(job.ref);
+    try {
+      job.attempts++;
+      const outcome = await this.deps.fetcher.sendAndReceive('ingest', job.ref);
+      this.finish(id, job, outcome);
+    } catch (err) {
+      const reason = reasonOf(err);
+      if (job.attempts >= this.deps.settings.maxAttempts) {
+        this.deps.log.error('object keeps failing, abandoning it', { object: id, attempts: job.attempts, error: err });
+        try {
+          this.finish(id, job, await this.deps.fetcher.sendAndReceive('abandon', job.ref, `gave up after ${job.attempts} attempts: ${reason}`));
+          return;
+        } catch (abandonError) {
+          this.deps.log.error('could not dead-letter the object; retrying later', { object: id, error: abandonError });
+        }
+      }
+      const delay = backoffMs(job.attempts, 500, 60_000);
+      this.deps.log.warn('ingest attempt failed, retrying', { object: id, attempt: job.attempts, delayMs: delay, error: reason });
+      const timer = setTimeout(() => {
+        this.retryTimers.delete(timer);
+        if (this.stopped) return;
+        this.queue.push(job);
+        this.dispatch();
+      }, delay);
+      this.retryTimers.add(timer);
+    }
+  }
+
+  private finish(id: string, job: Job, outcome: IngestOutcome): void {
+    this.jobs.delete(id);
+    for (const w of job.waiters) w(outcome);
+  }
+
+  /** Long-polls the queue; deletes a message once every object it names is committed or dead-lettered. */
+  private async pollSqs(): Promise<void> {
+    const { settings, log } = this.deps;
+    const sqs = this.deps.sqs!;
+    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    let failures = 0;
+    while (!this.stopped) {
+      if (this.queue.length >= settings.queueSize) {
+        await sleep(500);
+        continue;
+      }
+      try {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: settings.sqsQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: settings.sqsWaitSeconds, VisibilityTimeout: settings.visibilityTimeoutSeconds }),
+        );
+        failures = 0;
+        for (const m of Messages) void this.handleMessage(m.Body ?? '', m.ReceiptHandle ?? '');
+      } catch (err) {
+        const delay = backoffMs(failures++, 500, 30_000);
+        log.warn('SQS receive failed, retrying', { queue: settings.sqsQueueUrl, delayMs: delay, error: reasonOf(err) });
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async handleMessage(body: string, receipt: string): Promise<void> {
+    const { settings, log } = this.deps;
+    const sqs = this.deps.sqs!;
+    let event: unknown;
+    try {
+      event = JSON.parse(body);
+    } catch {
+      event = undefined;
+    }
+    const records = parseS3Event(event);
+    for (const r of records) if (r.kind !== 'object') log.info('SQS record ignored', { reason: r.reason });
+    const refs: ObjectRef[] = records.flatMap((r) => (r.kind === 'object' ? [{ kind: 's3' as const, bucket: r.bucket, key: r.key, ...(r.versionId ? { versionId: r.versionId } : {}) }] : []));
+    // Keep the message invisible while its objects stream: big objects outlast the visibility timeout.
+    const extendEveryMs = Math.max(1000, (settings.visibilityTimeoutSeconds * 1000) / 2);
+    const extender = setInterval(() => {
+      sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: settings.sqsQueueUrl, ReceiptHandle: receipt, VisibilityTimeout: settings.visibilityTimeoutSeconds })).catch((err) => log.warn('could not extend message visibility', { error: reasonOf(err) }));
+    }, extendEveryMs);
+    try {
+      const outcomes = await Promise.all(
+        refs.map(
+          (ref) =>
+            new Promise<IngestOutcome | undefined>((resolve) => {
+              const answer = this.enqueue(ref, 'sqs', resolve);
+              // Queue full: leave the message for a later delivery.
+              if (answer.status === 'busy') resolve(undefined);
+            }),
+        ),
+      );
+      if (outcomes.some((o) => o === undefined)) return;
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: settings.sqsQueueUrl, ReceiptHandle: receipt }));
+    } catch (err) {
+      log.warn('could not delete an SQS message; it will be delivered again (ingest dedupes)', { error: reasonOf(err) });
+    } finally {
+      clearInterval(extender);
+    }
+  }
+
+  /** Lists the configured prefixes and queues objects whose current version is not in the ledger. */
+  private async listPeriodically(): Promise<void> {
+    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    while (!this.stopped) {
+      for (const entry of this.deps.settings.listings) {
+        if (this.stopped) break;
+        await this.listOnce(entry).catch((err) => this.deps.log.warn('listing failed', { listing: entry, error: reasonOf(err) }));
+      }
+      const until = Date.now() + this.deps.settings.listIntervalMs;
+      while (!this.stopped && Date.now() < until) await sleep(Math.min(500, until - Date.now()));
+    }
+  }
+
+  private async listOnce(entry: string): Promise<void> {
+    const slash = entry.indexOf('/');
+    const bucket = slash < 0 ? entry : entry.slice(0, slash);
+    const prefix = slash < 0 ? undefined : entry.slice(slash + 1);
+    let token: string | undefined;
+    do {
+      const page = await this.deps.s3!.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) {
+        if (!o.Key || o.Key.endsWith('/')) continue;
+        const ref: ObjectRef = { kind: 's3', bucket, key: o.Key };
+        const etag = (o.ETag ?? '').replace(/^"|"$/g, '');
+        // Unversioned objects are known by their ETag; a versioned bucket's head decides in the fetcher.
+        const known = etag ? await this.deps.publisher.sendAndReceive('known', ledgerKey(this.deps.topic, objectId(ref, etag))) : undefined;
+        if (known && known.status !== 'in-progress') continue;
+        this.enqueue(ref, 'listing');
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token && !this.stopped);
+  }
+}

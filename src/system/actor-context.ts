@@ -1,0 +1,24 @@
+/**
+ * What every actor gets from its creator through comedy's custom parameters: the validated
+ * configuration (plain JSON, so an actor can also run in a forked process), the log topic of this
+ * run, references to the actors it talks to, and, in-memory only, the process's root logger.
+ */
+import type { ActorRef } from 'comedy';
+import type { LogpipeConfig } from './config';
+import { createLogger, type Logger } from './logging';
+
+export interface ActorParameters {
+  config: LogpipeConfig;
+  /** The log topic (kafka.topic, or --topic). */
+  topic: string;
+  /** Shared root logger; absent in a forked process, which creates its own from the configuration. */
+  logger?: Logger;
+  /** Actors this one sends to, by role. */
+  refs?: Record<string, ActorRef>;
+}
+
+/** The configuration, topic and a child logger named after the actor. */
+export function actorContext(params: ActorParameters, component: string): { config: LogpipeConfig; topic: string; logger: Logger; refs: Record<string, ActorRef> } {
+  const root = params.logger ?? createLogger(params.config.log);
+  return { config: params.config, topic: params.topic, logger: root.child({ component }), refs: params.refs ?? {} };
+}
