@@ -8,6 +8,7 @@
  */
 import type { Actor } from 'comedy';
 import type { Admin, Kafka, Message } from 'kafkajs';
+import { backoffMs, reasonOf } from '../ingest/errors';
 import { Ledger } from '../ingest/ledger';
 import { transactionalIdFor } from '../ingest/object-ref';
 import type { ObjectProgress } from '../ingest/progress';
@@ -31,15 +32,20 @@ export default class KafkaPublisherActor {
   private deps!: PublisherDeps;
   private readonly producers = new Map<string, Pick<ObjectPublisher, 'commit' | 'deadLetter' | 'close'>>();
   private ownsClients = false;
+  private ready: Promise<void> = Promise.resolve();
+  private stopping = false;
+  /** Ends the wait between two connection attempts (on destroy). */
+  private wake: (() => void) | undefined;
 
-  /** comedy entry point: builds Kafka clients and the ledger from the configuration. */
-  async initialize(self: Actor): Promise<void> {
+  /**
+   * comedy entry point: builds Kafka clients and the ledger from the configuration. Kafka may be
+   * down: connecting goes on in the background with backoff, and messages wait for it.
+   */
+  initialize(self: Actor): void {
     const { config, logger, topic } = actorContext(self.getCustomParameters() as ActorParameters, 'KafkaPublisherActor');
     const kafka = createKafka(config, logger, { clientIdSuffix: '-publisher' });
     const admin = kafka.admin();
-    await admin.connect();
     const ledger = new Ledger(kafka, config.kafka.progressTopic, logger);
-    await ledger.start();
     this.ownsClients = true;
     this.init({
       kafka,
@@ -49,15 +55,18 @@ export default class KafkaPublisherActor {
       transactionalIdPrefix: config.kafka.transactionalIdPrefix,
       log: logger,
     });
+    this.ready = this.connect();
+    this.ready.catch(() => undefined);
   }
 
-  /** Sets the dependencies (tests call this instead of initialize). */
+  /** Sets the dependencies (tests call this instead of initialize; their ledger is running). */
   init(deps: PublisherDeps): void {
     this.deps = deps;
   }
 
-  /** The committed status of an object version as far as this process has read: no fencing, no waiting. */
-  known(id: string): ObjectProgress | undefined {
+  /** The committed status of an object version as far as this process has read: no fencing. */
+  async known(id: string): Promise<ObjectProgress | undefined> {
+    await this.ready;
     return this.deps.ledger.get(id);
   }
 
@@ -66,6 +75,7 @@ export default class KafkaPublisherActor {
    * ledger to its end. Resolves with the version's committed progress, undefined if none.
    */
   async begin(id: string): Promise<ObjectProgress | undefined> {
+    await this.ready;
     await this.finish(id);
     const open = this.deps.open ?? ((tid: string) => ObjectPublisher.open(this.deps.kafka, tid, this.deps.topics));
     const producer = await open(transactionalIdFor(this.deps.transactionalIdPrefix, id));
@@ -94,10 +104,35 @@ export default class KafkaPublisherActor {
   }
 
   async destroy(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
     await Promise.all([...this.producers.keys()].map((id) => this.finish(id)));
     if (this.ownsClients) {
       await this.deps.ledger.stop().catch(() => undefined);
       await this.deps.admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** Connects the admin client and starts the ledger, retrying with backoff until it works or the actor stops. */
+  private async connect(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.deps.admin.connect();
+        await this.deps.ledger.start();
+        return;
+      } catch (err) {
+        if (this.stopping) throw err;
+        const delay = backoffMs(attempt, 500, 30_000);
+        this.deps.log.warn('Kafka not reachable, retrying', { delayMs: delay, error: reasonOf(err) });
+        await this.deps.ledger.stop().catch(() => undefined);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
     }
   }
 

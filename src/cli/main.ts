@@ -9,6 +9,7 @@ import { registerConfigCommand } from './commands/config';
 import { registerDevCommand } from './commands/dev';
 import { registerGenerateCommand } from './commands/generate';
 import { registerIngestCommand } from './commands/ingest';
+import { registerTriggerCommand } from './commands/trigger';
 import { registerStartCommand } from './commands/start';
 import { exitCodeOf, formatFailure } from './context';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStartCommand(program);
   registerIngestCommand(program);
+  registerTriggerCommand(program);
   registerGenerateCommand(program);
   registerConfigCommand(program);
   registerDevCommand(program);

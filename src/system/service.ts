@@ -8,9 +8,13 @@ import { createKafka } from './clients';
 import type { LogpipeConfig } from './config';
 import { ControlServer } from './control-server';
 import { ComedyLogBridge, type Logger } from './logging';
+import { ensureIngestTopics } from '../ingest/topics';
+import { ingestHandler } from './ingest-api';
+import { type IngestPipeline, startIngestPipeline } from './pipeline';
 
 export interface RunningService {
   system: comedy.ActorSystem;
+  pipeline: IngestPipeline;
   control: ControlServer;
   url: string;
   /** Stops in reverse order of start: control server, actors, Kafka connections. Safe to call twice. */
@@ -33,6 +37,11 @@ export function createActorSystem(logger: Logger): comedy.ActorSystem {
   return system;
 }
 
+/**
+ * Starts the service: creates the ingest topics when Kafka is reachable, the actor pipeline with
+ * its SQS and listing triggers, and the control server (health, readiness, POST /v1/ingest).
+ * Kafka may be down at start: actors connect when it returns and /readyz says so meanwhile.
+ */
 export async function startService(config: LogpipeConfig, logger: Logger): Promise<RunningService> {
   const log = logger.child({ component: 'service' });
   // No retries inside a probe: /readyz answers within seconds and the next probe tries again.
@@ -54,32 +63,44 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
   };
 
   const system = createActorSystem(logger);
-  await system.rootActor();
+  let pipeline: IngestPipeline;
+  try {
+    if (await kafkaReady()) await ensureIngestTopics(admin, config);
+    pipeline = await startIngestPipeline(system, config, logger, { topic: config.kafka.topic, triggers: true });
+  } catch (err) {
+    await system.destroy();
+    await admin.disconnect().catch(() => undefined);
+    throw new Error(`could not start the ingest pipeline (Kafka at ${config.kafka.brokers.join(',')}): ${(err as Error).message}`);
+  }
   const control = new ControlServer({
     host: config.control.host,
     port: config.control.port,
     logger: logger.child({ component: 'control' }),
     readiness: [{ name: 'kafka', check: kafkaReady }],
   });
+  control.route('POST', '/v1/ingest', ingestHandler(pipeline.watcher));
   let bound: { host: string; port: number };
   try {
     bound = await control.listen();
   } catch (err) {
+    await pipeline.stop();
     await system.destroy();
+    await admin.disconnect().catch(() => undefined);
     throw err;
   }
-  void kafkaReady();
   log.info('logpipe started', { brokers: config.kafka.brokers });
 
   let stopping: Promise<void> | undefined;
   return {
     system,
+    pipeline,
     control,
     url: `http://${bound.host}:${bound.port}`,
     stop() {
       stopping ??= (async () => {
         log.info('logpipe stopping');
         await control.close();
+        await pipeline.stop();
         await system.destroy();
         await admin.disconnect().catch(() => undefined);
         log.info('logpipe stopped');
