@@ -1,0 +1,118 @@
+import { PassThrough, Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import type { ObjectStore } from '../ingest/fetcher';
+import type { ObjectMeta, ObjectRef } from '../ingest/object-ref';
+import type { ObjectProgress } from '../ingest/progress';
+import { createLogger } from '../system/logging';
+import FileFetcherActor from './file-fetcher-actor';
+
+const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
+const ref: ObjectRef = { kind: 's3', bucket: 'b', key: 'logs/a.log' };
+
+/** An in-memory object store; `fail` makes head throw the given error. */
+function store(bytes: Buffer, fail?: Error): ObjectStore & { reads: number[] } {
+  const reads: number[] = [];
+  return {
+    reads,
+    async head(r: ObjectRef): Promise<ObjectMeta> {
+      if (fail) throw fail;
+      return { id: `s3://b/${r.kind === 's3' ? r.key : ''}#v1`, name: 'logs/a.log', size: bytes.length, lastModifiedMs: 0, version: 'v1', gzipHint: false };
+    },
+    async read(_r: ObjectRef, _m: ObjectMeta, from: number, to?: number): Promise<Readable> {
+      reads.push(from);
+      return Readable.from([bytes.subarray(from, to === undefined ? undefined : to + 1)]);
+    },
+  };
+}
+
+function progress(over: Partial<ObjectProgress>): ObjectProgress {
+  return { id: 't s3://b/logs/a.log#v1', status: 'in-progress', byteOffset: 0, lines: 0, entries: 0, records: 0, parser: { format: 'logback', dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 0 }, updatedAt: '', ...over };
+}
+
+/** Fake streamer and publisher recording the messages they get. */
+function ports(opts: { known?: ObjectProgress; committed?: ObjectProgress; chunkError?: Error } = {}) {
+  const messages: string[] = [];
+  const chunks: Buffer[] = [];
+  const deadLetters: ObjectProgress[] = [];
+  return {
+    messages,
+    chunks,
+    deadLetters,
+    streamer: {
+      sendAndReceive: async (topic: string, ...args: unknown[]) => {
+        messages.push(`streamer.${topic}`);
+        if (topic === 'chunk') {
+          if (opts.chunkError) throw opts.chunkError;
+          chunks.push(args[1] as Buffer);
+        }
+        if (topic === 'end') return progress({ status: 'done', byteOffset: Buffer.concat(chunks).length, lines: 2, records: 2 });
+        return undefined;
+      },
+    },
+    publisher: {
+      sendAndReceive: async (topic: string, ...args: unknown[]) => {
+        messages.push(`publisher.${topic}`);
+        if (topic === 'known') return opts.known;
+        if (topic === 'begin') return opts.committed;
+        if (topic === 'deadLetter') deadLetters.push(args[1] as ObjectProgress);
+        return undefined;
+      },
+    },
+  };
+}
+
+function fetcher(s: ObjectStore, p: ReturnType<typeof ports>): FileFetcherActor {
+  const f = new FileFetcherActor();
+  f.init({ topic: 't', streamer: p.streamer as never, publisher: p.publisher as never, stores: { s3: s, file: s }, fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 1000, sleep: async () => undefined }, log });
+  return f;
+}
+
+const DATA = Buffer.from('10:00:00.000 [m] INFO a - one\n10:00:01.000 [m] ERROR a - two\n');
+
+describe('FileFetcherActor', () => {
+  it('takes the object over, streams it, ends it and releases the producer', async () => {
+    const p = ports();
+    const out = await fetcher(store(DATA), p).ingest(ref);
+    expect(out).toMatchObject({ id: 't s3://b/logs/a.log#v1', status: 'ingested', lines: 2, resumed: false });
+    expect(p.messages).toEqual(['publisher.known', 'publisher.begin', 'streamer.begin', 'streamer.chunk', 'streamer.end', 'publisher.finish']);
+    expect(Buffer.concat(p.chunks)).toEqual(DATA);
+  });
+
+  it('skips a version the ledger has as done, without taking it over', async () => {
+    const p = ports({ known: progress({ status: 'done', lines: 7 }) });
+    expect(await fetcher(store(DATA), p).ingest(ref)).toMatchObject({ status: 'duplicate', lines: 7 });
+    expect(p.messages).toEqual(['publisher.known']);
+  });
+
+  it('resumes from the committed offset with a Range read', async () => {
+    const s = store(DATA);
+    const p = ports({ committed: progress({ byteOffset: 30, lines: 1 }) });
+    expect(await fetcher(s, p).ingest(ref)).toMatchObject({ status: 'ingested', resumed: true });
+    expect(s.reads).toContain(30);
+    expect(Buffer.concat(p.chunks).toString()).toBe(DATA.subarray(30).toString());
+  });
+
+  it('dead-letters an object whose metadata says NoSuchKey, under its name', async () => {
+    const p = ports();
+    const missing = Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    const out = await fetcher(store(DATA, missing), p).ingest(ref);
+    expect(out).toMatchObject({ status: 'dead-letter', reason: 'NoSuchKey: The specified key does not exist.', id: 't s3://b/logs/a.log#unreadable' });
+    expect(p.deadLetters).toHaveLength(1);
+  });
+
+  it('dead-letters a corrupt gzip with the reason and forgets the stream', async () => {
+    const gz = zlib.gzipSync(DATA);
+    const p = ports();
+    const out = await fetcher(store(gz.subarray(0, gz.length - 12)), p).ingest(ref);
+    expect(out).toMatchObject({ status: 'dead-letter', reason: expect.stringMatching(/corrupt gzip|unexpected end/) });
+    expect(p.messages).toEqual(expect.arrayContaining(['streamer.abort', 'publisher.deadLetter', 'publisher.finish']));
+  });
+
+  // Kafka failing under a batch is not the object's fault: the call fails, progress stays, a retry resumes.
+  it('rejects when the streamer (Kafka) fails, and still releases the producer', async () => {
+    const p = ports({ chunkError: Object.assign(new Error('broker down'), { name: 'KafkaJSConnectionError' }) });
+    await expect(fetcher(store(DATA), p).ingest(ref)).rejects.toThrow('broker down');
+    expect(p.messages.slice(-2)).toEqual(['streamer.abort', 'publisher.finish']);
+    expect(p.deadLetters).toHaveLength(0);
+  });
+});

@@ -1,0 +1,55 @@
+import { PassThrough } from 'node:stream';
+import type { Message } from 'kafkajs';
+import type { ObjectProgress } from '../ingest/progress';
+import { createLogger } from '../system/logging';
+import LineStreamerActor from './line-streamer-actor';
+
+const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
+const DATA = Buffer.from(['10:00:00.000 [m] INFO a - 1', '10:00:01.000 [m] INFO a - 2', '10:00:02.000 [m] WARN a - 3'].join('\n') + '\n');
+const object = { id: 'o', context: { source: 'k', headers: { bucket: 'b', key: 'k', version: 'v' }, name: 'x.2026-11-26.log', lastModifiedMs: 0 } };
+
+function actor(commits: Array<{ records: Message[]; progress: ObjectProgress }>, delayMs = 0): LineStreamerActor {
+  const a = new LineStreamerActor();
+  a.init({
+    publisher: {
+      sendAndReceive: async (_t: 'commit', _id: string, records: Message[], progress: ObjectProgress) => {
+        await new Promise((r) => setTimeout(r, delayMs));
+        commits.push({ records, progress });
+      },
+    },
+    options: { parser: { format: 'logback' }, maxLineBytes: 1024, batchMaxRecords: 2, batchMaxBytes: 1 << 20, maxInFlight: 1 },
+    log,
+    now: () => 0,
+  });
+  return a;
+}
+
+describe('LineStreamerActor', () => {
+  it('commits batches with the object progress; the last one is done and end() returns it', async () => {
+    const commits: Array<{ records: Message[]; progress: ObjectProgress }> = [];
+    const a = actor(commits);
+    a.begin(object);
+    await a.chunk('o', DATA);
+    const last = await a.end('o');
+    expect(commits.map((c) => [c.records.length, c.progress.status, c.progress.records, c.progress.lines])).toEqual([
+      [2, 'in-progress', 2, 2],
+      [1, 'done', 3, 3],
+    ]);
+    expect(last).toEqual(commits[1].progress);
+    expect(() => a.abort('o')).not.toThrow();
+  });
+
+  it('continues the record count of a resumed object', async () => {
+    const commits: Array<{ records: Message[]; progress: ObjectProgress }> = [];
+    const a = actor(commits);
+    const firstLine = DATA.indexOf(10) + 1;
+    a.begin({ ...object, resume: { id: 'o', status: 'in-progress', byteOffset: firstLine, lines: 1, entries: 1, records: 1, parser: { format: 'logback', dayMs: Date.UTC(2026, 10, 26), lastTodMs: 36_000_000, lastTimeMs: 0, lines: 1 }, updatedAt: '' } });
+    await a.chunk('o', DATA.subarray(firstLine));
+    const last = await a.end('o');
+    expect(last).toMatchObject({ status: 'done', records: 3, lines: 3, byteOffset: DATA.length });
+  });
+
+  it('rejects messages for an object it does not stream', async () => {
+    await expect(actor([]).chunk('nope', DATA)).rejects.toThrow('object nope is not being streamed');
+  });
+});
