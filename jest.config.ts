@@ -4,6 +4,9 @@ import type { Config } from 'jest';
  * Two projects: `unit` needs no service (npm run test:unit); `integration` talks to the real local
  * stack, which its global setup starts if it is not running and its teardown stops again.
  */
+// Test workers inherit this: the AWS SDK's Node 22 notice would print once per test file.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const transform: Config['transform'] = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 const config: Config = {

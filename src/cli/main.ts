@@ -10,6 +10,7 @@ import { registerDevCommand } from './commands/dev';
 import { registerGenerateCommand } from './commands/generate';
 import { registerIngestCommand } from './commands/ingest';
 import { registerTriggerCommand } from './commands/trigger';
+import { registerUploadCommand } from './commands/upload';
 import { registerStartCommand } from './commands/start';
 import { exitCodeOf, formatFailure } from './context';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerIngestCommand(program);
   registerTriggerCommand(program);
+  registerUploadCommand(program);
   registerGenerateCommand(program);
   registerConfigCommand(program);
   registerDevCommand(program);
@@ -30,6 +32,9 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // logpipe targets Node 20 (see README); the AWS SDK's notice that its 2027 releases need Node 22
+  // would otherwise print on every command. Set the variable to "false" to see it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // `logpipe ... | head` closes stdout early; that is not an error worth a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
