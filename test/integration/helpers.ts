@@ -83,3 +83,25 @@ export async function readTopic(kafka: import('kafkajs').Kafka, topic: string, e
   }
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
+
+/** Counts the records of a topic with read_committed (without keeping them), waiting as readTopic does. */
+export async function countTopic(kafka: import('kafkajs').Kafka, topic: string, expected: number, idleMs = 2000, timeoutMs = 300_000): Promise<number> {
+  let count = 0;
+  const consumer = kafka.consumer({ groupId: uniqueName('it-counter'), readUncommitted: false, maxWaitTimeInMs: 200, maxBytes: 50 << 20 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let last = Date.now();
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        count += batch.messages.length;
+        last = Date.now();
+      },
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !(count >= expected && Date.now() - last > idleMs)) await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    await consumer.disconnect();
+  }
+  return count;
+}

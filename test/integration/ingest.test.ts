@@ -11,7 +11,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseText } from '../../src/model/parser';
 import { createKafka, createS3 } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
-import { quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { countTopic, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
 
 const config = testConfig();
 const s3 = createS3(config);
@@ -130,6 +130,26 @@ describe('logpipe ingest', () => {
     expect(records).toHaveLength(150_000);
     expect(records.map((r) => r.value.toString())).toEqual(linesOf(text));
   });
+});
+
+describe('logpipe ingest of a 200 MB object', () => {
+  // Memory must stay flat whatever the object size; the bench issue measures 1 and 2 GB.
+  it('ingests every line with bounded memory (peak RSS in the output)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-200mb-'));
+    const file = path.join(dir, 'LogFileGenerator.2026-11-25.log');
+    const gen = spawnSync(process.execPath, [bin, 'generate', '--fast', '--max-count', '1750000', '--start', '2026-11-25T00:00:00Z', '--out', file], { encoding: 'utf8' });
+    expect(gen.status).toBe(0);
+    const size = fs.statSync(file).size;
+    expect(size).toBeGreaterThan(190e6);
+    const up = logpipe(['upload', file, '--bucket', bucket, '--key', 'big/200mb.log']);
+    expect(up.status).toBe(0);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const topic = uniqueName('it-200mb');
+    const r = logpipe(['ingest', `s3://${bucket}/big/200mb.log`, '--topic', topic]);
+    expect(r.summary).toMatchObject({ status: 'ingested', lines: 1_750_000, bytes: size });
+    process.stdout.write(`200 MB object: ${r.summary.linesPerSecond} lines/s, peak RSS ${Math.round(Number(r.summary.peakRssBytes) / 2 ** 20)} MiB\n`);
+    expect(await countTopic(kafka, topic, 1_750_000)).toBe(1_750_000);
+  }, 600_000);
 });
 
 /** Sum of the topic's high watermarks (0 while it does not exist). */

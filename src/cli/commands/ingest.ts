@@ -39,7 +39,8 @@ export function registerIngestCommand(program: Command): void {
         const outcome = (await pipeline.watcher.sendAndReceive('ingest', ref)) as IngestOutcome;
         await pipeline.stop();
         const linesPerSecond = outcome.status === 'ingested' ? Math.round(outcome.lines / Math.max(outcome.seconds, 0.001)) : 0;
-        process.stdout.write(`${JSON.stringify({ ...outcome, topic, linesPerSecond, deadLettered: outcome.status === 'dead-letter' ? 1 : 0 })}\n`);
+        const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+        process.stdout.write(`${JSON.stringify({ ...outcome, topic, linesPerSecond, peakRssBytes, deadLettered: outcome.status === 'dead-letter' ? 1 : 0 })}\n`);
         if (outcome.status === 'dead-letter') process.exitCode = 1;
       } finally {
         await system.destroy();
