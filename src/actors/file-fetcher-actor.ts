@@ -59,9 +59,18 @@ export interface FetcherDeps extends FetcherPorts {
 
 const NO_PARSER_STATE = { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 0 };
 
+/** Thrown into an ingest when the service shuts down; the object resumes from its progress later. */
+export class ShutdownError extends Error {
+  constructor() {
+    super('ingest stopped: the service is shutting down');
+    this.name = 'ShutdownError';
+  }
+}
+
 export default class FileFetcherActor {
   private deps!: FetcherDeps;
   private s3Client: { destroy(): void } | undefined;
+  private stopping = false;
 
   initialize(self: Actor): void {
     const params = self.getCustomParameters() as ActorParameters;
@@ -82,7 +91,16 @@ export default class FileFetcherActor {
     this.deps = deps;
   }
 
+  /**
+   * Stops reading: every running ingest ends at its next chunk with a ShutdownError, after its
+   * committed batches; what was not committed is read again when the object resumes.
+   */
+  stop(): void {
+    this.stopping = true;
+  }
+
   destroy(): void {
+    this.stopping = true;
     this.s3Client?.destroy();
   }
 
@@ -120,7 +138,7 @@ export default class FileFetcherActor {
       });
       let last: ObjectProgress | undefined;
       try {
-        await fetchObject(store, ref, meta, committed?.byteOffset ?? 0, (chunk) => streamer.sendAndReceive('chunk', meta.id, chunk), {
+        await fetchObject(store, ref, meta, committed?.byteOffset ?? 0, (chunk) => (this.stopping ? Promise.reject(new ShutdownError()) : streamer.sendAndReceive('chunk', meta.id, chunk)), {
           ...this.deps.fetch,
           onRetry: (attempt, delayMs, error) => log.warn('read failed, retrying', { attempt, delayMs, error: reasonOf(error) }),
         });

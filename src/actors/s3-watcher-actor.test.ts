@@ -113,3 +113,29 @@ describe('S3WatcherActor', () => {
     await expect(Promise.all([first, second])).resolves.toEqual([outcome('x'), outcome('x')]);
   });
 });
+
+describe('S3WatcherActor shutdown', () => {
+  it('stops the fetcher, waits for running ingests, and refuses new requests', async () => {
+    const f = fakeFetcher();
+    const stops: string[] = [];
+    const fetcher = {
+      sendAndReceive: (topic: string, r: ObjectRef & { key: string }, reason?: string) => {
+        if (topic === 'stop') {
+          stops.push('stop');
+          // The running ingest ends once the fetcher stops reading.
+          f.pending[0].reject(new Error('ingest stopped: the service is shutting down'));
+          return Promise.resolve();
+        }
+        return f.sendAndReceive(topic, r, reason);
+      },
+    };
+    const w = new S3WatcherActor();
+    w.init({ topic: 't', fetcher: fetcher as never, publisher: { sendAndReceive: async () => undefined }, settings: settings(), log });
+    w.request({ ref: ref('a'), via: 'api' });
+    await tick();
+    await w.destroy();
+    expect(stops).toEqual(['stop']);
+    expect(f.calls).toEqual(['a']);
+    expect(w.request({ ref: ref('b'), via: 'api' })).toMatchObject({ status: 'busy', reason: 'the service is shutting down' });
+  });
+});

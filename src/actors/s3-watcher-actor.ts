@@ -45,6 +45,7 @@ export interface WatcherPorts {
   fetcher: {
     sendAndReceive(topic: 'ingest', ref: ObjectRef): Promise<IngestOutcome>;
     sendAndReceive(topic: 'abandon', ref: ObjectRef, reason: string): Promise<IngestOutcome>;
+    sendAndReceive(topic: 'stop'): Promise<void>;
   };
   publisher: { sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined> };
 }
@@ -73,6 +74,7 @@ export default class S3WatcherActor {
   private running = 0;
   private stopped = false;
   private readonly loops: Promise<void>[] = [];
+  private readonly runs = new Set<Promise<void>>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private ownedClients: Array<{ destroy(): void }> = [];
 
@@ -110,11 +112,16 @@ export default class S3WatcherActor {
     if (deps.settings.listings.length && deps.s3) this.loops.push(this.listPeriodically());
   }
 
-  /** Stops the loops; objects being ingested finish (their commits are transactional either way). */
+  /**
+   * Graceful stop: no new requests or polls, running ingests stop at their next chunk (their
+   * committed batches stay; the rest is read again on resume), and this resolves once they have.
+   * SQS messages of unfinished objects are not deleted, so they come back.
+   */
   async destroy(): Promise<void> {
     this.stopped = true;
     for (const t of this.retryTimers) clearTimeout(t);
-    await Promise.all(this.loops);
+    if (this.runs.size > 0) await this.deps.fetcher.sendAndReceive('stop');
+    await Promise.all([...this.loops, ...this.runs]);
     for (const c of this.ownedClients) c.destroy();
   }
 
@@ -143,6 +150,7 @@ export default class S3WatcherActor {
       if (waiter) existing.waiters.push(waiter);
       return { id, status: 'merged' };
     }
+    if (this.stopped) return { id, status: 'busy', reason: 'the service is shutting down' };
     if (this.queue.length >= this.deps.settings.queueSize) {
       return { id, status: 'busy', reason: `${this.queue.length} objects are waiting (ingest.queueSize)` };
     }
@@ -158,10 +166,12 @@ export default class S3WatcherActor {
     while (this.running < this.deps.settings.parallelObjects && this.queue.length > 0) {
       const job = this.queue.shift()!;
       this.running++;
-      void this.run(job).finally(() => {
+      const run: Promise<void> = this.run(job).finally(() => {
         this.running--;
-        this.dispatch();
+        this.runs.delete(run);
+        if (!this.stopped) this.dispatch();
       });
+      this.runs.add(run);
     }
   }
 
@@ -173,6 +183,10 @@ export default class S3WatcherActor {
       this.finish(id, job, outcome);
     } catch (err) {
       const reason = reasonOf(err);
+      if (this.stopped) {
+        this.deps.log.info('ingest stopped for shutdown; it resumes on the next start', { object: id });
+        return;
+      }
       if (job.attempts >= this.deps.settings.maxAttempts) {
         this.deps.log.error('object keeps failing, abandoning it', { object: id, attempts: job.attempts, error: err });
         try {

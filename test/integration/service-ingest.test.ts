@@ -3,7 +3,7 @@
  * `logpipe trigger` and shell/trigger.sh), S3 event notifications on SQS, and periodic listing.
  * However many of them name an object, its lines are on the log topic once.
  */
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -11,7 +11,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-s
 import { startService, type RunningService } from '../../src/system/service';
 import { createKafka, createS3, createSqs } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
-import { eventually, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { eventually, freePort, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
 
 const base = testConfig();
 const s3 = createS3(base);
@@ -99,4 +99,42 @@ describe('logpipe start: ingest triggers', () => {
     expect(down.status).toBe(3);
     expect(down.stderr).toContain('not reachable at http://127.0.0.1:1/v1/ingest');
   });
+});
+
+describe('logpipe start: SIGTERM mid-object', () => {
+  // Shutdown commits or drops the batch in hand, exits 0, and the next start finishes the object once.
+  it('exits 0 within seconds, and a restart completes the object exactly once', async () => {
+    const key = 'sigterm/LogFileGenerator.2026-11-25.log';
+    const n = 150_000;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: lines(n, 'term') }));
+    const termTopic = uniqueName('it-term');
+    const servicePort = String(await freePort());
+    const env = { ...process.env, NODE_ENV: 'test', LOGPIPE_KAFKA_TOPIC: termTopic, LOGPIPE_CONTROL_PORT: servicePort, LOGPIPE_INGEST_BATCH_MAX_RECORDS: '2000' };
+    const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
+    const startService = (): { exited: Promise<number | null>; kill: (s: NodeJS.Signals) => void } => {
+      const child: ChildProcess = spawn(process.execPath, [bin, 'start'], { env, stdio: 'ignore' });
+      return { exited: new Promise((r) => child.once('exit', (code) => r(code))), kill: (s) => child.kill(s) };
+    };
+    const trigger = async (): Promise<void> => {
+      await eventually('the service to accept the request', async () => {
+        const res = await fetch(`http://127.0.0.1:${servicePort}/v1/ingest`, { method: 'POST', body: JSON.stringify({ bucket, key }) }).catch(() => undefined);
+        return res?.status === 202 ? true : undefined;
+      });
+    };
+    const first = startService();
+    await trigger();
+    await eventually('some committed records', async () => ((await readTopic(kafka, termTopic, 1, 200, 3000)).length > 0 ? true : undefined), 60_000);
+    const stopAt = Date.now();
+    first.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(Date.now() - stopAt).toBeLessThan(20_000);
+
+    const second = startService();
+    await trigger();
+    const records = await readTopic(kafka, termTopic, n, 3000, 240_000);
+    second.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(records.filter((r) => r.value.toString().includes(' term '))).toHaveLength(n);
+    expect(new Set(records.map((r) => r.value.toString())).size).toBe(n);
+  }, 300_000);
 });
