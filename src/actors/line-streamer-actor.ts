@@ -101,11 +101,15 @@ export default class LineStreamerActor {
     }
   }
 
-  /** The progress committed so far; forgets the object (after a failure). */
-  abort(id: string): ObjectProgress | undefined {
-    const last = this.objects.get(id)?.last;
+  /**
+   * Gives the object up after a failure: waits for batches still being committed, then forgets it.
+   * Resolves with the progress committed so far.
+   */
+  async abort(id: string): Promise<ObjectProgress | undefined> {
+    const s = this.objects.get(id);
     this.objects.delete(id);
-    return last;
+    await s?.streamer.settle();
+    return s?.last;
   }
 
   private streaming(id: string): Streaming {

@@ -17,6 +17,7 @@ import type { ObjectProgress } from '../ingest/progress';
 import { parseS3Event } from '../ingest/s3-event';
 import { actorContext, type ActorParameters } from '../system/actor-context';
 import { createS3, createSqs } from '../system/clients';
+import type { LogpipeConfig } from '../system/config';
 import type { Logger } from '../system/logging';
 import type { IngestOutcome } from './file-fetcher-actor';
 
@@ -29,17 +30,11 @@ export interface RequestAnswer {
   reason?: string;
 }
 
-export interface WatcherSettings {
-  parallelObjects: number;
-  queueSize: number;
-  maxAttempts: number;
-  sqsQueueUrl: string;
-  sqsWaitSeconds: number;
-  visibilityTimeoutSeconds: number;
-  /** `bucket` or `bucket/prefix` entries to list periodically. */
-  listings: string[];
-  listIntervalMs: number;
-}
+/** The ingest settings the watcher reads (see the configuration reference). */
+export type WatcherSettings = Pick<
+  LogpipeConfig['ingest'],
+  'parallelObjects' | 'queueSize' | 'maxAttempts' | 'sqsQueueUrl' | 'sqsWaitSeconds' | 'visibilityTimeoutSeconds' | 'listings' | 'listIntervalMs'
+>;
 
 export interface WatcherPorts {
   fetcher: {
@@ -89,16 +84,7 @@ export default class S3WatcherActor {
       topic: params.topic,
       fetcher: refs.fetcher as unknown as WatcherPorts['fetcher'],
       publisher: refs.publisher as unknown as WatcherPorts['publisher'],
-      settings: {
-        parallelObjects: i.parallelObjects,
-        queueSize: i.queueSize,
-        maxAttempts: i.maxAttempts,
-        sqsQueueUrl: i.sqsQueueUrl,
-        sqsWaitSeconds: i.sqsWaitSeconds,
-        visibilityTimeoutSeconds: i.visibilityTimeoutSeconds,
-        listings: i.listings,
-        listIntervalMs: i.listIntervalMs,
-      },
+      settings: i,
       sqs,
       s3,
       log: logger,

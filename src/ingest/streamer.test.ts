@@ -95,3 +95,23 @@ describe('LineStreamer', () => {
     expect(seen).toHaveLength(1);
   });
 });
+
+describe('LineStreamer.settle', () => {
+  // A producer must not be closed while a batch of the object is still being committed.
+  it('waits for the batches in flight and sends no new one', async () => {
+    let release: () => void = () => undefined;
+    const sent: Batch[] = [];
+    const s = new LineStreamer(ctx, options({ batchMaxRecords: 1, maxInFlight: 5 }), (b) => {
+      sent.push(b);
+      return new Promise<void>((r) => (release = r));
+    });
+    await s.push(Buffer.from(LOG));
+    let settled = false;
+    const done = s.settle().then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false);
+    release();
+    await done;
+    expect(sent).toHaveLength(1);
+  });
+});

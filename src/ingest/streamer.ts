@@ -87,6 +87,15 @@ export class LineStreamer {
     await this.drain(0);
   }
 
+  /**
+   * Waits until no batch is in flight any more (committed or failed), sending nothing new. Call it
+   * before giving up an object, so that nothing writes with its producer after it is closed.
+   */
+  async settle(): Promise<void> {
+    this.failure ??= new Error('streaming was stopped');
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
   private onLine(line: RawLine): void {
     this.pendingRaw.push(line);
     this.parser.push(line.raw.toString('utf8'));

@@ -51,57 +51,63 @@ export interface ReadRecord {
 }
 
 /**
- * Reads a topic from the beginning with read_committed until `expected` records arrived and nothing
- * more came for `idleMs` (so extra records would be seen), or `timeoutMs` passed.
+ * Consumes a topic from the beginning with read_committed, handing each batch to `onBatch`, until
+ * `done()` holds and nothing more came for `idleMs` (so extra records would be seen), or `timeoutMs`.
  */
-export async function readTopic(kafka: import('kafkajs').Kafka, topic: string, expected: number, idleMs = 1500, timeoutMs = 120_000): Promise<ReadRecord[]> {
-  const out: ReadRecord[] = [];
-  const consumer = kafka.consumer({ groupId: uniqueName('it-reader'), readUncommitted: false, maxWaitTimeInMs: 200 });
+async function consumeTopic(
+  kafka: import('kafkajs').Kafka,
+  topic: string,
+  onBatch: (batch: import('kafkajs').Batch) => void,
+  done: () => boolean,
+  idleMs: number,
+  timeoutMs: number,
+): Promise<void> {
+  const consumer = kafka.consumer({ groupId: uniqueName('it-reader'), readUncommitted: false, maxWaitTimeInMs: 200, maxBytes: 50 << 20 });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     let last = Date.now();
     await consumer.run({
       eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          out.push({
-            key: m.key?.toString() ?? '',
-            value: m.value ?? Buffer.alloc(0),
-            timestamp: Number(m.timestamp),
-            headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
-            partition: batch.partition,
-            offset: Number(m.offset),
-          });
-        }
+        onBatch(batch);
         last = Date.now();
       },
     });
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && !(out.length >= expected && Date.now() - last > idleMs)) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && !(done() && Date.now() - last > idleMs)) await new Promise((r) => setTimeout(r, 100));
   } finally {
     await consumer.disconnect();
   }
+}
+
+/** Reads a topic's records (read_committed) in partition and offset order; see consumeTopic for when it stops. */
+export async function readTopic(kafka: import('kafkajs').Kafka, topic: string, expected: number, idleMs = 1500, timeoutMs = 120_000): Promise<ReadRecord[]> {
+  const out: ReadRecord[] = [];
+  await consumeTopic(
+    kafka,
+    topic,
+    (batch) => {
+      for (const m of batch.messages) {
+        out.push({
+          key: m.key?.toString() ?? '',
+          value: m.value ?? Buffer.alloc(0),
+          timestamp: Number(m.timestamp),
+          headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
+          partition: batch.partition,
+          offset: Number(m.offset),
+        });
+      }
+    },
+    () => out.length >= expected,
+    idleMs,
+    timeoutMs,
+  );
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
-/** Counts the records of a topic with read_committed (without keeping them), waiting as readTopic does. */
+/** Counts a topic's records (read_committed) without keeping them. */
 export async function countTopic(kafka: import('kafkajs').Kafka, topic: string, expected: number, idleMs = 2000, timeoutMs = 300_000): Promise<number> {
   let count = 0;
-  const consumer = kafka.consumer({ groupId: uniqueName('it-counter'), readUncommitted: false, maxWaitTimeInMs: 200, maxBytes: 50 << 20 });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let last = Date.now();
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        count += batch.messages.length;
-        last = Date.now();
-      },
-    });
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && !(count >= expected && Date.now() - last > idleMs)) await new Promise((r) => setTimeout(r, 200));
-  } finally {
-    await consumer.disconnect();
-  }
+  await consumeTopic(kafka, topic, (batch) => (count += batch.messages.length), () => count >= expected, idleMs, timeoutMs);
   return count;
 }
