@@ -7,7 +7,7 @@ import type { ObjectRef } from '../ingest/object-ref';
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 const settings = (over: Partial<WatcherSettings> = {}): WatcherSettings => ({
   parallelObjects: 1,
-  queueSize: 10,
+  maxQueuedObjects: 10,
   maxAttempts: 3,
   sqsQueueUrl: '',
   sqsWaitSeconds: 0,
@@ -76,11 +76,11 @@ describe('S3WatcherActor', () => {
 
   it('answers busy, accepting nothing, when the queue is full', async () => {
     const f = fakeFetcher();
-    const w = watcher(f, { parallelObjects: 1, queueSize: 1 });
+    const w = watcher(f, { parallelObjects: 1, maxQueuedObjects: 1 });
     w.request({ ref: ref('running'), via: 'api' });
     await tick();
     expect(w.request({ ref: ref('waiting'), via: 'api' }).status).toBe('queued');
-    expect(w.request({ ref: ref('overflow'), via: 'api' })).toMatchObject({ status: 'busy', reason: expect.stringContaining('ingest.queueSize') });
+    expect(w.request({ ref: ref('overflow'), via: 'api' })).toMatchObject({ status: 'busy', reason: expect.stringContaining('ingest.maxQueuedObjects') });
     expect(w.pending()).toBe(2);
   });
 

@@ -33,7 +33,7 @@ export interface RequestAnswer {
 /** The ingest settings the watcher reads (see the configuration reference). */
 export type WatcherSettings = Pick<
   LogpipeConfig['ingest'],
-  'parallelObjects' | 'queueSize' | 'maxAttempts' | 'sqsQueueUrl' | 'sqsWaitSeconds' | 'visibilityTimeoutSeconds' | 'listings' | 'listIntervalMs'
+  'parallelObjects' | 'maxQueuedObjects' | 'maxAttempts' | 'sqsQueueUrl' | 'sqsWaitSeconds' | 'visibilityTimeoutSeconds' | 'listings' | 'listIntervalMs'
 >;
 
 export interface WatcherPorts {
@@ -137,8 +137,8 @@ export default class S3WatcherActor {
       return { id, status: 'merged' };
     }
     if (this.stopped) return { id, status: 'busy', reason: 'the service is shutting down' };
-    if (this.queue.length >= this.deps.settings.queueSize) {
-      return { id, status: 'busy', reason: `${this.queue.length} objects are waiting (ingest.queueSize)` };
+    if (this.queue.length >= this.deps.settings.maxQueuedObjects) {
+      return { id, status: 'busy', reason: `${this.queue.length} objects are waiting (ingest.maxQueuedObjects)` };
     }
     const job: Job = { ref, via, attempts: 0, waiters: waiter ? [waiter] : [] };
     this.jobs.set(id, job);
@@ -206,7 +206,7 @@ export default class S3WatcherActor {
     const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     let failures = 0;
     while (!this.stopped) {
-      if (this.queue.length >= settings.queueSize) {
+      if (this.queue.length >= settings.maxQueuedObjects) {
         await sleep(500);
         continue;
       }

@@ -38,7 +38,7 @@ export interface LogpipeConfig {
     maxDecompressedBytes: number;
     retryBudgetMs: number;
     parallelObjects: number;
-    queueSize: number;
+    maxQueuedObjects: number;
     maxAttempts: number;
     sqsQueueUrl: string;
     sqsWaitSeconds: number;
@@ -307,11 +307,11 @@ export const schema: convict.Schema<LogpipeConfig> = {
       default: 2,
       env: 'LOGPIPE_INGEST_PARALLEL_OBJECTS',
     },
-    queueSize: {
+    maxQueuedObjects: {
       doc: 'Ingest requests that may wait; beyond it the API answers 503 and SQS messages stay in the queue.',
       format: 'positive-int',
       default: 1000,
-      env: 'LOGPIPE_INGEST_QUEUE_SIZE',
+      env: 'LOGPIPE_INGEST_MAX_QUEUED_OBJECTS',
     },
     maxAttempts: {
       doc: 'Attempts at an object whose ingest keeps failing (Kafka errors, crashes) before it is dead-lettered.',

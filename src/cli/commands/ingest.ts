@@ -1,11 +1,16 @@
 import type { Command } from 'commander';
 import type { IngestOutcome } from '../../actors/file-fetcher-actor';
-import { parseObjectRef } from '../../ingest/object-ref';
+import type { ActorRef } from 'comedy';
+import { FileStore, S3Store } from '../../ingest/fetcher';
+import { describeRef, ledgerKey, type ObjectRef, parseObjectRef } from '../../ingest/object-ref';
+import type { ObjectProgress } from '../../ingest/progress';
+import type { LogpipeConfig } from '../../system/config';
 import { ensureIngestTopics } from '../../ingest/topics';
-import { createKafka } from '../../system/clients';
+import { createKafka, createS3 } from '../../system/clients';
 import { startIngestPipeline } from '../../system/pipeline';
 import { createActorSystem } from '../../system/service';
 import { contextFromCommand, UsageError } from '../context';
+import { progressBar } from '../progress';
 
 /** `logpipe ingest s3://bucket/key | path`: one object through the actor pipeline, exactly once, then exit. */
 export function registerIngestCommand(program: Command): void {
@@ -34,16 +39,40 @@ export function registerIngestCommand(program: Command): void {
         await admin.disconnect();
       }
       const system = createActorSystem(logger);
+      let stopProgress = (): void => undefined;
       try {
         const pipeline = await startIngestPipeline(system, config, logger, { topic, triggers: false });
+        if (process.stderr.isTTY) stopProgress = await showProgress(ref, topic, config, pipeline.publisher);
         const outcome = (await pipeline.watcher.sendAndReceive('ingest', ref)) as IngestOutcome;
+        stopProgress();
         await pipeline.stop();
         const linesPerSecond = outcome.status === 'ingested' ? Math.round(outcome.lines / Math.max(outcome.seconds, 0.001)) : 0;
         const peakRssBytes = process.resourceUsage().maxRSS * 1024;
         process.stdout.write(`${JSON.stringify({ ...outcome, topic, linesPerSecond, peakRssBytes, deadLettered: outcome.status === 'dead-letter' ? 1 : 0 })}\n`);
         if (outcome.status === 'dead-letter') process.exitCode = 1;
       } finally {
+        stopProgress();
         await system.destroy();
       }
     });
+}
+
+/**
+ * A progress bar fed from the object's committed progress (polled from the publisher's ledger).
+ * Returns the function that stops it. For gzip objects the total is unknown (decompressed bytes).
+ */
+async function showProgress(ref: ObjectRef, topic: string, config: LogpipeConfig, publisher: ActorRef): Promise<() => void> {
+  const s3 = ref.kind === 's3' ? createS3(config) : undefined;
+  const meta = await (s3 ? new S3Store(s3) : new FileStore()).head(ref).catch(() => undefined);
+  s3?.destroy();
+  if (!meta) return () => undefined;
+  const bar = progressBar(`ingest ${describeRef(ref)}`, meta.gzipHint ? 0 : meta.size, 'bytes');
+  const key = ledgerKey(topic, meta.id);
+  const timer = setInterval(() => {
+    void (publisher.sendAndReceive('known', key) as Promise<ObjectProgress | undefined>).then((p) => p && bar.update(p.byteOffset)).catch(() => undefined);
+  }, 500);
+  return () => {
+    clearInterval(timer);
+    bar.stop();
+  };
 }
