@@ -106,6 +106,9 @@ export default class KafkaPublisherActor {
   async destroy(): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    // Let a connection attempt in progress finish or fail first: stopping the ledger while it is
+    // still starting would leave its consumer running on.
+    await this.ready.catch(() => undefined);
     await Promise.all([...this.producers.keys()].map((id) => this.finish(id)));
     if (this.ownsClients) {
       await this.deps.ledger.stop().catch(() => undefined);
@@ -118,6 +121,7 @@ export default class KafkaPublisherActor {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.deps.admin.connect();
+        if (this.stopping) throw new Error('publisher stopped while connecting');
         await this.deps.ledger.start();
         return;
       } catch (err) {
