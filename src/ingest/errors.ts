@@ -1,6 +1,7 @@
 /**
  * Whether a retry can help. Ingest retries transient failures with backoff and dead-letters
- * permanent ones with the reason; this module is the one place that decides which is which.
+ * permanent ones with the reason; the Lambda throws on transient SendCommand failures (Lambda
+ * retries the event) and reports permanent ones. This module is the one place that decides.
  */
 
 /** A failure no retry can fix: the object goes to the dead-letter topic with `reason`. */
@@ -12,9 +13,12 @@ export class PermanentError extends Error {
 }
 
 const TRANSIENT_NAMES = new Set([
-  'SlowDown', 'ThrottlingException', 'Throttling', 'RequestTimeout', 'RequestTimeoutException', 'InternalError',
-  'ServiceUnavailable', 'TimeoutError', 'NetworkingError', 'KafkaJSConnectionError', 'KafkaJSRequestTimeoutError',
-  'KafkaJSNumberOfRetriesExceeded', 'KafkaJSBrokerNotFound', 'KafkaJSLockTimeout',
+  // AWS throttling and transient server trouble (throttling may come with HTTP 400).
+  'SlowDown', 'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestTimeout',
+  'RequestTimeoutException', 'InternalError', 'InternalServerError', 'InternalServerException', 'ServiceUnavailable',
+  'ServiceUnavailableException', 'TimeoutError', 'NetworkingError',
+  // kafkajs, when a broker is unreachable or slow.
+  'KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSBrokerNotFound', 'KafkaJSLockTimeout',
 ]);
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 const PERMANENT_NAMES = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound', 'AccessDenied', 'InvalidObjectState', 'InvalidRange', 'NoSuchVersion', 'Forbidden']);
@@ -22,13 +26,13 @@ const PERMANENT_NAMES = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound', 'Acces
 /** True when retrying the same request later may succeed. */
 export function isTransient(err: unknown): boolean {
   if (err instanceof PermanentError) return false;
-  const e = err as { name?: string; code?: string; retriable?: boolean; $metadata?: { httpStatusCode?: number }; cause?: unknown; message?: string };
+  const e = err as { name?: string; code?: string; retriable?: boolean; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; cause?: unknown; message?: string };
   if (!e || typeof e !== 'object') return false;
   if (e.name && PERMANENT_NAMES.has(e.name)) return false;
+  if (e.$retryable || e.retriable === true) return true;
+  if ((e.name && TRANSIENT_NAMES.has(e.name)) || (e.code && TRANSIENT_CODES.has(e.code))) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined) return status >= 500 || status === 429 || status === 408;
-  if (e.retriable === true) return true;
-  if ((e.name && TRANSIENT_NAMES.has(e.name)) || (e.code && TRANSIENT_CODES.has(e.code))) return true;
   if (e.message && /socket hang up|ECONNRESET|ECONNREFUSED|premature close|aborted/i.test(e.message)) return true;
   return e.cause !== undefined && e.cause !== err ? isTransient(e.cause) : false;
 }

@@ -152,27 +152,24 @@ function dateTime(s: string, sep: 'T' | ' ', out: Header): number {
   return i;
 }
 
+/** A format whose lines start with a date-time (`sep` between date and time), then a level nearby. */
+function dateTimeFormat(name: 'log4j' | 'iso8601', sep: 'T' | ' '): LineFormat {
+  return {
+    name,
+    header(s, out) {
+      const i = dateTime(s, sep, out);
+      if (i < 0) return false;
+      if (!findLevel(s, i, out)) out.messageStart = skipBlanks(s, i);
+      return true;
+    },
+  };
+}
+
 /** log4j's common layouts: `yyyy-MM-dd HH:mm:ss,SSS LEVEL ...`, with thread, logger or brackets around. */
-export const log4j: LineFormat = {
-  name: 'log4j',
-  header(s, out) {
-    const i = dateTime(s, ' ', out);
-    if (i < 0) return false;
-    if (!findLevel(s, i, out)) out.messageStart = skipBlanks(s, i);
-    return true;
-  },
-};
+export const log4j: LineFormat = dateTimeFormat('log4j', ' ');
 
 /** ISO-8601 timestamps, with zone or local: `2026-11-26T05:50:06.123Z LEVEL ...`. */
-export const iso8601: LineFormat = {
-  name: 'iso8601',
-  header(s, out) {
-    const i = dateTime(s, 'T', out);
-    if (i < 0) return false;
-    if (!findLevel(s, i, out)) out.messageStart = skipBlanks(s, i);
-    return true;
-  },
-};
+export const iso8601: LineFormat = dateTimeFormat('iso8601', 'T');
 
 const MONTHS = new Map(['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'].map((m, i) => [m, i]));
 

@@ -242,7 +242,7 @@ export class ObjectParser {
     }
     this.flush();
     this.continuing = undefined;
-    this.emitted(1, { ...this.clock.state, lastTimeMs: this.lastTime });
+    this.emitted(1);
     this.emit({
       level: 'UNPARSED',
       levelText: '',
@@ -273,14 +273,14 @@ export class ObjectParser {
     // A part restored from a checkpoint that got no further line has nothing to emit.
     if (cur.lines.length === 0) return;
     cur.entry.text = cur.lines.length === 1 ? cur.lines[0] : cur.lines.join('\n');
-    this.emitted(cur.entry.lineCount, { ...this.clock.state, lastTimeMs: this.lastTime });
+    this.emitted(cur.entry.lineCount);
     this.emit(cur.entry);
   }
 
-  /** Advances the checkpoint past an entry of `lines` lines, given the state right after it. */
-  private emitted(lines: number, after: Omit<ParserCheckpoint, 'lines' | 'format' | 'continuing'>): void {
+  /** Advances the checkpoint past an entry of `lines` lines: the clock and inherited time stand right after it. */
+  private emitted(lines: number): void {
     this.emittedLines += lines;
-    this.emittedState = after;
+    this.emittedState = { ...this.clock.state, lastTimeMs: this.lastTime };
   }
 
   private resolveTime(h: Header): number {
