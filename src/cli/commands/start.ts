@@ -15,12 +15,7 @@ export function registerStartCommand(program: Command): void {
           logger.info('signal received', { component: 'cli', signal });
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
-          void service.stop().then(() => {
-            // Everything is stopped and flushed; a client library's lingering retry timer must not
-            // keep the process alive after a clean shutdown.
-            setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
-            resolve();
-          });
+          void service.stop().then(resolve);
         };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
