@@ -10,6 +10,7 @@ import type { Actor } from 'comedy';
 import type { Admin, Kafka, Message } from 'kafkajs';
 import { backoffMs, reasonOf } from '../ingest/errors';
 import { Ledger } from '../ingest/ledger';
+import { ensureIngestTopics } from '../ingest/topics';
 import { transactionalIdFor } from '../ingest/object-ref';
 import type { ObjectProgress } from '../ingest/progress';
 import { ObjectPublisher, type PublisherTopics } from '../ingest/publisher';
@@ -24,6 +25,8 @@ export interface PublisherDeps {
   topics: PublisherTopics;
   transactionalIdPrefix: string;
   log: Logger;
+  /** Creates the topics this actor writes if they are missing; runs once Kafka is reachable. */
+  ensureTopics?: () => Promise<void>;
   /** Opens the producer of one object version; replaceable in tests. */
   open?: (transactionalId: string) => Promise<Pick<ObjectPublisher, 'commit' | 'deadLetter' | 'close'>>;
 }
@@ -54,6 +57,7 @@ export default class KafkaPublisherActor {
       topics: { log: topic, progress: config.kafka.progressTopic, deadLetter: config.kafka.deadLetterTopic },
       transactionalIdPrefix: config.kafka.transactionalIdPrefix,
       log: logger,
+      ensureTopics: () => ensureIngestTopics(admin, config, topic),
     });
     this.ready = this.connect();
     this.ready.catch(() => undefined);
@@ -116,12 +120,14 @@ export default class KafkaPublisherActor {
     }
   }
 
-  /** Connects the admin client and starts the ledger, retrying with backoff until it works or the actor stops. */
+  /** Connects the admin client, creates missing topics and starts the ledger, retrying with backoff until it works or the actor stops. */
   private async connect(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.deps.admin.connect();
         if (this.stopping) throw new Error('publisher stopped while connecting');
+        // Here rather than at start-up: Kafka may come up after the service does.
+        await this.deps.ensureTopics?.();
         await this.deps.ledger.start();
         return;
       } catch (err) {

@@ -8,7 +8,6 @@ import { createKafka } from './clients';
 import type { LogpipeConfig } from './config';
 import { ControlServer } from './control-server';
 import { ComedyLogBridge, type Logger } from './logging';
-import { ensureIngestTopics } from '../ingest/topics';
 import { ingestHandler } from './ingest-api';
 import { type IngestPipeline, startIngestPipeline } from './pipeline';
 
@@ -38,9 +37,9 @@ export function createActorSystem(logger: Logger): comedy.ActorSystem {
 }
 
 /**
- * Starts the service: creates the ingest topics when Kafka is reachable, the actor pipeline with
- * its SQS and listing triggers, and the control server (health, readiness, POST /v1/ingest).
- * Kafka may be down at start: actors connect when it returns and /readyz says so meanwhile.
+ * Starts the service: the actor pipeline with its SQS and listing triggers, and the control server
+ * (health, readiness, POST /v1/ingest). Kafka may be down at start: the publisher connects and
+ * creates the topics when it returns, and /readyz says so meanwhile.
  */
 export async function startService(config: LogpipeConfig, logger: Logger): Promise<RunningService> {
   const log = logger.child({ component: 'service' });
@@ -65,7 +64,6 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
   const system = createActorSystem(logger);
   let pipeline: IngestPipeline;
   try {
-    if (await kafkaReady()) await ensureIngestTopics(admin, config);
     pipeline = await startIngestPipeline(system, config, logger, { topic: config.kafka.topic, triggers: true });
   } catch (err) {
     await system.destroy();
@@ -88,6 +86,7 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
     await admin.disconnect().catch(() => undefined);
     throw err;
   }
+  void kafkaReady();
   log.info('logpipe started', { brokers: config.kafka.brokers });
 
   let stopping: Promise<void> | undefined;

@@ -5,7 +5,6 @@ import { FileStore, S3Store } from '../../ingest/fetcher';
 import { describeRef, ledgerKey, type ObjectRef, parseObjectRef } from '../../ingest/object-ref';
 import type { ObjectProgress } from '../../ingest/progress';
 import type { LogpipeConfig } from '../../system/config';
-import { ensureIngestTopics } from '../../ingest/topics';
 import { createKafka, createS3 } from '../../system/clients';
 import { startIngestPipeline } from '../../system/pipeline';
 import { createActorSystem } from '../../system/service';
@@ -29,15 +28,12 @@ export function registerIngestCommand(program: Command): void {
         throw new UsageError((err as Error).message);
       }
       const topic = opts.topic ?? config.kafka.topic;
+      // A one-shot command fails fast when Kafka is down (the service instead waits for it).
       const admin = createKafka(config, logger).admin();
       await admin.connect().catch((err: Error) => {
         throw new Error(`cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${err.message} (is it running? npm run dev:up)`);
       });
-      try {
-        await ensureIngestTopics(admin, config, topic);
-      } finally {
-        await admin.disconnect();
-      }
+      await admin.disconnect();
       const system = createActorSystem(logger);
       let stopProgress = (): void => undefined;
       try {
