@@ -30,13 +30,22 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. */
+/**
+ * Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. A throw
+ * counts as "not yet" (a topic still being created, a service still starting); the last one is
+ * reported at the timeout.
+ */
 export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
