@@ -349,8 +349,8 @@ export class WindowAggregator {
  * the changelog under the partition's key, and write each closed window as a partial keyed
  * `${windowId}/${partition}` in the same transaction as the consumer offsets. Whichever instance owns
  * the partition when the window closes restores the same state and emits the partial once; a partial
- * written before a crash is either committed with its offsets or aborted with them. The merger keeps
- * the latest partial per key and merges per window id, so a repeated partial replaces, never adds.
+ * written before a crash is either committed with its offsets or aborted with them. The merger
+ * (merge.ts) sums partials per window id; exactly-once partials are what make the sums exact.
  *
  * Throws an Error if the two results belong to different windows.
  */
