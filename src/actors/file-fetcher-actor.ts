@@ -4,15 +4,21 @@
  * decompressed bytes to the LineStreamerActor from the committed offset, and dead-letters it on a
  * permanent failure. Transient read failures are retried inside fetchObject (Range resume).
  *
- * Message: ingest(ref) → IngestOutcome. Rejects only when a retry can help (e.g. Kafka down): the
- * committed progress stays and the next attempt resumes from it.
+ * Messages: ingest(ref) → IngestOutcome, rejecting only when a retry can help (e.g. Kafka down): the
+ * committed progress stays and the next attempt resumes from it; abandon(ref, reason); known(id) →
+ * the ledger's progress of an object version; stop().
+ *
+ * The fetcher is the root of the ingest worker: it creates its LineStreamerActor and
+ * KafkaPublisherActor as in-memory children, so the three share a process whatever mode the fetcher
+ * runs in (ingest.workerMode). Byte chunks and record batches then never cross a process boundary,
+ * where comedy would serialise every Buffer as JSON; only object references and outcomes do.
  */
 import type { Actor } from 'comedy';
 import { PermanentError, reasonOf, isTransient, backoffMs } from '../ingest/errors';
 import { fetchObject, FileStore, type FetchOptions, type ObjectStore, S3Store } from '../ingest/fetcher';
 import { describeRef, ledgerKey, type ObjectMeta, type ObjectRef, objectId } from '../ingest/object-ref';
 import type { ObjectProgress } from '../ingest/progress';
-import { actorContext, type ActorParameters } from '../system/actor-context';
+import { actorContext, actorModule, type ActorParameters } from '../system/actor-context';
 import { createS3 } from '../system/clients';
 import type { Logger } from '../system/logging';
 import type { StreamedObject } from './line-streamer-actor';
@@ -72,15 +78,22 @@ export default class FileFetcherActor {
   private s3Client: { destroy(): void } | undefined;
   private stopping = false;
 
-  initialize(self: Actor): void {
+  /** comedy entry point: creates the publisher, then the streamer that sends to it, as children. */
+  async initialize(self: Actor): Promise<void> {
     const params = self.getCustomParameters() as ActorParameters;
-    const { config, logger, refs } = actorContext(params, 'FileFetcherActor');
+    const { config, root, logger } = actorContext(params, 'FileFetcherActor');
+    const childParams = (refs: ActorParameters['refs']): { mode: 'in-memory'; customParameters: ActorParameters } => ({
+      mode: 'in-memory',
+      customParameters: { config, topic: params.topic, logger: root, refs },
+    });
+    const publisher = await self.createChild(actorModule('kafka-publisher-actor'), childParams({}));
+    const streamer = await self.createChild(actorModule('line-streamer-actor'), childParams({ publisher }));
     const s3 = createS3(config);
     this.s3Client = s3;
     this.init({
       topic: params.topic,
-      streamer: refs.streamer as unknown as FetcherPorts['streamer'],
-      publisher: refs.publisher as unknown as FetcherPorts['publisher'],
+      streamer: streamer as unknown as FetcherPorts['streamer'],
+      publisher: publisher as unknown as FetcherPorts['publisher'],
       stores: { s3: new S3Store(s3), file: new FileStore() },
       fetch: { maxDecompressedBytes: config.ingest.maxDecompressedBytes, retryBudgetMs: config.ingest.retryBudgetMs },
       log: logger,
@@ -99,9 +112,20 @@ export default class FileFetcherActor {
     this.stopping = true;
   }
 
+  /** comedy destroys the children (streamer, publisher) before this runs. */
   destroy(): void {
     this.stopping = true;
     this.s3Client?.destroy();
+  }
+
+  /** Peak resident memory of the worker's process (another process than the caller's when forked). */
+  usage(): { pid: number; peakRssBytes: number } {
+    return { pid: process.pid, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+  }
+
+  /** The ledger's progress of an object version (ledgerKey), for the watcher's dedupe and progress bars. */
+  known(id: string): Promise<ObjectProgress | undefined> {
+    return this.deps.publisher.sendAndReceive('known', id);
   }
 
   async ingest(ref: ObjectRef): Promise<IngestOutcome> {

@@ -28,7 +28,8 @@ function fakeFetcher() {
     calls,
     pending,
     abandoned,
-    sendAndReceive: (topic: string, r: ObjectRef & { key: string }, reason?: string): Promise<IngestOutcome> => {
+    sendAndReceive: (topic: string, r: ObjectRef & { key: string }, reason?: string): Promise<IngestOutcome | undefined> => {
+      if (topic === 'known') return Promise.resolve(undefined);
       if (topic === 'abandon') {
         abandoned.push(`${r.key}: ${reason}`);
         return Promise.resolve(outcome(r.key, 'dead-letter'));
@@ -43,7 +44,7 @@ const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
 function watcher(fetcher: ReturnType<typeof fakeFetcher>, over: Partial<WatcherSettings> = {}): S3WatcherActor {
   const w = new S3WatcherActor();
-  w.init({ topic: 't', fetcher: fetcher as never, publisher: { sendAndReceive: async () => undefined }, settings: settings(over), log });
+  w.init({ topic: 't', fetcher: fetcher as never, settings: settings(over), log });
   return w;
 }
 
@@ -130,7 +131,7 @@ describe('S3WatcherActor shutdown', () => {
       },
     };
     const w = new S3WatcherActor();
-    w.init({ topic: 't', fetcher: fetcher as never, publisher: { sendAndReceive: async () => undefined }, settings: settings(), log });
+    w.init({ topic: 't', fetcher: fetcher as never, settings: settings(), log });
     w.request({ ref: ref('a'), via: 'api' });
     await tick();
     await w.destroy();

@@ -41,8 +41,8 @@ export interface WatcherPorts {
     sendAndReceive(topic: 'ingest', ref: ObjectRef): Promise<IngestOutcome>;
     sendAndReceive(topic: 'abandon', ref: ObjectRef, reason: string): Promise<IngestOutcome>;
     sendAndReceive(topic: 'stop'): Promise<void>;
+    sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined>;
   };
-  publisher: { sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined> };
 }
 
 export interface WatcherDeps extends WatcherPorts {
@@ -83,7 +83,6 @@ export default class S3WatcherActor {
     this.init({
       topic: params.topic,
       fetcher: refs.fetcher as unknown as WatcherPorts['fetcher'],
-      publisher: refs.publisher as unknown as WatcherPorts['publisher'],
       settings: i,
       sqs,
       s3,
@@ -106,7 +105,8 @@ export default class S3WatcherActor {
   async destroy(): Promise<void> {
     this.stopped = true;
     for (const t of this.retryTimers) clearTimeout(t);
-    if (this.runs.size > 0) await this.deps.fetcher.sendAndReceive('stop');
+    // A worker that crashed has nothing left to stop: its running ingests have already failed.
+    if (this.runs.size > 0) await this.deps.fetcher.sendAndReceive('stop').catch((err: unknown) => this.deps.log.warn('could not stop the ingest worker', { error: reasonOf(err) }));
     await Promise.all([...this.loops, ...this.runs]);
     for (const c of this.ownedClients) c.destroy();
   }
@@ -286,7 +286,7 @@ export default class S3WatcherActor {
         const ref: ObjectRef = { kind: 's3', bucket, key: o.Key };
         const etag = (o.ETag ?? '').replace(/^"|"$/g, '');
         // Unversioned objects are known by their ETag; a versioned bucket's head decides in the fetcher.
-        const known = etag ? await this.deps.publisher.sendAndReceive('known', ledgerKey(this.deps.topic, objectId(ref, etag))) : undefined;
+        const known = etag ? await this.deps.fetcher.sendAndReceive('known', ledgerKey(this.deps.topic, objectId(ref, etag))) : undefined;
         if (known && known.status !== 'in-progress') continue;
         this.enqueue(ref, 'listing');
       }

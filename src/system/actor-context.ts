@@ -3,6 +3,7 @@
  * configuration (plain JSON, so an actor can also run in a forked process), the log topic of this
  * run, references to the actors it talks to, and, in-memory only, the process's root logger.
  */
+import path from 'node:path';
 import type { ActorRef } from 'comedy';
 import type { LogpipeConfig } from './config';
 import { createLogger, type Logger } from './logging';
@@ -17,8 +18,17 @@ export interface ActorParameters {
   refs?: Record<string, ActorRef>;
 }
 
-/** The configuration, topic and a child logger named after the actor. */
-export function actorContext(params: ActorParameters, component: string): { config: LogpipeConfig; topic: string; logger: Logger; refs: Record<string, ActorRef> } {
+/** The configuration, topic, the root logger, a child logger named after the actor, and the peers. */
+export function actorContext(params: ActorParameters, component: string): { config: LogpipeConfig; topic: string; root: Logger; logger: Logger; refs: Record<string, ActorRef> } {
   const root = params.logger ?? createLogger(params.config.log);
-  return { config: params.config, topic: params.topic, logger: root.child({ component }), refs: params.refs ?? {} };
+  return { config: params.config, topic: params.topic, root, logger: root.child({ component }), refs: params.refs ?? {} };
+}
+
+/**
+ * The comedy module path of an actor in src/actors (dist/actors once built). comedy treats a path
+ * starting with "//" as absolute (one "/" means relative to the application root), and a forked
+ * process loads the actor by this path.
+ */
+export function actorModule(name: string): string {
+  return `/${path.join(__dirname, '..', 'actors', name)}`;
 }

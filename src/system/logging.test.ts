@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { logLevel } from 'kafkajs';
 import { createActorSystem } from './service';
-import { ComedyLogBridge, createLogger, kafkaEntryLevel, kafkaLogCreator } from './logging';
+import ComedyLogBridge = require('./comedy-log-bridge');
+import { createLogger, kafkaEntryLevel, kafkaLogCreator } from './logging';
 
 /** A logger writing into memory; lines() returns what was written so far. */
 function memoryLogger(format: 'json' | 'pretty' | 'auto' = 'json', level: 'debug' | 'info' = 'debug', isTTY = false) {
@@ -84,7 +85,7 @@ describe('comedy log routing', () => {
       return true;
     });
     try {
-      const system = createActorSystem(logger);
+      const system = createActorSystem(logger, { level: 'debug', format: 'json' });
       class Echo {
         private log: { info(...args: unknown[]): void } | undefined;
         initialize(self: { getLog(): { info(...args: unknown[]): void } }): void {

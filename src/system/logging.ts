@@ -3,7 +3,7 @@
  * readable line per event when stdout is a TTY (format `auto`). Components log through a child
  * logger carrying `component`; errors go in a field named `error`.
  *
- * kafkajs and comedy have their own loggers; kafkaLogCreator() and ComedyLogBridge route them here so
+ * kafkajs and comedy have their own loggers; kafkaLogCreator() and ComedyLogBridge (comedy-log-bridge.ts) route them here so
  * that nothing is printed beside the structured stream.
  */
 import util from 'node:util';
@@ -103,35 +103,7 @@ export function kafkaLogCreator(logger: Logger): logCreator {
     };
 }
 
-/**
- * Logger implementation for comedy (`new ActorSystem({ logger: ComedyLogBridge, loggerParams })`).
- * comedy calls error/warn/info/debug with loose arguments, the first of an actor's being its name;
- * they are joined into one message under component "comedy".
- */
-export class ComedyLogBridge {
-  private readonly log: Logger;
-
-  constructor(params: { logger: Logger }) {
-    this.log = params.logger.child({ component: 'comedy' });
-  }
-
-  error(...args: unknown[]): void {
-    this.log.error(joinArgs(args));
-  }
-
-  warn(...args: unknown[]): void {
-    this.log.warn(joinArgs(args));
-  }
-
-  info(...args: unknown[]): void {
-    this.log.info(joinArgs(args));
-  }
-
-  debug(...args: unknown[]): void {
-    this.log.debug(joinArgs(args));
-  }
-}
-
-function joinArgs(args: unknown[]): string {
+/** comedy's loose log arguments as one message: strings as they are, errors with their stack, the rest inspected. */
+export function joinArgs(args: unknown[]): string {
   return args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.stack ?? a.message : util.inspect(a, { depth: 4, breakLength: Infinity }))).join(' ');
 }

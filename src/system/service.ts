@@ -7,7 +7,9 @@ import type { Admin } from 'kafkajs';
 import { createKafka } from './clients';
 import type { LogpipeConfig } from './config';
 import { ControlServer } from './control-server';
-import { ComedyLogBridge, type Logger } from './logging';
+import path from 'node:path';
+import ComedyLogBridge = require('./comedy-log-bridge');
+import type { Logger } from './logging';
 import { ingestHandler } from './ingest-api';
 import { type IngestPipeline, startIngestPipeline } from './pipeline';
 
@@ -16,6 +18,11 @@ export interface RunningService {
   pipeline: IngestPipeline;
   control: ControlServer;
   url: string;
+  /**
+   * Resolves with the reason when the service cannot go on (a forked ingest worker spent its restart
+   * budget); the owner should stop() it and exit non-zero. Never rejects.
+   */
+  fatal: Promise<Error>;
   /** Stops in reverse order of start: control server, actors, Kafka connections. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -28,8 +35,10 @@ export interface RunningService {
  * flushing and aborting open Kafka transactions, so they are removed here and the caller owns
  * shutdown (comedy 2.1.7 has no option for this).
  */
-export function createActorSystem(logger: Logger): comedy.ActorSystem {
-  const system = comedy.createSystem({ logger: ComedyLogBridge, loggerParams: { logger }, config: {} });
+export function createActorSystem(logger: Logger, log: LogpipeConfig['log']): comedy.ActorSystem {
+  // By module path ("//" = absolute), so that forked actor processes load the bridge too.
+  const bridge = `/${path.join(__dirname, 'comedy-log-bridge')}`;
+  const system = ComedyLogBridge.handOver(logger, () => comedy.createSystem({ logger: bridge, loggerParams: { log: { level: log.level, format: log.format } }, config: {} }));
   const handlers = system as unknown as { sigintHandler?: () => void; sigtermHandler?: () => void };
   if (handlers.sigintHandler) process.removeListener('SIGINT', handlers.sigintHandler);
   if (handlers.sigtermHandler) process.removeListener('SIGTERM', handlers.sigtermHandler);
@@ -61,10 +70,16 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
     }
   };
 
-  const system = createActorSystem(logger);
+  const system = createActorSystem(logger, config.log);
+  let onFatal: (err: Error) => void = () => undefined;
+  const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
   let pipeline: IngestPipeline;
   try {
-    pipeline = await startIngestPipeline(system, config, logger, { topic: config.kafka.topic, triggers: true });
+    pipeline = await startIngestPipeline(system, config, logger, {
+      topic: config.kafka.topic,
+      triggers: true,
+      onWorkerGiveUp: (reason) => onFatal(new Error(`${reason}; stopping (a process supervisor such as systemd restarts the service)`)),
+    });
   } catch (err) {
     await system.destroy();
     await admin.disconnect().catch(() => undefined);
@@ -95,6 +110,7 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
     pipeline,
     control,
     url: `http://${bound.host}:${bound.port}`,
+    fatal,
     stop() {
       stopping ??= (async () => {
         log.info('logpipe stopping');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { IngestOutcome } from '../../actors/file-fetcher-actor';
-import type { ActorRef } from 'comedy';
+import type { WorkerRef } from '../../system/worker-supervisor';
 import { FileStore, S3Store } from '../../ingest/fetcher';
 import { describeRef, ledgerKey, type ObjectRef, parseObjectRef } from '../../ingest/object-ref';
 import type { ObjectProgress } from '../../ingest/progress';
@@ -34,17 +34,21 @@ export function registerIngestCommand(program: Command): void {
         throw new Error(`cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${err.message} (is it running? npm run dev:up)`);
       });
       await admin.disconnect();
-      const system = createActorSystem(logger);
+      const system = createActorSystem(logger, config.log);
       let stopProgress = (): void => undefined;
       try {
         const pipeline = await startIngestPipeline(system, config, logger, { topic, triggers: false });
-        if (process.stderr.isTTY) stopProgress = await showProgress(ref, topic, config, pipeline.publisher);
+        if (process.stderr.isTTY) stopProgress = await showProgress(ref, topic, config, pipeline.worker);
         const outcome = (await pipeline.watcher.sendAndReceive('ingest', ref)) as IngestOutcome;
         stopProgress();
+        const worker = (await pipeline.worker.sendAndReceive('usage')) as { pid: number; peakRssBytes: number };
         await pipeline.stop();
         const linesPerSecond = outcome.status === 'ingested' ? Math.round(outcome.lines / Math.max(outcome.seconds, 0.001)) : 0;
-        const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-        process.stdout.write(`${JSON.stringify({ ...outcome, topic, linesPerSecond, peakRssBytes, deadLettered: outcome.status === 'dead-letter' ? 1 : 0 })}\n`);
+        // With ingest.workerMode "forked" the worker's memory is its own process's, reported beside ours.
+        const own = process.resourceUsage().maxRSS * 1024;
+        const memory = worker.pid === process.pid ? { peakRssBytes: own } : { peakRssBytes: Math.max(own, worker.peakRssBytes), servicePeakRssBytes: own, workerPeakRssBytes: worker.peakRssBytes };
+        const summary = { ...outcome, topic, linesPerSecond, ...memory, workerMode: config.ingest.workerMode, deadLettered: outcome.status === 'dead-letter' ? 1 : 0 };
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
         if (outcome.status === 'dead-letter') process.exitCode = 1;
       } finally {
         stopProgress();
@@ -54,10 +58,10 @@ export function registerIngestCommand(program: Command): void {
 }
 
 /**
- * A progress bar fed from the object's committed progress (polled from the publisher's ledger).
+ * A progress bar fed from the object's committed progress (polled from the worker's ledger).
  * Returns the function that stops it. For gzip objects the total is unknown (decompressed bytes).
  */
-async function showProgress(ref: ObjectRef, topic: string, config: LogpipeConfig, publisher: ActorRef): Promise<() => void> {
+async function showProgress(ref: ObjectRef, topic: string, config: LogpipeConfig, worker: WorkerRef): Promise<() => void> {
   const s3 = ref.kind === 's3' ? createS3(config) : undefined;
   const meta = await (s3 ? new S3Store(s3) : new FileStore()).head(ref).catch(() => undefined);
   s3?.destroy();
@@ -65,7 +69,7 @@ async function showProgress(ref: ObjectRef, topic: string, config: LogpipeConfig
   const bar = progressBar(`ingest ${describeRef(ref)}`, meta.gzipHint ? 0 : meta.size, 'bytes');
   const key = ledgerKey(topic, meta.id);
   const timer = setInterval(() => {
-    void (publisher.sendAndReceive('known', key) as Promise<ObjectProgress | undefined>).then((p) => p && bar.update(p.byteOffset)).catch(() => undefined);
+    void (worker.sendAndReceive('known', key) as Promise<ObjectProgress | undefined>).then((p) => p && bar.update(p.byteOffset)).catch(() => undefined);
   }, 500);
   return () => {
     clearInterval(timer);

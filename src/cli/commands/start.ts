@@ -10,15 +10,20 @@ export function registerStartCommand(program: Command): void {
     .action(async (_opts: unknown, command: Command) => {
       const { loaded, logger } = contextFromCommand(command);
       const service = await startService(loaded.config, logger);
-      await new Promise<void>((resolve) => {
-        const onSignal = (signal: NodeJS.Signals): void => {
-          logger.info('signal received', { component: 'cli', signal });
+      const failure = await new Promise<Error | undefined>((resolve) => {
+        const stop = (err: Error | undefined): void => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
-          void service.stop().then(resolve);
+          void service.stop().then(() => resolve(err));
+        };
+        const onSignal = (signal: NodeJS.Signals): void => {
+          logger.info('signal received', { component: 'cli', signal });
+          stop(undefined);
         };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
+        void service.fatal.then(stop);
       });
+      if (failure) throw failure;
     });
 }
