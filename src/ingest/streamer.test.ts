@@ -29,7 +29,9 @@ describe('LineStreamer', () => {
     const records = batches.flatMap((b) => b.records);
     expect(records.map((r) => (r.value as Buffer).toString())).toEqual(['10:00:00.000 [m] INFO a - one', '10:00:01.000 [m] ERROR a - two\n\tat x.y(Z.java:1)\nnot a header', '10:00:02.000 [m] WARN a - three']);
     expect(records.map((r) => r.timestamp)).toEqual([String(Date.UTC(2026, 10, 26, 10)), String(Date.UTC(2026, 10, 26, 10, 0, 1)), String(Date.UTC(2026, 10, 26, 10, 0, 2))]);
-    expect(records[1]).toMatchObject({ key: 'logs/a.log', headers: { bucket: 'b', key: 'logs/a.log', version: 'v1', line: '2' } });
+    expect(records[1]).toEqual(expect.objectContaining({ key: 'logs/a.log', headers: { bucket: 'b', key: 'logs/a.log', version: 'v1', line: '2', level: 'ERROR', message: 'two' } }));
+    expect(records.map((r) => r.headers?.level)).toEqual(['INFO', 'ERROR', 'WARN']);
+    expect(records[0].headers).not.toHaveProperty('message');
   });
 
   it('cuts batches by record count and by bytes; the last batch is marked, progress is at entry boundaries', async () => {

@@ -111,8 +111,11 @@ export class LineStreamer {
     if (raws.some((r) => r.truncated)) flags.push('truncated');
     if (entry.level === 'UNPARSED') flags.push('unparsed');
     if (entry.part > 0) flags.push(`part=${entry.part}`);
-    const headers: Record<string, string> = { ...this.ctx.headers, line: String(entry.firstLine) };
+    const headers: Record<string, string> = { ...this.ctx.headers, line: String(entry.firstLine), level: entry.level };
     if (flags.length) headers.flags = flags.join(',');
+    // The report stage lists the most frequent ERROR messages; the parser already found where the
+    // message starts, which a consumer could not tell without the object's format.
+    if (entry.level === 'ERROR' && entry.part === 0) headers.message = entry.message;
     this.records.push({
       key: this.ctx.source,
       value,

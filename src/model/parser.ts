@@ -306,7 +306,8 @@ export class ObjectParser {
   }
 }
 
-function messageOf(line: string, start: number): string {
+/** The message of a header line: from `start`, trimmed, at most MAX_MESSAGE characters. */
+export function messageOf(line: string, start: number): string {
   const end = Math.min(line.length, start + MAX_MESSAGE * 2);
   const m = line.slice(start, end).trim();
   return m.length > MAX_MESSAGE ? m.slice(0, MAX_MESSAGE) : m;

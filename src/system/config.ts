@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FORMAT_NAMES, type FormatName, regexFormat } from '../model/formats';
 import { Zone } from '../model/time';
+import { LEVELS } from '../model/levels';
 import { packageRoot } from './paths';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -45,6 +46,10 @@ export interface LogpipeConfig {
     visibilityTimeoutSeconds: number;
     listings: string[];
     listIntervalMs: number;
+    workerMode: 'in-memory' | 'forked';
+    workerRestartDelayMs: number;
+    workerMaxRestarts: number;
+    workerRestartWindowMs: number;
   };
   aws: {
     region: string;
@@ -60,6 +65,30 @@ export interface LogpipeConfig {
     zone: string;
     multiline: boolean;
     maxEntryBytes: number;
+  };
+  report: {
+    enabled: boolean;
+    groupId: string;
+    topic: string;
+    partialsTopic: string;
+    stateTopic: string;
+    dir: string;
+    windowMode: 'event' | 'processing';
+    windowSizeMs: number;
+    allowedLatenessMs: number;
+    idleCloseMs: number;
+    maxErrorMessages: number;
+    alertThresholds: Record<string, number>;
+    alertErrorShare: number;
+    alertMinTotal: number;
+    realertMs: number;
+    emailTransport: 'ses' | 'smtp' | 'file';
+    emailFrom: string;
+    emailTo: string[];
+    smtpUrl: string;
+    outboxDir: string;
+    emailRetryDelayMs: number;
+    emailRetryMaxDelayMs: number;
   };
   control: { host: string; port: number };
   stack: {
@@ -82,6 +111,8 @@ export class ConfigError extends Error {
 }
 
 const HOST_PORT = /^[A-Za-z0-9.\-_]+:\d{1,5}$/;
+/** A bare address: something@domain.tld, no spaces or angle brackets (display names are not used). */
+const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
 
 // Each custom format throws an Error whose message says what was expected; formatErrors() puts
 // the key and the offending value in front of it.
@@ -152,6 +183,67 @@ convict.addFormat({
   name: 'non-empty-string',
   validate(value: unknown) {
     if (typeof value !== 'string' || value.trim() === '') throw new Error('expected a non-empty string');
+  },
+});
+
+convict.addFormat({
+  name: 'level-thresholds',
+  validate(value: unknown) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected LEVEL:N pairs such as ERROR:1,WARN:100');
+    for (const [level, n] of Object.entries(value)) {
+      if (!(LEVELS as readonly string[]).includes(level)) throw new Error(`expected LEVEL:N pairs; "${level}" is not one of ${LEVELS.join(', ')}`);
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new Error(`expected LEVEL:N pairs with N a whole number >= 0; ${level} has ${String(n)}`);
+    }
+  },
+  coerce: (value: unknown) => {
+    if (typeof value !== 'string') return value;
+    const out: Record<string, unknown> = {};
+    for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const [level, n] = pair.split(':');
+      out[(level ?? '').trim().toUpperCase()] = n !== undefined && /^\s*\d+\s*$/.test(n) ? Number(n) : n;
+    }
+    return out;
+  },
+});
+
+convict.addFormat({
+  name: 'fraction-or-off',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !(value === -1 || (value >= 0 && value < 1))) throw new Error('expected a fraction from 0 to below 1, or -1 for off');
+  },
+  coerce: (value: unknown) => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
+});
+
+convict.addFormat({
+  name: 'email-list',
+  validate(value: unknown) {
+    if (!Array.isArray(value)) throw new Error('expected a list of email addresses');
+    for (const item of value) {
+      if (typeof item !== 'string' || !EMAIL.test(item)) throw new Error(`expected email addresses separated by commas, "${String(item)}" is not one`);
+    }
+  },
+  coerce: (value: unknown) =>
+    typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : value,
+});
+
+convict.addFormat({
+  name: 'email',
+  validate(value: unknown) {
+    if (typeof value !== 'string' || !EMAIL.test(value)) throw new Error('expected an email address such as logpipe@example.com');
+  },
+});
+
+convict.addFormat({
+  name: 'smtp-url-or-empty',
+  validate(value: unknown) {
+    if (value === '') return;
+    let url: URL | undefined;
+    try {
+      url = new URL(String(value));
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || !url.hostname) throw new Error('expected smtp://[user:password@]host[:port] or smtps://..., or ""');
   },
 });
 
@@ -319,6 +411,30 @@ export const schema: convict.Schema<LogpipeConfig> = {
       default: 20,
       env: 'LOGPIPE_INGEST_MAX_ATTEMPTS',
     },
+    workerMode: {
+      doc: 'comedy mode of the ingest worker (FileFetcherActor with its LineStreamerActor and KafkaPublisherActor): "in-memory" runs it in the service process; "forked" in a child process of its own, so parsing and producing use a second core while the service process answers the API and runs the report stage.',
+      format: oneOf(['in-memory', 'forked'] as const),
+      default: 'in-memory',
+      env: 'LOGPIPE_INGEST_WORKER_MODE',
+    },
+    workerRestartDelayMs: {
+      doc: 'Forked mode: delay before restarting a crashed ingest worker; doubles with each restart inside workerRestartWindowMs (at most 32 times this).',
+      format: 'nat',
+      default: 1000,
+      env: 'LOGPIPE_INGEST_WORKER_RESTART_DELAY_MS',
+    },
+    workerMaxRestarts: {
+      doc: 'Forked mode: restarts of the ingest worker allowed within workerRestartWindowMs; one more crash stops the service with exit code 1 (the restart budget: a worker that cannot stay up points at a broken host or configuration, which a process supervisor and an operator should see).',
+      format: 'positive-int',
+      default: 5,
+      env: 'LOGPIPE_INGEST_WORKER_MAX_RESTARTS',
+    },
+    workerRestartWindowMs: {
+      doc: 'Forked mode: the sliding window in which workerMaxRestarts counts.',
+      format: 'positive-int',
+      default: 300000,
+      env: 'LOGPIPE_INGEST_WORKER_RESTART_WINDOW_MS',
+    },
     sqsQueueUrl: {
       doc: 'SQS queue receiving the bucket\'s S3 event notifications; "" turns the SQS trigger off.',
       format: String,
@@ -422,6 +538,141 @@ export const schema: convict.Schema<LogpipeConfig> = {
       format: 'positive-int',
       default: 1024 * 1024,
       env: 'LOGPIPE_PARSER_MAX_ENTRY_BYTES',
+    },
+  },
+  report: {
+    enabled: {
+      doc: 'Whether `logpipe start` runs the report stage beside ingest (`logpipe report` runs it alone).',
+      format: Boolean,
+      default: true,
+      env: 'LOGPIPE_REPORT_ENABLED',
+    },
+    groupId: {
+      doc: 'Consumer group of the report stage on the log topic; processes in one group share the partitions and produce one set of reports. The merge stage uses `<groupId>-merge` on the partials topic.',
+      format: 'non-empty-string',
+      default: 'logpipe-report',
+      env: 'LOGPIPE_REPORT_GROUP_ID',
+    },
+    topic: {
+      doc: 'Report topic: one JSON record per closed window, key = window id (the durable truth; files and emails are rendered from it).',
+      format: 'non-empty-string',
+      default: 'logpipe.reports',
+      env: 'LOGPIPE_REPORT_TOPIC',
+    },
+    partialsTopic: {
+      doc: 'Topic carrying each log-topic partition\'s closed windows to the merge stage (one partition).',
+      format: 'non-empty-string',
+      default: 'logpipe.report-partials',
+      env: 'LOGPIPE_REPORT_PARTIALS_TOPIC',
+    },
+    stateTopic: {
+      doc: 'Compacted changelog of the report stage: window state per log-topic partition and the merge state, committed with the consumer offsets.',
+      format: 'non-empty-string',
+      default: 'logpipe.report-state',
+      env: 'LOGPIPE_REPORT_STATE_TOPIC',
+    },
+    dir: {
+      doc: 'Reports directory: <window-start>.json, .csv and .txt per closed window.',
+      format: 'non-empty-string',
+      default: 'reports',
+      env: 'LOGPIPE_REPORT_DIR',
+    },
+    windowMode: {
+      doc: 'event: windows by the record timestamp (event time), closed by the watermark or idleness; processing: windows by arrival time, like the original\'s 60 s Spark batches.',
+      format: oneOf(['event', 'processing'] as const),
+      default: 'event',
+      env: 'LOGPIPE_REPORT_WINDOW_MODE',
+    },
+    windowSizeMs: {
+      doc: 'Length of a tumbling window.',
+      format: 'positive-int',
+      default: 60000,
+      env: 'LOGPIPE_REPORT_WINDOW_SIZE_MS',
+    },
+    allowedLatenessMs: {
+      doc: 'Event time: how far the watermark trails the highest event time seen; records older than it for a closed window count as late.',
+      format: 'nat',
+      default: 5000,
+      env: 'LOGPIPE_REPORT_ALLOWED_LATENESS_MS',
+    },
+    idleCloseMs: {
+      doc: 'Event time: a partition with no new record for this long (and nothing left to read) closes its open windows, so the last window of a burst is reported.',
+      format: 'positive-int',
+      default: 10000,
+      env: 'LOGPIPE_REPORT_IDLE_CLOSE_MS',
+    },
+    maxErrorMessages: {
+      doc: 'Distinct ERROR messages tracked per window for the top-10 list (bounded memory; see docs/report.md).',
+      format: 'nat',
+      default: 1000,
+      env: 'LOGPIPE_REPORT_MAX_ERROR_MESSAGES',
+    },
+    alertThresholds: {
+      doc: 'Alert when a level\'s count in a window is greater than its threshold: LEVEL:N pairs separated by commas. The original\'s rule is ERROR:1 (more than 1 ERROR).',
+      format: 'level-thresholds',
+      default: { ERROR: 1 },
+      env: 'LOGPIPE_REPORT_ALERT_THRESHOLDS',
+    },
+    alertErrorShare: {
+      doc: 'Alert when ERROR / total in a window is greater than this fraction (windows with at least alertMinTotal entries); -1 turns the rule off.',
+      format: 'fraction-or-off',
+      default: -1,
+      env: 'LOGPIPE_REPORT_ALERT_ERROR_SHARE',
+    },
+    alertMinTotal: {
+      doc: 'The ERROR-share rule applies to windows with at least this many entries.',
+      format: 'nat',
+      default: 0,
+      env: 'LOGPIPE_REPORT_ALERT_MIN_TOTAL',
+    },
+    realertMs: {
+      doc: 'Re-alert suppression: a breaching window starting less than this after the previous alerted window is reported but not emailed; 0 emails every breaching window.',
+      format: 'nat',
+      default: 0,
+      env: 'LOGPIPE_REPORT_REALERT_MS',
+    },
+    emailTransport: {
+      doc: 'How alert emails go out: ses (SendRawEmail at ses.endpoint), smtp (smtpUrl), file (an .eml per alert in outboxDir).',
+      format: oneOf(['ses', 'smtp', 'file'] as const),
+      default: 'ses',
+      env: 'LOGPIPE_REPORT_EMAIL_TRANSPORT',
+    },
+    emailFrom: {
+      doc: 'Sender address of alert emails (verified in SES for production).',
+      format: 'email',
+      default: 'logpipe@example.com',
+      env: 'LOGPIPE_REPORT_EMAIL_FROM',
+    },
+    emailTo: {
+      doc: 'Recipients of alert emails, separated by commas.',
+      format: 'email-list',
+      default: ['oncall@example.com'],
+      env: 'LOGPIPE_REPORT_EMAIL_TO',
+    },
+    smtpUrl: {
+      doc: 'For emailTransport smtp: smtp://[user:password@]host[:port] (smtps:// for TLS from the start).',
+      format: 'smtp-url-or-empty',
+      default: '',
+      env: 'LOGPIPE_REPORT_SMTP_URL',
+      sensitive: true,
+    },
+    outboxDir: {
+      doc: 'For emailTransport file: directory of the .eml files, one per alerting window.',
+      format: 'non-empty-string',
+      default: 'outbox',
+      env: 'LOGPIPE_REPORT_OUTBOX_DIR',
+    },
+    emailRetryDelayMs: {
+      doc: 'Wait after a failed send before the next attempt; doubles per further failure up to emailRetryMaxDelayMs. Sending never gives up on transient failures.',
+      format: 'positive-int',
+      default: 1000,
+      env: 'LOGPIPE_REPORT_EMAIL_RETRY_DELAY_MS',
+    },
+    emailRetryMaxDelayMs: {
+      doc: 'Longest wait between two attempts at an alert email.',
+      format: 'positive-int',
+      default: 60000,
+      env: 'LOGPIPE_REPORT_EMAIL_RETRY_MAX_DELAY_MS',
     },
   },
   control: {

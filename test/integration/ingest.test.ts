@@ -11,7 +11,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseText } from '../../src/model/parser';
 import { createKafka, createS3 } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
-import { countTopic, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { countTopic, eventually, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
 
 const config = testConfig();
 const s3 = createS3(config);
@@ -68,7 +68,9 @@ describe('logpipe ingest', () => {
     const expected = parseText(text, { name: key }, { format: 'auto' }).map((e) => e.timeMs);
     expect(records.map((r) => r.timestamp)).toEqual(expected);
     expect(expected[expected.length - 1]).toBeGreaterThan(Date.UTC(2026, 10, 26));
-    expect(records[41].headers).toEqual({ bucket, key, version: expect.any(String), line: '42' });
+    const entries = parseText(text, { name: key }, { format: 'auto' });
+    expect(records[41].headers).toEqual({ bucket, key, version: expect.any(String), line: '42', level: entries[41].level, ...(entries[41].level === 'ERROR' ? { message: entries[41].message } : {}) });
+    expect(records.map((r) => r.headers.level)).toEqual(entries.map((e) => e.level));
 
     const again = logpipe(['ingest', `s3://${bucket}/${key}`, '--topic', topic]);
     expect(again.status).toBe(0);
@@ -128,6 +130,35 @@ describe('logpipe ingest', () => {
     expect(rerun.summary).toMatchObject({ status: 'ingested', lines: 150_000, resumed: true });
     const records = await readTopic(kafka, topic, 150_000, 3000);
     expect(records).toHaveLength(150_000);
+    expect(records.map((r) => r.value.toString())).toEqual(linesOf(text));
+  });
+});
+
+describe('logpipe ingest with ingest.workerMode "forked"', () => {
+  // Supervision: the worker process dies mid-object; it is restarted and the object completes from
+  // its committed progress, every line exactly once, without the command failing.
+  it('restarts a SIGKILLed worker process, and the object is on the topic exactly once', async () => {
+    const { text } = generated(150_000, 4);
+    const key = 'forked/LogFileGenerator.2026-11-25.log';
+    await put(key, text);
+    const topic = uniqueName('it-forked');
+    const env = { ...process.env, NODE_ENV: 'test', LOGPIPE_INGEST_WORKER_MODE: 'forked', LOGPIPE_INGEST_BATCH_MAX_RECORDS: '2000', LOGPIPE_INGEST_WORKER_RESTART_DELAY_MS: '200', LOGPIPE_LOG_LEVEL: 'info', LOGPIPE_LOG_FORMAT: 'json' };
+    let stdout = '';
+    const child = spawn(process.execPath, [bin, 'ingest', `s3://${bucket}/${key}`, '--topic', topic], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    await eventually('some committed batches', async () => ((await kafkaOffsets(topic)) >= 4000 ? true : undefined), 60_000);
+    const workers = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    expect(workers).toHaveLength(1);
+    process.kill(Number(workers[0]), 'SIGKILL');
+
+    expect(await exited).toBe(0);
+    const lines = stdout.trim().split('\n');
+    const summary = JSON.parse(lines.filter((l) => l.startsWith('{"id"')).pop() ?? '{}');
+    expect(summary).toMatchObject({ status: 'ingested', lines: 150_000, resumed: true, workerMode: 'forked', workerPeakRssBytes: expect.any(Number) });
+    expect(lines.some((l) => l.includes('ingest worker restarted'))).toBe(true);
+    const records = await readTopic(kafka, topic, 150_000, 3000);
     expect(records.map((r) => r.value.toString())).toEqual(linesOf(text));
   });
 });

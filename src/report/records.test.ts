@@ -1,0 +1,27 @@
+import { windowRecordOf } from './records';
+
+const msg = (value: string, headers: Record<string, string> = {}, key = 'app.log') => ({ key: Buffer.from(key), value: Buffer.from(value), timestamp: '1700000000000', headers });
+
+describe('windowRecordOf', () => {
+  it('takes level and message from the ingest headers', () => {
+    expect(windowRecordOf(msg('whatever', { level: 'ERROR', message: 'disk full' }), 5)).toEqual({ timeMs: 1_700_000_000_000, arrivalMs: 5, level: 'ERROR', source: 'app.log', message: 'disk full' });
+    expect(windowRecordOf(msg('x', { level: 'INFO' }), 5)).toMatchObject({ level: 'INFO', message: '' });
+  });
+
+  it('parses the first line of records without headers (another producer)', () => {
+    expect(windowRecordOf(msg('10:00:01.000 [main] ERROR a.B - it broke\n\tat x'), 1)).toMatchObject({ level: 'ERROR', message: 'it broke' });
+    expect(windowRecordOf(msg('2026-11-26T10:00:00Z WARN something odd'), 1)).toMatchObject({ level: 'WARN' });
+    expect(windowRecordOf(msg('\u0000\u0001 binary'), 1)).toMatchObject({ level: 'UNPARSED' });
+    expect(windowRecordOf({ key: null, value: null, timestamp: '7' }, 1)).toEqual({ timeMs: 7, arrivalMs: 1, level: 'UNPARSED', source: '', message: '' });
+  });
+
+  it('an unknown level header falls back to parsing', () => {
+    expect(windowRecordOf(msg('10:00:01.000 [main] DEBUG a.B - hi', { level: 'LOUD' }), 1)).toMatchObject({ level: 'DEBUG' });
+  });
+
+  it('counts a split entry once: continuation parts are skipped', () => {
+    expect(windowRecordOf(msg('rest of a huge entry', { level: 'ERROR', flags: 'part=1' }), 1)).toBeUndefined();
+    expect(windowRecordOf(msg('rest', { level: 'ERROR', flags: 'truncated,part=12' }), 1)).toBeUndefined();
+    expect(windowRecordOf(msg('head', { level: 'ERROR', message: 'm', flags: 'truncated' }), 1)).toMatchObject({ level: 'ERROR' });
+  });
+});

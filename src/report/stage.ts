@@ -1,0 +1,619 @@
+/**
+ * The report stage on Kafka: log topic → per-partition windows → partials → merged window reports,
+ * report files and alert emails, exactly once. The pure logic lives in window.ts, merge.ts, rules.ts,
+ * render.ts and email.ts; this module moves records and state through Kafka transactions.
+ *
+ * Stage 1, partition tasks (consumer group `report.groupId` on the log topic). One WindowAggregator
+ * per assigned partition. Per fetched batch, in one transaction with the partition's own
+ * transactional producer: the windows it closed as a partial record (partials topic), the
+ * aggregator's snapshot with the next input offset (state topic, key `task <topic> <partition>`), and
+ * the consumer offset (sendOffsets). A tick per second closes windows of idle partitions and marks a
+ * partition idle once it has nothing left to read and no record came for report.idleCloseMs.
+ *
+ * Stage 2, the merge task (consumer group `<groupId>-merge` on the one-partition partials topic, so
+ * one process at a time merges). Per batch, in one transaction: the merged reports of the windows
+ * that closed (report topic, key = window id), the merge state with its input offset and the emails
+ * still to send (state topic, key `merge <topic>`), and the consumer offset. After the commit: report
+ * files (idempotent rewrites) and the emails.
+ *
+ * Exactly once across crashes and rebalances. The transactional id of a task is derived from the
+ * group, topic and partition, so a task's new owner fences the old one (Kafka's zombie fencing); the
+ * new owner then reads the state topic to its end and restores the task from the last committed
+ * state. The state carries the next input offset: records below it, fetched again because the group's
+ * committed offset lagged a fenced commit, are skipped. So every record is counted once, and every
+ * partial and report is written once.
+ *
+ * Email is at-least-once: an alert is added to the merge state in the report's transaction, sent
+ * after it commits, and removed in a later transaction once the provider accepted it (a crash in
+ * between resends it, with the same Message-ID). Transient failures are retried with backoff for as
+ * long as it takes; a permanent failure is logged and dropped.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { CompactedTopicView } from '../system/compacted-view';
+import type { LogpipeConfig } from '../system/config';
+import type { Logger } from '../system/logging';
+import { buildAlertEmail, decideSend, recordSend, type RetryPolicy, type SendRecord } from './email';
+import { decodePartial, encodePartial, type MergeState, type PartialRecord, WindowMerger } from './merge';
+import { windowRecordOf } from './records';
+import { renderCsv, renderJson, renderText, reportDocument, reportFileNames, type ReportDocument } from './render';
+import { type AlertDecision, type AlertRules, decideAlert, resolveAlertRules } from './rules';
+import type { EmailTransport } from './transport';
+import { resolveWindowOptions, WindowAggregator, type WindowOptions, type WindowReport, type WindowState } from './window';
+
+/** What the state topic holds for a partition task. */
+interface TaskState {
+  kind: 'task';
+  window: WindowState;
+  /** Next log-topic offset to count; -1 before the first record. */
+  nextOffset: number;
+  /** Horizon and idle flag of the last partial sent, to send one only when something changed. */
+  sentHorizon: number | null;
+  sentIdle: boolean;
+}
+
+interface PendingEmail {
+  report: WindowReport;
+  decision: AlertDecision;
+  record: SendRecord | undefined;
+}
+
+/** What the state topic holds for the merge task. */
+interface MergeTaskState {
+  kind: 'merge';
+  merger: MergeState;
+  nextOffset: number;
+  lastAlertStartMs: number | null;
+  emails: Record<string, PendingEmail>;
+}
+
+type StateValue = TaskState | MergeTaskState;
+
+export interface ReportStageOptions {
+  kafka: Kafka;
+  config: LogpipeConfig;
+  /** The log topic (kafka.topic or --topic). */
+  topic: string;
+  transport: EmailTransport;
+  log: Logger;
+  /** Called after a window's report is committed (and its files written). */
+  onReport?: (doc: ReportDocument) => void;
+  now?: () => number;
+}
+
+export interface ReportStageStatus {
+  partitions: Array<{ partition: number; nextOffset: number; idle: boolean; open: number }>;
+  merge: { assigned: boolean; open: string[]; pendingEmails: number; caughtUp: boolean } ;
+  windowsReported: number;
+  emailsSent: number;
+  emailsFailed: number;
+  late: number;
+}
+
+/** Runs `fn` after every earlier call on the same lock has settled. */
+class Lock {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+interface Published {
+  report: WindowReport;
+  decision: AlertDecision;
+  doc: ReportDocument;
+}
+
+interface PartitionTask {
+  partition: number;
+  producer: Producer;
+  aggregator: WindowAggregator;
+  state: TaskState;
+  lastRecordMs: number;
+  lock: Lock;
+}
+
+interface MergeTask {
+  producer: Producer;
+  merger: WindowMerger;
+  state: MergeTaskState;
+  lock: Lock;
+}
+
+const TICK_MS = 1_000;
+
+export class ReportStage {
+  private readonly admin: Admin;
+  private readonly state: CompactedTopicView<StateValue>;
+  private readonly windowOptions: WindowOptions;
+  private readonly rules: AlertRules;
+  private readonly retry: RetryPolicy;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private consumer: Consumer | undefined;
+  private mergeConsumer: Consumer | undefined;
+  private readonly tasks = new Map<number, Promise<PartitionTask>>();
+  private assigned = new Set<number>();
+  private mergeTask: Promise<MergeTask> | undefined;
+  private mergeAssigned = false;
+  private mergeCaughtUp = false;
+  private partitionCount = 0;
+  private tick: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private stopped = false;
+  private emailTimer: NodeJS.Timeout | undefined;
+  private sending = false;
+  private readonly stats = { windowsReported: 0, emailsSent: 0, emailsFailed: 0, late: 0 };
+
+  constructor(private readonly o: ReportStageOptions) {
+    const r = o.config.report;
+    this.admin = o.kafka.admin();
+    this.log = o.log;
+    this.now = o.now ?? Date.now;
+    this.state = new CompactedTopicView<StateValue>(o.kafka, r.stateTopic, o.log, (_key, value) => decodeState(value), 'logpipe-report-state');
+    this.windowOptions = resolveWindowOptions({
+      mode: r.windowMode,
+      sizeMs: r.windowSizeMs,
+      allowedLatenessMs: r.allowedLatenessMs,
+      idleCloseMs: r.idleCloseMs,
+      maxErrorMessages: r.maxErrorMessages,
+    });
+    this.rules = resolveAlertRules({
+      thresholds: r.alertThresholds,
+      errorShare: r.alertErrorShare < 0 ? undefined : r.alertErrorShare,
+      minTotal: r.alertMinTotal,
+      realertMs: r.realertMs,
+    });
+    this.retry = { initialDelayMs: r.emailRetryDelayMs, maxDelayMs: r.emailRetryMaxDelayMs };
+  }
+
+  private get r(): LogpipeConfig['report'] {
+    return this.o.config.report;
+  }
+
+  async start(): Promise<void> {
+    await this.admin.connect();
+    await ensureReportTopics(this.admin, this.o.config);
+    this.partitionCount = await this.countPartitions();
+    await this.state.start();
+
+    const consumer = this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250 });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.assigned = new Set(payload.memberAssignment[this.o.topic] ?? []);
+      this.log.info('log-topic partitions assigned', { partitions: [...this.assigned] });
+      void this.dropUnassigned();
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.o.topic, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onLogBatch(p) });
+
+    const merge = this.o.kafka.consumer({ groupId: `${this.r.groupId}-merge`, readUncommitted: false, maxWaitTimeInMs: 250 });
+    this.mergeConsumer = merge;
+    merge.on(merge.events.GROUP_JOIN, ({ payload }) => {
+      this.mergeAssigned = (payload.memberAssignment[this.r.partialsTopic] ?? []).includes(0);
+      this.mergeCaughtUp = false;
+      if (!this.mergeAssigned) this.dropMergeTask();
+    });
+    await merge.connect();
+    await merge.subscribe({ topic: this.r.partialsTopic, fromBeginning: true });
+    await merge.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onPartialsBatch(p) });
+
+    this.tick = setInterval(() => void this.onTick(), TICK_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.tick) clearInterval(this.tick);
+    if (this.emailTimer) clearTimeout(this.emailTimer);
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.mergeConsumer?.disconnect().catch(() => undefined);
+    const tasks = await Promise.all([...this.tasks.values()].map((t) => t.catch(() => undefined)));
+    await Promise.all(tasks.map((t) => t && t.lock.run(() => t.producer.disconnect()).catch(() => undefined)));
+    const merge = await this.mergeTask?.catch(() => undefined);
+    if (merge) await merge.lock.run(() => merge.producer.disconnect()).catch(() => undefined);
+    await this.state.stop().catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * True when this process owns every log-topic partition and the merge task, every partition is
+   * idle, the merger has read every partial and holds no open window, and no email is waiting: what
+   * `logpipe report --exit-when-idle` waits for.
+   */
+  async idle(): Promise<boolean> {
+    if (this.partitionCount === 0 || this.assigned.size !== this.partitionCount || !this.mergeAssigned || !this.mergeCaughtUp || !this.mergeTask) return false;
+    for (let p = 0; p < this.partitionCount; p++) {
+      const task = await this.tasks.get(p);
+      if (!task || !task.state.sentIdle) return false;
+    }
+    const merge = await this.mergeTask;
+    return merge.merger.describe().open.length === 0 && Object.keys(merge.state.emails).length === 0;
+  }
+
+  async status(): Promise<ReportStageStatus> {
+    const partitions = [];
+    for (const [partition, t] of this.tasks) {
+      const task = await t.catch(() => undefined);
+      if (task) partitions.push({ partition, nextOffset: task.state.nextOffset, idle: task.state.sentIdle, open: task.aggregator.snapshot().open.length });
+    }
+    const merge = await this.mergeTask?.catch(() => undefined);
+    return {
+      partitions: partitions.sort((a, b) => a.partition - b.partition),
+      merge: { assigned: this.mergeAssigned, open: merge?.merger.describe().open ?? [], pendingEmails: merge ? Object.keys(merge.state.emails).length : 0, caughtUp: this.mergeCaughtUp },
+      ...this.stats,
+    };
+  }
+
+  // ---- stage 1: partition tasks -------------------------------------------------------------
+
+  private async onLogBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const task = await this.task(batch.partition);
+    await task.lock.run(async () => {
+      const before = task.state.nextOffset;
+      const arrival = this.now();
+      let counted = 0;
+      for (const m of batch.messages) {
+        const offset = Number(m.offset);
+        if (offset < task.state.nextOffset) continue;
+        const record = windowRecordOf(m, arrival);
+        if (record && task.aggregator.add(record).late) this.stats.late++;
+        task.state.nextOffset = offset + 1;
+        counted++;
+      }
+      if (counted === 0) return;
+      task.lastRecordMs = this.now();
+      await heartbeat();
+      await this.commitTask(task, false, { from: before });
+    });
+    resolveOffset(batch.lastOffset());
+    await heartbeat();
+  }
+
+  /** Commits the task's closed windows, state and offset; on failure forgets the task (it is restored from the state topic). */
+  private async commitTask(task: PartitionTask, idle: boolean, why: { from?: number; idle?: boolean }): Promise<void> {
+    const closed = task.aggregator.poll();
+    const snapshot = task.aggregator.snapshot();
+    const horizonMoved = snapshot.closedUntilMs !== task.state.sentHorizon;
+    const partial: PartialRecord | undefined =
+      closed.length > 0 || horizonMoved || idle !== task.state.sentIdle
+        ? { version: 1, partition: task.partition, partitions: this.partitionCount, windows: closed, closedUntilMs: snapshot.closedUntilMs, idle }
+        : undefined;
+    const next: TaskState = { ...task.state, window: snapshot, sentHorizon: partial ? snapshot.closedUntilMs : task.state.sentHorizon, sentIdle: partial ? idle : task.state.sentIdle };
+    const key = taskKey(this.o.topic, task.partition);
+    const txn = await task.producer.transaction();
+    try {
+      if (partial) await txn.send({ topic: this.r.partialsTopic, messages: [{ key: String(task.partition), value: encodePartial(partial) }] });
+      await txn.send({ topic: this.r.stateTopic, messages: [{ key, value: JSON.stringify(next) }] });
+      if (task.state.nextOffset >= 0) {
+        await txn.sendOffsets({ consumerGroupId: this.r.groupId, topics: [{ topic: this.o.topic, partitions: [{ partition: task.partition, offset: String(task.state.nextOffset) }] }] });
+      }
+      await txn.commit();
+    } catch (err) {
+      await txn.abort().catch(() => undefined);
+      this.forgetTask(task.partition);
+      throw err;
+    }
+    task.state = next;
+    this.state.set(key, next);
+    if (partial && (closed.length > 0 || idle)) this.log.debug('partial committed', { partition: task.partition, windows: closed.map((w) => w.id), idle, ...why });
+  }
+
+  private task(partition: number): Promise<PartitionTask> {
+    let t = this.tasks.get(partition);
+    if (!t) {
+      t = this.openTask(partition);
+      this.tasks.set(partition, t);
+      t.catch(() => this.tasks.delete(partition));
+    }
+    return t;
+  }
+
+  private async openTask(partition: number): Promise<PartitionTask> {
+    const prefix = this.o.config.kafka.transactionalIdPrefix;
+    const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-${this.r.groupId}-${this.o.topic}-${partition}`, idempotent: true, maxInFlightRequests: 1 });
+    // Connecting initialises the transactional id: an older owner of the partition is fenced here.
+    await producer.connect();
+    await this.state.syncToEnd(this.admin);
+    const aggregator = new WindowAggregator(this.windowOptions, this.now);
+    const saved = this.state.get(taskKey(this.o.topic, partition));
+    let state: TaskState;
+    if (saved?.kind === 'task') {
+      aggregator.restore(saved.window);
+      state = saved;
+    } else {
+      state = { kind: 'task', window: aggregator.snapshot(), nextOffset: -1, sentHorizon: null, sentIdle: false };
+    }
+    this.log.info('report partition task opened', { partition, nextOffset: state.nextOffset, restored: saved?.kind === 'task' });
+    return { partition, producer, aggregator, state, lastRecordMs: this.now(), lock: new Lock() };
+  }
+
+  private forgetTask(partition: number): void {
+    const t = this.tasks.get(partition);
+    this.tasks.delete(partition);
+    void t?.then((task) => task.producer.disconnect()).catch(() => undefined);
+  }
+
+  private async dropUnassigned(): Promise<void> {
+    for (const partition of [...this.tasks.keys()]) {
+      if (this.assigned.has(partition)) continue;
+      const task = await this.tasks.get(partition)?.catch(() => undefined);
+      if (task) await task.lock.run(async () => this.forgetTask(partition));
+    }
+  }
+
+  // ---- the tick: idleness, processing-time windows, emails -----------------------------------
+
+  private async onTick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      const assigned = [...this.assigned];
+      if (assigned.length > 0) {
+        const high = new Map((await this.admin.fetchTopicOffsets(this.o.topic)).map((o) => [o.partition, Number(o.high)]));
+        this.partitionCount = Math.max(this.partitionCount, high.size);
+        const committed = await this.committedOffsets();
+        for (const partition of assigned) {
+          if (this.stopped) return;
+          const task = await this.task(partition);
+          await task.lock.run(async () => {
+            const next = task.state.nextOffset >= 0 ? task.state.nextOffset : committed.get(partition) ?? 0;
+            const caughtUp = next >= (high.get(partition) ?? 0);
+            const quiet = this.now() - task.lastRecordMs >= this.windowOptions.idleCloseMs;
+            const idle = caughtUp && quiet;
+            const processing = this.windowOptions.mode === 'processing';
+            if (idle !== task.state.sentIdle || (idle && task.aggregator.snapshot().open.length > 0) || processing) {
+              await this.commitTask(task, idle, { idle });
+            }
+          });
+        }
+      }
+      await this.checkMergeCaughtUp();
+      await this.sendDueEmails();
+    } catch (err) {
+      if (!this.stopped) this.log.warn('report tick failed; retrying on the next', { error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** The group's committed offsets on the log topic (a partition without records has none). */
+  private async committedOffsets(): Promise<Map<number, number>> {
+    const [entry] = await this.admin.fetchOffsets({ groupId: this.r.groupId, topics: [this.o.topic] });
+    return new Map((entry?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
+  }
+
+  private async countPartitions(): Promise<number> {
+    const offsets = await this.admin.fetchTopicOffsets(this.o.topic);
+    return offsets.length;
+  }
+
+  // ---- stage 2: the merge task ---------------------------------------------------------------
+
+  private async onPartialsBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const task = await this.merge();
+    const committed: Published[] = [];
+    await task.lock.run(async () => {
+      const closed: WindowReport[] = [];
+      let nextOffset = task.state.nextOffset;
+      for (const m of batch.messages) {
+        const offset = Number(m.offset);
+        if (offset < nextOffset) continue;
+        nextOffset = offset + 1;
+        let partial: PartialRecord;
+        try {
+          partial = decodePartial(m.value);
+        } catch (err) {
+          this.log.error('skipping an unreadable partial record', { offset, error: (err as Error).message });
+          continue;
+        }
+        closed.push(...task.merger.apply(partial));
+      }
+      const emails = { ...task.state.emails };
+      let lastAlertStartMs = task.state.lastAlertStartMs ?? undefined;
+      const published: Published[] = [];
+      for (const report of closed) {
+        const decision = decideAlert(report, this.rules, lastAlertStartMs);
+        lastAlertStartMs = decision.lastAlertStartMs;
+        published.push({ report, decision, doc: reportDocument(report, decision) });
+        if (decision.alert) emails[report.id] = { report, decision, record: undefined };
+      }
+      const next: MergeTaskState = { kind: 'merge', merger: task.merger.snapshot(), nextOffset, lastAlertStartMs: lastAlertStartMs ?? null, emails };
+      await this.commitMerge(task, next, published.map((p) => p.doc), nextOffset);
+      committed.push(...published);
+    });
+    resolveOffset(batch.lastOffset());
+    await heartbeat();
+    this.mergeCaughtUp = false;
+    for (const p of committed) this.published(p);
+    if (committed.some((p) => p.decision.alert)) void this.sendDueEmails();
+  }
+
+  private async commitMerge(task: MergeTask, next: MergeTaskState, docs: ReportDocument[], offset: number | undefined): Promise<void> {
+    const txn = await task.producer.transaction();
+    try {
+      if (docs.length) await txn.send({ topic: this.r.topic, messages: docs.map((d) => ({ key: d.id, value: JSON.stringify(d) })) });
+      await txn.send({ topic: this.r.stateTopic, messages: [{ key: mergeKey(this.o.topic), value: JSON.stringify(next) }] });
+      if (offset !== undefined) await txn.sendOffsets({ consumerGroupId: `${this.r.groupId}-merge`, topics: [{ topic: this.r.partialsTopic, partitions: [{ partition: 0, offset: String(offset) }] }] });
+      await txn.commit();
+    } catch (err) {
+      await txn.abort().catch(() => undefined);
+      this.dropMergeTask();
+      throw err;
+    }
+    task.state = next;
+    this.state.set(mergeKey(this.o.topic), next);
+  }
+
+  /** After a report is committed: its files, the callback, the count. */
+  private published({ report, decision, doc }: Published): void {
+    this.stats.windowsReported++;
+    try {
+      writeReportFiles(this.r.dir, report, decision);
+    } catch (err) {
+      this.log.error('could not write report files; the report topic has the report', { window: doc.id, dir: this.r.dir, error: (err as Error).message });
+    }
+    this.log.info('window reported', { window: doc.id, total: doc.total, ERROR: doc.counts.ERROR, alert: doc.alert.alert, late: doc.late });
+    this.o.onReport?.(doc);
+  }
+
+  private merge(): Promise<MergeTask> {
+    if (!this.mergeTask) {
+      this.mergeTask = this.openMerge();
+      this.mergeTask.catch(() => (this.mergeTask = undefined));
+    }
+    return this.mergeTask;
+  }
+
+  private async openMerge(): Promise<MergeTask> {
+    const prefix = this.o.config.kafka.transactionalIdPrefix;
+    const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-merge-${this.r.groupId}-${this.o.topic}`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await this.state.syncToEnd(this.admin);
+    const saved = this.state.get(mergeKey(this.o.topic));
+    const state: MergeTaskState = saved?.kind === 'merge' ? saved : { kind: 'merge', merger: new WindowMerger(this.windowOptions.sizeMs).snapshot(), nextOffset: 0, lastAlertStartMs: null, emails: {} };
+    const merger = new WindowMerger(this.windowOptions.sizeMs, state.merger);
+    this.log.info('report merge task opened', { nextOffset: state.nextOffset, pendingEmails: Object.keys(state.emails).length });
+    return { producer, merger, state, lock: new Lock() };
+  }
+
+  private dropMergeTask(): void {
+    const t = this.mergeTask;
+    this.mergeTask = undefined;
+    void t?.then((task) => task.producer.disconnect()).catch(() => undefined);
+  }
+
+  private async checkMergeCaughtUp(): Promise<void> {
+    if (!this.mergeAssigned) return;
+    const task = await this.merge();
+    const [high] = await this.admin.fetchTopicOffsets(this.r.partialsTopic);
+    // The high watermark counts transaction markers too; the state's offset is past the last record read.
+    const end = Number(high?.high ?? 0);
+    this.mergeCaughtUp = task.state.nextOffset >= end - 1 && (await this.partialsSettled(end));
+  }
+
+  /** True when the merge consumer group has committed an offset at or past `end` - 1 (nothing left to read). */
+  private async partialsSettled(end: number): Promise<boolean> {
+    if (end === 0) return true;
+    const [entry] = await this.admin.fetchOffsets({ groupId: `${this.r.groupId}-merge`, topics: [this.r.partialsTopic] });
+    const offset = Number(entry?.partitions.find((p) => p.partition === 0)?.offset ?? -1);
+    return offset >= end - 1;
+  }
+
+  // ---- emails --------------------------------------------------------------------------------
+
+  private async sendDueEmails(): Promise<void> {
+    if (this.sending || this.stopped || !this.mergeAssigned) return;
+    this.sending = true;
+    try {
+      const task = await this.merge();
+      let soonest: number | undefined;
+      for (const [id, pending] of Object.entries(task.state.emails)) {
+        if (this.stopped) return;
+        const decision = decideSend(pending.decision, pending.record, this.now(), this.retry);
+        if (decision.action === 'wait') {
+          soonest = Math.min(soonest ?? Infinity, decision.untilMs);
+          continue;
+        }
+        if (decision.action === 'skip') {
+          await task.lock.run(() => this.settleEmail(task, id, undefined));
+          continue;
+        }
+        const email = await buildAlertEmail({ from: this.r.emailFrom, to: this.r.emailTo, report: pending.report, decision: pending.decision, date: new Date(this.now()), scope: scopeOf(this.r.groupId) });
+        const outcome = await this.o.transport.send(email, { from: this.r.emailFrom, to: this.r.emailTo });
+        const record = recordSend(pending.record, email.idempotencyKey, this.now(), outcome.ok ? outcome : { ok: false, error: outcome.error });
+        if (outcome.ok) {
+          this.stats.emailsSent++;
+          this.log.info('alert email sent', { window: id, transport: this.o.transport.describe(), messageId: email.messageId, providerMessageId: outcome.providerMessageId });
+          await task.lock.run(() => this.settleEmail(task, id, undefined));
+        } else if (!outcome.transient) {
+          this.stats.emailsFailed++;
+          this.log.error('alert email rejected; not retried', { window: id, error: outcome.error });
+          await task.lock.run(() => this.settleEmail(task, id, undefined));
+        } else {
+          this.log.warn('alert email failed; will retry', { window: id, failures: record.failures, error: outcome.error });
+          await task.lock.run(() => this.settleEmail(task, id, { ...pending, record }));
+          const d = decideSend(pending.decision, record, this.now(), this.retry);
+          if (d.action === 'wait') soonest = Math.min(soonest ?? Infinity, d.untilMs);
+        }
+      }
+      if (soonest !== undefined && !this.stopped) {
+        if (this.emailTimer) clearTimeout(this.emailTimer);
+        this.emailTimer = setTimeout(() => void this.sendDueEmails(), Math.max(0, soonest - this.now()));
+      }
+    } catch (err) {
+      if (!this.stopped) this.log.warn('sending alert emails failed; retrying on the next tick', { error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /** Removes (undefined) or updates a pending email in the merge state, committed on its own. */
+  private async settleEmail(task: MergeTask, id: string, pending: PendingEmail | undefined): Promise<void> {
+    const emails = { ...task.state.emails };
+    if (pending) emails[id] = pending;
+    else delete emails[id];
+    await this.commitMerge(task, { ...task.state, emails }, [], undefined);
+  }
+}
+
+function taskKey(topic: string, partition: number): string {
+  return `task ${topic} ${partition}`;
+}
+
+function mergeKey(topic: string): string {
+  return `merge ${topic}`;
+}
+
+/** An idempotency scope from the group id: the characters email.ts allows. */
+function scopeOf(groupId: string): string {
+  return groupId.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+function decodeState(value: Buffer): StateValue | undefined {
+  try {
+    const v = JSON.parse(value.toString('utf8')) as StateValue;
+    return v && (v.kind === 'task' || v.kind === 'merge') ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `<window-start>.json`, `.csv` and `.txt` (each via a temporary file and a rename). */
+export function writeReportFiles(dir: string, report: WindowReport, decision: AlertDecision): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const names = reportFileNames(report);
+  const files: Array<[string, string]> = [
+    [names.json, renderJson(report, decision)],
+    [names.csv, renderCsv(report)],
+    [names.txt, renderText(report, decision)],
+  ];
+  for (const [name, content] of files) {
+    const target = path.join(dir, name);
+    const tmp = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, content);
+    fs.renameSync(tmp, target);
+  }
+}
+
+/**
+ * Creates the report topics if missing: partials (one partition: one merger at a time), the state
+ * changelog (compacted, one partition: read whole by every process) and the report topic.
+ * A state record holds a window snapshot, so it may be larger than the broker's 1 MiB default.
+ */
+export async function ensureReportTopics(admin: Admin, config: Pick<LogpipeConfig, 'kafka' | 'report'>): Promise<void> {
+  const { kafka, report } = config;
+  const existing = new Set(await admin.listTopics());
+  const big = { name: 'max.message.bytes', value: String(16 * 1024 * 1024) };
+  const wanted = [
+    { topic: report.partialsTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big] },
+    { topic: report.stateTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big, { name: 'cleanup.policy', value: 'compact' }] },
+    { topic: report.topic, numPartitions: 1, replicationFactor: kafka.replicationFactor },
+  ].filter((t) => !existing.has(t.topic));
+  if (wanted.length) await admin.createTopics({ topics: wanted, waitForLeaders: true });
+}
