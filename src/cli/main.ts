@@ -11,6 +11,7 @@ import { registerGenerateCommand } from './commands/generate';
 import { registerIngestCommand } from './commands/ingest';
 import { registerTriggerCommand } from './commands/trigger';
 import { registerUploadCommand } from './commands/upload';
+import { registerReportCommand } from './commands/report';
 import { registerStartCommand } from './commands/start';
 import { exitCodeOf, formatFailure } from './context';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStartCommand(program);
   registerIngestCommand(program);
+  registerReportCommand(program);
   registerTriggerCommand(program);
   registerUploadCommand(program);
   registerGenerateCommand(program);

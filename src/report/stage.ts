@@ -6,14 +6,14 @@
  * Stage 1, partition tasks (consumer group `report.groupId` on the log topic). One WindowAggregator
  * per assigned partition. Per fetched batch, in one transaction with the partition's own
  * transactional producer: the windows it closed as a partial record (partials topic), the
- * aggregator's snapshot with the next input offset (state topic, key `task <topic> <partition>`), and
+ * aggregator's snapshot with the next input offset (state topic, key `task <group> <topic> <partition>`), and
  * the consumer offset (sendOffsets). A tick per second closes windows of idle partitions and marks a
  * partition idle once it has nothing left to read and no record came for report.idleCloseMs.
  *
  * Stage 2, the merge task (consumer group `<groupId>-merge` on the one-partition partials topic, so
  * one process at a time merges). Per batch, in one transaction: the merged reports of the windows
  * that closed (report topic, key = window id), the merge state with its input offset and the emails
- * still to send (state topic, key `merge <topic>`), and the consumer offset. After the commit: report
+ * still to send (state topic, key `merge <group> <topic>`), and the consumer offset. After the commit: report
  * files (idempotent rewrites) and the emails.
  *
  * Exactly once across crashes and rebalances. The transactional id of a task is derived from the
@@ -141,6 +141,13 @@ export class ReportStage {
   private mergeAssigned = false;
   private mergeCaughtUp = false;
   private partitionCount = 0;
+  /**
+   * How far each consumer has read, transaction markers included (END_BATCH_PROCESS also fires for
+   * batches of markers only). A partition is caught up when this reaches its high watermark: the
+   * offset after the last record is not enough, as a committed transaction ends with a marker.
+   */
+  private readonly fetched = new Map<number, number>();
+  private partialsFetched = 0;
   private tick: NodeJS.Timeout | undefined;
   private ticking = false;
   private stopped = false;
@@ -160,6 +167,8 @@ export class ReportStage {
       allowedLatenessMs: r.allowedLatenessMs,
       idleCloseMs: r.idleCloseMs,
       maxErrorMessages: r.maxErrorMessages,
+      // Windows close on the tick once the partition is caught up (see WindowOptions.closeOnAdd).
+      closeOnAdd: false,
     });
     this.rules = resolveAlertRules({
       thresholds: r.alertThresholds,
@@ -182,6 +191,9 @@ export class ReportStage {
 
     const consumer = this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250 });
     this.consumer = consumer;
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.topic === this.o.topic) this.fetched.set(payload.partition, Number(payload.lastOffset) + 1);
+    });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.assigned = new Set(payload.memberAssignment[this.o.topic] ?? []);
       this.log.info('log-topic partitions assigned', { partitions: [...this.assigned] });
@@ -193,6 +205,9 @@ export class ReportStage {
 
     const merge = this.o.kafka.consumer({ groupId: `${this.r.groupId}-merge`, readUncommitted: false, maxWaitTimeInMs: 250 });
     this.mergeConsumer = merge;
+    merge.on(merge.events.END_BATCH_PROCESS, ({ payload }) => {
+      this.partialsFetched = Number(payload.lastOffset) + 1;
+    });
     merge.on(merge.events.GROUP_JOIN, ({ payload }) => {
       this.mergeAssigned = (payload.memberAssignment[this.r.partialsTopic] ?? []).includes(0);
       this.mergeCaughtUp = false;
@@ -248,6 +263,23 @@ export class ReportStage {
     };
   }
 
+  // Keys on the shared topics: group ids and topic names cannot contain spaces.
+  private taskKey(partition: number): string {
+    return `task ${this.r.groupId} ${this.o.topic} ${partition}`;
+  }
+
+  private mergeKey(): string {
+    return `merge ${this.r.groupId} ${this.o.topic}`;
+  }
+
+  private partialKeyPrefix(): string {
+    return `${this.r.groupId} ${this.o.topic} `;
+  }
+
+  private partialKey(partition: number): string {
+    return `${this.partialKeyPrefix()}${partition}`;
+  }
+
   // ---- stage 1: partition tasks -------------------------------------------------------------
 
   private async onLogBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -284,10 +316,10 @@ export class ReportStage {
         ? { version: 1, partition: task.partition, partitions: this.partitionCount, windows: closed, closedUntilMs: snapshot.closedUntilMs, idle }
         : undefined;
     const next: TaskState = { ...task.state, window: snapshot, sentHorizon: partial ? snapshot.closedUntilMs : task.state.sentHorizon, sentIdle: partial ? idle : task.state.sentIdle };
-    const key = taskKey(this.o.topic, task.partition);
+    const key = this.taskKey(task.partition);
     const txn = await task.producer.transaction();
     try {
-      if (partial) await txn.send({ topic: this.r.partialsTopic, messages: [{ key: String(task.partition), value: encodePartial(partial) }] });
+      if (partial) await txn.send({ topic: this.r.partialsTopic, messages: [{ key: this.partialKey(task.partition), value: encodePartial(partial) }] });
       await txn.send({ topic: this.r.stateTopic, messages: [{ key, value: JSON.stringify(next) }] });
       if (task.state.nextOffset >= 0) {
         await txn.sendOffsets({ consumerGroupId: this.r.groupId, topics: [{ topic: this.o.topic, partitions: [{ partition: task.partition, offset: String(task.state.nextOffset) }] }] });
@@ -320,7 +352,7 @@ export class ReportStage {
     await producer.connect();
     await this.state.syncToEnd(this.admin);
     const aggregator = new WindowAggregator(this.windowOptions, this.now);
-    const saved = this.state.get(taskKey(this.o.topic, partition));
+    const saved = this.state.get(this.taskKey(partition));
     let state: TaskState;
     if (saved?.kind === 'task') {
       aggregator.restore(saved.window);
@@ -361,12 +393,15 @@ export class ReportStage {
           if (this.stopped) return;
           const task = await this.task(partition);
           await task.lock.run(async () => {
-            const next = task.state.nextOffset >= 0 ? task.state.nextOffset : committed.get(partition) ?? 0;
+            const next = Math.max(task.state.nextOffset, this.fetched.get(partition) ?? -1, committed.get(partition) ?? 0);
             const caughtUp = next >= (high.get(partition) ?? 0);
             const quiet = this.now() - task.lastRecordMs >= this.windowOptions.idleCloseMs;
             const idle = caughtUp && quiet;
-            const processing = this.windowOptions.mode === 'processing';
-            if (idle !== task.state.sentIdle || (idle && task.aggregator.snapshot().open.length > 0) || processing) {
+            const agg = task.aggregator;
+            if (caughtUp) agg.closeToWatermark();
+            // poll() inside commitTask also closes by the wall clock: processing time, or idleness.
+            const clockCloses = this.windowOptions.mode === 'processing' || (idle && agg.openWindows > 0);
+            if (idle !== task.state.sentIdle || agg.closedWindows > 0 || agg.closedUntil !== task.state.sentHorizon || clockCloses) {
               await this.commitTask(task, idle, { idle });
             }
           });
@@ -405,6 +440,8 @@ export class ReportStage {
         const offset = Number(m.offset);
         if (offset < nextOffset) continue;
         nextOffset = offset + 1;
+        // The partials topic is shared by every group and log topic; this merger takes its own.
+        if (m.key?.toString().startsWith(this.partialKeyPrefix()) !== true) continue;
         let partial: PartialRecord;
         try {
           partial = decodePartial(m.value);
@@ -437,8 +474,8 @@ export class ReportStage {
   private async commitMerge(task: MergeTask, next: MergeTaskState, docs: ReportDocument[], offset: number | undefined): Promise<void> {
     const txn = await task.producer.transaction();
     try {
-      if (docs.length) await txn.send({ topic: this.r.topic, messages: docs.map((d) => ({ key: d.id, value: JSON.stringify(d) })) });
-      await txn.send({ topic: this.r.stateTopic, messages: [{ key: mergeKey(this.o.topic), value: JSON.stringify(next) }] });
+      if (docs.length) await txn.send({ topic: this.r.topic, messages: docs.map((d) => ({ key: d.id, value: JSON.stringify(d), headers: { group: this.r.groupId, topic: this.o.topic } })) });
+      await txn.send({ topic: this.r.stateTopic, messages: [{ key: this.mergeKey(), value: JSON.stringify(next) }] });
       if (offset !== undefined) await txn.sendOffsets({ consumerGroupId: `${this.r.groupId}-merge`, topics: [{ topic: this.r.partialsTopic, partitions: [{ partition: 0, offset: String(offset) }] }] });
       await txn.commit();
     } catch (err) {
@@ -447,7 +484,7 @@ export class ReportStage {
       throw err;
     }
     task.state = next;
-    this.state.set(mergeKey(this.o.topic), next);
+    this.state.set(this.mergeKey(), next);
   }
 
   /** After a report is committed: its files, the callback, the count. */
@@ -475,7 +512,7 @@ export class ReportStage {
     const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-merge-${this.r.groupId}-${this.o.topic}`, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await this.state.syncToEnd(this.admin);
-    const saved = this.state.get(mergeKey(this.o.topic));
+    const saved = this.state.get(this.mergeKey());
     const state: MergeTaskState = saved?.kind === 'merge' ? saved : { kind: 'merge', merger: new WindowMerger(this.windowOptions.sizeMs).snapshot(), nextOffset: 0, lastAlertStartMs: null, emails: {} };
     const merger = new WindowMerger(this.windowOptions.sizeMs, state.merger);
     this.log.info('report merge task opened', { nextOffset: state.nextOffset, pendingEmails: Object.keys(state.emails).length });
@@ -492,17 +529,7 @@ export class ReportStage {
     if (!this.mergeAssigned) return;
     const task = await this.merge();
     const [high] = await this.admin.fetchTopicOffsets(this.r.partialsTopic);
-    // The high watermark counts transaction markers too; the state's offset is past the last record read.
-    const end = Number(high?.high ?? 0);
-    this.mergeCaughtUp = task.state.nextOffset >= end - 1 && (await this.partialsSettled(end));
-  }
-
-  /** True when the merge consumer group has committed an offset at or past `end` - 1 (nothing left to read). */
-  private async partialsSettled(end: number): Promise<boolean> {
-    if (end === 0) return true;
-    const [entry] = await this.admin.fetchOffsets({ groupId: `${this.r.groupId}-merge`, topics: [this.r.partialsTopic] });
-    const offset = Number(entry?.partitions.find((p) => p.partition === 0)?.offset ?? -1);
-    return offset >= end - 1;
+    this.mergeCaughtUp = Math.max(task.state.nextOffset, this.partialsFetched) >= Number(high?.high ?? 0);
   }
 
   // ---- emails --------------------------------------------------------------------------------
@@ -562,13 +589,6 @@ export class ReportStage {
   }
 }
 
-function taskKey(topic: string, partition: number): string {
-  return `task ${topic} ${partition}`;
-}
-
-function mergeKey(topic: string): string {
-  return `merge ${topic}`;
-}
 
 /** An idempotency scope from the group id: the characters email.ts allows. */
 function scopeOf(groupId: string): string {

@@ -247,7 +247,34 @@ describe('options', () => {
   });
 
   it('defaults to 60 s event-time windows, 5 s lateness, 10 s idle close, 1000 messages', () => {
-    expect(resolveWindowOptions()).toEqual({ mode: 'event', sizeMs: 60_000, allowedLatenessMs: 5_000, idleCloseMs: 10_000, maxErrorMessages: 1_000 });
+    expect(resolveWindowOptions()).toEqual({ mode: 'event', sizeMs: 60_000, allowedLatenessMs: 5_000, idleCloseMs: 10_000, maxErrorMessages: 1_000, closeOnAdd: true });
+  });
+});
+
+describe('closeOnAdd: false', () => {
+  it('counts a backlog of two sources that each start early, and closes only when told', () => {
+    const { agg } = setup({ closeOnAdd: false, allowedLatenessMs: 0 });
+    // One source's whole file, then another's over the same minutes (objects ingested one after another).
+    for (let m = 0; m < 3; m++) agg.add(rec(m * MIN + 1, 'INFO', 'host-1'));
+    for (let m = 0; m < 3; m++) agg.add(rec(m * MIN + 2, 'ERROR', 'host-2'));
+    expect(agg.poll()).toEqual([]);
+    expect(agg.closedUntil).toBeNull();
+    agg.closeToWatermark();
+    const closed = agg.poll();
+    expect(closed.map((w) => [w.startMs, w.total, w.late])).toEqual([
+      [0, 2, 0],
+      [MIN, 2, 0],
+    ]);
+    expect(agg.closedUntil).toBe(2 * MIN + 2);
+    expect(agg.openWindows).toBe(1);
+    // After the horizon moved, an old record is late as before.
+    expect(agg.add(rec(5, 'INFO', 'host-3')).late).toBe(true);
+  });
+
+  it('with closeOnAdd (the default) the second source of such a backlog is late', () => {
+    const { agg } = setup({ allowedLatenessMs: 0 });
+    for (let m = 0; m < 3; m++) agg.add(rec(m * MIN + 1, 'INFO', 'host-1'));
+    expect(agg.add(rec(2, 'ERROR', 'host-2')).late).toBe(true);
   });
 });
 

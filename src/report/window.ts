@@ -43,6 +43,13 @@ export interface WindowOptions {
   idleCloseMs: number;
   /** Most distinct ERROR messages tracked per window; see `ErrorCount` for the eviction rule. */
   maxErrorMessages: number;
+  /**
+   * Event time: whether add() moves the horizon to the watermark. Off, the owner calls
+   * closeToWatermark() when it chooses; the report stage does so once a partition is caught up, so
+   * a backlog holding several sources' records in the same partition (objects ingested one after
+   * another, each starting at the same early time) is counted whole instead of mostly late.
+   */
+  closeOnAdd: boolean;
 }
 
 export const DEFAULT_WINDOW_OPTIONS: Readonly<WindowOptions> = {
@@ -51,6 +58,7 @@ export const DEFAULT_WINDOW_OPTIONS: Readonly<WindowOptions> = {
   allowedLatenessMs: 5_000,
   idleCloseMs: 10_000,
   maxErrorMessages: 1_000,
+  closeOnAdd: true,
 };
 
 /** How many of the most frequent ERROR messages a report lists. */
@@ -199,6 +207,16 @@ export class WindowAggregator {
     return this.open.size;
   }
 
+  /** Closed windows poll() has not returned yet. */
+  get closedWindows(): number {
+    return this.closed.length;
+  }
+
+  /** The horizon: every window ending at or before it is closed; null while none is. */
+  get closedUntil(): number | null {
+    return Number.isFinite(this.closedUntilMs) ? this.closedUntilMs : null;
+  }
+
   /** Late records that no closed window has carried yet (they go with the next one). */
   get lateUnreported(): number {
     return this.pendingLate;
@@ -238,8 +256,13 @@ export class WindowAggregator {
     if (record.level === 'ERROR') track(w, record.message, this.options.maxErrorMessages);
     w.firstEventMs = Math.min(w.firstEventMs, record.timeMs);
     w.lastEventMs = Math.max(w.lastEventMs, record.timeMs);
-    if (event) this.advance(this.watermarkMs);
+    if (event && this.options.closeOnAdd) this.advance(this.watermarkMs);
     return { windowId: id, late: false };
+  }
+
+  /** Event time: moves the horizon to the watermark (what add() does with closeOnAdd); poll() returns what closed. */
+  closeToWatermark(): void {
+    if (this.options.mode === 'event') this.advance(this.watermarkMs);
   }
 
   /**

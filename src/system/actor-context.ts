@@ -16,6 +16,8 @@ export interface ActorParameters {
   logger?: Logger;
   /** Actors this one sends to, by role. */
   refs?: Record<string, ActorRef>;
+  /** ReportActor: keep committed reports for takeReports() (logpipe report --exit-when-idle). */
+  keepReports?: boolean;
 }
 
 /** The configuration, topic, the root logger, a child logger named after the actor, and the peers. */

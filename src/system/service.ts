@@ -1,8 +1,10 @@
 /**
  * The long-running service behind `logpipe start`: the comedy actor system (its log routed into
- * winston) and the control server. The ingest and report stages attach their actors to this system.
+ * winston) with the ingest pipeline and the ReportActor (report.enabled), and the control server.
  */
 import * as comedy from 'comedy';
+import type { ActorRef } from 'comedy';
+import { actorModule, type ActorParameters } from './actor-context';
 import type { Admin } from 'kafkajs';
 import { createKafka } from './clients';
 import type { LogpipeConfig } from './config';
@@ -85,6 +87,21 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
     await admin.disconnect().catch(() => undefined);
     throw new Error(`could not start the ingest pipeline (Kafka at ${config.kafka.brokers.join(',')}): ${(err as Error).message}`);
   }
+  // The report stage (ReportActor) beside ingest: in this process, which is why a forked ingest
+  // worker (ingest.workerMode) frees a core for it.
+  let report: ActorRef | undefined;
+  if (config.report.enabled) {
+    try {
+      const root = await system.rootActor();
+      const params: ActorParameters = { config, topic: config.kafka.topic, logger };
+      report = await root.createChild(actorModule('report-actor'), { mode: 'in-memory', customParameters: params });
+    } catch (err) {
+      await pipeline.stop();
+      await system.destroy();
+      await admin.disconnect().catch(() => undefined);
+      throw new Error(`could not start the report stage: ${(err as Error).message}`);
+    }
+  }
   const control = new ControlServer({
     host: config.control.host,
     port: config.control.port,
@@ -96,6 +113,7 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
   try {
     bound = await control.listen();
   } catch (err) {
+    await report?.destroy();
     await pipeline.stop();
     await system.destroy();
     await admin.disconnect().catch(() => undefined);
@@ -115,6 +133,7 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
       stopping ??= (async () => {
         log.info('logpipe stopping');
         await control.close();
+        await report?.destroy();
         await pipeline.stop();
         await system.destroy();
         await admin.disconnect().catch(() => undefined);

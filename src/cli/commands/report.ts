@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { actorModule, type ActorParameters } from '../../system/actor-context';
+import { createKafka } from '../../system/clients';
+import { createLogger } from '../../system/logging';
+import { createActorSystem } from '../../system/service';
+import type { ReportDocument } from '../../report/render';
+import { loadFromCommand } from '../context';
+
+interface ReportOptions {
+  topic?: string;
+  group?: string;
+  exitWhenIdle?: boolean;
+}
+
+/**
+ * `logpipe report`: the report stage alone (ReportActor). With --exit-when-idle it reads what the
+ * log topic holds, closes every window, prints each window report as one JSON line on stdout and
+ * exits 0; its logs then go to stderr, so stdout carries reports only.
+ */
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .description('count log levels in windows over the log topic, write reports and email alerts (runs until SIGINT/SIGTERM)')
+    .option('--topic <topic>', 'log topic to read (default: kafka.topic)')
+    .option('--group <id>', 'consumer group (default: report.groupId); processes in one group share the work')
+    .option('--exit-when-idle', 'read what is there, close every window, print each window report as a JSON line on stdout, exit 0')
+    .action(async (opts: ReportOptions, command: Command) => {
+      const loaded = loadFromCommand(command);
+      const base = loaded.config;
+      const config = { ...base, report: { ...base.report, groupId: opts.group ?? base.report.groupId } };
+      const topic = opts.topic ?? base.kafka.topic;
+      const logger = opts.exitWhenIdle ? createLogger({ ...config.log, stream: process.stderr, isTTY: process.stderr.isTTY }) : createLogger(config.log);
+      if (opts.exitWhenIdle) {
+        // A one-shot command fails fast when Kafka is down (the long-running one waits for it).
+        const admin = createKafka(config, logger).admin();
+        await admin.connect().catch((err: Error) => {
+          throw new Error(`cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${err.message} (is it running? npm run dev:up)`);
+        });
+        const topics = await admin.listTopics();
+        await admin.disconnect();
+        if (!topics.includes(topic)) throw new Error(`the log topic "${topic}" does not exist; ingest something first (logpipe ingest FILE) or pass --topic`);
+      }
+      const system = createActorSystem(logger, config.log);
+      try {
+        const root = await system.rootActor();
+        const params: ActorParameters = { config, topic, logger, keepReports: opts.exitWhenIdle === true };
+        const actor = await root.createChild(actorModule('report-actor'), { mode: 'in-memory', customParameters: params });
+        if (opts.exitWhenIdle) {
+          const print = (docs: ReportDocument[]): void => {
+            for (const doc of docs) process.stdout.write(`${JSON.stringify(doc)}\n`);
+          };
+          // Idle twice in a row, a tick apart: nothing arrived in between.
+          let idleTicks = 0;
+          while (idleTicks < 2) {
+            await new Promise((r) => setTimeout(r, 500));
+            print((await actor.sendAndReceive('takeReports')) as ReportDocument[]);
+            idleTicks = (await actor.sendAndReceive('idle')) ? idleTicks + 1 : 0;
+          }
+          print((await actor.sendAndReceive('takeReports')) as ReportDocument[]);
+        } else {
+          await new Promise<void>((resolve) => {
+            const onSignal = (signal: NodeJS.Signals): void => {
+              logger.info('signal received', { component: 'cli', signal });
+              process.off('SIGINT', onSignal);
+              process.off('SIGTERM', onSignal);
+              resolve();
+            };
+            process.on('SIGINT', onSignal);
+            process.on('SIGTERM', onSignal);
+          });
+        }
+      } finally {
+        await system.destroy();
+      }
+    });
+}
