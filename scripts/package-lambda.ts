@@ -1,9 +1,10 @@
 /**
  * Builds the deployable Lambda: bundles src/lambda/handler.ts and its dependencies (AWS SDK
  * included, so the deployed code does not depend on the runtime's SDK version) into
- * dist/lambda/index.js, then zips it into dist/lambda.zip with `index.js` at the root, the layout
- * the Lambda handler setting `index.handler` expects. The source map stays beside the bundle, out
- * of the zip. Prints the zip's size. Run: npm run package:lambda.
+ * dist/lambda-bundle/index.js, then zips it into dist/lambda.zip with `index.js` at the root, the
+ * layout the Lambda handler setting `index.handler` expects. The source map stays beside the bundle,
+ * out of the zip. (Not dist/lambda: that is tsc's output, which an incremental build would not
+ * restore after this script removed it.) Prints the zip's size. Run: npm run package:lambda.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { build } from 'esbuild';
 import yazl from 'yazl';
 
 const root = path.resolve(__dirname, '..');
-const outDir = path.join(root, 'dist', 'lambda');
+const outDir = path.join(root, 'dist', 'lambda-bundle');
 const bundlePath = path.join(outDir, 'index.js');
 const zipPath = path.join(root, 'dist', 'lambda.zip');
 /** A fixed timestamp for the zip entry, so the same bundle gives the same zip. */

@@ -400,7 +400,7 @@ export class ReportStage {
             const agg = task.aggregator;
             if (caughtUp) agg.closeToWatermark();
             // poll() inside commitTask also closes by the wall clock: processing time, or idleness.
-            const clockCloses = this.windowOptions.mode === 'processing' || (idle && agg.openWindows > 0);
+            const clockCloses = agg.openWindows > 0 && (this.windowOptions.mode === 'processing' || idle);
             if (idle !== task.state.sentIdle || agg.closedWindows > 0 || agg.closedUntil !== task.state.sentHorizon || clockCloses) {
               await this.commitTask(task, idle, { idle });
             }

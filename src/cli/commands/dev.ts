@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createKafka, createS3 } from '../../system/clients';
 import { runChecks } from '../../devstack/check';
+import { LOCAL_INSTANCE_ID, startLocalChain } from '../../devstack/chain';
 import { down, SERVICE_NAMES, status, up, type ServiceName } from '../../devstack/stack';
 import { contextFromCommand, loadFromCommand } from '../context';
 
@@ -11,7 +12,7 @@ function parseNames(names: string[]): ServiceName[] {
   return names.length ? (names as ServiceName[]) : [...SERVICE_NAMES];
 }
 
-/** `logpipe dev up|down|status|check`: the local stack (Kafka, moto, SES emulator) on 127.0.0.1. */
+/** `logpipe dev up|down|status|check|chain`: the local stack (Kafka, moto, SES emulator) on 127.0.0.1. */
 export function registerDevCommand(program: Command): void {
   const dev = program
     .command('dev')
@@ -73,5 +74,25 @@ export function registerDevCommand(program: Command): void {
           'Status: npm run dev:status   Stop: npm run dev:down   Tests: npm test\n',
       );
       if (results.some((r) => !r.ok)) process.exitCode = 1;
+    });
+  dev
+    .command('chain')
+    .description(
+      `run the AWS edge locally until SIGINT/SIGTERM: objects put into BUCKET (moto) notify an SQS queue, a local runner invokes the real Lambda handler, SSM SendCommand is recorded by moto, and a local SSM agent (instance ${LOCAL_INSTANCE_ID}) runs shell/trigger.sh, which asks the running \`logpipe start\` to ingest`,
+    )
+    .requiredOption('--bucket <name>', 'bucket to watch (created when missing)')
+    .action(async (opts: { bucket: string }, command: Command) => {
+      const { loaded, logger } = contextFromCommand(command);
+      const chain = await startLocalChain(loaded.config, logger, { bucket: opts.bucket });
+      await new Promise<void>((resolve) => {
+        const onSignal = (): void => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve();
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+      await chain.stop();
     });
 }
