@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommand } from './commands/config';
+import { registerDemoCommand } from './commands/demo';
 import { registerDevCommand } from './commands/dev';
 import { registerGenerateCommand } from './commands/generate';
 import { registerIngestCommand } from './commands/ingest';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerGenerateCommand(program);
   registerConfigCommand(program);
   registerDevCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

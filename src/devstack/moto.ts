@@ -42,7 +42,10 @@ export function motoService(config: LogpipeConfig, stackDir: string): StackServi
       cwd: stackDir,
       env: { ...process.env, PYTHONUNBUFFERED: '1' },
     }),
-    probe: () => httpOk(`http://127.0.0.1:${port}/moto-api/data.json`),
+    // The dashboard page, not /moto-api/data.json: that one serialises every model and answers 500
+    // once a bucket was deleted while moto still lists its keys (moto 5.2.5), so a running moto
+    // with such state would never look ready.
+    probe: () => httpOk(`http://127.0.0.1:${port}/moto-api/`),
     async describe() {
       const version = fs.readdirSync(path.join(venv, 'lib')).flatMap((py) => {
         const site = path.join(venv, 'lib', py, 'site-packages');

@@ -30,7 +30,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { type Admin, type Consumer, type EachBatchPayload, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { CompactedTopicView } from '../system/compacted-view';
 import type { LogpipeConfig } from '../system/config';
 import type { Logger } from '../system/logging';
@@ -165,7 +165,9 @@ export class ReportStage {
       mode: r.windowMode,
       sizeMs: r.windowSizeMs,
       allowedLatenessMs: r.allowedLatenessMs,
-      idleCloseMs: r.idleCloseMs,
+      // Idleness is the stage's (flushOpen on the tick), not the aggregator's: an aggregator's own
+      // idle close would close its windows for good and make the next upload's records late.
+      idleCloseMs: Number.MAX_SAFE_INTEGER,
       maxErrorMessages: r.maxErrorMessages,
       // Windows close on the tick once the partition is caught up (see WindowOptions.closeOnAdd).
       closeOnAdd: false,
@@ -308,7 +310,9 @@ export class ReportStage {
 
   /** Commits the task's closed windows, state and offset; on failure forgets the task (it is restored from the state topic). */
   private async commitTask(task: PartitionTask, idle: boolean, why: { from?: number; idle?: boolean }): Promise<void> {
-    const closed = task.aggregator.poll();
+    // An idle partition hands out its open windows without closing them: more of their records may
+    // come with the next upload, and the merger sums the pieces (closing stays with the merger).
+    const closed = idle ? task.aggregator.flushOpen() : task.aggregator.poll();
     const snapshot = task.aggregator.snapshot();
     const horizonMoved = snapshot.closedUntilMs !== task.state.sentHorizon;
     const partial: PartialRecord | undefined =
@@ -347,7 +351,7 @@ export class ReportStage {
 
   private async openTask(partition: number): Promise<PartitionTask> {
     const prefix = this.o.config.kafka.transactionalIdPrefix;
-    const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-${this.r.groupId}-${this.o.topic}-${partition}`, idempotent: true, maxInFlightRequests: 1 });
+    const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-${this.r.groupId}-${this.o.topic}-${partition}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     // Connecting initialises the transactional id: an older owner of the partition is fenced here.
     await producer.connect();
     await this.state.syncToEnd(this.admin);
@@ -395,7 +399,7 @@ export class ReportStage {
           await task.lock.run(async () => {
             const next = Math.max(task.state.nextOffset, this.fetched.get(partition) ?? -1, committed.get(partition) ?? 0);
             const caughtUp = next >= (high.get(partition) ?? 0);
-            const quiet = this.now() - task.lastRecordMs >= this.windowOptions.idleCloseMs;
+            const quiet = this.now() - task.lastRecordMs >= this.r.idleCloseMs;
             const idle = caughtUp && quiet;
             const agg = task.aggregator;
             if (caughtUp) agg.closeToWatermark();
@@ -509,7 +513,7 @@ export class ReportStage {
 
   private async openMerge(): Promise<MergeTask> {
     const prefix = this.o.config.kafka.transactionalIdPrefix;
-    const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-merge-${this.r.groupId}-${this.o.topic}`, idempotent: true, maxInFlightRequests: 1 });
+    const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-merge-${this.r.groupId}-${this.o.topic}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     await this.state.syncToEnd(this.admin);
     const saved = this.state.get(this.mergeKey());

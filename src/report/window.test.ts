@@ -271,6 +271,23 @@ describe('closeOnAdd: false', () => {
     expect(agg.add(rec(5, 'INFO', 'host-3')).late).toBe(true);
   });
 
+  it('flushOpen hands out open windows without closing them; later records count anew', () => {
+    const { agg } = setup({ closeOnAdd: false, allowedLatenessMs: 0 });
+    agg.add(rec(1, 'ERROR', 'a', 'boom'));
+    agg.add(rec(MIN + 1, 'INFO', 'a'));
+    const first = agg.flushOpen();
+    expect(first.map((w) => [w.startMs, w.total])).toEqual([
+      [0, 1],
+      [MIN, 1],
+    ]);
+    expect(agg.openWindows).toBe(0);
+    expect(agg.closedUntil).toBeNull();
+    expect(agg.add(rec(2, 'ERROR', 'b', 'boom')).late).toBe(false);
+    const second = agg.flushOpen();
+    expect(second.map((w) => [w.startMs, w.total])).toEqual([[0, 1]]);
+    expect(mergeWindowResults(first[0], second[0])).toMatchObject({ total: 2, topErrors: [{ message: 'boom', count: 2 }] });
+  });
+
   it('with closeOnAdd (the default) the second source of such a backlog is late', () => {
     const { agg } = setup({ allowedLatenessMs: 0 });
     for (let m = 0; m < 3; m++) agg.add(rec(m * MIN + 1, 'INFO', 'host-1'));

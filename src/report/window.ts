@@ -260,6 +260,24 @@ export class WindowAggregator {
     return { windowId: id, late: false };
   }
 
+  /**
+   * Hands out the open windows' counts so far without closing them: returns them (with the pending
+   * late count on the first) and empties them; later records for the same windows are counted anew
+   * and handed out again. For a source that pauses (a partition gone idle between uploads) whose
+   * counts a merger must see now, while records for those windows may still come: the merger sums
+   * the pieces. Also returns (first) what poll() would.
+   */
+  flushOpen(): WindowResult[] {
+    const out = this.poll();
+    for (const start of [...this.open.keys()].sort((a, b) => a - b)) {
+      const w = this.open.get(start) as OpenWindow;
+      this.open.delete(start);
+      out.push(this.result(w, this.pendingLate));
+      this.pendingLate = 0;
+    }
+    return out;
+  }
+
   /** Event time: moves the horizon to the watermark (what add() does with closeOnAdd); poll() returns what closed. */
   closeToWatermark(): void {
     if (this.options.mode === 'event') this.advance(this.watermarkMs);

@@ -69,6 +69,7 @@ describe('kafkaEntryLevel', () => {
     ['Connection', logLevel.ERROR, { message: 'Response InitProducerId(key: 22, version: 1)' }, 'debug'],
     ['Producer', logLevel.ERROR, { message: 'Failed to send messages', retryCount: 0 }, 'warn'],
     ['Producer', logLevel.ERROR, { message: 'Failed to send messages' }, 'error'],
+    ['Producer', logLevel.ERROR, { message: 'Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing', retryCount: 0 }, 'debug'],
     ['Connection', logLevel.ERROR, { message: 'Connection error: ECONNREFUSED' }, 'error'],
     ['Consumer', logLevel.INFO, { message: 'Starting' }, 'info'],
   ])('%s level %s %j → %s', (namespace, level, log, expected) => {

@@ -89,6 +89,9 @@ export function kafkaEntryLevel(namespace: string, level: number, log: { message
   const mapped = KAFKA_LEVELS[level] ?? 'info';
   if (mapped !== 'error') return mapped;
   if (namespace === 'Connection' && log.message.startsWith('Response ')) return 'debug';
+  // Right after a commit the broker may still be writing its markers; a new transaction's first
+  // send is refused with CONCURRENT_TRANSACTIONS and retried. Routine on every transactional producer.
+  if (log.retryCount !== undefined && /concurrent operation on the same transaction|CONCURRENT_TRANSACTIONS/.test(log.message)) return 'debug';
   if (log.retryCount !== undefined) return 'warn';
   return mapped;
 }
