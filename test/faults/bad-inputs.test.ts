@@ -1,0 +1,148 @@
+/**
+ * Fault suite R5: hostile and broken objects, triggered through the control API of a running
+ * `logpipe start` while it ingests a good object beside them. Each bad object ends in a documented
+ * outcome (ingested, truncated and flagged, or dead-lettered with a reason); the service keeps
+ * running and the good object is on the log topic exactly once. The outcomes are written to
+ * docs/reliability.md.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { decodeProgress, type ObjectProgress } from '../../src/ingest/progress';
+import { createKafka, createS3 } from '../../src/system/clients';
+import { packageRoot } from '../../src/system/paths';
+import { eventually, freePort, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
+import { recordScenario } from './reliability';
+
+// Scenarios ingest hundreds of megabytes through the real service.
+jest.setTimeout(600_000);
+
+const config = testConfig();
+const s3 = createS3(config);
+const kafka = createKafka(config, quietLogger().logger);
+const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
+const bucket = uniqueName('faults-r5');
+const topic = uniqueName('faults-r5-lines');
+const MAX_DECOMPRESSED = 20 * 1024 * 1024;
+let service: ChildProcess;
+let port = 0;
+let serviceLog = '';
+
+beforeAll(async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  port = await freePort();
+  service = spawn(process.execPath, [bin, 'start'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOGPIPE_LOG_FORMAT: 'json',
+      LOGPIPE_KAFKA_TOPIC: topic,
+      LOGPIPE_CONTROL_PORT: String(port),
+      LOGPIPE_REPORT_ENABLED: 'false',
+      LOGPIPE_INGEST_MAX_DECOMPRESSED_BYTES: String(MAX_DECOMPRESSED),
+      LOGPIPE_INGEST_MAX_ATTEMPTS: '3',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  service.stdout!.on('data', (c: Buffer) => (serviceLog += c.toString()));
+  service.stderr!.on('data', (c: Buffer) => (serviceLog += c.toString()));
+  await eventually('the service to be ready', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined), 60_000);
+});
+
+afterAll(async () => {
+  if (service && service.exitCode === null) {
+    service.kill('SIGTERM');
+    await new Promise((r) => service.once('exit', r));
+  }
+  s3.destroy();
+});
+
+async function trigger(key: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bucket, key }) });
+  expect(res.status).toBe(202);
+}
+
+/** The latest ledger entries of this test's objects, by key, once every one of `keys` is final. */
+async function outcomes(keys: string[]): Promise<Map<string, ObjectProgress>> {
+  return eventually(
+    'a final outcome for every object',
+    async () => {
+      const latest = new Map<string, ObjectProgress>();
+      for (const r of await readTopic(kafka, config.kafka.progressTopic, 0, 1000, 20_000)) {
+        const p = decodeProgress(r.value);
+        const prefix = `${topic} s3://${bucket}/`;
+        if (!p || !r.key.startsWith(prefix)) continue;
+        latest.set(r.key.slice(prefix.length).replace(/#[^#]*$/, ''), p);
+      }
+      const done = keys.every((k) => ['done', 'dead-letter'].includes(latest.get(k)?.status ?? ''));
+      return done ? latest : undefined;
+    },
+    240_000,
+  );
+}
+
+const lines = (n: number, f: (i: number) => string): string => Array.from({ length: n }, (_, i) => f(i)).join('\n') + '\n';
+const good = lines(50_000, (i) => `10:${String(Math.floor(i / 1000) % 60).padStart(2, '0')}:00.000 [main] ${i % 50 === 0 ? 'ERROR' : 'INFO '} app.Good - line ${i}`);
+const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), crypto.randomBytes(64 * 1024)]);
+const gz = zlib.gzipSync(lines(20_000, (i) => `10:00:00.000 [main] INFO app - gz ${i}`));
+
+interface Case {
+  key: string;
+  body: Buffer | string;
+  injected: string;
+  expect: { status: 'done' | 'dead-letter'; lines?: number; reason?: RegExp };
+  outcome: string;
+}
+
+const cases: Case[] = [
+  { key: 'bad/empty.log', body: Buffer.alloc(0), injected: 'an empty object', expect: { status: 'done', lines: 0 }, outcome: 'ingested: 0 lines' },
+  { key: 'bad/random.bin', body: crypto.randomBytes(256 * 1024), injected: '256 KiB of random bytes', expect: { status: 'done' }, outcome: 'ingested as UNPARSED entries, raw bytes kept' },
+  { key: 'bad/image.png', body: png, injected: 'a PNG (64 KiB)', expect: { status: 'done' }, outcome: 'ingested as UNPARSED entries' },
+  { key: 'bad/latin1.log', body: Buffer.from('10:00:00.000 [main] ERROR app - caf\xe9 \xff\xfe\n', 'latin1'), injected: 'invalid UTF-8', expect: { status: 'done', lines: 1 }, outcome: 'ingested, value bytes unchanged' },
+  { key: 'bad/crlf.log', body: '10:00:00.000 [main] INFO app - a\r\n10:00:01.000 [main] INFO app - b\r\n', injected: 'CRLF line ends', expect: { status: 'done', lines: 2 }, outcome: 'ingested, CR removed' },
+  { key: 'bad/no-newline.log', body: '10:00:00.000 [main] INFO app - a\n10:00:01.000 [main] INFO app - last', injected: 'no trailing newline', expect: { status: 'done', lines: 2 }, outcome: 'ingested, last line included' },
+  { key: 'bad/one-10mb-line.log', body: `10:00:00.000 [main] ERROR app - ${'x'.repeat(10 * 1024 * 1024)}\n`, injected: 'a single 10 MB line', expect: { status: 'done', lines: 1 }, outcome: 'ingested, truncated to ingest.maxLineBytes, flagged `truncated`' },
+  { key: 'bad/unparseable.log', body: lines(1_000_000, (i) => `garbage ${i}`), injected: '1,000,000 lines of which none parse', expect: { status: 'done', lines: 1_000_000 }, outcome: 'ingested as UNPARSED entries, flagged `unparsed`' },
+  { key: 'bad/truncated.log.gz', body: gz.subarray(0, Math.floor(gz.length / 2)), injected: 'a gzip cut in half', expect: { status: 'dead-letter', reason: /gzip|unexpected end|truncated/i }, outcome: 'dead-lettered with the reason; batches committed before the cut stay' },
+  { key: 'bad/bomb.log.gz', body: zlib.gzipSync(Buffer.alloc(MAX_DECOMPRESSED * 2, 'a')), injected: `a gzip decompressing to ${(2 * MAX_DECOMPRESSED) / 2 ** 20} MiB (limit ${MAX_DECOMPRESSED / 2 ** 20} MiB)`, expect: { status: 'dead-letter', reason: /decompress|limit|maxDecompressedBytes/i }, outcome: 'dead-lettered: over ingest.maxDecompressedBytes' },
+  { key: 'bad/missing.log', body: Buffer.alloc(0), injected: 'a key that does not exist', expect: { status: 'dead-letter', reason: /NoSuchKey|NotFound/ }, outcome: 'dead-lettered: NoSuchKey' },
+];
+
+describe('R5 bad inputs while the service ingests a good object', () => {
+  it('gives every bad object its documented outcome, keeps running, and ingests the good object exactly once', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'good/LogFileGenerator.2026-11-25.log', Body: good }));
+    for (const c of cases) if (c.key !== 'bad/missing.log') await s3.send(new PutObjectCommand({ Bucket: bucket, Key: c.key, Body: c.body }));
+    await trigger('good/LogFileGenerator.2026-11-25.log');
+    for (const c of cases) await trigger(c.key);
+
+    const got = await outcomes(['good/LogFileGenerator.2026-11-25.log', ...cases.map((c) => c.key)]);
+    expect(service.exitCode).toBeNull();
+    const records = await readTopic(kafka, topic, 50_000, 2000, 120_000);
+    const goodRecords = records.filter((r) => r.headers.key === 'good/LogFileGenerator.2026-11-25.log');
+    expect(goodRecords.map((r) => r.value.toString())).toEqual(good.trimEnd().split('\n'));
+    expect(got.get('good/LogFileGenerator.2026-11-25.log')).toMatchObject({ status: 'done', lines: 50_000 });
+
+    const failures: string[] = [];
+    for (const c of cases) {
+      const p = got.get(c.key)!;
+      const ok = p.status === c.expect.status && (c.expect.lines === undefined || p.lines === c.expect.lines) && (c.expect.reason === undefined || c.expect.reason.test(p.reason ?? ''));
+      if (!ok) failures.push(`${c.key}: expected ${JSON.stringify({ ...c.expect, reason: c.expect.reason?.source })}, got ${JSON.stringify({ status: p.status, lines: p.lines, reason: p.reason })}`);
+      recordScenario({ id: 'R5', scenario: c.injected, injected: `PutObject ${c.key} + POST /v1/ingest`, checked: c.outcome, result: ok ? `pass (${p.status}, ${p.lines} line${p.lines === 1 ? '' : 's'}${p.reason ? `, reason: ${p.reason.slice(0, 120)}` : ''})` : 'FAIL' });
+    }
+    expect(failures).toEqual([]);
+
+    const long = records.find((r) => r.headers.key === 'bad/one-10mb-line.log')!;
+    expect(long.headers.flags).toContain('truncated');
+    expect(long.value.length).toBeLessThanOrEqual(config.ingest.maxLineBytes);
+    const crlf = records.filter((r) => r.headers.key === 'bad/crlf.log').map((r) => r.value.toString());
+    expect(crlf).toEqual(['10:00:00.000 [main] INFO app - a', '10:00:01.000 [main] INFO app - b']);
+    const latin1 = records.find((r) => r.headers.key === 'bad/latin1.log')!;
+    expect(latin1.value).toEqual(Buffer.from('10:00:00.000 [main] ERROR app - caf\xe9 \xff\xfe', 'latin1'));
+    recordScenario({ id: 'R5', scenario: 'the good object beside them (50,000 lines)', injected: 'ingested concurrently', checked: 'every line once, in order; the service still running', result: 'pass' });
+    fs.writeFileSync(path.join(os.tmpdir(), `${topic}.service.log`), serviceLog);
+  });
+});
