@@ -52,8 +52,10 @@ class CuttableProxy {
 }
 
 let service: ServiceProcess | undefined;
+let proxy: CuttableProxy | undefined;
 afterAll(async () => {
   await service?.stop();
+  await proxy?.cut();
   s3.destroy();
 });
 
@@ -64,7 +66,7 @@ describe('R3 S3 outage mid-fetch', () => {
     const key = 'outage/LogFileGenerator.2026-11-25.log';
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text }));
-    const proxy = new CuttableProxy(await freePort());
+    proxy = new CuttableProxy(await freePort());
     await proxy.open();
     service = await startServiceProcess({
       LOGPIPE_KAFKA_TOPIC: topic,
