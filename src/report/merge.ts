@@ -78,12 +78,6 @@ export interface MergeState {
   open: WindowResult[];
 }
 
-/** What one merger step emits. */
-export interface MergeOutput {
-  /** Final merged reports in start order, `late` included. */
-  closed: WindowReport[];
-}
-
 /** describe(): for metrics and tests. */
 export interface MergeDescription {
   /** Open window ids in start order. */

@@ -84,7 +84,7 @@ export interface ReportStageOptions {
 
 export interface ReportStageStatus {
   partitions: Array<{ partition: number; nextOffset: number; idle: boolean; open: number }>;
-  merge: { assigned: boolean; open: string[]; pendingEmails: number; caughtUp: boolean } ;
+  merge: { assigned: boolean; open: string[]; pendingEmails: number; caughtUp: boolean };
   windowsReported: number;
   emailsSent: number;
   emailsFailed: number;
