@@ -1,0 +1,825 @@
+/**
+ * `npm run bench [-- --quick]`: logpipe against the tools a user would otherwise reach for, on the
+ * same data, the same broker, in the same run, each writing to or reading from a fresh topic.
+ *
+ *   1. ingest   S3 object → `logpipe ingest` vs kcat -P, Kafka's ProducerPerformance, a naive kafkajs loop
+ *   2. report   the ingested topic → `logpipe report --exit-when-idle` vs kcat -C, Kafka's ConsumerPerformance
+ *   3. latency  PutObject of a small object with an error burst → alert email at the SES emulator (`logpipe start`)
+ *   4. memory   peak RSS of `logpipe ingest` over object sizes
+ *   5. parser   bench/parse.ts (lines/s on one core)
+ *
+ * The local stack is brought up when needed (and left running). Data comes from `logpipe generate
+ * --fast --seed N`. Measurements 1 and 2 run `rounds` times, tools interleaved per round so drift
+ * on a shared machine hits every tool alike; tables show medians, bench/results/<timestamp>.json
+ * keeps every run. docs/benchmarks.md gets the tables between its `bench:<mode>` markers.
+ * Goals are reported, never asserted: the exit code is 0 unless the benchmark itself could not run.
+ *
+ * Options: --quick (about 50 MB, under 3 minutes), --seed N, --rounds N, --skip ingest,report,latency,memory,parser,
+ *          --no-docs (results file only), --render FILE (rewrite the docs block from a results file, measure nothing).
+ *
+ * Everything made here is named bench-<run id>-... and removed at the end (topics, bucket, queue);
+ * processes are started in their own process groups and only those are ever killed.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Kafka, logLevel } from 'kafkajs';
+import { formatLine } from '../src/generator/lines';
+import { loadConfig, type LogpipeConfig } from '../src/system/config';
+import { createS3, createSqs } from '../src/system/clients';
+import { packageRoot } from '../src/system/paths';
+import { describeMachine } from './machine';
+import { dataDir, derive, generateBase, type DataFile } from './lib/data';
+import { writeDocs } from './lib/doc';
+import { ensureKafkaTools, parseConsumerPerformance, parseProducerPerformance, type KafkaTools } from './lib/kafka-tools';
+import { failure, haveGnuTime, killGroup, killTracked, lastJsonLine, run, track, untrack } from './lib/proc';
+import { createProgress, type Progress } from './lib/progress';
+import type { BenchResults, LatencySample, MemoryPoint, Stage, ToolRun, ToolSummary } from './lib/results';
+import { createBucket, createLogTopics, deleteBucket, deleteQueue, deleteTopics, emailsTo, notifyQueue, stackStatus, stackUp } from './lib/stack';
+import { median, percentile, ratio } from './lib/stats';
+
+// ---------------------------------------------------------------------------------------------
+// Profiles
+
+interface Profile {
+  mode: 'quick' | 'full';
+  seed: number;
+  rounds: number;
+  /** Lines of the object the ingest and report comparisons use (117 bytes per line on average). */
+  compareLines: number;
+  /** Object sizes (lines) of the memory measurement; compareLines among them reuses the ingest rounds. */
+  memoryLines: number[];
+  /** Lines generated; other sizes are cut from or concatenated of it. */
+  baseLines: number;
+  naiveSeconds: number;
+  latencyObjects: number;
+  parseLines: number;
+  parseRounds: number;
+}
+
+/**
+ * The full profile is scaled down from the issue's 1 GB comparison: on the 2-core development
+ * machine logpipe ingests about 38,000 lines/s, so one 1 GB object (9 M lines) takes about 240 s and
+ * the memory measurement's 1 GB and 2 GB objects alone about 720 s, plus about 85 s to upload them
+ * to moto. Three comparison rounds at 1 GB would add another 3 × (240 s + report ≈ 265 s + peers),
+ * about 1,700 s, far over the 20-minute budget; at 0.9 M lines (≈ 105 MB) they take about 250 s.
+ * The 1 GB and 2 GB objects are still ingested once each (memory), with kcat beside them.
+ */
+const PROFILES: Record<'quick' | 'full', Profile> = {
+  quick: { mode: 'quick', seed: 1, rounds: 3, compareLines: 450_000, memoryLines: [90_000, 225_000, 450_000], baseLines: 450_000, naiveSeconds: 5, latencyObjects: 5, parseLines: 500_000, parseRounds: 3 },
+  full: { mode: 'full', seed: 1, rounds: 3, compareLines: 900_000, memoryLines: [900_000, 9_000_000, 18_000_000], baseLines: 9_000_000, naiveSeconds: 10, latencyObjects: 20, parseLines: 2_000_000, parseRounds: 5 },
+};
+
+const SCALE_NOTES: Record<'quick' | 'full', string> = {
+  quick: 'Quick run: the comparison object is about 50 MB (450,000 lines); memory at about 10, 25 and 50 MB; 5 latency objects; the naive loop capped at 5 s. Same shape as the full run, for a check under 3 minutes.',
+  full:
+    'Scaled down from the issue\'s 1 GB comparison: logpipe ingests about 38,000 lines/s here, so one 1 GB object takes about 4 minutes; three comparison rounds at 1 GB plus the report over it and the 1 GB and 2 GB memory objects would take about 40 minutes, twice the 20-minute budget. ' +
+    'The ingest and report comparisons therefore use a 0.9 M-line object (about 105 MB, 3 rounds); the 1 GB and 2 GB objects are ingested once each for the memory measurement, with kcat beside them on the same file.',
+};
+
+const STEPS = ['ingest', 'report', 'latency', 'memory', 'parser'] as const;
+type StepName = (typeof STEPS)[number];
+
+interface Args {
+  profile: Profile;
+  skip: Set<StepName>;
+  docs: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const quick = argv.includes('--quick');
+  const profile = { ...PROFILES[quick ? 'quick' : 'full'] };
+  const skip = new Set<StepName>();
+  let docs = true;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) usage(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') continue;
+    else if (a === '--seed') profile.seed = Number(value());
+    else if (a === '--rounds') profile.rounds = Number(value());
+    else if (a === '--no-docs') docs = false;
+    else if (a === '--skip') {
+      for (const s of value().split(',')) {
+        if (!STEPS.includes(s as StepName)) usage(`unknown step "${s}" (steps: ${STEPS.join(', ')})`);
+        skip.add(s as StepName);
+      }
+    } else usage(`unknown option ${a}`);
+  }
+  if (!Number.isInteger(profile.seed) || !Number.isInteger(profile.rounds) || profile.rounds < 1) usage('--seed and --rounds take integers (rounds ≥ 1)');
+  return { profile, skip, docs };
+}
+
+function usage(problem: string): never {
+  process.stderr.write(`bench: ${problem}\nusage: npm run bench [-- --quick] [--seed N] [--rounds N] [--skip ${STEPS.join(',')}] [--no-docs] | [-- --render FILE]\n`);
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Context shared by the steps
+
+interface Ctx {
+  id: string;
+  root: string;
+  work: string;
+  /** All children's stderr, in order. */
+  logFile: string;
+  config: LogpipeConfig;
+  broker: string;
+  /** argv prefix of the logpipe command: node dist/cli/main.js. */
+  cli: string[];
+  env: NodeJS.ProcessEnv;
+  admin: ReturnType<Kafka['admin']>;
+  s3: ReturnType<typeof createS3>;
+  sqs: ReturnType<typeof createSqs>;
+  progress: Progress;
+  profile: Profile;
+  tools: KafkaTools | string;
+  kcat: string | undefined;
+  /** Things to remove at the end, whatever happens. */
+  topics: Set<string>;
+  buckets: Set<string>;
+  queues: Set<string>;
+}
+
+const MB = 1e6;
+
+/** A command line for the docs: `node` for this Node, paths relative to the package root, quoted when needed. */
+function display(ctx: Pick<Ctx, 'root'>, argv: string[]): string {
+  return argv
+    .map((a) => (a === process.execPath ? 'node' : a.startsWith(ctx.root + path.sep) ? path.relative(ctx.root, a) : a))
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) || a === '>' ? a : `'${a.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
+}
+
+const fmtRate = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+// ---------------------------------------------------------------------------------------------
+// 1. Ingest
+
+interface IngestSummary {
+  status: string;
+  lines: number;
+  bytes: number;
+  seconds: number;
+  linesPerSecond: number;
+  peakRssBytes: number;
+}
+
+/** `logpipe ingest s3://bucket/key --topic T` once; the summary is its last stdout line. */
+async function logpipeIngest(ctx: Ctx, bucket: string, key: string, data: DataFile, topic: string, round: number): Promise<{ run: ToolRun; argv: string[] }> {
+  const argv = [...ctx.cli, 'ingest', `s3://${bucket}/${key}`, '--topic', topic];
+  const r = await run(argv[0], argv.slice(1), { env: ctx.env, stderrFile: ctx.logFile, measureRss: true, timeoutMs: (data.lines / 2000 + 120) * 1000 });
+  const s = lastJsonLine<IngestSummary>(r.stdout);
+  const ok = r.code === 0 && s?.status === 'ingested' && s.lines === data.lines;
+  const error = ok ? undefined : r.code !== 0 ? failure('logpipe ingest', r, ctx.logFile) : `logpipe ingest: status ${s?.status}, ${s?.lines} of ${data.lines} lines`;
+  const lines = s?.lines ?? 0;
+  return {
+    argv,
+    run: {
+      tool: 'logpipe ingest', round, topic, ok, error, lines,
+      wallSeconds: r.wallSeconds, wallLinesPerSecond: lines / r.wallSeconds,
+      reportedLinesPerSecond: s?.linesPerSecond, linesPerSecond: s?.linesPerSecond ?? lines / r.wallSeconds,
+      peakRssBytes: s?.peakRssBytes ?? r.peakRssBytes,
+      detail: { summary: s, gnuTimePeakRssBytes: r.peakRssBytes },
+    },
+  };
+}
+
+async function kcatProduce(ctx: Ctx, data: DataFile, topic: string, round: number): Promise<{ run: ToolRun; argv: string[] }> {
+  // acks=all spelled out (librdkafka's default too): every producer here waits for the full ISR.
+  const argv = ['kcat', '-P', '-b', ctx.broker, '-t', topic, '-l', data.file, '-X', 'acks=all'];
+  const r = await run(argv[0], argv.slice(1), { stderrFile: ctx.logFile, measureRss: true, timeoutMs: (data.lines / 5000 + 60) * 1000 });
+  const ok = r.code === 0;
+  return {
+    argv,
+    run: {
+      tool: 'kcat -P', round, topic, ok, error: ok ? undefined : failure('kcat -P', r, ctx.logFile), lines: ok ? data.lines : 0,
+      wallSeconds: r.wallSeconds, wallLinesPerSecond: ok ? data.lines / r.wallSeconds : 0, linesPerSecond: ok ? data.lines / r.wallSeconds : 0,
+      peakRssBytes: r.peakRssBytes,
+    },
+  };
+}
+
+async function producerPerformance(ctx: Ctx, tools: KafkaTools, lines: number, topic: string, round: number): Promise<{ run: ToolRun; argv: string[] }> {
+  const argv = ['java', '-cp', tools.classpath, 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic, '--num-records', String(lines),
+    '--record-size', '117', '--throughput', '-1', '--producer-props', `bootstrap.servers=${ctx.broker}`, 'acks=all'];
+  const r = await run(argv[0], argv.slice(1), { stderrFile: ctx.logFile, measureRss: true, timeoutMs: (lines / 5000 + 60) * 1000 });
+  const p = parseProducerPerformance(r.stdout);
+  const ok = r.code === 0 && p?.records === lines;
+  return {
+    argv,
+    run: {
+      tool: 'ProducerPerformance', round, topic, ok, error: ok ? undefined : failure('ProducerPerformance', r, ctx.logFile), lines: p?.records ?? 0,
+      wallSeconds: r.wallSeconds, wallLinesPerSecond: (p?.records ?? 0) / r.wallSeconds,
+      reportedLinesPerSecond: p?.recordsPerSecond, linesPerSecond: p?.recordsPerSecond ?? 0, peakRssBytes: r.peakRssBytes, detail: { output: p },
+    },
+  };
+}
+
+async function naiveLoop(ctx: Ctx, data: DataFile, topic: string, round: number): Promise<{ run: ToolRun; argv: string[] }> {
+  const argv = [process.execPath, '-r', 'ts-node/register/transpile-only', path.join(ctx.root, 'bench', 'naive-producer.ts'), '--file', data.file,
+    '--topic', topic, '--brokers', ctx.broker, '--seconds', String(ctx.profile.naiveSeconds)];
+  const r = await run(argv[0], argv.slice(1), { cwd: ctx.root, stderrFile: ctx.logFile, measureRss: true, timeoutMs: (ctx.profile.naiveSeconds + 60) * 1000 });
+  const s = lastJsonLine<{ lines: number; seconds: number; linesPerSecond: number }>(r.stdout);
+  const ok = r.code === 0 && !!s && s.lines > 0;
+  return {
+    argv,
+    run: {
+      tool: 'naive kafkajs loop', round, topic, ok, error: ok ? undefined : failure('naive kafkajs loop', r, ctx.logFile), lines: s?.lines ?? 0,
+      wallSeconds: r.wallSeconds, wallLinesPerSecond: (s?.lines ?? 0) / r.wallSeconds,
+      reportedLinesPerSecond: s?.linesPerSecond, linesPerSecond: s?.linesPerSecond ?? 0, peakRssBytes: r.peakRssBytes, detail: { loopSeconds: s?.seconds },
+    },
+  };
+}
+
+/**
+ * Records in a topic written by a non-transactional producer (kcat, ProducerPerformance, the naive
+ * loop): the sum of the partitions' high watermarks. A peer's run counts only if all its records
+ * arrived. (Transactional topics also hold commit markers, so logpipe's are checked by its summary.)
+ */
+async function recordsIn(ctx: Ctx, topic: string): Promise<number> {
+  const offsets = await ctx.admin.fetchTopicOffsets(topic);
+  return offsets.reduce((a, o) => a + Number(o.high) - Number(o.low), 0);
+}
+
+async function verifyCount(ctx: Ctx, x: { run: ToolRun; argv: string[] }, expected: number): Promise<{ run: ToolRun; argv: string[] }> {
+  if (!x.run.ok || !x.run.topic) return x;
+  const found = await recordsIn(ctx, x.run.topic);
+  if (found !== expected) {
+    x.run.ok = false;
+    x.run.error = `${x.run.tool}: ${found} records in ${x.run.topic}, expected ${expected}`;
+  }
+  return x;
+}
+
+/** Per-tool medians over the ok runs, and logpipe's ratio to each. */
+function summarise(runs: ToolRun[], order: Array<{ tool: string; basis: string; unavailable?: string }>, bytesPerLine: number): ToolSummary[] {
+  const out = order.map(({ tool, basis, unavailable }): ToolSummary => {
+    const mine = runs.filter((r) => r.tool === tool);
+    const ok = mine.filter((r) => r.ok);
+    const rate = median(ok.map((r) => r.linesPerSecond));
+    const rss = ok.map((r) => r.peakRssBytes).filter((x): x is number => x !== undefined);
+    return {
+      tool, basis, runs: mine.length, okRuns: ok.length, unavailable: mine.length ? undefined : unavailable,
+      linesPerSecond: rate, wallLinesPerSecond: median(ok.map((r) => r.wallLinesPerSecond)),
+      mbPerSecond: rate === undefined ? undefined : (rate * bytesPerLine) / MB, peakRssBytes: median(rss),
+    };
+  });
+  const base = out[0]?.linesPerSecond;
+  for (const s of out) s.logpipeRatio = ratio(base, s.linesPerSecond);
+  return out;
+}
+
+async function measureIngest(ctx: Ctx, bucket: string, key: string, data: DataFile): Promise<{ stage: Stage; reportTopic?: string }> {
+  const runs: ToolRun[] = [];
+  const commands: Record<string, string> = {};
+  let reportTopic: string | undefined;
+  const tools = ctx.tools;
+  for (let round = 1; round <= ctx.profile.rounds; round++) {
+    const topics = { lp: `${ctx.id}-ingest-logpipe-r${round}`, kcat: `${ctx.id}-ingest-kcat-r${round}`, pp: `${ctx.id}-ingest-pp-r${round}`, naive: `${ctx.id}-ingest-naive-r${round}` };
+    const wanted = [topics.lp, ...(ctx.kcat ? [topics.kcat] : []), ...(typeof tools !== 'string' ? [topics.pp] : []), topics.naive];
+    wanted.forEach((t) => ctx.topics.add(t));
+    // Topics exist before any clock starts: creating them is not part of anyone's time.
+    await createLogTopics(ctx.admin, ctx.config, wanted);
+    const record = (what: string, x: { run: ToolRun; argv: string[] }): void => {
+      runs.push(x.run);
+      commands[what] ??= display(ctx, x.argv);
+      ctx.progress.log(`  round ${round} ${x.run.tool}: ${x.run.ok ? `${fmtRate(x.run.linesPerSecond)} lines/s` : x.run.error}${x.run.peakRssBytes ? `, peak RSS ${Math.round(x.run.peakRssBytes / 2 ** 20)} MiB` : ''}`);
+    };
+    record('logpipe ingest', await logpipeIngest(ctx, bucket, key, data, topics.lp, round));
+    if (ctx.kcat) record('kcat -P', await verifyCount(ctx, await kcatProduce(ctx, data, topics.kcat, round), data.lines));
+    if (typeof tools !== 'string') record('ProducerPerformance', await verifyCount(ctx, await producerPerformance(ctx, tools, data.lines, topics.pp, round), data.lines));
+    const naive = await naiveLoop(ctx, data, topics.naive, round);
+    record('naive kafkajs loop', await verifyCount(ctx, naive, naive.run.lines));
+    // The first round's logpipe topic is the report stage's input; everything else is freed now.
+    const lpOk = runs.find((r) => r.tool === 'logpipe ingest' && r.round === round)?.ok;
+    if (!reportTopic && lpOk) reportTopic = topics.lp;
+    const done = wanted.filter((t) => t !== reportTopic);
+    await deleteTopics(ctx.admin, done);
+    done.forEach((t) => ctx.topics.delete(t));
+  }
+  const bytesPerLine = data.bytes / data.lines;
+  const tools2 = [
+    { tool: 'logpipe ingest', basis: 'logpipe\'s summary (lines / seconds of the ingest)' },
+    { tool: 'kcat -P', basis: 'wall clock of the kcat process', unavailable: 'kcat is not installed (apt-get install -y kcat)' },
+    { tool: 'ProducerPerformance', basis: 'the tool\'s records/sec', unavailable: typeof tools === 'string' ? tools : undefined },
+    { tool: 'naive kafkajs loop', basis: `lines acknowledged in the first ${ctx.profile.naiveSeconds} s of the loop` },
+  ];
+  return { stage: { lines: data.lines, bytes: data.bytes, tools: summarise(runs, tools2, bytesPerLine), runs, commands }, reportTopic };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Report
+
+async function measureReport(ctx: Ctx, topic: string, data: DataFile): Promise<NonNullable<BenchResults['report']>> {
+  const runs: ToolRun[] = [];
+  const commands: Record<string, string> = {};
+  let windows: number | undefined;
+  let countedLines: number | undefined;
+  const tools = ctx.tools;
+  const consumerConfig = path.join(ctx.work, 'consumer.properties');
+  // The same isolation as logpipe's report stage (and librdkafka's default): committed records only.
+  fs.writeFileSync(consumerConfig, 'isolation.level=read_committed\n');
+  const record = (what: string, round: number, argv: string[], r: ToolRun): void => {
+    runs.push(r);
+    commands[what] ??= display(ctx, argv);
+    ctx.progress.log(`  round ${round} ${r.tool}: ${r.ok ? `${fmtRate(r.linesPerSecond)} lines/s` : r.error}`);
+  };
+  for (let round = 1; round <= ctx.profile.rounds; round++) {
+    // logpipe report: a fresh group reads the topic from the start; reports and emails go to temp dirs.
+    const dir = path.join(ctx.work, `report-r${round}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const env = {
+      ...ctx.env,
+      LOGPIPE_REPORT_EMAIL_TRANSPORT: 'file',
+      LOGPIPE_REPORT_OUTBOX_DIR: path.join(dir, 'outbox'),
+      LOGPIPE_REPORT_DIR: path.join(dir, 'reports'),
+      LOGPIPE_REPORT_IDLE_CLOSE_MS: '1000',
+    };
+    const argv = [...ctx.cli, 'report', '--exit-when-idle', '--topic', topic, '--group', `${ctx.id}-report-r${round}`];
+    const out = path.join(dir, 'windows.jsonl');
+    const r = await run(argv[0], argv.slice(1), { env, stdoutFile: out, stderrFile: ctx.logFile, measureRss: true, timeoutMs: (data.lines / 2000 + 120) * 1000 });
+    // Each stdout line is one window's report; their totals must add up to the lines ingested.
+    let total = 0;
+    let n = 0;
+    for (const line of fs.readFileSync(out, 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      total += (JSON.parse(line) as { total?: number }).total ?? 0;
+      n++;
+    }
+    windows ??= n;
+    countedLines ??= total;
+    const ok = r.code === 0 && total === data.lines;
+    record('logpipe report', round, argv, {
+      tool: 'logpipe report', round, topic, ok, lines: total,
+      error: ok ? undefined : r.code !== 0 ? failure('logpipe report', r, ctx.logFile) : `logpipe report counted ${total} of ${data.lines} lines`,
+      wallSeconds: r.wallSeconds, wallLinesPerSecond: data.lines / r.wallSeconds, linesPerSecond: data.lines / r.wallSeconds,
+      peakRssBytes: r.peakRssBytes, detail: { windows: n, env: { LOGPIPE_REPORT_IDLE_CLOSE_MS: '1000', LOGPIPE_REPORT_EMAIL_TRANSPORT: 'file' } },
+    });
+    // Thousands of report files per run: only the count matters here.
+    fs.rmSync(dir, { recursive: true, force: true });
+
+    if (ctx.kcat) {
+      const kargv = ['kcat', '-C', '-b', ctx.broker, '-t', topic, '-e', '-o', 'beginning', '-q', '-X', 'isolation.level=read_committed'];
+      const k = await run(kargv[0], kargv.slice(1), { stdoutFile: '/dev/null', stderrFile: ctx.logFile, measureRss: true, timeoutMs: (data.lines / 5000 + 60) * 1000 });
+      const kok = k.code === 0;
+      record('kcat -C', round, [...kargv, '>', '/dev/null'], {
+        tool: 'kcat -C', round, topic, ok: kok, error: kok ? undefined : failure('kcat -C', k, ctx.logFile), lines: kok ? data.lines : 0,
+        wallSeconds: k.wallSeconds, wallLinesPerSecond: data.lines / k.wallSeconds, linesPerSecond: data.lines / k.wallSeconds, peakRssBytes: k.peakRssBytes,
+      });
+    }
+    if (typeof tools !== 'string') {
+      const cargv = ['java', '-cp', tools.classpath, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', ctx.broker, '--topic', topic,
+        '--messages', String(data.lines), '--group', `${ctx.id}-cp-r${round}`, '--timeout', '60000', '--consumer.config', consumerConfig];
+      const c = await run(cargv[0], cargv.slice(1), { stderrFile: ctx.logFile, measureRss: true, timeoutMs: (data.lines / 5000 + 120) * 1000 });
+      const p = parseConsumerPerformance(c.stdout);
+      const consumed = Number(p?.['data.consumed.in.nMsg'] ?? 0);
+      const rate = Number(p?.['nMsg.sec'] ?? 0);
+      const cok = c.code === 0 && consumed === data.lines;
+      record('ConsumerPerformance', round, cargv, {
+        tool: 'ConsumerPerformance', round, topic, ok: cok, lines: consumed,
+        error: cok ? undefined : c.code !== 0 ? failure('ConsumerPerformance', c, ctx.logFile) : `ConsumerPerformance consumed ${consumed} of ${data.lines}`,
+        wallSeconds: c.wallSeconds, wallLinesPerSecond: consumed / c.wallSeconds, reportedLinesPerSecond: rate, linesPerSecond: rate,
+        peakRssBytes: c.peakRssBytes, detail: { output: p },
+      });
+    }
+  }
+  const bytesPerLine = data.bytes / data.lines;
+  const tools2 = [
+    { tool: 'logpipe report', basis: 'wall clock of `logpipe report --exit-when-idle` (start-up, group join and the 1 s idle close included)' },
+    { tool: 'kcat -C', basis: 'wall clock of the kcat process', unavailable: 'kcat is not installed (apt-get install -y kcat)' },
+    { tool: 'ConsumerPerformance', basis: 'the tool\'s nMsg.sec (group join included)', unavailable: typeof tools === 'string' ? tools : undefined },
+  ];
+  return { lines: data.lines, bytes: data.bytes, tools: summarise(runs, tools2, bytesPerLine), runs, commands, windows, countedLines };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Upload → email latency
+
+/** An object with `errors` ERROR lines among 60 lines, all inside the window of minute `i` of its day. */
+function burstObject(i: number, day: number, errors: number): { body: string; firstMs: number } {
+  const firstMs = day + i * 60_000;
+  const lines: string[] = [];
+  for (let s = 0; s < 60; s++) {
+    const level = s < errors ? 'ERROR' : 'INFO';
+    lines.push(formatLine(firstMs + s * 900, 'bench-latency', level, `${level === 'ERROR' ? 'payment failed' : 'request served'} object=${i} seq=${s}`));
+  }
+  return { body: `${lines.join('\n')}\n`, firstMs };
+}
+
+async function measureLatency(ctx: Ctx): Promise<NonNullable<BenchResults['latency']>> {
+  const bucket = `${ctx.id}-latency`;
+  const topic = `${ctx.id}-latency`;
+  const recipient = `${ctx.id}@example.com`;
+  ctx.buckets.add(bucket);
+  await createBucket(ctx.s3, bucket);
+  const queueUrl = await notifyQueue(ctx.s3, ctx.sqs, bucket, `${ctx.id}-latency`);
+  ctx.queues.add(queueUrl);
+  ctx.topics.add(topic);
+  await createLogTopics(ctx.admin, ctx.config, [topic]);
+  const port = await freePort();
+  const env: Record<string, string> = {
+    LOGPIPE_KAFKA_TOPIC: topic,
+    LOGPIPE_CONTROL_PORT: String(port),
+    LOGPIPE_INGEST_SQS_QUEUE_URL: queueUrl,
+    LOGPIPE_INGEST_SQS_WAIT_SECONDS: '1',
+    LOGPIPE_REPORT_GROUP_ID: `${ctx.id}-latency`,
+    LOGPIPE_REPORT_EMAIL_TRANSPORT: 'ses',
+    LOGPIPE_REPORT_EMAIL_TO: recipient,
+    LOGPIPE_REPORT_IDLE_CLOSE_MS: '1000',
+    LOGPIPE_REPORT_DIR: path.join(ctx.work, 'latency-reports'),
+  };
+  const fullEnv = { ...ctx.env, ...env };
+  // The effective settings, as the service sees them (the watermark and trigger keys are reported).
+  const effective = JSON.parse(execFileSync(ctx.cli[0], [...ctx.cli.slice(1), 'config'], { env: fullEnv, encoding: 'utf8' })) as Record<string, Record<string, unknown>>;
+  const settings = {
+    'report.windowMode': effective.report?.windowMode,
+    'report.windowSizeMs': effective.report?.windowSizeMs,
+    'report.allowedLatenessMs': effective.report?.allowedLatenessMs,
+    'report.idleCloseMs': effective.report?.idleCloseMs,
+    'report.alertThresholds': effective.report?.alertThresholds,
+    'report.emailTransport': effective.report?.emailTransport,
+    'ingest.sqsWaitSeconds': effective.ingest?.sqsWaitSeconds,
+    'ingest.workerMode': effective.ingest?.workerMode,
+  };
+  const windowMs = Number(effective.report?.windowSizeMs ?? 60_000);
+  const argv = [...ctx.cli, 'start'];
+  const serviceLog = path.join(ctx.work, 'latency-service.log');
+  const out = fs.openSync(serviceLog, 'a');
+  const child = spawn(argv[0], argv.slice(1), { env: fullEnv, stdio: ['ignore', out, out], detached: true });
+  fs.closeSync(out);
+  if (child.pid) track(child.pid);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const samples: LatencySample[] = [];
+  try {
+    await waitFor('the service to be ready', 60_000, async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200);
+    // A fixed day far from today's windows; object i fills minute i, so each object is its own window.
+    const day = Date.UTC(2026, 1, 1);
+    for (let i = 0; i <= ctx.profile.latencyObjects; i++) {
+      const warmUp = i === 0;
+      const key = `latency/${i}/LogFileGenerator.2026-02-01.log`;
+      const { body, firstMs } = burstObject(i, day, 10);
+      const windowId = `${windowMs}@${Math.floor(firstMs / windowMs) * windowMs}`;
+      const t0 = Date.now();
+      await ctx.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      try {
+        const at = await waitFor(`the email of ${key}`, 60_000, async () => ((await emailsTo(ctx.config.ses.endpoint, recipient)).some((e) => e.body?.text?.includes(`window ${windowId}`)) ? Date.now() : undefined), 50);
+        samples.push({ object: i, key, warmUp, seconds: (at - t0) / 1000 });
+        ctx.progress.log(`  object ${i}${warmUp ? ' (warm-up)' : ''}: ${((at - t0) / 1000).toFixed(2)} s`);
+      } catch (err) {
+        samples.push({ object: i, key, warmUp, error: (err as Error).message });
+        ctx.progress.log(`  object ${i}: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    // Only the service started above is stopped: SIGTERM (clean shutdown), SIGKILL after 30 s.
+    if (child.pid) killGroup(child.pid, 'SIGTERM');
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000).unref())]);
+    if (code === 'timeout' && child.pid) killGroup(child.pid);
+    if (child.pid) untrack(child.pid);
+  }
+  const measured = samples.filter((s) => !s.warmUp && s.seconds !== undefined).map((s) => s.seconds as number);
+  return {
+    settings, env, samples, measured: measured.length,
+    p50Seconds: percentile(measured, 50), p95Seconds: percentile(measured, 95), minSeconds: measured.length ? Math.min(...measured) : undefined, maxSeconds: measured.length ? Math.max(...measured) : undefined,
+    commands: {
+      service: `${Object.entries(env).map(([k, v]) => `${k}=${k.endsWith('_DIR') ? '<tmp>' : v}`).join(' ')} ${display(ctx, argv)}`,
+      upload: 'PutObject (AWS SDK) of a 60-line object, 10 ERROR lines first, into a bucket notifying the SQS queue; then GET http://127.0.0.1:8005/store every 50 ms until an email to the run\'s recipient names the window',
+    },
+  };
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Memory
+
+async function upload(ctx: Ctx, data: DataFile, bucket: string, key: string): Promise<{ seconds: number; argv: string[] }> {
+  const argv = [...ctx.cli, 'upload', data.file, '--bucket', bucket, '--key', key];
+  const r = await run(argv[0], argv.slice(1), { env: ctx.env, stderrFile: ctx.logFile, timeoutMs: (data.bytes / MB + 120) * 1000 });
+  if (r.code !== 0) throw new Error(failure(`logpipe upload of ${path.basename(data.file)}`, r, ctx.logFile));
+  return { seconds: r.wallSeconds, argv };
+}
+
+async function measureMemory(ctx: Ctx, bucket: string, files: DataFile[], ingest: Stage | undefined): Promise<NonNullable<BenchResults['memory']>> {
+  const points: MemoryPoint[] = [];
+  const commands: Record<string, string> = {};
+  for (const data of files) {
+    const fromRounds = ingest && ingest.lines === data.lines ? ingest.runs.filter((r) => r.tool === 'logpipe ingest' && r.ok) : [];
+    if (fromRounds.length) {
+      const kcat = ingest?.tools.find((t) => t.tool === 'kcat -P')?.linesPerSecond;
+      points.push({
+        lines: data.lines, bytes: data.bytes, source: `ingest rounds (median of ${fromRounds.length})`,
+        peakRssBytes: median(fromRounds.map((r) => r.peakRssBytes ?? 0)), linesPerSecond: median(fromRounds.map((r) => r.linesPerSecond)), kcatLinesPerSecond: kcat,
+      });
+      continue;
+    }
+    const key = `memory/${path.basename(data.file)}`;
+    const point: MemoryPoint = { lines: data.lines, bytes: data.bytes, source: 'one run' };
+    try {
+      ctx.progress.log(`  uploading ${(data.bytes / MB).toFixed(0)} MB to moto`);
+      const up = await upload(ctx, data, bucket, key);
+      commands.upload ??= display(ctx, up.argv);
+      point.uploadSeconds = up.seconds;
+      const topic = `${ctx.id}-memory-${data.lines}`;
+      ctx.topics.add(topic);
+      await createLogTopics(ctx.admin, ctx.config, [topic]);
+      const lp = await logpipeIngest(ctx, bucket, key, data, topic, 1);
+      commands['logpipe ingest'] ??= display(ctx, lp.argv);
+      await deleteTopics(ctx.admin, [topic]);
+      ctx.topics.delete(topic);
+      if (lp.run.ok) {
+        point.peakRssBytes = lp.run.peakRssBytes;
+        point.linesPerSecond = lp.run.linesPerSecond;
+      } else point.error = lp.run.error;
+      ctx.progress.log(`  ${(data.bytes / MB).toFixed(0)} MB: ${lp.run.ok ? `peak RSS ${Math.round((lp.run.peakRssBytes ?? 0) / 2 ** 20)} MiB, ${fmtRate(lp.run.linesPerSecond)} lines/s` : lp.run.error}`);
+      if (ctx.kcat) {
+        // kcat on the same file, for the ratio at this size.
+        const ktopic = `${ctx.id}-memory-kcat-${data.lines}`;
+        ctx.topics.add(ktopic);
+        await createLogTopics(ctx.admin, ctx.config, [ktopic]);
+        const k = await verifyCount(ctx, await kcatProduce(ctx, data, ktopic, 1), data.lines);
+        commands['kcat -P'] ??= display(ctx, k.argv);
+        if (k.run.ok) point.kcatLinesPerSecond = k.run.linesPerSecond;
+        await deleteTopics(ctx.admin, [ktopic]);
+        ctx.topics.delete(ktopic);
+      }
+    } catch (err) {
+      point.error = (err as Error).message;
+    } finally {
+      // moto holds objects in memory: drop each big one as soon as it has been measured.
+      await ctx.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+    }
+    points.push(point);
+  }
+  return { points, commands };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Parser
+
+async function measureParser(ctx: Ctx): Promise<NonNullable<BenchResults['parser']>> {
+  const argv = [process.execPath, '-r', 'ts-node/register/transpile-only', path.join(ctx.root, 'bench', 'parse.ts'), '--lines', String(ctx.profile.parseLines), '--rounds', String(ctx.profile.parseRounds)];
+  const r = await run(argv[0], argv.slice(1), { cwd: ctx.root, stderrFile: ctx.logFile, timeoutMs: 600_000 });
+  const m = /results: (\S+)/.exec(r.stdout);
+  if (r.code !== 0 || !m) throw new Error(failure('bench/parse.ts', r, ctx.logFile));
+  const file = path.resolve(ctx.root, m[1]);
+  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { lines: number; results: Array<{ name: string; linesPerSecond: number; rounds: number[] }> };
+  return { lines: parsed.lines, rounds: ctx.profile.parseRounds, results: parsed.results, resultsFile: path.relative(ctx.root, file), command: display(ctx, argv).replace(/^node -r ts-node\/register\/transpile-only /, 'ts-node --transpile-only ') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+function versionOf(cmd: string, args: string[], pick: (out: string) => string | undefined): string | undefined {
+  try {
+    return pick(execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+  } catch {
+    return undefined;
+  }
+}
+
+function javaVersion(): string | undefined {
+  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  return `${r.stderr ?? ''}${r.stdout ?? ''}`.split('\n')[0]?.trim() || undefined;
+}
+
+/** Expected seconds per step on the development machine: the progress bar's weights only. */
+function weights(p: Profile): Record<string, number> {
+  const r = p.rounds;
+  return {
+    preflight: 8,
+    data: p.baseLines / 400_000 + p.memoryLines.reduce((a, b) => a + b, 0) / 3_000_000,
+    ingest: r * (p.compareLines / 36_000 + p.compareLines / 300_000 + p.naiveSeconds + 8) + p.compareLines / 300_000,
+    report: r * (p.compareLines / 32_000 + p.compareLines / 200_000 + 8),
+    latency: 10 + (p.latencyObjects + 1) * 3.5,
+    memory: p.memoryLines.filter((l) => l !== p.compareLines).reduce((a, l) => a + l / 36_000 + l / 330_000 + l / 300_000 + 4, 0),
+    parser: (p.parseLines * p.parseRounds) / 1_500_000 + 4,
+  };
+}
+
+async function main(): Promise<void> {
+  const render = process.argv.indexOf('--render');
+  if (render > 0) {
+    const file = path.resolve(process.argv[render + 1] ?? usage('--render needs a results file'));
+    writeDocs(path.join(packageRoot(), 'docs', 'benchmarks.md'), JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResults, path.relative(packageRoot(), file));
+    process.stdout.write(`docs/benchmarks.md: ${path.relative(packageRoot(), file)}\n`);
+    return;
+  }
+  const args = parseArgs(process.argv.slice(2));
+  const { profile } = args;
+  const started = Date.now();
+  const root = packageRoot();
+  const when = new Date();
+  const id = `bench-${when.toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `logpipe-${id}-`));
+  const logFile = path.join(work, 'bench.log');
+  const w = weights(profile);
+  const planned = ['preflight', 'data', ...STEPS.filter((s) => !args.skip.has(s))];
+  const progress = createProgress(planned.reduce((a, s) => a + (w[s] ?? 1), 0));
+  const stepSeconds: Record<string, number> = {};
+  let stepStart = Date.now();
+  const begin = (step: string, label: string): void => {
+    stepStart = Date.now();
+    progress.begin(label, w[step] ?? 1);
+  };
+  const end = (step: string): void => {
+    stepSeconds[step] = Number(((Date.now() - stepStart) / 1000).toFixed(1));
+    progress.end();
+  };
+  progress.log(`${profile.mode} run ${id}; logs and temporary files in ${work}`);
+
+  // --- preflight: dist, the stack, the peers
+  begin('preflight', 'preflight: build, local stack, peers');
+  const cliJs = path.join(root, 'dist', 'cli', 'main.js');
+  if (!fs.existsSync(cliJs)) {
+    progress.log('dist/ is missing: npm run build');
+    const b = await run('npm', ['run', '-s', 'build'], { cwd: root, stderrFile: logFile, stdoutFile: `${logFile}.build` });
+    if (b.code !== 0) throw new Error(failure('npm run build', b, logFile));
+  }
+  const cli = [process.execPath, cliJs];
+  const stack = await stackUp(cli, logFile);
+  progress.log(stack.started.length ? `started ${stack.started.join(', ')} (left running; npm run dev:down stops them)` : 'local stack already running');
+  const config = loadConfig().config;
+  const broker = config.kafka.brokers[0];
+  const stackDir = path.resolve(root, config.stack.dir);
+  const tools = await ensureKafkaTools(stackDir, logFile);
+  if (typeof tools === 'string') progress.log(`Kafka tools unavailable: ${tools}`);
+  const kcatVersion = versionOf('kcat', ['-V'], (o) => o.split('\n').find((l) => l.startsWith('Version'))?.trim());
+  if (!kcatVersion) progress.log('kcat unavailable: apt-get install -y kcat');
+  if (!haveGnuTime()) progress.log('/usr/bin/time is missing: peak RSS of the peers is not measured');
+  const statuses = stackStatus(cli);
+  const desc = (n: string): string | undefined => statuses.find((s) => s.name === n)?.description;
+  const described = describeMachine();
+  const machine = {
+    ...described,
+    // `java -version` prints to stderr; describeMachine() reads stdout when the command succeeds.
+    java: described.java ?? javaVersion(),
+    kafka: desc('kafka'),
+    moto: desc('moto'),
+    ses: desc('ses'),
+    kcat: kcatVersion ? `${/Version (\S+)/.exec(kcatVersion)?.[1] ?? kcatVersion} (librdkafka ${/librdkafka (\S+)/.exec(kcatVersion)?.[1] ?? '?'})` : undefined,
+    kafkajs: (JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 'kafkajs', 'package.json'), 'utf8')) as { version: string }).version,
+  };
+  const git = versionOf('git', ['-C', root, 'rev-parse', 'HEAD'], (o) => o.trim());
+  const dirty = versionOf('git', ['-C', root, 'status', '--porcelain'], (o) => o.trim());
+  const kafka = new Kafka({ clientId: 'logpipe-bench', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ctx: Ctx = {
+    id, root, work, logFile, config, broker, cli, env: { ...process.env, LOGPIPE_LOG_FORMAT: 'json' }, admin,
+    s3: createS3(config), sqs: createSqs(config), progress, profile, tools, kcat: kcatVersion,
+    topics: new Set(), buckets: new Set(), queues: new Set(),
+  };
+  // Ctrl-C: the terminal's SIGINT does not reach the children (each leads its own process group), so
+  // the running one is killed here by its group id; later steps are skipped and what this run made is removed.
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+    progress.log('interrupted: stopping the running measurement, then cleaning up');
+    killTracked();
+  });
+  end('preflight');
+
+  const results: BenchResults = {
+    benchmark: 'bench', mode: profile.mode, when: when.toISOString(), totalSeconds: 0, machine,
+    git: git ? { commit: git, dirty: !!dirty } : undefined,
+    profile: { ...profile }, scaleNote: SCALE_NOTES[profile.mode],
+    data: { seed: profile.seed, generateCommand: '', files: [] },
+    stack, skipped: {}, stepSeconds,
+  };
+  const bucket = `${id}-data`;
+  try {
+    // --- data
+    begin('data', 'data: generate and upload');
+    const base = await generateBase(cli, profile.seed, profile.baseLines, logFile);
+    results.data.generateCommand = display(ctx, base.command);
+    const compare = await derive(base, profile.compareLines);
+    const memoryFiles: DataFile[] = [];
+    for (const l of profile.memoryLines) memoryFiles.push(await derive(base, l));
+    for (const f of [base, compare, ...memoryFiles]) {
+      if (!results.data.files.some((x) => x.lines === f.lines)) results.data.files.push({ lines: f.lines, bytes: f.bytes, origin: f.origin });
+    }
+    progress.log(`data in ${dataDir()}: ${results.data.files.map((f) => `${f.lines.toLocaleString('en-US')} lines (${(f.bytes / MB).toFixed(1)} MB, ${f.origin})`).join('; ')}`);
+    ctx.buckets.add(bucket);
+    await createBucket(ctx.s3, bucket);
+    const compareKey = `compare/${path.basename(compare.file)}`;
+    if (!args.skip.has('ingest')) {
+      const up = await upload(ctx, compare, bucket, compareKey);
+      progress.log(`uploaded ${(compare.bytes / MB).toFixed(1)} MB in ${up.seconds.toFixed(1)} s`);
+    }
+    end('data');
+
+    // --- 1. ingest
+    let reportTopic: string | undefined;
+    if (!args.skip.has('ingest') && !interrupted) {
+      begin('ingest', `ingest: ${profile.rounds} rounds × 4 tools, ${(compare.bytes / MB).toFixed(0)} MB`);
+      const r = await measureIngest(ctx, bucket, compareKey, compare);
+      results.ingest = r.stage;
+      reportTopic = r.reportTopic;
+      end('ingest');
+    } else results.skipped.ingest = interrupted ? 'interrupted' : '--skip ingest';
+
+    // --- 2. report (over the first round's logpipe topic)
+    if (!args.skip.has('report') && !interrupted) {
+      if (reportTopic) {
+        begin('report', `report: ${profile.rounds} rounds × 3 tools`);
+        results.report = await measureReport(ctx, reportTopic, compare);
+        end('report');
+      } else results.skipped.report = 'no topic ingested by logpipe to read (the ingest step was skipped or failed)';
+    } else results.skipped.report = interrupted ? 'interrupted' : '--skip report';
+    if (reportTopic) {
+      await deleteTopics(admin, [reportTopic]);
+      ctx.topics.delete(reportTopic);
+    }
+
+    // --- 3. latency
+    if (!args.skip.has('latency') && !interrupted) {
+      begin('latency', `latency: ${profile.latencyObjects} objects + 1 warm-up through logpipe start`);
+      results.latency = await measureLatency(ctx);
+      end('latency');
+    } else results.skipped.latency = interrupted ? 'interrupted' : '--skip latency';
+
+    // --- 4. memory
+    if (!args.skip.has('memory') && !interrupted) {
+      begin('memory', `memory: logpipe ingest of ${memoryFiles.map((f) => `${(f.bytes / MB).toFixed(0)} MB`).join(', ')}`);
+      results.memory = await measureMemory(ctx, bucket, memoryFiles, results.ingest);
+      end('memory');
+    } else results.skipped.memory = interrupted ? 'interrupted' : '--skip memory';
+
+    // --- 5. parser
+    if (!args.skip.has('parser') && !interrupted) {
+      begin('parser', 'parser: bench/parse.ts');
+      results.parser = await measureParser(ctx);
+      end('parser');
+    } else results.skipped.parser = interrupted ? 'interrupted' : '--skip parser';
+  } finally {
+    await deleteTopics(admin, [...ctx.topics]).catch(() => undefined);
+    // Consumer groups this run made (all named after its id; the report stage adds "-merge" ones).
+    const groups = await admin.listGroups().then((g) => g.groups.map((x) => x.groupId).filter((x) => x.startsWith(`${id}-`))).catch(() => []);
+    if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
+    for (const b of ctx.buckets) await deleteBucket(ctx.s3, b);
+    for (const q of ctx.queues) await deleteQueue(ctx.sqs, q);
+    await admin.disconnect().catch(() => undefined);
+    ctx.s3.destroy();
+    ctx.sqs.destroy();
+  }
+
+  results.totalSeconds = Number(((Date.now() - started) / 1000).toFixed(1));
+  const out = path.join(root, 'bench', 'results', `${when.toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  if (args.docs) writeDocs(path.join(root, 'docs', 'benchmarks.md'), results, path.relative(root, out));
+  progress.stop();
+  process.stdout.write(summaryText(results, path.relative(root, out), args.docs));
+  // kafkajs and the AWS SDK may keep sockets for a moment; nothing is left to wait for.
+  process.exit(0);
+}
+
+/** The terminal summary: the headline numbers with ratios. */
+function summaryText(r: BenchResults, file: string, docs: boolean): string {
+  const lines: string[] = [`\n${r.mode} benchmark finished in ${r.totalSeconds.toFixed(0)} s (goal: ${r.mode === 'quick' ? '180' : '1,200'} s)`];
+  const stage = (name: string, s: Stage | undefined): void => {
+    if (!s) return;
+    lines.push(`${name} (${s.lines.toLocaleString('en-US')} lines, ${(s.bytes / MB).toFixed(0)} MB), median lines/s:`);
+    s.tools.forEach((t, i) => {
+      const ratioText = i === 0 ? '' : `  logpipe/peer ${t.logpipeRatio?.toFixed(3) ?? '-'}`;
+      lines.push(`  ${t.tool.padEnd(22)} ${t.linesPerSecond === undefined ? `not measured: ${t.unavailable ?? 'no successful run'}` : `${fmtRate(t.linesPerSecond).padStart(11)}${ratioText}`}`);
+    });
+  };
+  stage('ingest', r.ingest);
+  stage('report', r.report);
+  if (r.latency) lines.push(`upload → email: p50 ${r.latency.p50Seconds?.toFixed(2) ?? '-'} s, p95 ${r.latency.p95Seconds?.toFixed(2) ?? '-'} s over ${r.latency.measured} objects`);
+  if (r.memory) lines.push(`memory: ${r.memory.points.map((p) => `${(p.bytes / MB).toFixed(0)} MB → ${p.peakRssBytes ? `${Math.round(p.peakRssBytes / 2 ** 20)} MiB` : p.error ?? '-'}`).join(', ')}`);
+  if (r.parser) lines.push(`parser: ${r.parser.results.map((p) => `${p.name} ${fmtRate(p.linesPerSecond)} lines/s`).join('; ')}`);
+  lines.push(`results: ${file}${docs ? '; tables: docs/benchmarks.md' : ''}`, '');
+  return lines.join('\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`\nbench: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

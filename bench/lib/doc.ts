@@ -1,0 +1,139 @@
+/**
+ * docs/benchmarks.md: each `npm run bench` mode owns the text between its markers
+ * `<!-- bench:full:begin -->` … `<!-- bench:full:end -->` (and `bench:quick:…`); a run replaces
+ * its own block and leaves the rest of the file — the hand-written sections — untouched. A file
+ * without the markers gets the block appended.
+ */
+import fs from 'node:fs';
+import type { BenchResults, Stage, ToolSummary } from './results';
+
+const MB = 1e6;
+const n0 = (x: number | undefined): string => (x === undefined ? '–' : Math.round(x).toLocaleString('en-US'));
+const mib = (x: number | undefined): string => (x === undefined ? '–' : `${Math.round(x / 2 ** 20)} MiB`);
+const mb = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / MB).toFixed(bytes < 20 * MB ? 1 : 0)} MB`);
+const x2 = (x: number | undefined): string => (x === undefined ? '–' : `${x.toFixed(x < 0.1 ? 3 : 2)}×`);
+const s2 = (x: number | undefined): string => (x === undefined ? '–' : `${x.toFixed(2)} s`);
+
+function toolTable(stage: Stage): string[] {
+  const rows = [
+    '| tool | lines/s (median) | MB/s | lines/s, wall clock | peak RSS | logpipe ÷ tool | runs (lines/s) |',
+    '|---|---:|---:|---:|---:|---:|---|',
+  ];
+  const notes: string[] = [];
+  stage.tools.forEach((t: ToolSummary, i) => {
+    const mark = '¹²³⁴⁵'[i];
+    notes.push(`${mark} ${t.basis}`);
+    if (t.linesPerSecond === undefined) {
+      rows.push(`| ${t.tool}${mark} | not measured: ${t.unavailable ?? 'no successful run (see the results file)'} | | | | | |`);
+      return;
+    }
+    const each = stage.runs.filter((r) => r.tool === t.tool).map((r) => (r.ok ? n0(r.linesPerSecond) : 'failed')).join(', ');
+    rows.push(`| ${t.tool}${mark} | ${n0(t.linesPerSecond)} | ${t.mbPerSecond?.toFixed(1) ?? '–'} | ${n0(t.wallLinesPerSecond)} | ${mib(t.peakRssBytes)} | ${i === 0 ? '' : x2(t.logpipeRatio)} | ${each} |`);
+  });
+  return [...rows, '', notes.join('  \n')];
+}
+
+/** The ingest times of this run's largest objects, so the scale-down reason carries measured numbers. */
+function measuredScale(r: BenchResults): string {
+  const big = (r.memory?.points ?? []).filter((p) => p.source === 'one run' && p.linesPerSecond);
+  if (r.mode !== 'full' || !big.length) return '';
+  return ` Measured in this run: ${big.map((p) => `logpipe ingested the ${mb(p.bytes)} object in ${Math.round(p.lines / (p.linesPerSecond ?? 1))} s`).join(', ')}.`;
+}
+
+export function renderBlock(r: BenchResults, resultsFile: string): string {
+  const m = r.machine;
+  const out: string[] = [];
+  const title = r.mode === 'full' ? 'Full run (`npm run bench`)' : 'Quick run (`npm run bench -- --quick`)';
+  out.push(`### ${title}: ${r.when.slice(0, 10)}, ${Math.round(r.totalSeconds)} s in total`, '');
+  out.push(
+    `Machine: ${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${m.os}; Node ${m.node}; ${m.java ?? 'no Java'}; ` +
+      `${m.kafka ?? 'Kafka ?'}; kcat ${m.kcat ?? 'not installed'}; kafkajs ${m.kafkajs ?? '?'}; ${m.moto ?? ''}. ` +
+      `${r.git ? `Commit ${r.git.commit.slice(0, 7)}${r.git.dirty ? ' with uncommitted changes in the work tree' : ''}. ` : ''}Raw numbers of every run: \`${resultsFile}\`.`,
+    '',
+    `${r.scaleNote}${measuredScale(r)}`,
+    '',
+    `Data: \`${r.data.generateCommand}\` (seed ${r.data.seed}); ${r.data.files.map((f) => `${f.lines.toLocaleString('en-US')} lines = ${mb(f.bytes)}`).join(', ')}. ` +
+      `Stack: ${r.stack.started.length ? `started ${r.stack.started.join(', ')}` : 'already running'}. Step times: ${Object.entries(r.stepSeconds).map(([k, v]) => `${k} ${Math.round(v)} s`).join(', ')}.`,
+    '',
+  );
+
+  if (r.ingest) {
+    out.push(`#### Ingest: ${r.ingest.lines.toLocaleString('en-US')} lines (${mb(r.ingest.bytes)}), one fresh topic per run, median of ${r.profile.rounds} rounds`, '');
+    out.push('logpipe reads the object from moto S3 and writes it transactionally (acks=all, one record per line with its headers); the peers push the same local file (kcat, the naive loop) or the same count of 117-byte records (ProducerPerformance), acks=all, to topics created exactly like logpipe\'s.', '');
+    out.push(...toolTable(r.ingest), '');
+  }
+  if (r.report) {
+    out.push(`#### Report: the first round's logpipe topic (${r.report.lines.toLocaleString('en-US')} records), median of ${r.profile.rounds} rounds`, '');
+    out.push(...toolTable(r.report), '');
+    out.push(`logpipe report closed ${r.report.windows ?? '?'} windows counting ${n0(r.report.countedLines)} lines (${r.report.countedLines === r.report.lines ? 'all of them' : `expected ${n0(r.report.lines)}`}); report files and .eml alerts went to a temporary directory (file transport). kcat and ConsumerPerformance read with isolation.level=read_committed, as logpipe does.`, '');
+  }
+  if (r.latency) {
+    const l = r.latency;
+    out.push(`#### Upload → email latency: ${l.measured} objects (after 1 warm-up object), through \`logpipe start\``, '');
+    out.push('| p50 | p95 | min | max | samples (s) |', '|---:|---:|---:|---:|---|');
+    out.push(`| ${s2(l.p50Seconds)} | ${s2(l.p95Seconds)} | ${s2(l.minSeconds)} | ${s2(l.maxSeconds)} | ${l.samples.filter((s) => !s.warmUp).map((s) => (s.seconds === undefined ? 'timeout' : s.seconds.toFixed(2))).join(', ')} |`, '');
+    out.push(`Settings: ${Object.entries(l.settings).map(([k, v]) => `\`${k}\` ${JSON.stringify(v)}`).join(', ')}. Each object holds 60 lines (10 ERROR first) inside one minute of its own, so it is its own window; the clock runs from just before PutObject to the poll of the SES emulator's \`GET /store\` that first shows the email for that window to the run's unique recipient (polled every 50 ms).`, '');
+  }
+  if (r.memory) {
+    out.push('#### Memory: peak RSS of `logpipe ingest` by object size', '');
+    out.push('| object | lines | peak RSS | logpipe lines/s | kcat -P lines/s | logpipe ÷ kcat | upload to moto | source |', '|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const p of r.memory.points) {
+      const ratio = p.linesPerSecond && p.kcatLinesPerSecond ? p.linesPerSecond / p.kcatLinesPerSecond : undefined;
+      out.push(`| ${mb(p.bytes)} | ${p.lines.toLocaleString('en-US')} | ${p.error ? `failed: ${p.error}` : mib(p.peakRssBytes)} | ${n0(p.linesPerSecond)} | ${n0(p.kcatLinesPerSecond)} | ${x2(ratio)} | ${p.uploadSeconds === undefined ? '' : s2(p.uploadSeconds)} | ${p.source} |`);
+    }
+    out.push('');
+  }
+  if (r.parser) {
+    out.push(`#### Parser: one core, ${r.parser.lines.toLocaleString('en-US')} lines, median of ${r.parser.rounds} rounds`, '');
+    out.push(`| ${r.parser.results.map((p) => p.name).join(' | ')} |`, `|${r.parser.results.map(() => '---:').join('|')}|`, `| ${r.parser.results.map((p) => `${n0(p.linesPerSecond)} lines/s`).join(' | ')} |`, '');
+  }
+
+  // Goals of issue 7, reported against this run's numbers.
+  const goals: string[] = ['| goal | this run | met |', '|---|---|---|'];
+  const peer = (s: Stage | undefined, tool: string): ToolSummary | undefined => s?.tools.find((t) => t.tool === tool);
+  const ik = peer(r.ingest, 'kcat -P');
+  if (ik) goals.push(`| ingest ≥ 1.0× kcat -P lines/s | ${x2(ik.logpipeRatio)} | ${ik.logpipeRatio === undefined ? '–' : ik.logpipeRatio >= 1 ? 'yes' : 'no'} |`);
+  const rk = peer(r.report, 'kcat -C');
+  if (rk) goals.push(`| report ≥ 1.0× kcat -C lines/s | ${x2(rk.logpipeRatio)} | ${rk.logpipeRatio === undefined ? '–' : rk.logpipeRatio >= 1 ? 'yes' : 'no'} |`);
+  if (r.latency) goals.push(`| upload → email p50 ≤ 3 s | ${s2(r.latency.p50Seconds)} | ${r.latency.p50Seconds === undefined ? '–' : r.latency.p50Seconds <= 3 ? 'yes' : 'no'} |`);
+  if (r.memory) {
+    const pts = r.memory.points.filter((p) => p.peakRssBytes !== undefined);
+    const last = pts[pts.length - 1];
+    if (last) {
+      const spread = Math.max(...pts.map((p) => p.peakRssBytes ?? 0)) - Math.min(...pts.map((p) => p.peakRssBytes ?? 0));
+      // 300 MB read as decimal megabytes (the stricter reading); tables show MiB.
+      const peak = last.peakRssBytes ?? 0;
+      const met = peak <= 300 * MB ? 'yes' : peak <= 300 * 2 ** 20 ? 'borderline: no if MB = 10⁶ bytes, yes if MiB' : 'no';
+      goals.push(`| peak RSS ≤ 300 MB at the largest object, flat in size | ${mib(peak)} (${Math.round(peak / MB)} MB) at ${mb(last.bytes)}; largest − smallest ${mib(spread)} over ${pts.map((p) => mb(p.bytes)).join(', ')} | ${met} |`);
+    }
+  }
+  goals.push(`| whole run ≤ ${r.mode === 'quick' ? '3 minutes' : '20 minutes'} | ${Math.round(r.totalSeconds)} s | ${r.totalSeconds <= (r.mode === 'quick' ? 180 : 1200) ? 'yes' : 'no'} |`);
+  out.push('#### Goals (reported, never asserted)', '', ...goals, '');
+
+  const cmds: string[] = [];
+  const add = (title: string, c: Record<string, string> | undefined): void => {
+    if (!c) return;
+    cmds.push(`# ${title}`);
+    for (const v of Object.values(c)) cmds.push(v);
+  };
+  cmds.push('# data', r.data.generateCommand);
+  add('ingest (round 1; each run writes to a fresh topic)', r.ingest?.commands);
+  add('report', r.report?.commands);
+  add('upload → email', r.latency?.commands);
+  add('memory', r.memory?.commands);
+  if (r.parser) cmds.push('# parser', r.parser.command);
+  out.push('#### Commands as run', '', '```sh', ...cmds, '```');
+  if (Object.keys(r.skipped).length) out.push('', `Skipped: ${Object.entries(r.skipped).map(([k, v]) => `${k} (${v})`).join(', ')}.`);
+  return out.join('\n');
+}
+
+export function writeDocs(file: string, r: BenchResults, resultsFile: string): void {
+  const begin = `<!-- bench:${r.mode}:begin -->`;
+  const end = `<!-- bench:${r.mode}:end -->`;
+  const block = `${begin}\n<!-- Written by \`npm run bench${r.mode === 'quick' ? ' -- --quick' : ''}\`; edits inside these markers are overwritten. -->\n\n${renderBlock(r, resultsFile)}\n\n${end}`;
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  const next = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + end.length) : `${text.replace(/\n*$/, '\n\n')}${block}\n`;
+  fs.writeFileSync(file, next);
+}
