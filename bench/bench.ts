@@ -20,7 +20,7 @@
  * Everything made here is named bench-<run id>-... and removed at the end (topics, bucket, queue);
  * processes are started in their own process groups and only those are ever killed.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -602,11 +602,6 @@ function versionOf(cmd: string, args: string[], pick: (out: string) => string | 
   }
 }
 
-function javaVersion(): string | undefined {
-  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  return `${r.stderr ?? ''}${r.stdout ?? ''}`.split('\n')[0]?.trim() || undefined;
-}
-
 /** Expected seconds per step on the development machine: the progress bar's weights only. */
 function weights(p: Profile): Record<string, number> {
   const r = p.rounds;
@@ -676,8 +671,6 @@ async function main(): Promise<void> {
   const described = describeMachine();
   const machine = {
     ...described,
-    // `java -version` prints to stderr; describeMachine() reads stdout when the command succeeds.
-    java: described.java ?? javaVersion(),
     kafka: desc('kafka'),
     moto: desc('moto'),
     ses: desc('ses'),

@@ -1,5 +1,5 @@
 /** A description of the machine a benchmark ran on, stored with its results. */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 
 export interface Machine {
@@ -12,12 +12,9 @@ export interface Machine {
 }
 
 export function describeMachine(): Machine {
-  let java: string | undefined;
-  try {
-    java = execFileSync('java', ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0] || undefined;
-  } catch (err) {
-    java = String((err as { stderr?: string }).stderr ?? '').split('\n')[0] || undefined;
-  }
+  // `java -version` writes to stderr, also when it succeeds.
+  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const java = `${r.stderr ?? ''}${r.stdout ?? ''}`.split('\n')[0]?.trim() || undefined;
   return {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
