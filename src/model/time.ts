@@ -131,6 +131,15 @@ export class DayClock {
   }
 
   /** The clock's position, to resume an object where it stopped. */
+  /** The current day (epoch ms of its midnight, local) and the last time of day seen (-1: none). */
+  get dayMs(): number {
+    return this.day;
+  }
+
+  get lastTodMs(): number {
+    return this.last;
+  }
+
   get state(): { dayMs: number; lastTodMs: number } {
     return { dayMs: this.day, lastTodMs: this.last };
   }
