@@ -31,6 +31,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Admin, type Consumer, type EachBatchPayload, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { ALWAYS_RESTART } from '../system/clients';
 import { CompactedTopicView } from '../system/compacted-view';
 import type { LogpipeConfig } from '../system/config';
 import type { Logger } from '../system/logging';
@@ -191,8 +192,9 @@ export class ReportStage {
     this.partitionCount = await this.countPartitions();
     await this.state.start();
 
-    const consumer = this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250 });
+    const consumer = this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, ...ALWAYS_RESTART });
     this.consumer = consumer;
+    this.logCrashes(consumer, 'log-topic consumer');
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       if (payload.topic === this.o.topic) this.fetched.set(payload.partition, Number(payload.lastOffset) + 1);
     });
@@ -205,8 +207,9 @@ export class ReportStage {
     await consumer.subscribe({ topic: this.o.topic, fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onLogBatch(p) });
 
-    const merge = this.o.kafka.consumer({ groupId: `${this.r.groupId}-merge`, readUncommitted: false, maxWaitTimeInMs: 250 });
+    const merge = this.o.kafka.consumer({ groupId: `${this.r.groupId}-merge`, readUncommitted: false, maxWaitTimeInMs: 250, ...ALWAYS_RESTART });
     this.mergeConsumer = merge;
+    this.logCrashes(merge, 'partials consumer');
     merge.on(merge.events.END_BATCH_PROCESS, ({ payload }) => {
       this.partialsFetched = Number(payload.lastOffset) + 1;
     });
@@ -263,6 +266,12 @@ export class ReportStage {
       merge: { assigned: this.mergeAssigned, open: merge?.merger.describe().open ?? [], pendingEmails: merge ? Object.keys(merge.state.emails).length : 0, caughtUp: this.mergeCaughtUp },
       ...this.stats,
     };
+  }
+
+  private logCrashes(consumer: Consumer, name: string): void {
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!this.stopped) this.log.error(`${name} crashed; it rejoins after a backoff`, { error: payload.error?.message, restart: payload.restart });
+    });
   }
 
   // Keys on the shared topics: group ids and topic names cannot contain spaces.

@@ -64,3 +64,11 @@ export function createSsm(config: LogpipeConfig): SSMClient {
 export function createSes(config: LogpipeConfig): SESClient {
   return new SESClient(awsOptions(config, config.ses.endpoint));
 }
+
+/**
+ * Consumer retry options for the long-running consumers (report stage, compacted views). kafkajs
+ * restarts a crashed consumer only when it deems the error retriable; once its retries are spent
+ * (a broker down for longer than they last) the consumer would stay stopped and the stage with it.
+ * These consumers always rejoin, after kafkajs's backoff, and each crash is logged by the caller.
+ */
+export const ALWAYS_RESTART = { retry: { restartOnFailure: async (): Promise<boolean> => true } } as const;

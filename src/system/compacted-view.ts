@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
+import { ALWAYS_RESTART } from './clients';
 import type { Logger } from './logging';
 
 export interface OffsetsAdmin {
@@ -33,8 +34,9 @@ export class CompactedTopicView<T> {
 
   /** Starts reading the topic from the beginning; resolves once the consumer runs. */
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: `${this.groupPrefix}-${crypto.randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+    const consumer = this.kafka.consumer({ groupId: `${this.groupPrefix}-${crypto.randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100, ...ALWAYS_RESTART });
     this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => this.log.error('compacted-topic reader crashed; it rejoins after a backoff', { topic: this.topic, error: payload.error?.message }));
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {

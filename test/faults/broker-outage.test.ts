@@ -30,6 +30,12 @@ let service: ServiceProcess | undefined;
 
 afterAll(async () => {
   await service?.stop();
+  // The service's whole log, for a failure's post-mortem.
+  if (service) {
+    const file = path.join(os.tmpdir(), `${topic}.service.log`);
+    fs.writeFileSync(file, service.log());
+    process.stderr.write(`[R2] service log: ${file}\n`);
+  }
   s3.destroy();
 });
 
