@@ -38,3 +38,17 @@ export function renderReliability(rows: ScenarioRow[], when: Date): string {
   ];
   return out.join('\n');
 }
+
+/** The rows of a rendered docs/reliability.md (cells split on unescaped `|`). */
+export function parseReliability(markdown: string): ScenarioRow[] {
+  return markdown
+    .split('\n')
+    .filter((l) => /^\| R\d/.test(l))
+    .map((l) => {
+      const [id, scenario, injected, checked, result] = l
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim().replace(/\\\|/g, '|'));
+      return { id, scenario, injected, checked, result };
+    });
+}
