@@ -14,7 +14,7 @@ import type { CountsWithTotal } from '../../src/generator/truth';
 import type { ReportDocument } from '../../src/report/render';
 import { createKafka, createS3 } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
-import { eventually, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
+import { eventually, quietLogger, readTopic, testConfig, topicOffsets, uniqueName } from '../integration/helpers';
 import { recordScenario } from './reliability';
 import { startServiceProcess, type ServiceProcess } from './service';
 
@@ -39,17 +39,6 @@ afterAll(async () => {
   s3.destroy();
 });
 
-async function offsets(): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    if (!(await admin.listTopics()).includes(topic)) return 0;
-    return (await admin.fetchTopicOffsets(topic).catch(() => [])).reduce((n, o) => n + Number(o.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 describe('R2 broker outage mid-ingest', () => {
   it('resumes without operator action: every line once, window reports equal the truth', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r2-'));
@@ -72,7 +61,7 @@ describe('R2 broker outage mid-ingest', () => {
       LOGPIPE_LOG_LEVEL: 'info',
     });
     for (const key of keys) expect(await service.trigger(bucket, key)).toBe(202);
-    await eventually('some committed batches', async () => ((await offsets()) >= 10_000 ? true : undefined), 120_000);
+    await eventually('some committed batches', async () => ((await topicOffsets(kafka, topic)) >= 10_000 ? true : undefined), 120_000);
     await down(config, ['kafka']);
     await new Promise((r) => setTimeout(r, 15_000));
     await up(config, () => undefined, ['kafka']);

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createKafka, createS3 } from '../../src/system/clients';
-import { eventually, freePort, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
+import { eventually, freePort, quietLogger, readTopic, testConfig, topicOffsets, uniqueName } from '../integration/helpers';
 import { recordScenario } from './reliability';
 import { startServiceProcess, type ServiceProcess } from './service';
 
@@ -77,7 +77,7 @@ describe('R3 S3 outage mid-fetch', () => {
     });
     expect(await service.trigger(bucket, key)).toBe(202);
     // Cut once some batches are committed, well before the end.
-    await eventually('some committed batches', async () => ((await offsets()) >= 20_000 ? true : undefined), 120_000);
+    await eventually('some committed batches', async () => ((await topicOffsets(kafka, topic)) >= 20_000 ? true : undefined), 120_000);
     await proxy.cut();
     await new Promise((r) => setTimeout(r, 15_000));
     await proxy.open();
@@ -96,14 +96,3 @@ describe('R3 S3 outage mid-fetch', () => {
     });
   });
 });
-
-async function offsets(): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    if (!(await admin.listTopics()).includes(topic)) return 0;
-    return (await admin.fetchTopicOffsets(topic).catch(() => [])).reduce((n, o) => n + Number(o.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}

@@ -120,3 +120,15 @@ export async function countTopic(kafka: import('kafkajs').Kafka, topic: string, 
   await consumeTopic(kafka, topic, (batch) => (count += batch.messages.length), () => count >= expected, idleMs, timeoutMs);
   return count;
 }
+
+/** Sum of a topic's high watermarks: 0 while it does not exist or its partitions have no leader yet. */
+export async function topicOffsets(kafka: import('kafkajs').Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return 0;
+    return (await admin.fetchTopicOffsets(topic).catch(() => [])).reduce((n, o) => n + Number(o.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -11,7 +11,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseText } from '../../src/model/parser';
 import { createKafka, createS3 } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
-import { countTopic, eventually, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { countTopic, eventually, quietLogger, readTopic, testConfig, topicOffsets, uniqueName } from './helpers';
 
 const config = testConfig();
 const s3 = createS3(config);
@@ -117,7 +117,7 @@ describe('logpipe ingest', () => {
     const deadline = Date.now() + 60_000;
     let seen = 0;
     while (Date.now() < deadline && seen < 4000) {
-      const offsets = await kafkaOffsets(topic);
+      const offsets = await topicOffsets(kafka, topic);
       seen = offsets;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -148,7 +148,7 @@ describe('logpipe ingest with ingest.workerMode "forked"', () => {
     child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (stdout += c.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', r));
-    await eventually('some committed batches', async () => ((await kafkaOffsets(topic)) >= 4000 ? true : undefined), 60_000);
+    await eventually('some committed batches', async () => ((await topicOffsets(kafka, topic)) >= 4000 ? true : undefined), 60_000);
     const workers = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
     expect(workers).toHaveLength(1);
     process.kill(Number(workers[0]), 'SIGKILL');
@@ -182,17 +182,3 @@ describe('logpipe ingest of a 200 MB object', () => {
     expect(await countTopic(kafka, topic, 1_750_000)).toBe(1_750_000);
   }, 600_000);
 });
-
-/** Sum of the topic's high watermarks (0 while it does not exist or its partitions have no leader yet). */
-async function kafkaOffsets(topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    if (!(await admin.listTopics()).includes(topic)) return 0;
-    // The ingest process creates the topic; right after, its partitions may still elect leaders.
-    const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
-    return offsets.reduce((n, o) => n + Number(o.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
