@@ -115,4 +115,46 @@ describe('FileFetcherActor', () => {
     expect(p.messages.slice(-2)).toEqual(['streamer.abort', 'publisher.finish']);
     expect(p.deadLetters).toHaveLength(0);
   });
+
+  // The dashboard's progress of running objects: the ledger's committed progress, by object name.
+  it('activity() lists the objects being ingested with their committed progress, none once finished', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const p = ports({ known: undefined });
+    const publisher = {
+      sendAndReceive: async (topic: string, ...args: unknown[]) => {
+        if (topic === 'known' && args[0] === 't s3://b/logs/a.log#v1' && p.messages.includes('streamer.begin')) return progress({ lines: 1, byteOffset: 30 });
+        return p.publisher.sendAndReceive(topic, ...args);
+      },
+    };
+    const streamer = {
+      sendAndReceive: async (topic: string, ...args: unknown[]) => {
+        if (topic === 'chunk') await gate;
+        return p.streamer.sendAndReceive(topic, ...args);
+      },
+    };
+    const f = new FileFetcherActor();
+    f.init({ topic: 't', streamer: streamer as never, publisher: publisher as never, stores: { s3: store(DATA), file: store(DATA) }, fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 1000 }, log });
+    expect(await f.activity()).toEqual([]);
+    const done = f.ingest(ref);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await f.activity()).toEqual([{ object: 's3://b/logs/a.log', lines: 1, bytes: 30, totalBytes: DATA.length, startedAt: expect.any(String) }]);
+    release();
+    await done;
+    expect(await f.activity()).toEqual([]);
+  });
+
+  it('metrics() returns its registry as JSON, with the read retries it counted', async () => {
+    const flaky = store(DATA);
+    let failures = 1;
+    const head = flaky.head.bind(flaky);
+    flaky.head = async (r) => {
+      if (failures-- > 0) throw Object.assign(new Error('slow down'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+      return head(r);
+    };
+    const f = fetcher(flaky, ports());
+    await f.ingest(ref);
+    const json = await f.metrics();
+    expect(json.find((m) => m.name === 'logpipe_ingest_read_retries_total')?.values).toEqual([{ value: 1, labels: { operation: 'head' } }]);
+  });
 });

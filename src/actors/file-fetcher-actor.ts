@@ -6,7 +6,9 @@
  *
  * Messages: ingest(ref) → IngestOutcome, rejecting only when a retry can help (e.g. Kafka down): the
  * committed progress stays and the next attempt resumes from it; abandon(ref, reason); known(id) →
- * the ledger's progress of an object version; stop().
+ * the ledger's progress of an object version; activity() → the objects being ingested with their
+ * committed progress; metrics() → this process's metrics as JSON (a forked worker's, for /metrics);
+ * stop().
  *
  * The fetcher is the root of the ingest worker: it creates its LineStreamerActor and
  * KafkaPublisherActor as in-memory children, so the three share a process whatever mode the fetcher
@@ -21,6 +23,7 @@ import type { ObjectProgress } from '../ingest/progress';
 import { actorContext, actorModule, type ActorParameters } from '../system/actor-context';
 import { createS3 } from '../system/clients';
 import type { Logger } from '../system/logging';
+import { Metrics, type MetricsSnapshot } from '../system/metrics';
 import type { StreamedObject } from './line-streamer-actor';
 
 export interface IngestOutcome {
@@ -36,6 +39,18 @@ export interface IngestOutcome {
   resumed: boolean;
   reason?: string;
   seconds: number;
+}
+
+/** An object being ingested, as activity() reports it (plain data: it crosses process boundaries). */
+export interface RunningObject {
+  /** The object as the watcher names it (describeRef). */
+  object: string;
+  /** Lines and decompressed bytes committed so far (from the object's start). */
+  lines: number;
+  bytes: number;
+  /** Decompressed size when known: the object's size unless it is gzip (unknown until read). */
+  totalBytes: number | null;
+  startedAt: string;
 }
 
 /** The actors the fetcher talks to, as it uses them (actor references, or plain objects in tests). */
@@ -61,6 +76,8 @@ export interface FetcherDeps extends FetcherPorts {
   fetch: FetchOptions;
   log: Logger;
   now?: () => number;
+  /** Read retries are counted here; a registry of its own if absent. */
+  metrics?: Metrics;
 }
 
 const NO_PARSER_STATE = { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 0 };
@@ -77,14 +94,20 @@ export default class FileFetcherActor {
   private deps!: FetcherDeps;
   private s3Client: { destroy(): void } | undefined;
   private stopping = false;
+  private meters!: Metrics;
+  /** Objects past their metadata and dedupe check, by describeRef: what activity() reports. */
+  private readonly running = new Map<string, { id: string; totalBytes: number | null; startedMs: number }>();
 
   /** comedy entry point: creates the publisher, then the streamer that sends to it, as children. */
   async initialize(self: Actor): Promise<void> {
     const params = self.getCustomParameters() as ActorParameters;
     const { config, root, logger } = actorContext(params, 'FileFetcherActor');
+    // A forked worker has no metrics handed in: its own registry, with its process's metrics apart
+    // from the service's (the service merges them into GET /metrics).
+    const metrics = params.metrics ?? new Metrics(config.ingest.workerMode === 'forked' ? { defaultMetricsPrefix: 'logpipe_worker_' } : {});
     const childParams = (refs: ActorParameters['refs']): { mode: 'in-memory'; customParameters: ActorParameters } => ({
       mode: 'in-memory',
-      customParameters: { config, topic: params.topic, logger: root, refs },
+      customParameters: { config, topic: params.topic, logger: root, refs, metrics },
     });
     const publisher = await self.createChild(actorModule('kafka-publisher-actor'), childParams({}));
     const streamer = await self.createChild(actorModule('line-streamer-actor'), childParams({ publisher }));
@@ -97,11 +120,13 @@ export default class FileFetcherActor {
       stores: { s3: new S3Store(s3), file: new FileStore() },
       fetch: { maxDecompressedBytes: config.ingest.maxDecompressedBytes, retryBudgetMs: config.ingest.retryBudgetMs },
       log: logger,
+      metrics,
     });
   }
 
   init(deps: FetcherDeps): void {
     this.deps = deps;
+    this.meters = deps.metrics ?? new Metrics();
   }
 
   /**
@@ -128,6 +153,21 @@ export default class FileFetcherActor {
     return this.deps.publisher.sendAndReceive('known', id);
   }
 
+  /** The objects being ingested and what of each is committed (the ledger's view; for the dashboard). */
+  activity(): Promise<RunningObject[]> {
+    return Promise.all(
+      [...this.running].map(async ([object, r]) => {
+        const p = await this.deps.publisher.sendAndReceive('known', r.id).catch(() => undefined);
+        return { object, lines: p?.lines ?? 0, bytes: p?.byteOffset ?? 0, totalBytes: r.totalBytes, startedAt: new Date(r.startedMs).toISOString() };
+      }),
+    );
+  }
+
+  /** This process's metrics as JSON; the service asks a forked worker for them on GET /metrics. */
+  metrics(): Promise<MetricsSnapshot> {
+    return this.meters.registry.getMetricsAsJSON();
+  }
+
   async ingest(ref: ObjectRef): Promise<IngestOutcome> {
     const { streamer, publisher } = this.deps;
     const started = Date.now();
@@ -138,7 +178,7 @@ export default class FileFetcherActor {
 
     let meta: ObjectMeta;
     try {
-      const head = await headWithRetry(store, ref, this.deps.fetch.retryBudgetMs, log);
+      const head = await headWithRetry(store, ref, this.deps.fetch.retryBudgetMs, log, () => this.meters.readRetries.inc({ operation: 'head' }));
       meta = { ...head, id: ledgerKey(this.deps.topic, head.id) };
     } catch (err) {
       if (isTransient(err)) throw err;
@@ -149,6 +189,7 @@ export default class FileFetcherActor {
     if (known && known.status !== 'in-progress') return outcome(meta, known, 'duplicate', false, seconds());
 
     const committed = await publisher.sendAndReceive('begin', meta.id);
+    this.running.set(describeRef(ref), { id: meta.id, totalBytes: meta.gzipHint ? null : meta.size, startedMs: started });
     try {
       if (committed && committed.status !== 'in-progress') return outcome(meta, committed, 'duplicate', false, seconds());
       const resumed = committed !== undefined;
@@ -164,7 +205,10 @@ export default class FileFetcherActor {
       try {
         await fetchObject(store, ref, meta, committed?.byteOffset ?? 0, (chunk) => (this.stopping ? Promise.reject(new ShutdownError()) : streamer.sendAndReceive('chunk', meta.id, chunk)), {
           ...this.deps.fetch,
-          onRetry: (attempt, delayMs, error) => log.warn('read failed, retrying', { attempt, delayMs, error: reasonOf(error) }),
+          onRetry: (attempt, delayMs, error) => {
+            this.meters.readRetries.inc({ operation: 'read' });
+            log.warn('read failed, retrying', { attempt, delayMs, error: reasonOf(error) });
+          },
         });
         last = await streamer.sendAndReceive('end', meta.id);
       } catch (err) {
@@ -184,6 +228,7 @@ export default class FileFetcherActor {
       log.info('object ingested', { lines: last.lines, records: last.records, bytes: last.byteOffset, seconds: seconds() });
       return outcome(meta, last, 'ingested', resumed, seconds());
     } finally {
+      this.running.delete(describeRef(ref));
       await publisher.sendAndReceive('finish', meta.id);
     }
   }
@@ -214,7 +259,7 @@ function outcome(meta: ObjectMeta, p: ObjectProgress, status: IngestOutcome['sta
   return { id: meta.id, object: meta.name, status, lines: p.lines, entries: p.entries, records: p.records, bytes: p.byteOffset, resumed, ...(p.reason ? { reason: p.reason } : {}), seconds };
 }
 
-async function headWithRetry(store: ObjectStore, ref: ObjectRef, budgetMs: number, log: Logger): Promise<ObjectMeta> {
+async function headWithRetry(store: ObjectStore, ref: ObjectRef, budgetMs: number, log: Logger, onRetry: () => void): Promise<ObjectMeta> {
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {
@@ -222,6 +267,7 @@ async function headWithRetry(store: ObjectStore, ref: ObjectRef, budgetMs: numbe
     } catch (err) {
       if (!isTransient(err) || Date.now() - started > budgetMs) throw err;
       const delay = backoffMs(attempt);
+      onRetry();
       log.warn('metadata request failed, retrying', { attempt: attempt + 1, delayMs: delay, error: reasonOf(err) });
       await new Promise((r) => setTimeout(r, delay));
     }

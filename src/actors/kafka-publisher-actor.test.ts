@@ -2,12 +2,13 @@ import { PassThrough } from 'node:stream';
 import type { Ledger } from '../ingest/ledger';
 import type { ObjectProgress } from '../ingest/progress';
 import { createLogger } from '../system/logging';
+import { Metrics } from '../system/metrics';
 import KafkaPublisherActor from './kafka-publisher-actor';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 const progress = (status: ObjectProgress['status']): ObjectProgress => ({ id: 'o', status, byteOffset: 10, lines: 1, entries: 1, records: 1, parser: { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 1 }, updatedAt: '' });
 
-function setup(committed?: ObjectProgress) {
+function setup(committed?: ObjectProgress, metrics?: Metrics) {
   const events: string[] = [];
   const entries = new Map<string, ObjectProgress>(committed ? [['o', committed]] : []);
   const ledger = {
@@ -23,6 +24,7 @@ function setup(committed?: ObjectProgress) {
     topics: { log: 'l', progress: 'p', deadLetter: 'd' },
     transactionalIdPrefix: 'tx',
     log,
+    metrics,
     open: async (tid) => {
       events.push(`open ${tid.slice(0, 3)}`);
       return {
@@ -64,5 +66,43 @@ describe('KafkaPublisherActor', () => {
     await actor.begin('o');
     await actor.deadLetter('o', { ...progress('dead-letter'), reason: 'corrupt gzip' }, {});
     expect(events).toContain('dead-letter corrupt gzip');
+  });
+
+  // Progress is cumulative and a resumed object starts from its committed progress: each line and
+  // byte is counted once, whatever was committed before the restart.
+  it('counts the lines, bytes and records each commit adds, and flagged records', async () => {
+    const metrics = new Metrics();
+    const { actor } = setup({ ...progress('in-progress'), lines: 100, byteOffset: 5000 }, metrics);
+    await actor.begin('o');
+    const flagged = [{ value: 'a', headers: { flags: 'truncated' } }, { value: 'b', headers: { flags: 'unparsed' } }, { value: 'c', headers: { flags: 'truncated,unparsed' } }, { value: 'd' }];
+    await actor.commit('o', flagged, { ...progress('in-progress'), lines: 150, byteOffset: 7000 });
+    await actor.commit('o', [{ value: 'e' }], { ...progress('done'), lines: 151, byteOffset: 7010 });
+    const json = Object.fromEntries((await metrics.registry.getMetricsAsJSON()).map((m) => [m.name, m.values]));
+    expect(json.logpipe_ingest_lines_total).toEqual([{ value: 51, labels: {} }]);
+    expect(json.logpipe_ingest_bytes_total).toEqual([{ value: 2010, labels: {} }]);
+    expect(json.logpipe_ingest_records_total).toEqual([{ value: 5, labels: {} }]);
+    expect(json.logpipe_ingest_flagged_records_total).toEqual(expect.arrayContaining([{ value: 2, labels: { flag: 'truncated' } }, { value: 2, labels: { flag: 'unparsed' } }]));
+    expect(await metrics.registry.metrics()).toMatch(/^logpipe_ingest_commit_duration_seconds_count 2$/m);
+  });
+
+  it('counts a failed commit as a failure, not as lines', async () => {
+    const metrics = new Metrics();
+    const actor = new KafkaPublisherActor();
+    const ledger = { get: () => undefined, remember: () => undefined, syncToEnd: async () => undefined } as unknown as Ledger;
+    actor.init({
+      kafka: {} as never,
+      admin: {} as never,
+      ledger,
+      topics: { log: 'l', progress: 'p', deadLetter: 'd' },
+      transactionalIdPrefix: 'tx',
+      log,
+      metrics,
+      open: async () => ({ commit: () => Promise.reject(new Error('broker down')), deadLetter: async () => undefined, close: async () => undefined }),
+    });
+    await actor.begin('o');
+    await expect(actor.commit('o', [{ value: 'x' }], progress('in-progress'))).rejects.toThrow('broker down');
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^logpipe_ingest_commit_failures_total 1$/m);
+    expect(text).toMatch(/^logpipe_ingest_lines_total 0$/m);
   });
 });

@@ -17,6 +17,7 @@ import { ObjectPublisher, type PublisherTopics } from '../ingest/publisher';
 import { createKafka } from '../system/clients';
 import type { Logger } from '../system/logging';
 import { actorContext, type ActorParameters } from '../system/actor-context';
+import { Metrics } from '../system/metrics';
 
 export interface PublisherDeps {
   kafka: Kafka;
@@ -29,11 +30,18 @@ export interface PublisherDeps {
   ensureTopics?: () => Promise<void>;
   /** Opens the producer of one object version; replaceable in tests. */
   open?: (transactionalId: string) => Promise<Pick<ObjectPublisher, 'commit' | 'deadLetter' | 'close'>>;
+  /** Lines, bytes, records and commit latency are counted here; a registry of its own if absent. */
+  metrics?: Metrics;
+  /** The bootstrap brokers, named in the log while Kafka cannot be used. */
+  brokers?: readonly string[];
 }
 
 export default class KafkaPublisherActor {
   private deps!: PublisherDeps;
   private readonly producers = new Map<string, Pick<ObjectPublisher, 'commit' | 'deadLetter' | 'close'>>();
+  /** Lines and bytes committed per begun object, so the metrics count each commit's increment once. */
+  private readonly counted = new Map<string, { lines: number; bytes: number }>();
+  private metrics!: Metrics;
   private ownsClients = false;
   private ready: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -45,7 +53,8 @@ export default class KafkaPublisherActor {
    * down: connecting goes on in the background with backoff, and messages wait for it.
    */
   initialize(self: Actor): void {
-    const { config, logger, topic } = actorContext(self.getCustomParameters() as ActorParameters, 'KafkaPublisherActor');
+    const params = self.getCustomParameters() as ActorParameters;
+    const { config, logger, topic } = actorContext(params, 'KafkaPublisherActor');
     const kafka = createKafka(config, logger, { clientIdSuffix: '-publisher' });
     const admin = kafka.admin();
     const ledger = new Ledger(kafka, config.kafka.progressTopic, logger);
@@ -58,6 +67,8 @@ export default class KafkaPublisherActor {
       transactionalIdPrefix: config.kafka.transactionalIdPrefix,
       log: logger,
       ensureTopics: () => ensureIngestTopics(admin, config, topic),
+      metrics: params.metrics,
+      brokers: config.kafka.brokers,
     });
     this.ready = this.connect();
     this.ready.catch(() => undefined);
@@ -66,6 +77,7 @@ export default class KafkaPublisherActor {
   /** Sets the dependencies (tests call this instead of initialize; their ledger is running). */
   init(deps: PublisherDeps): void {
     this.deps = deps;
+    this.metrics = deps.metrics ?? new Metrics();
   }
 
   /** The committed status of an object version as far as this process has read: no fencing. */
@@ -85,13 +97,24 @@ export default class KafkaPublisherActor {
     const producer = await open(transactionalIdFor(this.deps.transactionalIdPrefix, id));
     this.producers.set(id, producer);
     await this.deps.ledger.syncToEnd(this.deps.admin);
-    return this.deps.ledger.get(id);
+    const committed = this.deps.ledger.get(id);
+    this.counted.set(id, { lines: committed?.lines ?? 0, bytes: committed?.byteOffset ?? 0 });
+    return committed;
   }
 
   /** One transaction: the records and the object's progress. Throws if the object was not begun. */
   async commit(id: string, records: Message[], progress: ObjectProgress): Promise<void> {
-    await this.producer(id).commit(records, progress);
+    const producer = this.producer(id);
+    const timer = this.metrics.commitSeconds.startTimer();
+    try {
+      await producer.commit(records, progress);
+    } catch (err) {
+      this.metrics.commitFailures.inc();
+      throw err;
+    }
+    timer();
     this.deps.ledger.remember(progress);
+    this.countCommitted(id, records, progress);
   }
 
   async deadLetter(id: string, progress: ObjectProgress, details: Record<string, string>): Promise<void> {
@@ -104,6 +127,7 @@ export default class KafkaPublisherActor {
   async finish(id: string): Promise<void> {
     const producer = this.producers.get(id);
     this.producers.delete(id);
+    this.counted.delete(id);
     await producer?.close().catch(() => undefined);
   }
 
@@ -133,7 +157,7 @@ export default class KafkaPublisherActor {
       } catch (err) {
         if (this.stopping) throw err;
         const delay = backoffMs(attempt, 500, 30_000);
-        this.deps.log.warn('Kafka not reachable, retrying', { delayMs: delay, error: reasonOf(err) });
+        this.deps.log.warn('Kafka not reachable or the ingest topics not created; retrying', { brokers: this.deps.brokers, delayMs: delay, error: reasonOf(err) });
         await this.deps.ledger.stop().catch(() => undefined);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
@@ -144,6 +168,27 @@ export default class KafkaPublisherActor {
         });
       }
     }
+  }
+
+  /** Counts what one committed transaction added: progress is cumulative, records are this batch's. */
+  private countCommitted(id: string, records: Message[], progress: ObjectProgress): void {
+    const m = this.metrics;
+    const before = this.counted.get(id) ?? { lines: 0, bytes: 0 };
+    m.linesIngested.inc(Math.max(0, progress.lines - before.lines));
+    m.bytesIngested.inc(Math.max(0, progress.byteOffset - before.bytes));
+    this.counted.set(id, { lines: progress.lines, bytes: progress.byteOffset });
+    m.recordsIngested.inc(records.length);
+    // Tallied first: one labelled increment per batch, not per record.
+    let truncated = 0;
+    let unparsed = 0;
+    for (const r of records) {
+      const flags = r.headers?.flags;
+      if (typeof flags !== 'string') continue;
+      if (flags.includes('truncated')) truncated++;
+      if (flags.includes('unparsed')) unparsed++;
+    }
+    if (truncated) m.flaggedRecords.inc({ flag: 'truncated' }, truncated);
+    if (unparsed) m.flaggedRecords.inc({ flag: 'unparsed' }, unparsed);
   }
 
   private producer(id: string): Pick<ObjectPublisher, 'commit' | 'deadLetter' | 'close'> {

@@ -2,13 +2,14 @@ import { PassThrough } from 'node:stream';
 import type { Message } from 'kafkajs';
 import type { ObjectProgress } from '../ingest/progress';
 import { createLogger } from '../system/logging';
+import { Metrics } from '../system/metrics';
 import LineStreamerActor from './line-streamer-actor';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 const DATA = Buffer.from(['10:00:00.000 [m] INFO a - 1', '10:00:01.000 [m] INFO a - 2', '10:00:02.000 [m] WARN a - 3'].join('\n') + '\n');
 const object = { id: 'o', context: { source: 'k', headers: { bucket: 'b', key: 'k', version: 'v' }, name: 'x.2026-11-26.log', lastModifiedMs: 0 } };
 
-function actor(commits: Array<{ records: Message[]; progress: ObjectProgress }>, delayMs = 0): LineStreamerActor {
+function actor(commits: Array<{ records: Message[]; progress: ObjectProgress }>, delayMs = 0, metrics?: Metrics): LineStreamerActor {
   const a = new LineStreamerActor();
   a.init({
     publisher: {
@@ -20,6 +21,7 @@ function actor(commits: Array<{ records: Message[]; progress: ObjectProgress }>,
     options: { parser: { format: 'logback' }, maxLineBytes: 1024, batchMaxRecords: 2, batchMaxBytes: 1 << 20, maxInFlight: 1 },
     log,
     now: () => 0,
+    metrics,
   });
   return a;
 }
@@ -51,5 +53,19 @@ describe('LineStreamerActor', () => {
 
   it('rejects messages for an object it does not stream', async () => {
     await expect(actor([]).chunk('nope', DATA)).rejects.toThrow('object nope is not being streamed');
+  });
+
+  // The backpressure gauge: batches cut and not yet committed, back to 0 once the object ends.
+  it('reports the batches in flight while the publisher is slow, and none after the end', async () => {
+    const metrics = new Metrics();
+    const inFlight = async (): Promise<number> => (await metrics.batchesInFlight.get()).values[0]?.value ?? 0;
+    const a = actor([], 50, metrics);
+    a.begin(object);
+    await a.chunk('o', DATA);
+    // batchMaxRecords 2: one batch cut and still being committed.
+    expect(await inFlight()).toBe(1);
+    await a.end('o');
+    await new Promise((r) => setImmediate(r));
+    expect(await inFlight()).toBe(0);
   });
 });

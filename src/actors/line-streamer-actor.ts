@@ -12,6 +12,7 @@ import type { ObjectProgress } from '../ingest/progress';
 import { type Batch, LineStreamer, type ObjectContext, type ResumePoint, type StreamerOptions } from '../ingest/streamer';
 import { actorContext, type ActorParameters } from '../system/actor-context';
 import type { Logger } from '../system/logging';
+import { Metrics } from '../system/metrics';
 
 /** What the streamer needs to know of an object (all plain data: it crosses actor boundaries). */
 export interface StreamedObject {
@@ -31,6 +32,8 @@ export interface StreamerDeps {
   options: StreamerOptions;
   log: Logger;
   now?: () => number;
+  /** The batches-in-flight gauge; a registry of its own if absent. */
+  metrics?: Metrics;
 }
 
 interface Streaming {
@@ -41,9 +44,13 @@ interface Streaming {
 export default class LineStreamerActor {
   private deps!: StreamerDeps;
   private readonly objects = new Map<string, Streaming>();
+  private metrics!: Metrics;
+  /** What this actor has added to the in-flight gauge (other streamers may share the process's gauge). */
+  private reportedInFlight = 0;
 
   initialize(self: Actor): void {
-    const { config, logger, refs } = actorContext(self.getCustomParameters() as ActorParameters, 'LineStreamerActor');
+    const params = self.getCustomParameters() as ActorParameters;
+    const { config, logger, refs } = actorContext(params, 'LineStreamerActor');
     this.init({
       publisher: refs.publisher as unknown as PublisherPort,
       options: {
@@ -54,11 +61,13 @@ export default class LineStreamerActor {
         maxInFlight: config.ingest.maxInFlightBatches,
       },
       log: logger,
+      metrics: params.metrics,
     });
   }
 
   init(deps: StreamerDeps): void {
     this.deps = deps;
+    this.metrics = deps.metrics ?? new Metrics();
   }
 
   /** Starts (or restarts) streaming an object, from its committed progress if it has one. */
@@ -79,7 +88,12 @@ export default class LineStreamerActor {
     const resume: ResumePoint | undefined = r ? { byteOffset: r.byteOffset, lines: r.lines, entries: r.entries, parser: r.parser } : undefined;
     state.streamer = new LineStreamer({ ...object.context, now }, this.deps.options, async (batch) => {
       const progress = progressOf(batch);
-      await this.deps.publisher.sendAndReceive('commit', object.id, batch.records, progress);
+      try {
+        await this.deps.publisher.sendAndReceive('commit', object.id, batch.records, progress);
+      } finally {
+        // After the streamer has taken the batch out of its in-flight set (a few microtasks later).
+        setImmediate(() => this.updateInFlight());
+      }
       state.last = progress;
     }, resume);
     this.objects.set(object.id, state);
@@ -87,7 +101,12 @@ export default class LineStreamerActor {
 
   /** Feeds bytes of the object; resolves when the batches they completed are within the in-flight bound. */
   async chunk(id: string, bytes: Buffer): Promise<void> {
-    await this.streaming(id).streamer.push(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
+    const s = this.streaming(id);
+    try {
+      await s.streamer.push(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
+    } finally {
+      this.updateInFlight();
+    }
   }
 
   /** Ends the object; resolves with its final committed progress once every batch is committed. */
@@ -98,6 +117,7 @@ export default class LineStreamerActor {
       return s.last;
     } finally {
       this.objects.delete(id);
+      this.updateInFlight();
     }
   }
 
@@ -109,7 +129,19 @@ export default class LineStreamerActor {
     const s = this.objects.get(id);
     this.objects.delete(id);
     await s?.streamer.settle();
+    this.updateInFlight();
     return s?.last;
+  }
+
+  /**
+   * Brings logpipe_ingest_batches_in_flight up to date with this actor's objects: after each chunk
+   * (new batches cut) and each commit (one fewer).
+   */
+  private updateInFlight(): void {
+    let n = 0;
+    for (const s of this.objects.values()) n += s.streamer.inFlightBatches;
+    this.metrics.batchesInFlight.inc(n - this.reportedInFlight);
+    this.reportedInFlight = n;
   }
 
   private streaming(id: string): Streaming {

@@ -5,13 +5,15 @@
  *
  * Messages: status() → counts and per-partition progress; idle() → whether everything readable is
  * reported (for --exit-when-idle); takeReports() → the report documents committed since the last
- * call, oldest first.
+ * call, oldest first; recentWindows() → the windows published lately with their alert and email
+ * state (for the dashboard).
  */
 import type { Actor } from 'comedy';
 import { backoffMs, reasonOf } from '../ingest/errors';
 import { actorContext, type ActorParameters } from '../system/actor-context';
 import { createKafka, createSes } from '../system/clients';
 import type { LogpipeConfig } from '../system/config';
+import type { RecentWindow } from '../report/recent-windows';
 import type { ReportDocument } from '../report/render';
 import { ReportStage, type ReportStageStatus } from '../report/stage';
 import { type EmailTransport, fileTransport, sesTransport, smtpTransport } from '../report/transport';
@@ -55,6 +57,7 @@ export default class ReportActor {
         transport: this.transport!,
         log: logger,
         onReport: (doc) => keep && this.reports.push(doc),
+        metrics: params.metrics,
       });
     this.started = (async () => {
       for (let attempt = 0; !this.stopping; attempt++) {
@@ -68,7 +71,7 @@ export default class ReportActor {
           this.stage = undefined;
           if (this.stopping) return;
           const delay = backoffMs(attempt, 500, 30_000);
-          logger.warn('report stage could not start (Kafka not reachable?); retrying', { delayMs: delay, error: reasonOf(err) });
+          logger.warn('report stage could not start; retrying', { brokers: config.kafka.brokers, delayMs: delay, error: reasonOf(err) });
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, delay);
             this.wake = () => {
@@ -86,6 +89,11 @@ export default class ReportActor {
     return this.stage?.status();
   }
 
+  /** Empty while the stage is still connecting; see ReportStage.recentWindows. */
+  recentWindows(): RecentWindow[] {
+    return this.stage?.recentWindows() ?? [];
+  }
+
   async idle(): Promise<boolean> {
     return (await this.stage?.idle()) ?? false;
   }
@@ -99,6 +107,9 @@ export default class ReportActor {
   async destroy(): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    // A stage still starting is stopped now, not awaited: joining a busy consumer group can take a
+    // session timeout, and a shutdown must not wait for it (its start() then rejects).
+    await this.stage?.stop();
     await this.started.catch(() => undefined);
     await this.stage?.stop();
     await this.transport?.close();

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { createLogger } from '../system/logging';
+import { Metrics } from '../system/metrics';
 import type { IngestOutcome } from './file-fetcher-actor';
 import S3WatcherActor, { type WatcherSettings } from './s3-watcher-actor';
 import type { ObjectRef } from '../ingest/object-ref';
@@ -138,5 +139,100 @@ describe('S3WatcherActor shutdown', () => {
     expect(stops).toEqual(['stop']);
     expect(f.calls).toEqual(['a']);
     expect(w.request({ ref: ref('b'), via: 'api' })).toMatchObject({ status: 'busy', reason: 'the service is shutting down' });
+  });
+});
+
+describe('S3WatcherActor activity and metrics', () => {
+  const NOW = Date.UTC(2026, 10, 26, 12, 0);
+
+  function activityFetcher(f: ReturnType<typeof fakeFetcher>, running: unknown[]) {
+    return { sendAndReceive: (topic: string, r: ObjectRef & { key: string }, reason?: string) => (topic === 'activity' ? Promise.resolve(running) : f.sendAndReceive(topic, r, reason)) };
+  }
+
+  // The dashboard's object list: queued, running with the worker's committed progress, finished.
+  it('reports queued, running and finished objects; duplicates are not listed', async () => {
+    const f = fakeFetcher();
+    let now = NOW;
+    const w = new S3WatcherActor();
+    const running = [{ object: 's3://b/a', lines: 10, bytes: 400, totalBytes: 1000, startedAt: new Date(NOW).toISOString() }];
+    w.init({ topic: 't', fetcher: activityFetcher(f, running) as never, settings: settings(), log, now: () => now });
+    w.request({ ref: ref('a'), via: 'api' });
+    w.request({ ref: ref('b'), via: 'api' });
+    await tick();
+    expect(await w.activity()).toEqual([
+      { id: 's3://b/a', status: 'running', lines: 10, bytes: 400, totalBytes: 1000, startedMs: NOW },
+      { id: 's3://b/b', status: 'queued', lines: 0, bytes: 0, totalBytes: null },
+    ]);
+    now = NOW + 5000;
+    f.pending[0].resolve({ ...outcome('a'), lines: 20, bytes: 1000 });
+    await tick();
+    await tick();
+    f.pending[1].resolve({ ...outcome('b', 'dead-letter'), lines: 0, bytes: 0, reason: 'corrupt gzip: unexpected end of file' });
+    await tick();
+    w.request({ ref: ref('c'), via: 'sqs' });
+    await tick();
+    f.pending[2].resolve(outcome('c', 'duplicate'));
+    await tick();
+    expect(await w.activity()).toEqual([
+      { id: 's3://b/b', status: 'dead-letter', lines: 0, bytes: 0, totalBytes: null, reason: 'corrupt gzip: unexpected end of file', startedMs: NOW + 5000, finishedMs: NOW + 5000 },
+      { id: 's3://b/a', status: 'ingested', lines: 20, bytes: 1000, totalBytes: 1000, startedMs: NOW, finishedMs: NOW + 5000 },
+    ]);
+    // Finished objects are kept for an hour.
+    now = NOW + 5000 + 60 * 60 * 1000 + 1;
+    expect(await w.activity()).toEqual([]);
+  });
+
+  it('shows a running object without progress when the worker does not answer', async () => {
+    jest.useFakeTimers();
+    try {
+      const f = fakeFetcher();
+      const w = new S3WatcherActor();
+      const fetcher = { sendAndReceive: (topic: string, r: ObjectRef & { key: string }) => (topic === 'activity' ? new Promise(() => undefined) : f.sendAndReceive(topic, r)) };
+      w.init({ topic: 't', fetcher: fetcher as never, settings: settings(), log, now: () => NOW });
+      w.request({ ref: ref('a'), via: 'api' });
+      await jest.advanceTimersByTimeAsync(0);
+      const answer = w.activity();
+      await jest.advanceTimersByTimeAsync(2000);
+      await expect(answer).resolves.toEqual([{ id: 's3://b/a', status: 'running', lines: 0, bytes: 0, totalBytes: null, startedMs: NOW }]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('counts requests by trigger and answer, outcomes, dead letters by reason and failed attempts', async () => {
+    jest.useFakeTimers();
+    try {
+      const metrics = new Metrics();
+      const f = fakeFetcher();
+      const w = new S3WatcherActor();
+      w.init({ topic: 't', fetcher: f as never, settings: settings({ maxQueuedObjects: 1 }), log, metrics });
+      w.request({ ref: ref('a'), via: 'api' });
+      w.request({ ref: ref('a'), via: 'sqs' });
+      w.request({ ref: ref('b'), via: 'listing' });
+      w.request({ ref: ref('c'), via: 'api' });
+      await jest.advanceTimersByTimeAsync(0);
+      f.pending[0].reject(Object.assign(new Error('broker down'), { name: 'KafkaJSConnectionError' }));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(w.pending()).toBe(2);
+      // b runs while a waits for its retry; then a's retry runs.
+      f.pending[1].resolve({ ...outcome('b', 'dead-letter'), reason: 'NoSuchKey: The specified key does not exist.' });
+      await jest.advanceTimersByTimeAsync(70_000);
+      f.pending[2].resolve(outcome('a'));
+      await jest.advanceTimersByTimeAsync(0);
+      const text = await metrics.registry.metrics();
+      const value = (series: string): number => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1]);
+      expect(value('logpipe_ingest_requests_total{trigger="api",status="queued"}')).toBe(1);
+      expect(value('logpipe_ingest_requests_total{trigger="sqs",status="merged"}')).toBe(1);
+      expect(value('logpipe_ingest_requests_total{trigger="listing",status="queued"}')).toBe(1);
+      expect(value('logpipe_ingest_requests_total{trigger="api",status="busy"}')).toBe(1);
+      expect(value('logpipe_ingest_objects_total{outcome="ingested"}')).toBe(1);
+      expect(value('logpipe_ingest_objects_total{outcome="dead-letter"}')).toBe(1);
+      expect(value('logpipe_ingest_dead_letters_total{reason="not-found"}')).toBe(1);
+      expect(value('logpipe_ingest_attempt_failures_total')).toBe(1);
+      expect(value('logpipe_ingest_objects_queued')).toBe(0);
+      expect(value('logpipe_ingest_objects_running')).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -6,7 +6,8 @@
  * ingested at once by the FileFetcherActor. A failed attempt is retried with backoff; after
  * `maxAttempts` the object is abandoned to the dead-letter topic.
  *
- * Messages: request(req) → RequestAnswer, ingest(ref) → IngestOutcome (waits; for `logpipe ingest`).
+ * Messages: request(req) → RequestAnswer, ingest(ref) → IngestOutcome (waits; for `logpipe ingest`),
+ * activity() → the objects queued, running or finished lately (for the dashboard).
  */
 import type { Actor } from 'comedy';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -19,9 +20,33 @@ import { actorContext, type ActorParameters } from '../system/actor-context';
 import { createS3, createSqs } from '../system/clients';
 import type { LogpipeConfig } from '../system/config';
 import type { Logger } from '../system/logging';
-import type { IngestOutcome } from './file-fetcher-actor';
+import { Metrics } from '../system/metrics';
+import type { IngestOutcome, RunningObject } from './file-fetcher-actor';
 
 export type Trigger = 'api' | 'sqs' | 'listing' | 'cli';
+
+/** An object as activity() reports it: plain data for the dashboard (src/system/dashboard-data.ts). */
+export interface ObjectActivity {
+  /** The object as requested: `s3://bucket/key` (with `?versionId=` when given) or a path. */
+  id: string;
+  /** failed: the last attempt failed with a retriable error and a retry is scheduled (reason says why). */
+  status: 'queued' | 'running' | 'ingested' | 'dead-letter' | 'failed';
+  /** Lines and decompressed bytes committed (from the object's start). */
+  lines: number;
+  bytes: number;
+  /** Decompressed size when known. */
+  totalBytes: number | null;
+  reason?: string;
+  /** First attempt's start; when the outcome came. Epoch ms. */
+  startedMs?: number;
+  finishedMs?: number;
+}
+
+/** Finished objects activity() keeps (newest first), and for how long. */
+export const RECENT_OBJECTS = 50;
+export const RECENT_OBJECTS_MS = 60 * 60 * 1000;
+/** How long activity() waits for the worker's progress of running objects before showing them without it. */
+const ACTIVITY_TIMEOUT_MS = 1_500;
 
 export interface RequestAnswer {
   /** The request id: the object as `s3://bucket/key` (with `?versionId=` when given). */
@@ -42,6 +67,7 @@ export interface WatcherPorts {
     sendAndReceive(topic: 'abandon', ref: ObjectRef, reason: string): Promise<IngestOutcome>;
     sendAndReceive(topic: 'stop'): Promise<void>;
     sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined>;
+    sendAndReceive(topic: 'activity'): Promise<RunningObject[]>;
   };
 }
 
@@ -53,6 +79,9 @@ export interface WatcherDeps extends WatcherPorts {
   s3?: Pick<S3Client, 'send'>;
   log: Logger;
   sleep?: (ms: number) => Promise<void>;
+  /** Requests, outcomes, dead letters and the queue are counted here; a registry of its own if absent. */
+  metrics?: Metrics;
+  now?: () => number;
 }
 
 interface Job {
@@ -60,6 +89,11 @@ interface Job {
   via: Trigger;
   attempts: number;
   waiters: Array<(outcome: IngestOutcome) => void>;
+  /** When its first attempt started (epoch ms). */
+  startedMs?: number;
+  running?: boolean;
+  /** The last failed attempt's error while a retry waits. */
+  lastError?: string;
 }
 
 export default class S3WatcherActor {
@@ -72,6 +106,9 @@ export default class S3WatcherActor {
   private readonly runs = new Set<Promise<void>>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private ownedClients: Array<{ destroy(): void }> = [];
+  private metrics!: Metrics;
+  /** Finished objects, newest first, at most RECENT_OBJECTS (duplicates are not listed). */
+  private readonly recent: ObjectActivity[] = [];
 
   initialize(self: Actor): void {
     const params = self.getCustomParameters() as ActorParameters;
@@ -87,12 +124,14 @@ export default class S3WatcherActor {
       sqs,
       s3,
       log: logger,
+      metrics: params.metrics,
     });
   }
 
   /** Sets the dependencies and starts the SQS and listing loops that are configured. */
   init(deps: WatcherDeps): void {
     this.deps = deps;
+    this.metrics = deps.metrics ?? new Metrics();
     if (deps.settings.sqsQueueUrl && deps.sqs) this.loops.push(this.pollSqs());
     if (deps.settings.listings.length && deps.s3) this.loops.push(this.listPeriodically());
   }
@@ -129,7 +168,45 @@ export default class S3WatcherActor {
     return this.jobs.size;
   }
 
+  /**
+   * The objects queued, running (with their committed progress from the worker, or zeros if it does
+   * not answer within 1.5 s), waiting for a retry, and finished within the last hour (at most
+   * RECENT_OBJECTS). Order: as listed here, the finished newest first.
+   */
+  async activity(): Promise<ObjectActivity[]> {
+    const now = this.deps.now ?? Date.now;
+    const jobs = [...this.jobs.entries()];
+    const progress = new Map<string, RunningObject>();
+    if (jobs.some(([, job]) => job.running)) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<RunningObject[]>((resolve) => (timer = setTimeout(() => resolve([]), ACTIVITY_TIMEOUT_MS)));
+      const running = await Promise.race([this.deps.fetcher.sendAndReceive('activity').catch(() => []), timeout]).finally(() => clearTimeout(timer));
+      for (const r of running) progress.set(r.object, r);
+    }
+    const current = jobs.map(([id, job]): ObjectActivity => {
+      const p = progress.get(id);
+      const status = job.running ? 'running' : job.lastError !== undefined ? 'failed' : 'queued';
+      return {
+        id,
+        status,
+        lines: p?.lines ?? 0,
+        bytes: p?.bytes ?? 0,
+        totalBytes: p?.totalBytes ?? null,
+        ...(status === 'failed' ? { reason: job.lastError } : {}),
+        ...(job.startedMs !== undefined ? { startedMs: job.startedMs } : {}),
+      };
+    });
+    const since = now() - RECENT_OBJECTS_MS;
+    return [...current, ...this.recent.filter((o) => (o.finishedMs ?? 0) >= since).map((o) => ({ ...o }))];
+  }
+
   private enqueue(ref: ObjectRef, via: Trigger, waiter?: (o: IngestOutcome) => void): RequestAnswer {
+    const answer = this.accept(ref, via, waiter);
+    this.metrics.requests.inc({ trigger: via, status: answer.status });
+    return answer;
+  }
+
+  private accept(ref: ObjectRef, via: Trigger, waiter?: (o: IngestOutcome) => void): RequestAnswer {
     const id = describeRef(ref);
     const existing = this.jobs.get(id);
     if (existing) {
@@ -145,20 +222,31 @@ export default class S3WatcherActor {
     this.queue.push(job);
     this.deps.log.debug('object queued', { object: id, via });
     this.dispatch();
+    this.updateGauges();
     return { id, status: 'queued' };
+  }
+
+  private updateGauges(): void {
+    this.metrics.objectsQueued.set(this.queue.length);
+    this.metrics.objectsRunning.set(this.running);
   }
 
   private dispatch(): void {
     while (this.running < this.deps.settings.parallelObjects && this.queue.length > 0) {
       const job = this.queue.shift()!;
       this.running++;
+      job.running = true;
+      job.startedMs ??= (this.deps.now ?? Date.now)();
       const run: Promise<void> = this.run(job).finally(() => {
         this.running--;
+        job.running = false;
         this.runs.delete(run);
         if (!this.stopped) this.dispatch();
+        this.updateGauges();
       });
       this.runs.add(run);
     }
+    this.updateGauges();
   }
 
   private async run(job: Job): Promise<void> {
@@ -183,6 +271,8 @@ export default class S3WatcherActor {
         }
       }
       const delay = backoffMs(job.attempts, 500, 60_000);
+      job.lastError = reason;
+      this.metrics.attemptFailures.inc();
       this.deps.log.warn('ingest attempt failed, retrying', { object: id, attempt: job.attempts, delayMs: delay, error: reason });
       const timer = setTimeout(() => {
         this.retryTimers.delete(timer);
@@ -196,7 +286,25 @@ export default class S3WatcherActor {
 
   private finish(id: string, job: Job, outcome: IngestOutcome): void {
     this.jobs.delete(id);
+    this.metrics.objectFinished(outcome.status, outcome.reason);
+    if (outcome.status !== 'duplicate') this.remember(id, job, outcome);
     for (const w of job.waiters) w(outcome);
+  }
+
+  /** Keeps a finished object for activity(); an ingested object's size is what was read of it. */
+  private remember(id: string, job: Job, outcome: IngestOutcome): void {
+    const status = outcome.status === 'ingested' ? 'ingested' : 'dead-letter';
+    this.recent.unshift({
+      id,
+      status,
+      lines: outcome.lines,
+      bytes: outcome.bytes,
+      totalBytes: status === 'ingested' ? outcome.bytes : null,
+      ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+      ...(job.startedMs !== undefined ? { startedMs: job.startedMs } : {}),
+      finishedMs: (this.deps.now ?? Date.now)(),
+    });
+    this.recent.length = Math.min(this.recent.length, RECENT_OBJECTS);
   }
 
   /** Long-polls the queue; deletes a message once every object it names is committed or dead-lettered. */

@@ -80,7 +80,8 @@ export async function runDemo(base: LogpipeConfig, logger: Logger, o: DemoOption
     o.print(`  log topic    ${topic}`);
     o.print(`  reports      ${config.report.dir}/  and topic ${config.report.topic}`);
     o.print(`  emails       ${inbox}  (SES emulator inbox; to ${recipient})`);
-    o.print(`  health       ${service.url}/readyz`);
+    o.print(`  dashboard    ${service.url}/  (live windows, alerts, objects)`);
+    o.print(`  metrics      ${service.url}/metrics  (Prometheus)   health ${service.url}/readyz`);
     o.print(`  ${o.hosts} hosts write lines in real time and upload every ${o.cycleSeconds} s; windows are ${config.report.windowSizeMs / 1000} s,`);
     o.print(`  closed ${config.report.allowedLatenessMs / 1000} s after their end (one upload cycle plus the chain's latency).`);
     o.print(o.durationSeconds ? `  Running for ${o.durationSeconds} s (Ctrl-C stops earlier).` : '  Ctrl-C stops.');

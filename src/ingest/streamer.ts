@@ -73,6 +73,11 @@ export class LineStreamer {
     this.splitter = new LineSplitter(options.maxLineBytes, (l) => this.onLine(l), resume.byteOffset);
   }
 
+  /** Batches cut and handed towards the sink that are not yet committed or failed (for metrics). */
+  get inFlightBatches(): number {
+    return this.inFlight.size;
+  }
+
   /** Feeds decompressed bytes; resolves once the batches it completed are accepted within the in-flight bound. */
   async push(chunk: Buffer): Promise<void> {
     this.splitter.push(chunk);

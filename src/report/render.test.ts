@@ -95,9 +95,21 @@ describe('bodies', () => {
     expect(body).not.toContain('<script');
     expect(body).not.toContain('"/c calc"');
     expect(body).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#39;quoted&#39; \\u001b[31mred\\u202e');
-    expect(body).toContain('<td>=cmd|&#34;/c calc&#34;!A1,evil</td>');
-    expect(body).toContain('<td style="text-align:right">7</td>');
+    expect(body).toMatch(/<td style="[^"]*text-align:left[^"]*">=cmd\|&#34;\/c calc&#34;!A1,evil<\/td>/);
+    expect(body).toMatch(/<td style="[^"]*text-align:right;white-space:nowrap[^"]*">7<\/td>/);
     expect(body).toContain('<li>Rule: 7 ERROR entries, more than the threshold of 1</li>');
+  });
+
+  // Mail clients drop <style>, scripts and remote content; test/integration/email-render.test.ts
+  // renders the body in Chromium at 600 px.
+  it('HTML body is self-contained: inline styles only, a 600 px column that lets long words wrap', () => {
+    const body = renderHtml(sample(), DECISION);
+    expect(body).not.toMatch(/<(script|style|link|img|iframe|object|form)\b/i);
+    expect(body).not.toMatch(/\b(src|href)=|https?:|\son[a-z]+=/i);
+    expect(body).not.toContain('class=');
+    expect(body).toContain('max-width:600px');
+    expect(body).toContain('overflow-wrap:anywhere;word-break:break-word');
+    expect(body.match(/<table border="1"/g)).toHaveLength(3);
   });
 
   it('says when a breach is suppressed', () => {

@@ -96,35 +96,66 @@ export function renderText(report: WindowReport, decision: AlertDecision): strin
   return `${out.join('\n')}\n`;
 }
 
-/** The HTML body: the same content as renderText, every value from the logs HTML-escaped. */
+/** Inline styles of the HTML body: mail clients drop style sheets and classes, so every element carries its own. */
+const EMAIL = {
+  font: 'font-family:-apple-system,BlinkMacSystemFont,\'Segoe UI\',Roboto,Helvetica,Arial,sans-serif',
+  mono: 'font-family:Consolas,Menlo,\'DejaVu Sans Mono\',monospace;font-size:12px',
+  text: '#1b1f24',
+  muted: '#57606a',
+  line: '#d0d7de',
+  head: '#f6f8fa',
+  alert: '#b3261e',
+};
+
+/**
+ * The HTML body: the same content as renderText, every value from the logs HTML-escaped. Built for
+ * mail clients: a single 600 px column (narrower screens shrink it), tables with inline styles, no
+ * scripts, images, style sheets or remote resources. Long unbroken log content (tokens, URLs, paths)
+ * wraps inside its cell instead of widening the email; numbers and headers never wrap.
+ */
 export function renderHtml(report: WindowReport, decision: AlertDecision): string {
-  const cell = (text: string, numeric = false): string => `<td${numeric ? ' style="text-align:right"' : ''}>${html(text)}</td>`;
-  const head = (names: string[]): string => `<tr>${names.map((n) => `<th>${html(n)}</th>`).join('')}</tr>`;
-  const table = (header: string[], rows: string[]): string =>
-    `<table border="1" cellpadding="4" cellspacing="0" style="border-collapse:collapse">${head(header)}${rows.join('')}</table>`;
-  const counts = table(['level', 'count'], [...LEVELS.map((l) => `<tr>${cell(l)}${cell(String(report.counts[l]), true)}</tr>`), `<tr>${cell('total')}${cell(String(report.total), true)}</tr>`]);
+  const box = `border:1px solid ${EMAIL.line};padding:4px 8px;vertical-align:top`;
+  const textCell = `${box};text-align:left`;
+  const numberCell = `${box};text-align:right;white-space:nowrap`;
+  const cell = (text: string, numeric = false): string => `<td style="${numeric ? numberCell : textCell}">${html(text)}</td>`;
+  const head = (names: string[], numeric: boolean[]): string =>
+    `<tr>${names.map((n, i) => `<th scope="col" style="${numeric[i] ? numberCell : `${textCell};white-space:nowrap`};background:${EMAIL.head}">${html(n)}</th>`).join('')}</tr>`;
+  const table = (header: string[], numeric: boolean[], rows: string[], fullWidth: boolean): string =>
+    `<table border="1" cellpadding="4" cellspacing="0"${fullWidth ? ' width="100%"' : ''} style="border-collapse:collapse;border-color:${EMAIL.line};font-size:13px${fullWidth ? ';width:100%' : ''}">${head(header, numeric)}${rows.join('')}</table>`;
+  const counts = table(['level', 'count'], [false, true], [...LEVELS.map((l) => `<tr>${cell(l)}${cell(String(report.counts[l]), true)}</tr>`), `<tr>${cell('total')}${cell(String(report.total), true)}</tr>`], false);
   const sources = Object.entries(report.sources);
+  const none = `<p style="margin:0;color:${EMAIL.muted}">(none)</p>`;
   const perSource =
     sources.length === 0
-      ? '<p>(none)</p>'
-      : table(['source', ...LEVELS, 'total'], sources.map(([name, s]) => `<tr>${cell(name)}${LEVELS.map((l) => cell(String(s.counts[l]), true)).join('')}${cell(String(s.total), true)}</tr>`));
+      ? none
+      : table(['source', ...LEVELS, 'total'], [false, ...LEVELS.map(() => true), true], sources.map(([name, s]) => `<tr>${cell(name)}${LEVELS.map((l) => cell(String(s.counts[l]), true)).join('')}${cell(String(s.total), true)}</tr>`), true);
   const errors =
     report.topErrors.length === 0
-      ? '<p>(none)</p>'
-      : table(['count', 'message'], report.topErrors.map((e) => `<tr>${cell(String(e.count), true)}<td><code>${html(e.message)}</code></td></tr>`));
+      ? none
+      : table(['count', 'message'], [true, false], report.topErrors.map((e) => `<tr>${cell(String(e.count), true)}<td style="${textCell}"><code style="${EMAIL.mono}">${html(e.message)}</code></td></tr>`), true);
+  const h2 = (text: string): string => `<h2 style="font-size:16px;margin:20px 0 6px">${html(text)}</h2>`;
+  const list = (lines: string[], indent: number): string => `<ul style="margin:0;padding-left:${indent}px">${lines.map((l) => `<li>${html(l)}</li>`).join('')}</ul>`;
+  const banner = decision.alert ? `border-left:4px solid ${EMAIL.alert};background:#fdecea` : `border-left:4px solid ${EMAIL.line};background:${EMAIL.head}`;
   return [
     '<!DOCTYPE html>',
-    '<html><head><meta charset="utf-8"><title>' + html(renderSubject(report)) + '</title></head><body>',
-    `<h1>logpipe report for ${html(timeRange(report, true))} UTC</h1>`,
-    `<p>Window ${html(report.id)}</p>`,
-    `<ul>${decisionLines(decision).map((l) => `<li>${html(l)}</li>`).join('')}</ul>`,
-    '<h2>Counts</h2>',
+    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>' + html(renderSubject(report)) + '</title></head>',
+    `<body style="margin:0;padding:0;background:${EMAIL.head}">`,
+    `<table role="presentation" width="100%" border="0" cellpadding="0" cellspacing="0" style="background:${EMAIL.head}"><tr><td align="center" style="padding:16px 8px">`,
+    // overflow-wrap and word-break are inherited: every cell below may break an over-long word.
+    `<table role="presentation" width="100%" border="0" cellpadding="0" cellspacing="0" style="max-width:600px;background:#ffffff;border:1px solid ${EMAIL.line}"><tr><td style="padding:16px 20px;${EMAIL.font};font-size:14px;line-height:1.45;color:${EMAIL.text};text-align:left;overflow-wrap:anywhere;word-break:break-word">`,
+    `<h1 style="font-size:20px;line-height:1.25;margin:0 0 4px">logpipe report for ${html(timeRange(report, true))} UTC</h1>`,
+    `<p style="margin:0 0 12px;color:${EMAIL.muted};font-size:12px">Window ${html(report.id)}</p>`,
+    `<div style="${banner};padding:8px 12px">${list(decisionLines(decision), 16)}</div>`,
+    h2('Counts'),
     counts,
-    `<ul>${detailLines(report).map((l) => `<li>${html(l)}</li>`).join('')}</ul>`,
-    '<h2>Per source</h2>',
+    `<div style="margin-top:8px;color:${EMAIL.muted};font-size:13px">${list(detailLines(report), 20)}</div>`,
+    h2('Per source'),
     perSource,
-    '<h2>Top ERROR messages</h2>',
+    h2('Top ERROR messages'),
     errors,
+    `<p style="margin:20px 0 0;color:${EMAIL.muted};font-size:12px">The attached zip holds the window's counts as CSV and JSON. Times are UTC.</p>`,
+    '</td></tr></table>',
+    '</td></tr></table>',
     '</body></html>',
     '',
   ].join('\n');

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { ActorRef } from 'comedy';
 import type { LogpipeConfig } from './config';
 import { createLogger, type Logger } from './logging';
+import type { Metrics } from './metrics';
 
 export interface ActorParameters {
   config: LogpipeConfig;
@@ -18,6 +19,11 @@ export interface ActorParameters {
   refs?: Record<string, ActorRef>;
   /** ReportActor: keep committed reports for takeReports() (logpipe report --exit-when-idle). */
   keepReports?: boolean;
+  /**
+   * The process's metrics, in-memory only (like `logger`): the service's for the actors it creates.
+   * Absent in a forked worker, which makes its own, and in one-shot commands that serve no metrics.
+   */
+  metrics?: Metrics;
 }
 
 /** The configuration, topic, the root logger, a child logger named after the actor, and the peers. */

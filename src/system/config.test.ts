@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, envNameOf, loadConfig, schemaLeaves } from './config';
+import { ConfigError, envNameOf, loadConfig, nearestKey, schemaLeaves } from './config';
 
 /** A config folder with the given default.json / <env>.json contents. */
 function configDir(files: Record<string, unknown>): string {
@@ -28,7 +28,7 @@ describe('loadConfig', () => {
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.aws.endpoint).toBe('http://127.0.0.1:5000');
     expect(config.ses.endpoint).toBe('http://127.0.0.1:8005');
-    expect(config.control).toEqual({ host: '127.0.0.1', port: 8787 });
+    expect(config.control).toEqual({ host: '127.0.0.1', port: 8787, token: '' });
   });
 
   it('the shipped config/default.json is valid', () => {
@@ -130,6 +130,20 @@ describe('loadConfig', () => {
     expect(JSON.stringify(loaded.redacted())).not.toContain(secret);
     expect(loaded.redacted()).toMatchObject({ kafka: { brokers: ['127.0.0.1:9092'] } });
   });
+
+  // control.token is a secret like the AWS keys: redacted when printed, and a bad one is refused
+  // without repeating it (a near-miss of the real token is a secret too).
+  it('control.token: redacted when printed; a short or header-breaking token is refused without echoing it', () => {
+    const token = 'a1b2c3d4e5f6a7b8c9d0e1f2';
+    const loaded = loadConfig({ env: { LOGPIPE_CONTROL_TOKEN: token }, configDir: configDir({}) });
+    expect(loaded.config.control.token).toBe(token);
+    expect(JSON.stringify(loaded.redacted())).not.toContain(token);
+    for (const bad of ['short-secret', 'has a space in it, sixteen+', 'line\r\nX-Injected: 1 long enough']) {
+      const lines = errorLines(() => loadConfig({ env: { LOGPIPE_CONTROL_TOKEN: bad }, configDir: configDir({}) }));
+      expect(lines).toEqual([expect.stringContaining('invalid configuration value for "control.token": [redacted] (from env LOGPIPE_CONTROL_TOKEN); expected "" (no token) or at least 16 characters')]);
+      expect(lines.join('\n')).not.toContain(bad);
+    }
+  });
 });
 
 describe('schema', () => {
@@ -150,5 +164,34 @@ describe('schema', () => {
     for (const { key } of schemaLeaves()) {
       if (/timeout|interval|delay|heap|size|wait/i.test(key)) expect(key).toMatch(/(Ms|Bytes|Seconds)$/);
     }
+  });
+});
+
+describe('unknown keys', () => {
+  // A misspelt key is the commonest configuration mistake: the message names the key it resembles.
+  it.each([
+    ['kafka.broker', 'kafka.brokers'],
+    ['kafka.brokerz', 'kafka.brokers'],
+    ['report.windowSize', 'report.windowSizeMs'],
+    ['kafka.windowSizeMs', 'report.windowSizeMs'],
+    ['report.alertThreshold', 'report.alertThresholds'],
+  ])('%s → did you mean %s', (unknown, meant) => {
+    expect(nearestKey(unknown)).toBe(meant);
+  });
+
+  it('suggests nothing when no key is close', () => {
+    expect(nearestKey('extra')).toBeUndefined();
+    expect(nearestKey('completely.different')).toBeUndefined();
+  });
+
+  it('puts the suggestion, or else what to do, in the error line', () => {
+    const dir = configDir({ 'default.json': { kafka: { brokerz: ['a:1'] }, extra: true } });
+    const lines = errorLines(() => loadConfig({ env: {}, configDir: dir }));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        `unknown configuration key "kafka.brokerz" in ${path.join(dir, 'default.json')}: not in the schema; did you mean "kafka.brokers"?`,
+        `unknown configuration key "extra" in ${path.join(dir, 'default.json')}: not in the schema; remove it; \`logpipe config\` prints every key (docs/configuration.md explains them)`,
+      ]),
+    );
   });
 });

@@ -90,7 +90,7 @@ export interface LogpipeConfig {
     emailRetryDelayMs: number;
     emailRetryMaxDelayMs: number;
   };
-  control: { host: string; port: number };
+  control: { host: string; port: number; token: string };
   stack: {
     dir: string;
     kafkaPort: number;
@@ -244,6 +244,22 @@ convict.addFormat({
       url = undefined;
     }
     if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || !url.hostname) throw new Error('expected smtp://[user:password@]host[:port] or smtps://..., or ""');
+  },
+});
+
+/**
+ * A control token travels in an HTTP header, a URL query and (hashed) a cookie: a charset that needs
+ * no escaping in any of them, and a length that resists guessing. The message never repeats the value.
+ */
+export const CONTROL_TOKEN = /^[A-Za-z0-9._~+/=-]{16,}$/;
+
+convict.addFormat({
+  name: 'control-token',
+  validate(value: unknown) {
+    if (value === '') return;
+    if (typeof value !== 'string' || !CONTROL_TOKEN.test(value)) {
+      throw new Error('expected "" (no token) or at least 16 characters of A-Z a-z 0-9 . _ ~ + / = - (e.g. `openssl rand -hex 32`)');
+    }
   },
 });
 
@@ -596,7 +612,7 @@ export const schema: convict.Schema<LogpipeConfig> = {
       env: 'LOGPIPE_REPORT_ALLOWED_LATENESS_MS',
     },
     idleCloseMs: {
-      doc: 'Event time: a partition with no new record for this long (and nothing left to read) closes its open windows, so the last window of a burst is reported.',
+      doc: 'Event time: a partition with no new record for this long (and nothing left to read) closes its open windows, so the last window of a burst is reported; also how long a source (object) without a new record keeps holding its partition\'s watermark back.',
       format: 'positive-int',
       default: 10000,
       env: 'LOGPIPE_REPORT_IDLE_CLOSE_MS',
@@ -677,16 +693,23 @@ export const schema: convict.Schema<LogpipeConfig> = {
   },
   control: {
     host: {
-      doc: 'Address the control HTTP server of `logpipe start` binds to.',
+      doc: 'Address the control HTTP server of `logpipe start` binds to; anything but a loopback address (127.0.0.0/8, ::1, localhost) requires control.token.',
       format: 'non-empty-string',
       default: '127.0.0.1',
       env: 'LOGPIPE_CONTROL_HOST',
     },
     port: {
-      doc: 'Port of the control HTTP server (health, later ingest requests and metrics).',
+      doc: 'Port of the control HTTP server (health and readiness, ingest requests, metrics, the dashboard).',
       format: 'tcp-port',
       default: 8787,
       env: 'LOGPIPE_CONTROL_PORT',
+    },
+    token: {
+      doc: 'Bearer token of the control API: when set, every request but GET /healthz and GET /readyz needs `Authorization: Bearer <token>` (the dashboard: open `/?token=<token>` once, a cookie keeps it). Required when control.host is not a loopback address. At least 16 characters of A-Z a-z 0-9 . _ ~ + / = -, e.g. from `openssl rand -hex 32`.',
+      format: 'control-token',
+      default: '',
+      env: 'LOGPIPE_CONTROL_TOKEN',
+      sensitive: true,
     },
   },
   stack: {
@@ -840,7 +863,9 @@ function formatErrors(
     if (undeclared) {
       const key = undeclared[1];
       const origin = lastFileDefining(key, fileData);
-      return `unknown configuration key "${key}"${origin ? ` in ${origin}` : ''}: not in the schema (run \`logpipe config\` to see the keys)`;
+      const near = nearestKey(key);
+      const fix = near ? `did you mean "${near}"?` : 'remove it; `logpipe config` prints every key (docs/configuration.md explains them)';
+      return `unknown configuration key "${key}"${origin ? ` in ${origin}` : ''}: not in the schema; ${fix}`;
     }
     const invalid = /^([\w.]+): (.*?)(?:: value was .*)?$/.exec(line);
     if (!invalid) return `invalid configuration: ${line}`;
@@ -848,6 +873,36 @@ function formatErrors(
     const value = SENSITIVE.has(key) ? '[redacted]' : JSON.stringify(cfg.get(key as never));
     return `invalid configuration value for "${key}": ${value} (${originOf(key, env, fileData)}); ${expected}`;
   });
+}
+
+/**
+ * The schema key an unknown key was probably meant to be: the only key with the same last segment
+ * (a key under the wrong section), else the closest by edit distance, within 2 edits (3 for keys of
+ * 15 characters or more). undefined when nothing is close.
+ */
+export function nearestKey(unknown: string): string | undefined {
+  const keys = schemaLeaves().map((l) => l.key);
+  const leaf = unknown.split('.').pop()?.toLowerCase();
+  const sameLeaf = keys.filter((k) => k.split('.').pop()?.toLowerCase() === leaf);
+  if (sameLeaf.length === 1) return sameLeaf[0];
+  const limit = unknown.length >= 15 ? 3 : 2;
+  let best: { key: string; distance: number } | undefined;
+  for (const key of keys) {
+    const distance = editDistance(unknown.toLowerCase(), key.toLowerCase());
+    if (distance <= limit && (!best || distance < best.distance)) best = { key, distance };
+  }
+  return best?.key;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions of one character each cost 1. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
 }
 
 function originOf(key: string, env: NodeJS.ProcessEnv, fileData: Array<{ file: string; data: Record<string, unknown> }>): string {

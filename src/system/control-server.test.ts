@@ -1,4 +1,7 @@
+import http from 'node:http';
+import net from 'node:net';
 import { PassThrough } from 'node:stream';
+import { isLoopbackHost } from './control-auth';
 import { ControlServer, sendJson } from './control-server';
 import { createLogger } from './logging';
 
@@ -53,6 +56,24 @@ describe('ControlServer', () => {
     });
   });
 
+  // The dashboard serves /reports/<name> through a prefix route; exact routes must keep priority.
+  it('prefix routes: longest prefix wins, exact routes first, 405 names the prefix method, duplicates refused', async () => {
+    await withServer([], async (base, server) => {
+      server.routePrefix('GET', '/files/', (req, res) => sendJson(res, 200, { via: 'files', url: req.url }));
+      server.routePrefix('GET', '/files/deep/', (_req, res) => sendJson(res, 200, { via: 'deep' }));
+      server.route('GET', '/files/exact', (_req, res) => sendJson(res, 200, { via: 'exact' }));
+      expect(await (await fetch(`${base}/files/a.txt?x=1`)).json()).toEqual({ via: 'files', url: '/files/a.txt?x=1' });
+      expect(await (await fetch(`${base}/files/deep/b`)).json()).toEqual({ via: 'deep' });
+      expect(await (await fetch(`${base}/files/exact`)).json()).toEqual({ via: 'exact' });
+      expect((await fetch(`${base}/files`)).status).toBe(404);
+      const wrong = await fetch(`${base}/files/deep/b`, { method: 'POST' });
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.get('allow')).toBe('GET');
+      expect(() => server.routePrefix('GET', '/files/', (_q, r) => sendJson(r, 200, {}))).toThrow('route GET /files/* is already registered');
+      expect(() => server.routePrefix('GET', '/nodash', (_q, r) => sendJson(r, 200, {}))).toThrow('route prefix must start and end with "/"');
+    });
+  });
+
   it('refuses a duplicate route', async () => {
     const server = new ControlServer({ host: '127.0.0.1', port: 0, logger, readiness: [] });
     server.route('GET', '/x', (_q, r) => sendJson(r, 200, {}));
@@ -78,3 +99,190 @@ describe('ControlServer readiness timeout', () => {
     });
   });
 });
+
+describe('ControlServer access control (control.token)', () => {
+  const TOKEN = 'test-token-0123456789abcdef';
+
+  /** A server with `token` ('' for none) and a logger whose output the test reads; POST /v1/thing and GET / answer. */
+  async function withTokenServer(fn: (base: string, logText: () => string) => Promise<void>, token = TOKEN): Promise<void> {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (c: Buffer) => (text += c.toString()));
+    const server = new ControlServer({ host: '127.0.0.1', port: 0, logger: createLogger({ level: 'debug', format: 'json', stream }), readiness: [], token });
+    server.route('POST', '/v1/thing', (_q, r) => sendJson(r, 202, { ok: true }));
+    server.route('GET', '/', (_q, r) => sendJson(r, 200, { page: true }));
+    const { port } = await server.listen();
+    try {
+      await fn(`http://127.0.0.1:${port}`, () => text);
+    } finally {
+      await server.close();
+    }
+  }
+
+  // Off loopback, a token-less server would let anyone on the network trigger ingests.
+  it.each(['0.0.0.0', '::', '10.1.2.3', 'logpipe.example.com', '128.0.0.1'])('refuses to be created on %s without a token, saying what to set', (host) => {
+    expect(() => new ControlServer({ host, port: 0, logger, readiness: [] })).toThrow(
+      `control.host is ${JSON.stringify(host)}, which is not a loopback address, and control.token is empty: anyone who can reach that address could ask for ingests and read the dashboard. Set LOGPIPE_CONTROL_TOKEN (control.token) to a long random secret, e.g. \`openssl rand -hex 32\`, or bind to 127.0.0.1 (LOGPIPE_CONTROL_HOST).`,
+    );
+    expect(() => new ControlServer({ host, port: 0, logger, readiness: [], token: TOKEN })).not.toThrow();
+  });
+
+  it.each(['127.0.0.1', '127.9.8.7', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1'])('needs no token on loopback address %s', (host) => {
+    expect(isLoopbackHost(host)).toBe(true);
+    expect(() => new ControlServer({ host, port: 0, logger, readiness: [] })).not.toThrow();
+  });
+
+  it('probes are public; every other route, known or not, needs the bearer token (401 with WWW-Authenticate and a reason)', async () => {
+    await withTokenServer(async (base) => {
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+
+      const none = await fetch(`${base}/v1/thing`, { method: 'POST' });
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toBe('Bearer realm="logpipe"');
+      expect(await none.json()).toEqual({ error: 'this control server requires a token: send "Authorization: Bearer <control.token>" (in a browser, open /?token=<control.token> once)' });
+
+      const wrong = await fetch(`${base}/v1/thing`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}x` } });
+      expect(wrong.status).toBe(401);
+      expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="logpipe", error="invalid_token"');
+      expect(await wrong.json()).toEqual({ error: 'wrong bearer token' });
+
+      const basic = await fetch(`${base}/v1/thing`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}` } });
+      expect(basic.status).toBe(401);
+      expect(await basic.json()).toEqual({ error: 'the Authorization header must be "Bearer <control.token>"' });
+
+      // Unknown paths and wrong methods say nothing about the routes before authentication.
+      expect((await fetch(`${base}/nope`)).status).toBe(401);
+      expect((await fetch(`${base}/healthz`, { method: 'DELETE' })).status).toBe(401);
+
+      const ok = await fetch(`${base}/v1/thing`, { method: 'POST', headers: { authorization: `bearer ${TOKEN}` } });
+      expect(ok.status).toBe(202);
+      expect((await fetch(`${base}/nope`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    });
+  });
+
+  // A browser cannot send a header when a person opens the dashboard: /?token= once, then a cookie.
+  it('GET /?token= sets an HttpOnly SameSite=Strict cookie (not the token) and redirects to /; the cookie then works like the header', async () => {
+    await withTokenServer(async (base) => {
+      const login = await fetch(`${base}/?token=${TOKEN}`, { redirect: 'manual' });
+      expect(login.status).toBe(303);
+      expect(login.headers.get('location')).toBe('/');
+      const setCookie = login.headers.get('set-cookie') ?? '';
+      expect(setCookie).toMatch(/^logpipe_token=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/$/);
+      expect(setCookie).not.toContain(TOKEN);
+      const cookie = setCookie.split(';')[0];
+
+      const page = await fetch(`${base}/`, { headers: { cookie: `other=1; ${cookie}` } });
+      expect(page.status).toBe(200);
+      expect(await page.json()).toEqual({ page: true });
+      expect((await fetch(`${base}/v1/thing`, { method: 'POST', headers: { cookie } })).status).toBe(202);
+
+      const badLogin = await fetch(`${base}/?token=${TOKEN.slice(0, -1)}`, { redirect: 'manual' });
+      expect(badLogin.status).toBe(401);
+      expect(badLogin.headers.get('set-cookie')).toBeNull();
+      // The query is accepted on GET / only: elsewhere it would end up in logs and histories for nothing.
+      expect((await fetch(`${base}/v1/thing?token=${TOKEN}`, { method: 'POST' })).status).toBe(401);
+
+      const stale = await fetch(`${base}/`, { headers: { cookie: 'logpipe_token=from-an-old-token' } });
+      expect(stale.status).toBe(401);
+      expect(stale.headers.get('set-cookie')).toBe('logpipe_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0');
+    });
+  });
+
+  it('logs each refusal with a reason, never a token', async () => {
+    await withTokenServer(async (base, logText) => {
+      await fetch(`${base}/v1/thing`, { method: 'POST', headers: { authorization: 'Bearer near-miss-0123456789abcdef' } });
+      await fetch(`${base}/?token=another-near-miss-0123456789`, { redirect: 'manual' });
+      await fetch(`${base}/?token=${TOKEN}`, { redirect: 'manual' });
+      const refusals = logText().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.message === 'control request refused');
+      expect(refusals.map((e) => [e.method, e.path, e.reason])).toEqual([
+        ['POST', '/v1/thing', 'wrong bearer token'],
+        ['GET', '/', 'wrong token in ?token='],
+      ]);
+      expect(logText()).not.toMatch(/near-miss|test-token/);
+    });
+  });
+
+  // DNS rebinding: a page whose domain now resolves to 127.0.0.1 is same-origin with the API.
+  it('without a token, answers only requests addressed to a loopback name', async () => {
+    await withTokenServer(async (base) => {
+      const port = new URL(base).port;
+      const status = (host: string | undefined): Promise<number> => rawStatus(Number(port), `GET / HTTP/1.1\r\n${host === undefined ? '' : `Host: ${host}\r\n`}Connection: close\r\n\r\n`);
+      expect(await status(`127.0.0.1:${port}`)).toBe(200);
+      expect(await status(`localhost:${port}`)).toBe(200);
+      expect(await status(`[::1]:${port}`)).toBe(200);
+      expect(await status(`attacker.example:${port}`)).toBe(403);
+      expect(await status('attacker.example')).toBe(403);
+      // The probes stay reachable whatever the name.
+      expect(await rawStatus(Number(port), 'GET /healthz HTTP/1.1\r\nHost: lb.internal\r\nConnection: close\r\n\r\n')).toBe(200);
+    }, '');
+  });
+});
+
+describe('ControlServer: requests Node or the router refuse', () => {
+  // `GET http://[` made new URL() throw inside dispatch: an unhandled rejection that ended the process.
+  it('answers 400 with a JSON reason for a request target that is not a URL, and keeps serving', async () => {
+    await withServer([], async (base) => {
+      const port = Number(new URL(base).port);
+      const answer = await rawAnswer(port, 'GET http://[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ error: 'the request target "http://[" is not a valid URL path' });
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    });
+  });
+
+  it('answers 431 with a JSON reason for a request line over the header limit, 400 for malformed HTTP', async () => {
+    await withServer([], async (base) => {
+      const port = Number(new URL(base).port);
+      const huge = await rawAnswer(port, `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+      expect(huge).toContain(`{"error":"the request line and headers are over ${http.maxHeaderSize} bytes"}`);
+      const garbage = await rawAnswer(port, 'HELLO\x00 WORLD\r\n\r\n');
+      expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+      expect(garbage).toMatch(/\{"error":"malformed HTTP request \(HPE_[A-Z_]+\)"\}$/);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    });
+  });
+
+  it('cuts long paths in 404 answers', async () => {
+    await withServer([], async (base) => {
+      const res = await fetch(`${base}/${'x'.repeat(5000)}`);
+      expect(res.status).toBe(404);
+      const { error } = (await res.json()) as { error: string };
+      expect(error).toBe(`no such endpoint: GET /${'x'.repeat(199)}... (5001 characters)`);
+    });
+  });
+
+  // A client that sends headers and then trickles (or never sends) its body must not hold a connection forever.
+  it('answers 408 when a request is not complete within the request timeout', async () => {
+    const server = new ControlServer({ host: '127.0.0.1', port: 0, logger, readiness: [], requestTimeoutMs: 500 });
+    server.route('POST', '/v1/thing', async (req, res) => {
+      for await (const _chunk of req) void _chunk;
+      sendJson(res, 202, {});
+    });
+    const { port } = await server.listen();
+    try {
+      const answer = await rawAnswer(port, 'POST /v1/thing HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"bu');
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer).toContain('{"error":"the request was not received within 500 ms"}');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** Sends `request` as raw bytes and resolves with everything the server answers until it closes. */
+function rawAnswer(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.on('end', () => resolve(text));
+    socket.on('error', (err) => (text ? resolve(text) : reject(err)));
+    socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer within 10 s; got ${JSON.stringify(text)}`)));
+  });
+}
+
+async function rawStatus(port: number, request: string): Promise<number> {
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(await rawAnswer(port, request))?.[1]);
+}

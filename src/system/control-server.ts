@@ -2,8 +2,14 @@
  * The control HTTP server of `logpipe start`, bound to 127.0.0.1 by default. It answers
  * `GET /healthz` (the process is alive) and `GET /readyz` (every readiness check passes); later
  * stages register their own routes (ingest requests, metrics, dashboard) with `route()`.
+ *
+ * Access control (control-auth.ts: the token, the loopback rule) applies to every route, whoever
+ * registered it. Every refusal, including what Node's HTTP parser rejects, is a 4xx with a JSON
+ * `{"error": ...}` saying why; no request can end the process.
  */
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { assertControlExposure, ControlAuth } from './control-auth';
 import type { Logger } from './logging';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
@@ -17,6 +23,25 @@ export interface ReadinessCheck {
 /** A probe must answer /readyz quickly; a check still pending after this counts as not ready. */
 const READINESS_TIMEOUT_MS = 3000;
 
+/** How long a client may take to send a whole request (headers and body): bounds slow senders. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Longest request path repeated in an answer or a log line. */
+const MAX_PATH_SHOWN = 200;
+
+const clip = (text: string): string => (text.length > MAX_PATH_SHOWN ? `${text.slice(0, MAX_PATH_SHOWN)}... (${text.length} characters)` : text);
+
+export interface ControlServerOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  readiness: ReadinessCheck[];
+  /** control.token: when set, requests need it (see control-auth.ts); required off loopback. */
+  token?: string;
+  /** Time allowed for receiving a whole request; REQUEST_TIMEOUT_MS unless a test shortens it. */
+  requestTimeoutMs?: number;
+}
+
 function withTimeout(check: Promise<boolean>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => {
@@ -27,11 +52,15 @@ function withTimeout(check: Promise<boolean>, ms: number): Promise<boolean> {
 
 export class ControlServer {
   private readonly routes = new Map<string, Handler>();
+  /** Prefix routes (`GET /reports/`), tried after the exact routes, longest prefix first. */
+  private readonly prefixRoutes: Array<{ method: string; prefix: string; handler: Handler }> = [];
   private server: http.Server | undefined;
+  private readonly auth: ControlAuth;
 
-  constructor(
-    private readonly options: { host: string; port: number; logger: Logger; readiness: ReadinessCheck[] },
-  ) {
+  /** Throws a ConfigError when `host` is not a loopback address and no token is set. */
+  constructor(private readonly options: ControlServerOptions) {
+    assertControlExposure(options);
+    this.auth = new ControlAuth(options.token);
     this.route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
     this.route('GET', '/readyz', async (_req, res) => {
       const results = await Promise.all(
@@ -49,10 +78,29 @@ export class ControlServer {
     this.routes.set(key, handler);
   }
 
+  /**
+   * Registers a handler for every path under `prefix`, which must end with `/` (e.g. `/reports/`);
+   * the handler reads the rest of the path from `req.url` and answers 404 itself for names it does
+   * not serve. Exact routes win over prefixes, a longer prefix over a shorter one. A second
+   * registration of the same pair throws.
+   */
+  routePrefix(method: string, prefix: string, handler: Handler): void {
+    if (!prefix.startsWith('/') || !prefix.endsWith('/')) throw new Error(`route prefix must start and end with "/", got "${prefix}"`);
+    if (this.prefixRoutes.some((r) => r.method === method && r.prefix === prefix)) throw new Error(`route ${method} ${prefix}* is already registered`);
+    this.prefixRoutes.push({ method, prefix, handler });
+    this.prefixRoutes.sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
   /** Starts listening; rejects with a message naming the address when the port is taken. */
   async listen(): Promise<{ host: string; port: number }> {
     const { host, port, logger } = this.options;
-    const server = http.createServer((req, res) => void this.dispatch(req, res));
+    const requestTimeout = this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const server = http.createServer(
+      // Node checks the request timeout every connectionsCheckingInterval ms (30 s by default).
+      { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1000, requestTimeout) },
+      (req, res) => void this.dispatch(req, res),
+    );
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, requestTimeout));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         reject(
@@ -78,27 +126,80 @@ export class ControlServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * Parses the target, applies access control (control-auth.ts) to every route, whoever registered
+   * it, then runs the route's handler. Never rejects: a throw becomes a 500 and a log entry.
+   */
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const pathname = new URL(req.url ?? '/', 'http://control').pathname;
-    const handler = this.routes.get(`${req.method} ${pathname}`);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://control');
+    } catch {
+      sendJson(res, 400, { error: `the request target ${JSON.stringify(clip(req.url ?? ''))} is not a valid URL path` });
+      return;
+    }
+    const pathname = url.pathname;
+    const decision = this.auth.decide(req, url);
+    if (decision.kind === 'login') {
+      res.writeHead(303, { location: '/', 'set-cookie': decision.cookie, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'content-length': 0 });
+      res.end();
+      return;
+    }
+    if (decision.kind === 'deny') {
+      this.options.logger.warn('control request refused', { method: req.method, path: clip(pathname), remote: req.socket.remoteAddress, reason: decision.reason });
+      for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
+      sendJson(res, decision.status, { error: decision.error });
+      return;
+    }
+    const handler =
+      this.routes.get(`${req.method} ${pathname}`) ??
+      this.prefixRoutes.find((r) => r.method === req.method && pathname.startsWith(r.prefix))?.handler;
     if (!handler) {
-      const allowed = [...this.routes.keys()].filter((k) => k.endsWith(` ${pathname}`)).map((k) => k.split(' ')[0]);
+      const allowed = [
+        ...new Set([
+          ...[...this.routes.keys()].filter((k) => k.endsWith(` ${pathname}`)).map((k) => k.split(' ')[0]),
+          ...this.prefixRoutes.filter((r) => pathname.startsWith(r.prefix)).map((r) => r.method),
+        ]),
+      ];
       if (allowed.length) {
         res.setHeader('Allow', allowed.join(', '));
-        sendJson(res, 405, { error: `method ${req.method} not allowed on ${pathname}` });
+        sendJson(res, 405, { error: `method ${clip(req.method ?? '')} not allowed on ${clip(pathname)}; allowed: ${allowed.join(', ')}` });
       } else {
-        sendJson(res, 404, { error: `no such endpoint: ${req.method} ${pathname}` });
+        sendJson(res, 404, { error: `no such endpoint: ${clip(req.method ?? '')} ${clip(pathname)}` });
       }
       return;
     }
     try {
       await handler(req, res);
     } catch (err) {
-      this.options.logger.error('control request failed', { method: req.method, path: pathname, error: err });
+      this.options.logger.error('control request failed', { method: req.method, path: clip(pathname), error: err });
       if (!res.headersSent) sendJson(res, 500, { error: (err as Error).message });
       else res.end();
     }
   }
+}
+
+/**
+ * Answers a request Node's parser refused before any handler saw it (over-long request line or
+ * headers, a timeout, malformed HTTP) with a JSON reason like every other answer, then closes the
+ * connection. A connection already answering, or gone, is just closed.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, requestTimeoutMs: number): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, error] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, `the request line and headers are over ${http.maxHeaderSize} bytes`]
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, `the request was not received within ${requestTimeoutMs} ms`]
+        : [400, `malformed HTTP request (${err.code ?? err.message})`];
+  const body = JSON.stringify({ error });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

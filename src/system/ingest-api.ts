@@ -1,7 +1,11 @@
 /**
  * `POST /v1/ingest` of the control server: `{bucket, key, versionId?}` → 202 `{id, status}` once
  * the request is queued (`queued`, or `merged` with one already waiting), 400 `{error}` naming what
- * is wrong with the body, 503 `{error}` when the ingest queue is full.
+ * is wrong with the body, 413 for a body over 64 KiB, 415 unless the content type is
+ * application/json, 503 `{error}` when the ingest queue is full.
+ *
+ * Requiring application/json also keeps web pages out: a browser sends that type cross-origin only
+ * after a CORS preflight, which this server never grants.
  */
 import type http from 'node:http';
 import type { ActorRef } from 'comedy';
@@ -10,6 +14,11 @@ import type { ObjectRef } from '../ingest/object-ref';
 import { sendJson } from './control-server';
 
 const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * After a 413, how much more of the body is read and dropped before the connection is cut: reading
+ * on lets the client see the answer (closing with unread data makes TCP reset the connection).
+ */
+const MAX_DISCARD_BYTES = 1024 * 1024;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /** Validates a request body; returns the object or a reason. */
@@ -17,21 +26,35 @@ export function parseIngestBody(body: unknown): ObjectRef | { error: string } {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { error: 'body must be a JSON object {"bucket": ..., "key": ..., "versionId"?: ...}' };
   const { bucket, key, versionId, ...rest } = body as Record<string, unknown>;
   const unknown = Object.keys(rest);
-  if (unknown.length) return { error: `unknown field ${JSON.stringify(unknown[0])}: expected bucket, key, versionId` };
-  if (typeof bucket !== 'string' || !BUCKET.test(bucket)) return { error: `bucket ${JSON.stringify(bucket)} is not an S3 bucket name` };
-  if (typeof key !== 'string' || key.length === 0) return { error: 'key must be a non-empty string' };
+  if (unknown.length) return { error: `unknown field ${JSON.stringify(unknown[0].slice(0, 100))}: expected bucket, key, versionId` };
+  if (bucket === undefined) return { error: 'missing field "bucket"' };
+  if (typeof bucket !== 'string') return { error: `bucket must be a string, got ${typeName(bucket)}` };
+  if (!BUCKET.test(bucket)) return { error: `bucket ${JSON.stringify(bucket.slice(0, 100))} is not an S3 bucket name` };
+  if (key === undefined) return { error: 'missing field "key"' };
+  if (typeof key !== 'string') return { error: `key must be a string, got ${typeName(key)}` };
+  if (key.length === 0) return { error: 'key must be a non-empty string' };
   if (Buffer.byteLength(key) > 1024) return { error: `key is ${Buffer.byteLength(key)} bytes; S3 keys have at most 1024` };
   if (versionId !== undefined && (typeof versionId !== 'string' || versionId === '')) return { error: 'versionId must be a non-empty string when given' };
   return { kind: 's3', bucket, key, ...(versionId ? { versionId } : {}) };
 }
 
+const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+
+/** Whether a Content-Type header names JSON: application/json, parameters such as charset allowed. */
+export function isJsonContentType(header: string | undefined): boolean {
+  return header !== undefined && /^application\/json\s*(;|$)/i.test(header.trim());
+}
+
 export function ingestHandler(watcher: Pick<ActorRef, 'sendAndReceive'>) {
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    let text: string;
-    try {
-      text = await readBody(req);
-    } catch (err) {
-      sendJson(res, 413, { error: (err as Error).message });
+    const type = req.headers['content-type'];
+    if (!isJsonContentType(type)) {
+      sendJson(res, 415, { error: `content-type must be application/json, got ${type === undefined ? 'none' : JSON.stringify(type.slice(0, 100))}` });
+      return;
+    }
+    const text = await readBody(req);
+    if (text === undefined) {
+      sendJson(res, 413, { error: `body over ${MAX_BODY_BYTES} bytes; an ingest request is {"bucket": ..., "key": ..., "versionId"?: ...}` });
       return;
     }
     let body: unknown;
@@ -52,20 +75,32 @@ export function ingestHandler(watcher: Pick<ActorRef, 'sendAndReceive'>) {
   };
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/**
+ * The body as text, or undefined once it is over MAX_BODY_BYTES (declared or streamed): the rest is
+ * then read and dropped, up to MAX_DISCARD_BYTES, after which the connection is cut. Rejects if the
+ * client aborts.
+ */
+function readBody(req: http.IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = Number(req.headers['content-length']) > MAX_BODY_BYTES;
+    if (over) resolve(undefined);
     req.on('data', (c: Buffer) => {
       size += c.length;
+      if (over) {
+        if (size > MAX_BODY_BYTES + MAX_DISCARD_BYTES) req.socket.destroy();
+        return;
+      }
       if (size > MAX_BODY_BYTES) {
-        reject(new Error(`body over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
+        over = true;
+        chunks.length = 0;
+        resolve(undefined);
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }

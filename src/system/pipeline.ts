@@ -17,12 +17,13 @@ import type { ActorRef, ActorSystem } from 'comedy';
 import { actorModule, type ActorParameters } from './actor-context';
 import type { LogpipeConfig } from './config';
 import type { Logger } from './logging';
+import type { Metrics } from './metrics';
 import { RestartPolicy } from './restart-policy';
 import { WorkerSupervisor, type WorkerRef } from './worker-supervisor';
 
 export interface IngestPipeline {
   watcher: ActorRef;
-  /** The ingest worker (FileFetcherActor), supervised: ingest, abandon, known, stop. */
+  /** The ingest worker (FileFetcherActor), supervised: ingest, abandon, known, activity, metrics, stop. */
   worker: WorkerRef;
   stop(): Promise<void>;
 }
@@ -34,6 +35,8 @@ export interface PipelineOptions {
   triggers: boolean;
   /** Called once when a forked worker's restart budget is spent; the caller should stop with an error. */
   onWorkerGiveUp?: (reason: string) => void;
+  /** The process's metrics, for the watcher and an in-memory worker (a forked worker has its own). */
+  metrics?: Metrics;
 }
 
 export async function startIngestPipeline(system: ActorSystem, config: LogpipeConfig, logger: Logger, options: PipelineOptions): Promise<IngestPipeline> {
@@ -42,7 +45,7 @@ export async function startIngestPipeline(system: ActorSystem, config: LogpipeCo
   const mode = config.ingest.workerMode;
   if (mode === 'forked') preloadIntoForkedProcesses();
   // A forked process gets plain JSON only: it builds its own logger from config.log.
-  const workerParams: ActorParameters = mode === 'forked' ? { config: effective, topic: options.topic } : { config: effective, topic: options.topic, logger };
+  const workerParams: ActorParameters = mode === 'forked' ? { config: effective, topic: options.topic } : { config: effective, topic: options.topic, logger, metrics: options.metrics };
   const createWorker = async (): Promise<WorkerRef> => {
     const ref = await root.createChild(actorModule('file-fetcher-actor'), { mode, customParameters: workerParams });
     return {
@@ -61,7 +64,7 @@ export async function startIngestPipeline(system: ActorSystem, config: LogpipeCo
     onGiveUp: options.onWorkerGiveUp ?? (() => undefined),
   });
   await worker.start();
-  const watcherParams: ActorParameters = { config: effective, topic: options.topic, logger, refs: { fetcher: worker as unknown as ActorRef } };
+  const watcherParams: ActorParameters = { config: effective, topic: options.topic, logger, refs: { fetcher: worker as unknown as ActorRef }, metrics: options.metrics };
   const watcher = await root.createChild(actorModule('s3-watcher-actor'), { mode: 'in-memory', customParameters: watcherParams });
   return {
     watcher,

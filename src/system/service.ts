@@ -8,11 +8,15 @@ import { actorModule, type ActorParameters } from './actor-context';
 import type { Admin } from 'kafkajs';
 import { createKafka } from './clients';
 import type { LogpipeConfig } from './config';
+import { assertControlExposure } from './control-auth';
 import { ControlServer } from './control-server';
 import path from 'node:path';
 import ComedyLogBridge = require('./comedy-log-bridge');
 import type { Logger } from './logging';
 import { ingestHandler } from './ingest-api';
+import { registerDashboard } from './dashboard';
+import { createDashboardSource, type DashboardPorts } from './dashboard-data';
+import { Metrics, metricsHandler, type MetricsSnapshot } from './metrics';
 import { type IngestPipeline, startIngestPipeline } from './pipeline';
 
 export interface RunningService {
@@ -49,10 +53,12 @@ export function createActorSystem(logger: Logger, log: LogpipeConfig['log']): co
 
 /**
  * Starts the service: the actor pipeline with its SQS and listing triggers, and the control server
- * (health, readiness, POST /v1/ingest). Kafka may be down at start: the publisher connects and
+ * (health, readiness, POST /v1/ingest, GET /metrics, the dashboard). Kafka may be down at start: the publisher connects and
  * creates the topics when it returns, and /readyz says so meanwhile.
  */
 export async function startService(config: LogpipeConfig, logger: Logger): Promise<RunningService> {
+  // Before anything connects: an exposed control server without a token is a configuration error.
+  assertControlExposure(config.control);
   const log = logger.child({ component: 'service' });
   // No retries inside a probe: /readyz answers within seconds and the next probe tries again.
   const admin: Admin = createKafka(config, logger, { clientIdSuffix: '-health', retry: { retries: 0 } }).admin();
@@ -73,6 +79,8 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
   };
 
   const system = createActorSystem(logger, config.log);
+  // One registry for this process; a forked ingest worker keeps its own, merged into GET /metrics.
+  const metrics = new Metrics({ defaultMetricsPrefix: 'logpipe_' });
   let onFatal: (err: Error) => void = () => undefined;
   const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
   let pipeline: IngestPipeline;
@@ -80,6 +88,7 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
     pipeline = await startIngestPipeline(system, config, logger, {
       topic: config.kafka.topic,
       triggers: true,
+      metrics,
       onWorkerGiveUp: (reason) => onFatal(new Error(`${reason}; stopping (a process supervisor such as systemd restarts the service)`)),
     });
   } catch (err) {
@@ -93,7 +102,7 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
   if (config.report.enabled) {
     try {
       const root = await system.rootActor();
-      const params: ActorParameters = { config, topic: config.kafka.topic, logger };
+      const params: ActorParameters = { config, topic: config.kafka.topic, logger, metrics };
       report = await root.createChild(actorModule('report-actor'), { mode: 'in-memory', customParameters: params });
     } catch (err) {
       await pipeline.stop();
@@ -105,10 +114,15 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
   const control = new ControlServer({
     host: config.control.host,
     port: config.control.port,
+    token: config.control.token,
     logger: logger.child({ component: 'control' }),
     readiness: [{ name: 'kafka', check: kafkaReady }],
   });
   control.route('POST', '/v1/ingest', ingestHandler(pipeline.watcher));
+  const forked = config.ingest.workerMode === 'forked';
+  control.route('GET', '/metrics', metricsHandler(metrics, forked ? () => pipeline.worker.sendAndReceive('metrics') as Promise<MetricsSnapshot> : undefined));
+  const ports: DashboardPorts = { watcher: pipeline.watcher, ...(report ? { report } : {}) };
+  registerDashboard(control, createDashboardSource(ports, { windowSizeMs: config.report.windowSizeMs, reportDir: config.report.dir, log }), logger.child({ component: 'dashboard' }));
   let bound: { host: string; port: number };
   try {
     bound = await control.listen();
