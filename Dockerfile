@@ -2,7 +2,7 @@
 # the local stack (`logpipe dev`) runs the same software without containers.
 #
 #   docker build -t logpipe .
-#   docker run --rm -p 8787:8787 -e LOGPIPE_KAFKA_BROKERS=broker:9092 logpipe
+#   docker run --rm -p 8787:8787 -e LOGPIPE_KAFKA_BROKERS=broker:9092 -e LOGPIPE_CONTROL_TOKEN="$(openssl rand -hex 32)" logpipe
 #
 # Configuration comes from LOGPIPE_* variables or a file mounted and passed with --config.
 
@@ -16,7 +16,8 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
-    # Inside a container the control server must listen beyond loopback to be reachable.
+    # Inside a container the control server must listen beyond loopback to be reachable; it then
+    # refuses to start without LOGPIPE_CONTROL_TOKEN (the health check's /healthz needs none).
     LOGPIPE_CONTROL_HOST=0.0.0.0 \
     LOGPIPE_LOG_FORMAT=json
 WORKDIR /app

@@ -10,8 +10,14 @@
 # backslashes, newlines and any unicode. python3 is part of the Amazon Linux 2023 base system
 # (dnf needs it); jq is not installed by default, and node may not be on the SSM agent's PATH.
 #
+# When the service has a control token (control.token), the request carries it as
+# `Authorization: Bearer ...`: from LOGPIPE_CONTROL_TOKEN, or else from the LOGPIPE_CONTROL_TOKEN line
+# of LOGPIPE_ENV_FILE (default /etc/logpipe/env, the service's own configuration, which SSM's root
+# shell can read but does not load). The token reaches curl through a file descriptor, never its
+# command line, where other users could read it in the process list.
+#
 # Exit status: 0 accepted (HTTP 202, the answer is printed on stdout); 1 the service rejected the
-# request or answered unexpectedly; 2 usage; 3 the service cannot be reached. Errors are one line
+# request or answered unexpectedly; 2 usage or an unusable token; 3 the service cannot be reached. Errors are one line
 # on stderr.
 set -euo pipefail
 
@@ -34,10 +40,26 @@ fi
 url="http://127.0.0.1:${LOGPIPE_CONTROL_PORT:-8787}/v1/ingest"
 body=$(python3 -I -c 'import json, sys; print(json.dumps({"bucket": sys.argv[1], "key": sys.argv[2]}))' "$1" "$2")
 
+token=${LOGPIPE_CONTROL_TOKEN-}
+env_file=${LOGPIPE_ENV_FILE:-/etc/logpipe/env}
+if [[ -z "$token" && -r "$env_file" ]]; then
+  # The line as install-ec2.sh writes it, NAME='value', or unquoted; the last one wins, like sourcing.
+  token=$(sed -n "s/^LOGPIPE_CONTROL_TOKEN='\{0,1\}\([^']*\)'\{0,1\}[[:space:]]*\$/\1/p" "$env_file" | tail -n 1)
+fi
+# The service accepts no other characters (control.token); anything else could forge header lines.
+if [[ -n "$token" && ! "$token" =~ ^[A-Za-z0-9._~+/=-]+$ ]]; then
+  die 2 "LOGPIPE_CONTROL_TOKEN holds characters a control token cannot have (A-Z a-z 0-9 . _ ~ + / = -)"
+fi
+# printf is a shell builtin: the token shows in no process's arguments.
+auth_header=()
+if [[ -n "$token" ]]; then
+  auth_header=(--header "@/dev/fd/3")
+fi
+
 curl_status=0
 response=$(printf '%s' "$body" | curl --silent --connect-timeout 5 --max-time 30 \
-  --header 'Content-Type: application/json' --data-binary @- \
-  --write-out '\n%{http_code}' "$url") || curl_status=$?
+  --header 'Content-Type: application/json' "${auth_header[@]}" --data-binary @- \
+  --write-out '\n%{http_code}' "$url" 3< <(if [[ -n "$token" ]]; then printf 'Authorization: Bearer %s\n' "$token"; fi)) || curl_status=$?
 
 case $curl_status in
   0) ;;

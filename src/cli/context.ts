@@ -19,8 +19,15 @@ export interface GlobalOptions {
 export function loadFromCommand(command: Command, extraFile?: string): LoadedConfig {
   const opts = command.optsWithGlobals<GlobalOptions>();
   const env = { ...process.env };
-  if (opts.brokers !== undefined) env.LOGPIPE_KAFKA_BROKERS = opts.brokers;
-  return loadConfig({ file: extraFile ?? opts.config, env });
+  if (opts.brokers === undefined) return loadConfig({ file: extraFile ?? opts.config, env });
+  env.LOGPIPE_KAFKA_BROKERS = opts.brokers;
+  try {
+    return loadConfig({ file: extraFile ?? opts.config, env });
+  } catch (err) {
+    // The value came from the command line, not from the environment: say so.
+    if (err instanceof ConfigError) throw new ConfigError(err.lines.map((l) => l.replace('(from env LOGPIPE_KAFKA_BROKERS)', '(from --brokers)')));
+    throw err;
+  }
 }
 
 export function contextFromCommand(command: Command): { loaded: LoadedConfig; logger: Logger } {

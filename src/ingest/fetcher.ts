@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { backoffMs, isTransient, PermanentError, reasonOf } from './errors';
 import { type ObjectMeta, type ObjectRef, objectId } from './object-ref';
 
@@ -25,9 +25,20 @@ const stripQuotes = (etag: string | undefined): string => (etag ?? '').replace(/
 export class S3Store implements ObjectStore {
   constructor(private readonly s3: S3Client) {}
 
+  /**
+   * HeadObject. Its 404 and 403 answers have no body, which the SDK reports as "NotFound: UnknownError"
+   * or "Forbidden: UnknownError"; they become PermanentErrors whose reason says which of bucket, key or
+   * version is missing (a HeadBucket tells a missing bucket from a missing key) or which permission
+   * is lacking. The reasons start with S3's error codes (NoSuchBucket, NoSuchKey, AccessDenied).
+   */
   async head(ref: ObjectRef): Promise<ObjectMeta> {
     if (ref.kind !== 's3') throw new Error('S3Store reads s3 objects only');
-    const h = await this.s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }));
+    let h: HeadObjectCommandOutput;
+    try {
+      h = await this.s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }));
+    } catch (err) {
+      throw await this.explainHeadFailure(ref, err);
+    }
     const versionId = ref.versionId ?? (h.VersionId && h.VersionId !== 'null' ? h.VersionId : undefined);
     const etag = stripQuotes(h.ETag);
     const version = versionId ?? etag;
@@ -41,6 +52,25 @@ export class S3Store implements ObjectStore {
       version,
       gzipHint: /gzip/i.test(h.ContentEncoding ?? '') || ref.key.endsWith('.gz'),
     };
+  }
+
+  private async explainHeadFailure(ref: Extract<ObjectRef, { kind: 's3' }>, err: unknown): Promise<unknown> {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const object = `s3://${ref.bucket}/${ref.key}${ref.versionId ? ` (version ${ref.versionId})` : ''}`;
+    if (status === 403) {
+      return new PermanentError(`AccessDenied: S3 refused to read ${object}; the credentials need s3:GetObject on it (and s3:ListBucket, without which a missing key also answers 403)`, { cause: err });
+    }
+    if (status !== 404) return err;
+    try {
+      await this.s3.send(new HeadBucketCommand({ Bucket: ref.bucket }));
+    } catch (bucketErr) {
+      const bucketStatus = (bucketErr as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (bucketStatus === 404) return new PermanentError(`NoSuchBucket: bucket "${ref.bucket}" does not exist; check the bucket name of ${object}`, { cause: err });
+      // Anything else (403 without ListBucket, a transient failure) says nothing about the key: report it missing.
+    }
+    return ref.versionId
+      ? new PermanentError(`NoSuchVersion: ${object} does not exist; check the key and the version id`, { cause: err })
+      : new PermanentError(`NoSuchKey: ${object} does not exist; check the key`, { cause: err });
   }
 
   async read(ref: ObjectRef, meta: ObjectMeta, fromByte: number, toByte?: number): Promise<Readable> {

@@ -1,10 +1,12 @@
 import type { Admin } from 'kafkajs';
 import type { LogpipeConfig } from '../system/config';
+import { createTopics } from '../system/topics';
 
 /**
  * Creates the ingest topics if missing: the log topic (configured partitions and replication), the
  * compacted progress topic (one partition: the ledger is read whole by every instance) and the
- * dead-letter topic. Existing topics are left as they are.
+ * dead-letter topic. Existing topics are left as they are. Rejects naming the topic and the reason
+ * when the broker refuses one (see createTopics).
  *
  * A batch of one source goes to one partition as one record batch, so the log topic accepts
  * messages (record batches) of a batch's size plus room for one maximal entry; the broker's
@@ -28,5 +30,5 @@ export async function ensureIngestTopics(admin: Admin, config: Pick<LogpipeConfi
     { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
     { topic: kafka.deadLetterTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor },
   ].filter((t) => !existing.has(t.topic));
-  if (wanted.length) await admin.createTopics({ topics: wanted, waitForLeaders: true });
+  await createTopics(admin, wanted);
 }

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { buildTriggerCommand, MAX_KEY_BYTES } from './shell-command';
 
@@ -24,12 +26,12 @@ function runTrigger(bucket: string, key: string, port: number): Promise<Run> {
 
 /** A stand-in for the control API: records each request and answers with `reply`. */
 async function fakeApi(reply: { status: number; body: string }) {
-  const requests: Array<{ method?: string; url?: string; contentType?: string; body: string }> = [];
+  const requests: Array<{ method?: string; url?: string; contentType?: string; authorization?: string; body: string }> = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      requests.push({ method: req.method, url: req.url, contentType: req.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') });
+      requests.push({ method: req.method, url: req.url, contentType: req.headers['content-type'], authorization: req.headers.authorization, body: Buffer.concat(chunks).toString('utf8') });
       res.writeHead(reply.status, { 'content-type': 'application/json' });
       res.end(reply.body);
     });
@@ -118,5 +120,79 @@ describe('shell/trigger.sh', () => {
       execFile(TRIGGER, args, { encoding: 'utf8' }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: unknown }).code) : 0, stdout, stderr }));
     });
     expect(run).toEqual({ code: 2, stdout: '', stderr: 'trigger.sh: usage: trigger.sh [--] BUCKET KEY\n' });
+  });
+
+  describe('control token', () => {
+    const TOKEN = 'c0ffee0123456789abcdef.~+/=-_';
+
+    /** Runs trigger.sh with `env`, a `curl` first on PATH that records its arguments, then runs the real one. */
+    async function runWithToken(env: NodeJS.ProcessEnv, port: number): Promise<Run & { curlArgs: string }> {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trigger-sh-'));
+      const argsFile = path.join(dir, 'curl-args');
+      const realCurl = await new Promise<string>((resolve) => execFile('sh', ['-c', 'command -v curl'], (_e, out) => resolve(String(out).trim())));
+      fs.writeFileSync(path.join(dir, 'curl'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\nexec '${realCurl}' "$@"\n`, { mode: 0o755 });
+      const base: NodeJS.ProcessEnv = { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}`, LOGPIPE_CONTROL_PORT: String(port), LOGPIPE_ENV_FILE: path.join(dir, 'no-env-file') };
+      delete base.LOGPIPE_CONTROL_TOKEN;
+      const run = await new Promise<Run>((resolve) => {
+        execFile(TRIGGER, ['--', 'logs', 'k.log'], { env: { ...base, ...env }, encoding: 'utf8' }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }));
+      });
+      const curlArgs = fs.existsSync(argsFile) ? fs.readFileSync(argsFile, 'utf8') : '';
+      fs.rmSync(dir, { recursive: true, force: true });
+      return { ...run, curlArgs };
+    }
+
+    // A service bound beyond loopback requires the token (control.token); the Lambda's SSM command
+    // cannot carry it, so the script sends it, and never on curl's command line (ps shows that).
+    it('sends LOGPIPE_CONTROL_TOKEN as a bearer token, not on the command line', async () => {
+      const api = await fakeApi({ status: 202, body: '{"id":"ingest-3","status":"queued"}' });
+      try {
+        const run = await runWithToken({ LOGPIPE_CONTROL_TOKEN: TOKEN }, api.port);
+        expect(run.code).toBe(0);
+        expect(api.requests[0].authorization).toBe(`Bearer ${TOKEN}`);
+        expect(run.curlArgs).toContain('/v1/ingest');
+        expect(run.curlArgs).not.toContain(TOKEN);
+      } finally {
+        await api.close();
+      }
+    });
+
+    it.each([
+      ['quoted, as install-ec2.sh writes it', `LOGPIPE_REGION='x'\nLOGPIPE_CONTROL_TOKEN='${TOKEN}'\n`],
+      ['unquoted, the last line winning', `LOGPIPE_CONTROL_TOKEN=old-token-0123456789\nLOGPIPE_CONTROL_TOKEN=${TOKEN}\n`],
+    ])('reads the token from LOGPIPE_ENV_FILE (%s) when the variable is unset', async (_what, content) => {
+      const api = await fakeApi({ status: 202, body: '{"id":"ingest-4","status":"queued"}' });
+      const envFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trigger-env-')), 'env');
+      fs.writeFileSync(envFile, content);
+      try {
+        const run = await runWithToken({ LOGPIPE_ENV_FILE: envFile }, api.port);
+        expect(run.code).toBe(0);
+        expect(api.requests[0].authorization).toBe(`Bearer ${TOKEN}`);
+      } finally {
+        await api.close();
+      }
+    });
+
+    it('sends no Authorization header without a token', async () => {
+      const api = await fakeApi({ status: 202, body: '{"id":"ingest-5","status":"queued"}' });
+      try {
+        expect((await runWithToken({}, api.port)).code).toBe(0);
+        expect(api.requests[0].authorization).toBeUndefined();
+      } finally {
+        await api.close();
+      }
+    });
+
+    // A newline in the variable would add header lines of the caller's choosing.
+    it('refuses a token with characters that could forge headers, sending nothing', async () => {
+      const api = await fakeApi({ status: 202, body: '{}' });
+      try {
+        const run = await runWithToken({ LOGPIPE_CONTROL_TOKEN: `${TOKEN}\nX-Forged: 1` }, api.port);
+        expect(run.code).toBe(2);
+        expect(run.stderr).toBe('trigger.sh: LOGPIPE_CONTROL_TOKEN holds characters a control token cannot have (A-Z a-z 0-9 . _ ~ + / = -)\n');
+        expect(api.requests).toHaveLength(0);
+      } finally {
+        await api.close();
+      }
+    });
   });
 });

@@ -5,7 +5,7 @@ import { packageRoot } from './paths';
 
 describe('docs/configuration.md', () => {
   // The reference must change in the same commit as the schema.
-  it('matches the schema (regenerate with `npm run docs:config`)', () => {
+  it('matches the schema (regenerate with `npm run docs`)', () => {
     const committed = fs.readFileSync(path.join(packageRoot(), 'docs', 'configuration.md'), 'utf8');
     expect(committed).toBe(renderConfigDocs());
   });

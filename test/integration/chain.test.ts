@@ -23,7 +23,7 @@ let service: RunningService;
 let chain: LocalChain;
 
 beforeAll(async () => {
-  const serviceConfig = { ...base, kafka: { ...base.kafka, topic }, control: { host: '127.0.0.1', port: 0 }, report: { ...base.report, enabled: false } };
+  const serviceConfig = { ...base, kafka: { ...base.kafka, topic }, control: { ...base.control, host: '127.0.0.1', port: 0 }, report: { ...base.report, enabled: false } };
   service = await startService(serviceConfig, quietLogger().logger);
   const port = Number(new URL(service.url).port);
   chain = await startLocalChain({ ...base, control: { ...base.control, port } }, quietLogger().logger, { bucket });

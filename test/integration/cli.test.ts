@@ -7,8 +7,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { createS3 } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
-import { eventually, freePort } from './helpers';
+import { eventually, freePort, testConfig, uniqueName } from './helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
 
@@ -62,7 +64,13 @@ describe('logpipe config', () => {
     expect(logpipe(['config', '--validate', good])).toMatchObject({ status: 0, stdout: `${good}: valid\n` });
     const r = logpipe(['config', '--validate', bad]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`unknown configuration key "kafka.brokerz" in ${bad}`);
+    expect(r.stderr).toContain(`unknown configuration key "kafka.brokerz" in ${bad}: not in the schema; did you mean "kafka.brokers"?`);
+  });
+
+  it('a bad --brokers is reported as coming from --brokers, not from the environment', () => {
+    const r = logpipe(['--brokers', 'localhost', 'config']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('logpipe: invalid configuration value for "kafka.brokers": ["localhost"] (from --brokers); expected HOST:PORT[,HOST:PORT...], "localhost" is not HOST:PORT');
   });
 
   it('start refuses bad configuration before doing anything', () => {
@@ -169,5 +177,86 @@ describe('logpipe generate', () => {
     const r = logpipe(['generate', '--fast', '--out', '/tmp/x.log', '--warn', '0.5,0.1']);
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('logpipe: --warn "0.5,0.1": expected LO,HI with 0 <= LO <= HI <= 1');
+  });
+});
+
+/**
+ * Each user-facing failure says what happened (with the address or name tried) and what to do, on
+ * one stderr line, without a stack trace, and ends the command instead of letting it wait.
+ */
+describe('user-facing errors', () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-errors-')), 'one.log');
+  fs.writeFileSync(file, '10:00:00.000 [main] ERROR a.B - boom\n');
+  // Ingest topics of these tests, so nothing lands on the shared defaults.
+  const topics = (): NodeJS.ProcessEnv => ({ LOGPIPE_KAFKA_PROGRESS_TOPIC: uniqueName('it-err-progress'), LOGPIPE_KAFKA_DEAD_LETTER_TOPIC: uniqueName('it-err-dlq') });
+  const oneLine = (stderr: string): string => {
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    return lines[0];
+  };
+
+  it('java missing: dev up names the program and what to install', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-stack-'));
+    const r = logpipe(['dev', 'up', 'kafka'], { PATH: fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-empty-path-')), LOGPIPE_STACK_DIR: dir, LOGPIPE_STACK_KAFKA_PORT: String(await freePort()) });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('logpipe: kafka: java was not found on PATH: install a Java 17+ JDK or JRE');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('broker unreachable: ingest names the address tried and gives up within kafkajs\'s retries', async () => {
+    const broker = `127.0.0.1:${await freePort()}`;
+    const r = logpipe(['ingest', file, '--topic', uniqueName('it-err')], { ...topics(), LOGPIPE_KAFKA_BROKERS: broker });
+    expect(r.status).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(new RegExp(`^logpipe: cannot reach Kafka at ${broker}: .*ECONNREFUSED.*; check that the brokers are running and that kafka\\.brokers is right \\(--brokers or LOGPIPE_KAFKA_BROKERS\\); for the local stack run \`npm run dev:up\`$`));
+  });
+
+  it('replication factor above the broker count: ingest says so instead of retrying forever', () => {
+    const topic = uniqueName('it-err-rf');
+    const r = logpipe(['ingest', file, '--topic', topic], { ...topics(), LOGPIPE_KAFKA_REPLICATION_FACTOR: '3' });
+    expect(r.status).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/^logpipe: cannot create topics .*"it-err-rf-.*" \(replication factor 3\): .*\(INVALID_REPLICATION_FACTOR\); kafka\.replicationFactor \(LOGPIPE_KAFKA_REPLICATION_FACTOR\) must not exceed the number of brokers$/);
+  });
+
+  it('bucket missing: ingest and upload name the bucket and the endpoint, and write nothing', () => {
+    const bucket = uniqueName('it-err-none');
+    const ingest = logpipe(['ingest', `s3://${bucket}/a.log`, '--topic', uniqueName('it-err')], topics());
+    expect(ingest.status).toBe(1);
+    expect(oneLine(ingest.stderr)).toBe(`logpipe: bucket "${bucket}" does not exist at http://127.0.0.1:5000 (aws.endpoint); check the bucket name in s3://${bucket}/a.log`);
+    const upload = logpipe(['upload', file, '--bucket', bucket]);
+    expect(upload.status).toBe(1);
+    expect(oneLine(upload.stderr)).toBe(`logpipe: bucket "${bucket}" does not exist at http://127.0.0.1:5000 (aws.endpoint); create it first, or check the name given with --bucket`);
+  });
+
+  it('key missing: ingest dead-letters the object and says why on stderr', async () => {
+    const bucket = uniqueName('it-err-bucket');
+    const s3 = createS3(testConfig());
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    s3.destroy();
+    const env = topics();
+    const r = logpipe(['ingest', `s3://${bucket}/no/such.log`, '--topic', uniqueName('it-err')], env);
+    expect(r.status).toBe(1);
+    expect(oneLine(r.stderr)).toBe(`logpipe: s3://${bucket}/no/such.log was dead-lettered (recorded on ${env.LOGPIPE_KAFKA_DEAD_LETTER_TOPIC}): NoSuchKey: s3://${bucket}/no/such.log does not exist; check the key`);
+  });
+
+  it('S3 unreachable: upload and ingest name the endpoint tried', async () => {
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    for (const args of [['upload', file, '--bucket', 'some-bucket'], ['ingest', 's3://some-bucket/a.log', '--topic', uniqueName('it-err')]]) {
+      const r = logpipe(args, { ...topics(), LOGPIPE_AWS_ENDPOINT: endpoint });
+      expect(r.status).toBe(1);
+      expect(oneLine(r.stderr)).toMatch(new RegExp(`^logpipe: cannot reach S3 at ${endpoint} \\(aws\\.endpoint\\): .*ECONNREFUSED.*; check aws\\.endpoint`));
+    }
+  });
+
+  it('port in use: start names the address and the setting to change', async () => {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const r = logpipe(['start'], { LOGPIPE_CONTROL_PORT: String(port), LOGPIPE_REPORT_ENABLED: 'false' });
+      expect(r.status).toBe(1);
+      expect(oneLine(r.stderr)).toBe(`logpipe: control server: 127.0.0.1:${port} is already in use; stop the other process or set LOGPIPE_CONTROL_PORT`);
+    } finally {
+      server.close();
+    }
   });
 });

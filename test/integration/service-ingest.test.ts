@@ -34,7 +34,7 @@ beforeAll(async () => {
   const config = {
     ...base,
     kafka: { ...base.kafka, topic },
-    control: { host: '127.0.0.1', port: 0 },
+    control: { ...base.control, host: '127.0.0.1', port: 0 },
     ingest: { ...base.ingest, sqsQueueUrl: queueUrl, sqsWaitSeconds: 1, listings: [`${bucket}/listed/`], listIntervalMs: 1000 },
   };
   service = await startService(config, quietLogger().logger);
@@ -126,7 +126,7 @@ describe('logpipe start: SIGTERM mid-object', () => {
     };
     const trigger = (): Promise<true> =>
       eventually('the service to accept the request', async () => {
-        const res = await fetch(`http://127.0.0.1:${servicePort}/v1/ingest`, { method: 'POST', body: JSON.stringify({ bucket, key }) }).catch(() => undefined);
+        const res = await fetch(`http://127.0.0.1:${servicePort}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bucket, key }) }).catch(() => undefined);
         return res?.status === 202 ? true : undefined;
       });
     try {

@@ -6,7 +6,7 @@ const base = testConfig();
 describe('logpipe service (in process)', () => {
   it('serves /healthz and reports ready once Kafka answers', async () => {
     const { logger, text } = quietLogger();
-    const service = await startService({ ...base, control: { host: '127.0.0.1', port: 0 } }, logger);
+    const service = await startService({ ...base, control: { ...base.control, host: '127.0.0.1', port: 0 } }, logger);
     try {
       expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
       const ready = await fetch(`${service.url}/readyz`);
@@ -21,7 +21,7 @@ describe('logpipe service (in process)', () => {
 
   it('stays alive but not ready while the brokers cannot be reached', async () => {
     const { logger, text } = quietLogger();
-    const unreachable = { ...base, kafka: { ...base.kafka, brokers: ['127.0.0.1:1'], connectionTimeoutMs: 500 }, control: { host: '127.0.0.1', port: 0 } };
+    const unreachable = { ...base, kafka: { ...base.kafka, brokers: ['127.0.0.1:1'], connectionTimeoutMs: 500 }, control: { ...base.control, host: '127.0.0.1', port: 0 } };
     const service = await startService(unreachable, logger);
     try {
       expect((await fetch(`${service.url}/healthz`)).status).toBe(200);

@@ -4,11 +4,13 @@ import type { WorkerRef } from '../../system/worker-supervisor';
 import { FileStore, S3Store } from '../../ingest/fetcher';
 import { describeRef, ledgerKey, type ObjectRef, parseObjectRef } from '../../ingest/object-ref';
 import type { ObjectProgress } from '../../ingest/progress';
+import { ensureIngestTopics } from '../../ingest/topics';
 import type { LogpipeConfig } from '../../system/config';
-import { createKafka, createS3 } from '../../system/clients';
+import { createS3 } from '../../system/clients';
 import { startIngestPipeline } from '../../system/pipeline';
 import { createActorSystem } from '../../system/service';
 import { contextFromCommand, UsageError } from '../context';
+import { connectKafkaAdmin, requireBucket } from '../preflight';
 import { progressBar } from '../progress';
 
 /** `logpipe ingest s3://bucket/key | path`: one object through the actor pipeline, exactly once, then exit. */
@@ -28,12 +30,25 @@ export function registerIngestCommand(program: Command): void {
         throw new UsageError((err as Error).message);
       }
       const topic = opts.topic ?? config.kafka.topic;
-      // A one-shot command fails fast when Kafka is down (the service instead waits for it).
-      const admin = createKafka(config, logger).admin();
-      await admin.connect().catch((err: Error) => {
-        throw new Error(`cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${err.message} (is it running? npm run dev:up)`);
-      });
-      await admin.disconnect();
+      // A one-shot command fails fast when S3 or Kafka cannot be used (the service instead waits for
+      // Kafka and dead-letters what it cannot read). A missing bucket is a wrong address, not a bad
+      // object: nothing is written for it. A missing key is dead-lettered like in the service.
+      if (ref.kind === 's3') {
+        const s3 = createS3(config);
+        try {
+          await requireBucket(s3, config, ref.bucket, `check the bucket name in ${target}`);
+        } finally {
+          s3.destroy();
+        }
+      }
+      // Creating the topics here turns a broker's refusal (a replication factor above the number of
+      // brokers) into an error now; the pipeline's publisher would retry it for as long as it runs.
+      const admin = await connectKafkaAdmin(config, logger);
+      try {
+        await ensureIngestTopics(admin, config, topic);
+      } finally {
+        await admin.disconnect();
+      }
       const system = createActorSystem(logger, config.log);
       let stopProgress = (): void => undefined;
       try {
@@ -49,7 +64,10 @@ export function registerIngestCommand(program: Command): void {
         const memory = worker.pid === process.pid ? { peakRssBytes: own } : { peakRssBytes: Math.max(own, worker.peakRssBytes), servicePeakRssBytes: own, workerPeakRssBytes: worker.peakRssBytes };
         const summary = { ...outcome, topic, linesPerSecond, ...memory, workerMode: config.ingest.workerMode, deadLettered: outcome.status === 'dead-letter' ? 1 : 0 };
         process.stdout.write(`${JSON.stringify(summary)}\n`);
-        if (outcome.status === 'dead-letter') process.exitCode = 1;
+        if (outcome.status === 'dead-letter') {
+          process.stderr.write(`logpipe: ${describeRef(ref)} was dead-lettered (recorded on ${config.kafka.deadLetterTopic}): ${outcome.reason ?? 'no reason recorded'}\n`);
+          process.exitCode = 1;
+        }
       } finally {
         stopProgress();
         await system.destroy();

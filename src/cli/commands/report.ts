@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { actorModule, type ActorParameters } from '../../system/actor-context';
-import { createKafka } from '../../system/clients';
 import { createLogger } from '../../system/logging';
 import { createActorSystem } from '../../system/service';
 import type { ReportDocument } from '../../report/render';
+import { ensureReportTopics } from '../../report/stage';
 import { loadFromCommand } from '../context';
+import { connectKafkaAdmin } from '../preflight';
 
 interface ReportOptions {
   topic?: string;
@@ -32,12 +33,16 @@ export function registerReportCommand(program: Command): void {
       const logger = opts.exitWhenIdle ? createLogger({ ...config.log, stream: process.stderr, isTTY: process.stderr.isTTY }) : createLogger(config.log);
       if (opts.exitWhenIdle) {
         // A one-shot command fails fast when Kafka is down (the long-running one waits for it).
-        const admin = createKafka(config, logger).admin();
-        await admin.connect().catch((err: Error) => {
-          throw new Error(`cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${err.message} (is it running? npm run dev:up)`);
-        });
-        const topics = await admin.listTopics();
-        await admin.disconnect();
+        const admin = await connectKafkaAdmin(config, logger);
+        let topics: string[];
+        try {
+          topics = await admin.listTopics();
+          // A broker's refusal to create the report topics ends the command here; the ReportActor
+          // would retry it for as long as it runs, and this command would never become idle.
+          if (topics.includes(topic)) await ensureReportTopics(admin, config);
+        } finally {
+          await admin.disconnect();
+        }
         if (!topics.includes(topic)) throw new Error(`the log topic "${topic}" does not exist; ingest something first (logpipe ingest FILE) or pass --topic`);
       }
       const system = createActorSystem(logger, config.log);

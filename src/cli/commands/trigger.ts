@@ -11,13 +11,16 @@ export function registerTriggerCommand(program: Command): void {
     .option('--version-id <id>', 'a specific object version')
     .action(async (bucket: string, key: string, opts: { versionId?: string }, command: Command) => {
       const { loaded } = contextFromCommand(command);
-      const { host, port } = loaded.config.control;
-      const url = `http://${host}:${port}/v1/ingest`;
+      const { host, port, token } = loaded.config.control;
+      // An IPv6 literal needs brackets in a URL; a wildcard bind address is reached on loopback.
+      const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+      const url = `http://${target}:${port}/v1/ingest`;
       let res: Response;
       try {
         res = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          // control.token (LOGPIPE_CONTROL_TOKEN) when the service requires one.
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
           body: JSON.stringify({ bucket, key, ...(opts.versionId ? { versionId: opts.versionId } : {}) }),
           signal: AbortSignal.timeout(30_000),
         });

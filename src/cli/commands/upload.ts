@@ -4,6 +4,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Command } from 'commander';
 import { createS3 } from '../../system/clients';
 import { contextFromCommand, UsageError } from '../context';
+import { explainS3Error, PreflightError } from '../preflight';
 import { progressBar } from '../progress';
 
 /** `logpipe upload FILE --bucket B [--key K]`: puts a file into S3, multipart when it is big. */
@@ -34,9 +35,8 @@ export function registerUploadCommand(program: Command): void {
         process.stdout.write(`${JSON.stringify({ bucket: opts.bucket, key, bytes: size, etag: (out.ETag ?? '').replace(/"/g, '') })}\n`);
       } catch (err) {
         bar.stop();
-        const e = err as { name?: string; message: string };
-        if (e.name === 'NoSuchBucket') throw new Error(`bucket ${opts.bucket} does not exist (at ${loaded.config.aws.endpoint || 'AWS'}); create it first`);
-        throw err;
+        const explained = explainS3Error(err, loaded.config, opts.bucket, 'create it first, or check the name given with --bucket');
+        throw explained ? new PreflightError(explained) : err;
       } finally {
         s3.destroy();
       }

@@ -1,0 +1,64 @@
+import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PermanentError } from './errors';
+import { S3Store } from './fetcher';
+
+/** The SDK's error for an answer without a body (HEAD): name from the status, message "UnknownError". */
+const bodiless = (status: number, name: string): Error => Object.assign(new Error('UnknownError'), { name, $metadata: { httpStatusCode: status } });
+
+/** An S3 client answering HeadObject and HeadBucket with the given outcomes. */
+function s3(answers: { object: Error | Record<string, unknown>; bucket?: Error }): S3Client {
+  return {
+    send: async (command: unknown) => {
+      if (command instanceof HeadObjectCommand) {
+        if (answers.object instanceof Error) throw answers.object;
+        return answers.object;
+      }
+      if (command instanceof HeadBucketCommand) {
+        if (answers.bucket) throw answers.bucket;
+        return {};
+      }
+      throw new Error('unexpected command');
+    },
+  } as unknown as S3Client;
+}
+
+async function reasonOfHead(client: S3Client, versionId?: string): Promise<string> {
+  const err = await new S3Store(client).head({ kind: 's3', bucket: 'logs', key: 'a/b.log', versionId }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PermanentError);
+  return (err as PermanentError).reason;
+}
+
+describe('S3Store.head', () => {
+  // HEAD answers carry no error body: the dead-letter reason was "NotFound: UnknownError", which said
+  // neither what was missing nor what to do.
+  it('tells a missing bucket from a missing key', async () => {
+    expect(await reasonOfHead(s3({ object: bodiless(404, 'NotFound'), bucket: bodiless(404, 'NotFound') }))).toBe(
+      'NoSuchBucket: bucket "logs" does not exist; check the bucket name of s3://logs/a/b.log',
+    );
+    expect(await reasonOfHead(s3({ object: bodiless(404, 'NotFound') }))).toBe('NoSuchKey: s3://logs/a/b.log does not exist; check the key');
+    expect(await reasonOfHead(s3({ object: bodiless(404, 'NotFound') }), 'v1')).toBe('NoSuchVersion: s3://logs/a/b.log (version v1) does not exist; check the key and the version id');
+  });
+
+  it('reports a missing key when the bucket cannot be asked about (403 without s3:ListBucket)', async () => {
+    expect(await reasonOfHead(s3({ object: bodiless(404, 'NotFound'), bucket: bodiless(403, 'Forbidden') }))).toMatch(/^NoSuchKey: /);
+  });
+
+  it('names the permissions a 403 lacks', async () => {
+    expect(await reasonOfHead(s3({ object: bodiless(403, 'Forbidden') }))).toBe(
+      'AccessDenied: S3 refused to read s3://logs/a/b.log; the credentials need s3:GetObject on it (and s3:ListBucket, without which a missing key also answers 403)',
+    );
+  });
+
+  it('passes other failures through for the caller to retry', async () => {
+    const throttled = bodiless(503, 'SlowDown');
+    await expect(new S3Store(s3({ object: throttled })).head({ kind: 's3', bucket: 'logs', key: 'k' })).rejects.toBe(throttled);
+  });
+
+  it('returns the metadata of an object that exists', async () => {
+    const meta = await new S3Store(s3({ object: { ETag: '"abc"', ContentLength: 12, LastModified: new Date(0) } })).head({ kind: 's3', bucket: 'logs', key: 'k.gz' });
+    expect(meta).toMatchObject({ id: 's3://logs/k.gz#abc', etag: 'abc', size: 12, version: 'abc', gzipHint: true });
+  });
+});
