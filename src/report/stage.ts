@@ -30,13 +30,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Admin, type Consumer, type EachBatchPayload, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { type Admin, type EachBatchPayload, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { ALWAYS_RESTART } from '../system/clients';
+import { SupervisedConsumer } from '../system/supervised-consumer';
 import { CompactedTopicView } from '../system/compacted-view';
 import type { LogpipeConfig } from '../system/config';
 import type { Logger } from '../system/logging';
+import { createTopics } from '../system/topics';
+import { Metrics } from '../system/metrics';
 import { buildAlertEmail, decideSend, recordSend, type RetryPolicy, type SendRecord } from './email';
 import { decodePartial, encodePartial, type MergeState, type PartialRecord, WindowMerger } from './merge';
+import { RecentWindows, type RecentWindow } from './recent-windows';
 import { windowRecordOf } from './records';
 import { renderCsv, renderJson, renderText, reportDocument, reportFileNames, type ReportDocument } from './render';
 import { type AlertDecision, type AlertRules, decideAlert, resolveAlertRules } from './rules';
@@ -81,6 +85,8 @@ export interface ReportStageOptions {
   /** Called after a window's report is committed (and its files written). */
   onReport?: (doc: ReportDocument) => void;
   now?: () => number;
+  /** Lag, windows, late records, alerts and emails are counted here; a registry of its own if absent. */
+  metrics?: Metrics;
 }
 
 export interface ReportStageStatus {
@@ -126,6 +132,15 @@ interface MergeTask {
 
 const TICK_MS = 1_000;
 
+/**
+ * Emails settled (removed from, or updated in, the merge state) per transaction. Each such commit
+ * writes the whole merge state with every email still pending, so settling each email on its own
+ * was quadratic in a backlog's alerts: over the benchmark's data (an alert in every window) it was
+ * half of `logpipe report`'s time (docs/benchmarks.md). A crash before a settle resends the emails
+ * it held, with their Message-IDs, as it resent one before: email stays at-least-once.
+ */
+const EMAIL_SETTLE_BATCH = 50;
+
 export class ReportStage {
   private readonly admin: Admin;
   private readonly state: CompactedTopicView<StateValue>;
@@ -134,8 +149,8 @@ export class ReportStage {
   private readonly retry: RetryPolicy;
   private readonly now: () => number;
   private readonly log: Logger;
-  private consumer: Consumer | undefined;
-  private mergeConsumer: Consumer | undefined;
+  private consumer: SupervisedConsumer | undefined;
+  private mergeConsumer: SupervisedConsumer | undefined;
   private readonly tasks = new Map<number, Promise<PartitionTask>>();
   private assigned = new Set<number>();
   private mergeTask: Promise<MergeTask> | undefined;
@@ -155,13 +170,22 @@ export class ReportStage {
   private emailTimer: NodeJS.Timeout | undefined;
   private sending = false;
   private readonly stats = { windowsReported: 0, emailsSent: 0, emailsFailed: 0, late: 0 };
+  private readonly metrics: Metrics;
+  /** Partitions with a consumer-lag series, removed when the partition goes to another member. */
+  private readonly lagged = new Set<number>();
+  private readonly recent: RecentWindows;
 
   constructor(private readonly o: ReportStageOptions) {
     const r = o.config.report;
     this.admin = o.kafka.admin();
     this.log = o.log;
     this.now = o.now ?? Date.now;
-    this.state = new CompactedTopicView<StateValue>(o.kafka, r.stateTopic, o.log, (_key, value) => decodeState(value), 'logpipe-report-state');
+    // The state topic holds the tasks of every group and log topic; this stage reads only its own.
+    const taskPrefix = this.taskKey(0).replace(/0$/, '');
+    const mergeKey = this.mergeKey();
+    this.state = new CompactedTopicView<StateValue>(o.kafka, r.stateTopic, o.log, (_key, value) => decodeState(value), 'logpipe-report-state', {
+      keep: (key) => key === mergeKey || key.startsWith(taskPrefix),
+    });
     this.windowOptions = resolveWindowOptions({
       mode: r.windowMode,
       sizeMs: r.windowSizeMs,
@@ -169,6 +193,9 @@ export class ReportStage {
       // Idleness is the stage's (flushOpen on the tick), not the aggregator's: an aggregator's own
       // idle close would close its windows for good and make the next upload's records late.
       idleCloseMs: Number.MAX_SAFE_INTEGER,
+      // Two objects ingested at once into one partition interleave there batch by batch, minutes of
+      // event time apart: the watermark follows the one behind until it has been quiet this long.
+      sourceIdleMs: r.idleCloseMs,
       maxErrorMessages: r.maxErrorMessages,
       // Windows close on the tick once the partition is caught up (see WindowOptions.closeOnAdd).
       closeOnAdd: false,
@@ -180,47 +207,70 @@ export class ReportStage {
       realertMs: r.realertMs,
     });
     this.retry = { initialDelayMs: r.emailRetryDelayMs, maxDelayMs: r.emailRetryMaxDelayMs };
+    this.metrics = o.metrics ?? new Metrics();
+    this.recent = new RecentWindows(r.emailTo.length > 0);
   }
 
   private get r(): LogpipeConfig['report'] {
     return this.o.config.report;
   }
 
+  /**
+   * Connects and joins both consumer groups. stop() may be called while this runs (a shutdown while
+   * Kafka is slow or a busy group rebalances): start() then rejects at its next step instead of
+   * creating what stop() has already passed.
+   */
   async start(): Promise<void> {
-    await this.admin.connect();
-    await ensureReportTopics(this.admin, this.o.config);
-    this.partitionCount = await this.countPartitions();
-    await this.state.start();
+    const step = async <T>(p: Promise<T>): Promise<T> => {
+      const value = await p;
+      if (this.stopped) throw new Error('report stage stopped while starting');
+      return value;
+    };
+    await step(this.admin.connect());
+    await step(ensureReportTopics(this.admin, this.o.config));
+    this.partitionCount = await step(this.countPartitions());
+    await step(this.state.start());
 
-    const consumer = this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, ...ALWAYS_RESTART });
-    this.consumer = consumer;
-    this.logCrashes(consumer, 'log-topic consumer');
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.topic === this.o.topic) this.fetched.set(payload.partition, Number(payload.lastOffset) + 1);
+    this.consumer = new SupervisedConsumer({
+      name: 'log-topic consumer',
+      log: this.log,
+      create: () => this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, ...ALWAYS_RESTART }),
+      setup: async (consumer) => {
+        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+          if (payload.topic === this.o.topic) this.fetched.set(payload.partition, Number(payload.lastOffset) + 1);
+        });
+        consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+          this.assigned = new Set(payload.memberAssignment[this.o.topic] ?? []);
+          this.log.info('log-topic partitions assigned', { partitions: [...this.assigned] });
+          this.forgetLag();
+          void this.dropUnassigned();
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topic: this.o.topic, fromBeginning: true });
+        await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onLogBatch(p) });
+      },
     });
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.assigned = new Set(payload.memberAssignment[this.o.topic] ?? []);
-      this.log.info('log-topic partitions assigned', { partitions: [...this.assigned] });
-      void this.dropUnassigned();
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.o.topic, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onLogBatch(p) });
+    await step(this.consumer.start());
 
-    const merge = this.o.kafka.consumer({ groupId: `${this.r.groupId}-merge`, readUncommitted: false, maxWaitTimeInMs: 250, ...ALWAYS_RESTART });
-    this.mergeConsumer = merge;
-    this.logCrashes(merge, 'partials consumer');
-    merge.on(merge.events.END_BATCH_PROCESS, ({ payload }) => {
-      this.partialsFetched = Number(payload.lastOffset) + 1;
+    this.mergeConsumer = new SupervisedConsumer({
+      name: 'partials consumer',
+      log: this.log,
+      create: () => this.o.kafka.consumer({ groupId: `${this.r.groupId}-merge`, readUncommitted: false, maxWaitTimeInMs: 250, ...ALWAYS_RESTART }),
+      setup: async (merge) => {
+        merge.on(merge.events.END_BATCH_PROCESS, ({ payload }) => {
+          this.partialsFetched = Number(payload.lastOffset) + 1;
+        });
+        merge.on(merge.events.GROUP_JOIN, ({ payload }) => {
+          this.mergeAssigned = (payload.memberAssignment[this.r.partialsTopic] ?? []).includes(0);
+          this.mergeCaughtUp = false;
+          if (!this.mergeAssigned) this.dropMergeTask();
+        });
+        await merge.connect();
+        await merge.subscribe({ topic: this.r.partialsTopic, fromBeginning: true });
+        await merge.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onPartialsBatch(p) });
+      },
     });
-    merge.on(merge.events.GROUP_JOIN, ({ payload }) => {
-      this.mergeAssigned = (payload.memberAssignment[this.r.partialsTopic] ?? []).includes(0);
-      this.mergeCaughtUp = false;
-      if (!this.mergeAssigned) this.dropMergeTask();
-    });
-    await merge.connect();
-    await merge.subscribe({ topic: this.r.partialsTopic, fromBeginning: true });
-    await merge.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onPartialsBatch(p) });
+    await step(this.mergeConsumer.start());
 
     this.tick = setInterval(() => void this.onTick(), TICK_MS);
   }
@@ -229,8 +279,8 @@ export class ReportStage {
     this.stopped = true;
     if (this.tick) clearInterval(this.tick);
     if (this.emailTimer) clearTimeout(this.emailTimer);
-    await this.consumer?.disconnect().catch(() => undefined);
-    await this.mergeConsumer?.disconnect().catch(() => undefined);
+    await this.consumer?.stop();
+    await this.mergeConsumer?.stop();
     const tasks = await Promise.all([...this.tasks.values()].map((t) => t.catch(() => undefined)));
     await Promise.all(tasks.map((t) => t && t.lock.run(() => t.producer.disconnect()).catch(() => undefined)));
     const merge = await this.mergeTask?.catch(() => undefined);
@@ -266,12 +316,6 @@ export class ReportStage {
       merge: { assigned: this.mergeAssigned, open: merge?.merger.describe().open ?? [], pendingEmails: merge ? Object.keys(merge.state.emails).length : 0, caughtUp: this.mergeCaughtUp },
       ...this.stats,
     };
-  }
-
-  private logCrashes(consumer: Consumer, name: string): void {
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!this.stopped) this.log.error(`${name} crashed; it rejoins after a backoff`, { error: payload.error?.message, restart: payload.restart });
-    });
   }
 
   // Keys on the shared topics: group ids and topic names cannot contain spaces.
@@ -330,10 +374,11 @@ export class ReportStage {
         : undefined;
     const next: TaskState = { ...task.state, window: snapshot, sentHorizon: partial ? snapshot.closedUntilMs : task.state.sentHorizon, sentIdle: partial ? idle : task.state.sentIdle };
     const key = this.taskKey(task.partition);
+    const encoded = Buffer.from(JSON.stringify(next));
     const txn = await task.producer.transaction();
     try {
       if (partial) await txn.send({ topic: this.r.partialsTopic, messages: [{ key: this.partialKey(task.partition), value: encodePartial(partial) }] });
-      await txn.send({ topic: this.r.stateTopic, messages: [{ key, value: JSON.stringify(next) }] });
+      await txn.send({ topic: this.r.stateTopic, messages: [{ key, value: encoded }] });
       if (task.state.nextOffset >= 0) {
         await txn.sendOffsets({ consumerGroupId: this.r.groupId, topics: [{ topic: this.o.topic, partitions: [{ partition: task.partition, offset: String(task.state.nextOffset) }] }] });
       }
@@ -344,7 +389,7 @@ export class ReportStage {
       throw err;
     }
     task.state = next;
-    this.state.set(key, next);
+    this.state.set(key, next, encoded);
     if (partial && (closed.length > 0 || idle)) this.log.debug('partial committed', { partition: task.partition, windows: closed.map((w) => w.id), idle, ...why });
   }
 
@@ -408,6 +453,7 @@ export class ReportStage {
           await task.lock.run(async () => {
             const next = Math.max(task.state.nextOffset, this.fetched.get(partition) ?? -1, committed.get(partition) ?? 0);
             const caughtUp = next >= (high.get(partition) ?? 0);
+            this.setLag(partition, (high.get(partition) ?? 0) - next);
             const quiet = this.now() - task.lastRecordMs >= this.r.idleCloseMs;
             const idle = caughtUp && quiet;
             const agg = task.aggregator;
@@ -485,10 +531,11 @@ export class ReportStage {
   }
 
   private async commitMerge(task: MergeTask, next: MergeTaskState, docs: ReportDocument[], offset: number | undefined): Promise<void> {
+    const encoded = Buffer.from(JSON.stringify(next));
     const txn = await task.producer.transaction();
     try {
       if (docs.length) await txn.send({ topic: this.r.topic, messages: docs.map((d) => ({ key: d.id, value: JSON.stringify(d), headers: { group: this.r.groupId, topic: this.o.topic } })) });
-      await txn.send({ topic: this.r.stateTopic, messages: [{ key: this.mergeKey(), value: JSON.stringify(next) }] });
+      await txn.send({ topic: this.r.stateTopic, messages: [{ key: this.mergeKey(), value: encoded }] });
       if (offset !== undefined) await txn.sendOffsets({ consumerGroupId: `${this.r.groupId}-merge`, topics: [{ topic: this.r.partialsTopic, partitions: [{ partition: 0, offset: String(offset) }] }] });
       await txn.commit();
     } catch (err) {
@@ -497,12 +544,13 @@ export class ReportStage {
       throw err;
     }
     task.state = next;
-    this.state.set(this.mergeKey(), next);
+    this.state.set(this.mergeKey(), next, encoded);
   }
 
   /** After a report is committed: its files, the callback, the count. */
   private published({ report, decision, doc }: Published): void {
     this.stats.windowsReported++;
+    this.countReport(report, decision);
     try {
       writeReportFiles(this.r.dir, report, decision);
     } catch (err) {
@@ -550,8 +598,20 @@ export class ReportStage {
   private async sendDueEmails(): Promise<void> {
     if (this.sending || this.stopped || !this.mergeAssigned) return;
     this.sending = true;
+    const settled = new Map<string, PendingEmail | undefined>();
+    let flush = async (): Promise<void> => undefined;
     try {
       const task = await this.merge();
+      flush = async () => {
+        if (settled.size === 0) return;
+        const changes = new Map(settled);
+        settled.clear();
+        await task.lock.run(() => this.settleEmails(task, changes));
+      };
+      const settle = async (id: string, pending: PendingEmail | undefined): Promise<void> => {
+        settled.set(id, pending);
+        if (settled.size >= EMAIL_SETTLE_BATCH) await flush();
+      };
       let soonest: number | undefined;
       for (const [id, pending] of Object.entries(task.state.emails)) {
         if (this.stopped) return;
@@ -561,27 +621,29 @@ export class ReportStage {
           continue;
         }
         if (decision.action === 'skip') {
-          await task.lock.run(() => this.settleEmail(task, id, undefined));
+          await settle(id, undefined);
           continue;
         }
         const email = await buildAlertEmail({ from: this.r.emailFrom, to: this.r.emailTo, report: pending.report, decision: pending.decision, date: new Date(this.now()), scope: scopeOf(this.r.groupId) });
         const outcome = await this.o.transport.send(email, { from: this.r.emailFrom, to: this.r.emailTo });
         const record = recordSend(pending.record, email.idempotencyKey, this.now(), outcome.ok ? outcome : { ok: false, error: outcome.error });
+        this.countEmail(id, outcome.ok ? 'sent' : outcome.transient ? 'failed-transient' : 'failed-permanent');
         if (outcome.ok) {
           this.stats.emailsSent++;
           this.log.info('alert email sent', { window: id, transport: this.o.transport.describe(), messageId: email.messageId, providerMessageId: outcome.providerMessageId });
-          await task.lock.run(() => this.settleEmail(task, id, undefined));
+          await settle(id, undefined);
         } else if (!outcome.transient) {
           this.stats.emailsFailed++;
           this.log.error('alert email rejected; not retried', { window: id, error: outcome.error });
-          await task.lock.run(() => this.settleEmail(task, id, undefined));
+          await settle(id, undefined);
         } else {
           this.log.warn('alert email failed; will retry', { window: id, failures: record.failures, error: outcome.error });
-          await task.lock.run(() => this.settleEmail(task, id, { ...pending, record }));
+          await settle(id, { ...pending, record });
           const d = decideSend(pending.decision, record, this.now(), this.retry);
           if (d.action === 'wait') soonest = Math.min(soonest ?? Infinity, d.untilMs);
         }
       }
+      await flush();
       if (soonest !== undefined && !this.stopped) {
         if (this.emailTimer) clearTimeout(this.emailTimer);
         this.emailTimer = setTimeout(() => void this.sendDueEmails(), Math.max(0, soonest - this.now()));
@@ -589,15 +651,57 @@ export class ReportStage {
     } catch (err) {
       if (!this.stopped) this.log.warn('sending alert emails failed; retrying on the next tick', { error: err instanceof Error ? err.message : String(err) });
     } finally {
+      // Emails sent before a failure or a stop leave the state too, so that they are not sent again.
+      await flush().catch((err: unknown) => {
+        if (!this.stopped) this.log.warn('could not record sent alert emails; they may be sent again', { error: err instanceof Error ? err.message : String(err) });
+      });
       this.sending = false;
     }
   }
 
-  /** Removes (undefined) or updates a pending email in the merge state, committed on its own. */
-  private async settleEmail(task: MergeTask, id: string, pending: PendingEmail | undefined): Promise<void> {
+  /** The windows published lately with their alert and email state (for the dashboard), oldest first. */
+  recentWindows(): RecentWindow[] {
+    return this.recent.list();
+  }
+
+  // ---- metrics -------------------------------------------------------------------------------
+
+  /** Consumer lag of an assigned partition, from the offsets the tick fetched anyway. */
+  private setLag(partition: number, lag: number): void {
+    this.metrics.consumerLag.set({ topic: this.o.topic, partition: String(partition) }, Math.max(0, lag));
+    this.lagged.add(partition);
+  }
+
+  /** Drops the lag series of partitions no longer assigned here (another member reports them). */
+  private forgetLag(): void {
+    for (const partition of this.lagged) {
+      if (this.assigned.has(partition)) continue;
+      this.metrics.consumerLag.remove({ topic: this.o.topic, partition: String(partition) });
+      this.lagged.delete(partition);
+    }
+  }
+
+  private countReport(report: WindowReport, decision: AlertDecision): void {
+    this.metrics.windowsClosed.inc();
+    if (report.late > 0) this.metrics.lateRecords.inc(report.late);
+    if (decision.alert) this.metrics.alerts.inc({ decision: 'alert' });
+    else if (decision.suppressed !== undefined) this.metrics.alerts.inc({ decision: 'suppressed' });
+    this.recent.add(report, decision, this.now());
+  }
+
+  private countEmail(id: string, outcome: 'sent' | 'failed-transient' | 'failed-permanent'): void {
+    this.metrics.emails.inc({ outcome });
+    if (outcome === 'sent') this.recent.email(id, 'sent');
+    else if (outcome === 'failed-permanent') this.recent.email(id, 'failed');
+  }
+
+  /** Removes (undefined) or updates pending emails in the merge state, in one commit of its own. */
+  private async settleEmails(task: MergeTask, changes: Map<string, PendingEmail | undefined>): Promise<void> {
     const emails = { ...task.state.emails };
-    if (pending) emails[id] = pending;
-    else delete emails[id];
+    for (const [id, pending] of changes) {
+      if (pending) emails[id] = pending;
+      else delete emails[id];
+    }
     await this.commitMerge(task, { ...task.state, emails }, [], undefined);
   }
 }
@@ -648,5 +752,5 @@ export async function ensureReportTopics(admin: Admin, config: Pick<LogpipeConfi
     { topic: report.stateTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big, { name: 'cleanup.policy', value: 'compact' }] },
     { topic: report.topic, numPartitions: 1, replicationFactor: kafka.replicationFactor },
   ].filter((t) => !existing.has(t.topic));
-  if (wanted.length) await admin.createTopics({ topics: wanted, waitForLeaders: true });
+  await createTopics(admin, wanted);
 }

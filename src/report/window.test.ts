@@ -246,8 +246,8 @@ describe('options', () => {
     expect(() => resolveWindowOptions(options)).toThrow(name);
   });
 
-  it('defaults to 60 s event-time windows, 5 s lateness, 10 s idle close, 1000 messages', () => {
-    expect(resolveWindowOptions()).toEqual({ mode: 'event', sizeMs: 60_000, allowedLatenessMs: 5_000, idleCloseMs: 10_000, maxErrorMessages: 1_000, closeOnAdd: true });
+  it('defaults to 60 s event-time windows, 5 s lateness, 10 s idle close and source idleness, 1000 messages', () => {
+    expect(resolveWindowOptions()).toEqual({ mode: 'event', sizeMs: 60_000, allowedLatenessMs: 5_000, idleCloseMs: 10_000, sourceIdleMs: 10_000, maxErrorMessages: 1_000, closeOnAdd: true });
   });
 });
 
@@ -265,7 +265,8 @@ describe('closeOnAdd: false', () => {
       [0, 2, 0],
       [MIN, 2, 0],
     ]);
-    expect(agg.closedUntil).toBe(2 * MIN + 2);
+    // Both sources are active: the watermark is the lower of their highest event times.
+    expect(agg.closedUntil).toBe(2 * MIN + 1);
     expect(agg.openWindows).toBe(1);
     // After the horizon moved, an old record is late as before.
     expect(agg.add(rec(5, 'INFO', 'host-3')).late).toBe(true);
@@ -390,5 +391,66 @@ describe('snapshot and restore', () => {
   ])('refuses a snapshot taken with other options (%j)', (options, message) => {
     const state = setup().agg.snapshot();
     expect(() => setup(options).agg.restore(state)).toThrow(message);
+  });
+});
+
+describe('per-source watermark', () => {
+  const T = 1_800_000_000_000 - (1_800_000_000_000 % MIN);
+
+  it('two sources interleaved batch by batch, 20 minutes apart: windows close at the pace of the one behind, nothing late', () => {
+    const { agg, clock } = setup({ closeOnAdd: false, sourceIdleMs: 10_000, allowedLatenessMs: 5_000 });
+    const out: WindowResult[] = [];
+    // Each "batch": 30 s of source a's event time at T, then 30 s of b's at T + 20 min; the owner closes
+    // to the watermark between batches (the report stage does when a partition has caught up).
+    for (let i = 0; i < 10; i++) {
+      for (let s = 0; s < 30; s++) agg.add(rec(T + i * 30_000 + s * 1000, 'INFO', 'a.log'));
+      for (let s = 0; s < 30; s++) agg.add(rec(T + 20 * MIN + i * 30_000 + s * 1000, 'INFO', 'b.log'));
+      clock.now += 500;
+      agg.closeToWatermark();
+      out.push(...agg.poll());
+    }
+    expect(agg.watermarkMs).toBe(T + 299_000 - 5_000);
+    expect(out.map((w) => w.startMs - T)).toEqual([0, MIN, 2 * MIN, 3 * MIN]);
+    expect(out.every((w) => w.total === 60 && w.late === 0)).toBe(true);
+    expect(agg.lateUnreported).toBe(0);
+    out.push(...agg.closeAll());
+    expect(out.reduce((n, w) => n + w.total, 0)).toBe(600);
+  });
+
+  it('a source that has been quiet for sourceIdleMs stops holding the watermark back', () => {
+    const { agg, clock } = setup({ closeOnAdd: false, sourceIdleMs: 10_000, allowedLatenessMs: 0 });
+    agg.add(rec(T, 'INFO', 'done.log'));
+    agg.add(rec(T + 10 * MIN, 'INFO', 'live.log'));
+    expect(agg.watermarkMs).toBe(T);
+    clock.now += 9_999;
+    agg.add(rec(T + 11 * MIN, 'INFO', 'live.log'));
+    expect(agg.watermarkMs).toBe(T);
+    clock.now += 1;
+    expect(agg.watermarkMs).toBe(T + 11 * MIN);
+    // It comes back later with old records: they are late, as without sources.
+    agg.closeToWatermark();
+    expect(agg.add(rec(T + MIN, 'INFO', 'done.log')).late).toBe(true);
+  });
+
+  it('keeps the sources in the snapshot; their idle clocks restart on restore', () => {
+    const { agg, clock } = setup({ closeOnAdd: false, sourceIdleMs: 10_000, allowedLatenessMs: 0 });
+    agg.add(rec(T, 'INFO', 'slow.log'));
+    agg.add(rec(T + 5 * MIN, 'INFO', 'fast.log'));
+    const state = JSON.parse(JSON.stringify(agg.snapshot()));
+    expect(state.sources).toEqual([['slow.log', T], ['fast.log', T + 5 * MIN]]);
+    const next = setup({ closeOnAdd: false, sourceIdleMs: 10_000, allowedLatenessMs: 0 }, clock.now + 60_000);
+    next.agg.restore(state);
+    expect(next.agg.watermarkMs).toBe(T);
+    next.clock.now += 10_000;
+    expect(next.agg.watermarkMs).toBe(T + 5 * MIN);
+  });
+
+  it('restores a snapshot without sources (older state): the watermark follows the highest event time', () => {
+    const { agg } = setup({ closeOnAdd: false, allowedLatenessMs: 0 });
+    agg.add(rec(T, 'INFO', 'x.log'));
+    const { sources: _dropped, ...old } = agg.snapshot();
+    const { agg: next } = setup({ closeOnAdd: false, allowedLatenessMs: 0 });
+    next.restore({ ...old, maxEventMs: T + MIN });
+    expect(next.watermarkMs).toBe(T + MIN);
   });
 });

@@ -8,8 +8,13 @@
  *
  * Closing, and what "late" means. The aggregator keeps a horizon `closedUntilMs`: every window whose
  * end is at or before it is closed. The horizon only moves forward:
- * - event time: to the watermark (highest event time seen − allowedLatenessMs) on every record, and to
- *   the end of the last open window when no record has arrived for idleCloseMs of wall-clock time;
+ * - event time: to the watermark on every record, and to the end of the last open window when no
+ *   record has arrived for idleCloseMs of wall-clock time. The watermark is per source (the record
+ *   key: one object or host): the lowest of the active sources' highest event times, − allowedLatenessMs.
+ *   A source is active while its last record is less than sourceIdleMs of wall-clock time old. So
+ *   two objects ingested at the same time into one partition, minutes of event time apart and
+ *   interleaved batch by batch, close windows at the pace of the one behind, and neither is late;
+ *   a source that stopped (its object ingested) stops holding the watermark back after sourceIdleMs;
  * - processing time: to the wall clock, on poll().
  * A record whose window ends at or before the horizon is late: not counted in any window, but added
  * to the `late` figure of the next window that closes. In event-time mode, with no idle close in
@@ -41,6 +46,11 @@ export interface WindowOptions {
   allowedLatenessMs: number;
   /** Event time: close every open window after this much wall-clock time without a record. */
   idleCloseMs: number;
+  /**
+   * Event time: a source whose last record is older than this (wall clock) no longer holds the
+   * watermark back (see the module comment).
+   */
+  sourceIdleMs: number;
   /** Most distinct ERROR messages tracked per window; see `ErrorCount` for the eviction rule. */
   maxErrorMessages: number;
   /**
@@ -57,6 +67,7 @@ export const DEFAULT_WINDOW_OPTIONS: Readonly<WindowOptions> = {
   sizeMs: 60_000,
   allowedLatenessMs: 5_000,
   idleCloseMs: 10_000,
+  sourceIdleMs: 10_000,
   maxErrorMessages: 1_000,
   closeOnAdd: true,
 };
@@ -113,6 +124,11 @@ export interface WindowState {
   sizeMs: number;
   /** null until the first record (event time). */
   maxEventMs: number | null;
+  /**
+   * Event time: the highest event time per active source (absent in snapshots of older versions:
+   * then the watermark follows maxEventMs until sources are seen again).
+   */
+  sources?: Array<[string, number]>;
   /** null while no window has closed. */
   closedUntilMs: number | null;
   /** Late records not yet reported with a closed window. */
@@ -163,7 +179,7 @@ interface OpenWindow {
 export function resolveWindowOptions(options: Partial<WindowOptions> = {}): WindowOptions {
   const o = { ...DEFAULT_WINDOW_OPTIONS, ...options };
   if (o.mode !== 'event' && o.mode !== 'processing') throw new RangeError(`window mode must be "event" or "processing", got ${String(o.mode)}`);
-  const positive: Array<keyof WindowOptions> = ['sizeMs', 'idleCloseMs'];
+  const positive: Array<keyof WindowOptions> = ['sizeMs', 'idleCloseMs', 'sourceIdleMs'];
   for (const key of positive) {
     if (!Number.isSafeInteger(o[key]) || (o[key] as number) <= 0) throw new RangeError(`window ${key} must be a whole number > 0, got ${String(o[key])}`);
   }
@@ -184,6 +200,8 @@ export class WindowAggregator {
   private open = new Map<number, OpenWindow>();
   private closed: WindowResult[] = [];
   private maxEventMs = -Infinity;
+  /** Event time: per source, its highest event time and when (wall clock) its last record came. */
+  private sources = new Map<string, { maxEventMs: number; seenMs: number }>();
   private closedUntilMs = -Infinity;
   private pendingLate = 0;
   private lastActivityMs: number;
@@ -197,9 +215,19 @@ export class WindowAggregator {
     this.lastActivityMs = now();
   }
 
-  /** Highest event time seen − allowedLatenessMs; -Infinity before the first record. */
+  /**
+   * The lowest highest-event-time of the active sources − allowedLatenessMs; with no active source,
+   * the highest event time seen − allowedLatenessMs; -Infinity before the first record. Forgets the
+   * sources that went idle.
+   */
   get watermarkMs(): number {
-    return this.maxEventMs - this.options.allowedLatenessMs;
+    const now = this.now();
+    let low = Infinity;
+    for (const [name, src] of this.sources) {
+      if (now - src.seenMs >= this.options.sourceIdleMs) this.sources.delete(name);
+      else low = Math.min(low, src.maxEventMs);
+    }
+    return (Number.isFinite(low) ? low : this.maxEventMs) - this.options.allowedLatenessMs;
   }
 
   /** Windows holding records and not closed yet. */
@@ -237,7 +265,16 @@ export class WindowAggregator {
     const startMs = windowStart(t, sizeMs);
     const id = windowId(sizeMs, startMs);
     this.lastActivityMs = this.now();
-    if (event) this.maxEventMs = Math.max(this.maxEventMs, record.timeMs);
+    if (event) {
+      this.maxEventMs = Math.max(this.maxEventMs, record.timeMs);
+      const src = this.sources.get(record.source);
+      if (src) {
+        src.maxEventMs = Math.max(src.maxEventMs, record.timeMs);
+        src.seenMs = this.lastActivityMs;
+      } else {
+        this.sources.set(record.source, { maxEventMs: record.timeMs, seenMs: this.lastActivityMs });
+      }
+    }
     if (startMs + sizeMs <= this.closedUntilMs) {
       this.pendingLate++;
       return { windowId: id, late: true };
@@ -315,6 +352,7 @@ export class WindowAggregator {
       mode: this.options.mode,
       sizeMs: this.options.sizeMs,
       maxEventMs: Number.isFinite(this.maxEventMs) ? this.maxEventMs : null,
+      sources: [...this.sources].map(([name, src]) => [name, src.maxEventMs]),
       closedUntilMs: Number.isFinite(this.closedUntilMs) ? this.closedUntilMs : null,
       pendingLate: this.pendingLate,
       open: [...this.open.values()].sort((a, b) => a.startMs - b.startMs).map((w) => this.result(w, 0)),
@@ -334,6 +372,8 @@ export class WindowAggregator {
       throw new Error(`window state is for ${state.mode} time, sizeMs ${state.sizeMs}; this aggregator uses ${this.options.mode} time, sizeMs ${this.options.sizeMs}`);
     }
     this.maxEventMs = state.maxEventMs ?? -Infinity;
+    // The sources' idle clocks restart too, like lastActivityMs.
+    this.sources = new Map((state.sources ?? []).map(([name, maxEventMs]) => [name, { maxEventMs, seenMs: this.now() }]));
     this.closedUntilMs = state.closedUntilMs ?? -Infinity;
     this.pendingLate = state.pendingLate;
     this.open = new Map(state.open.map((r) => [r.startMs, windowOf(r)]));

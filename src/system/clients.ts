@@ -69,6 +69,8 @@ export function createSes(config: LogpipeConfig): SESClient {
  * Consumer retry options for the long-running consumers (report stage, compacted views). kafkajs
  * restarts a crashed consumer only when it deems the error retriable; once its retries are spent
  * (a broker down for longer than they last) the consumer would stay stopped and the stage with it.
- * These consumers always rejoin, after kafkajs's backoff, and each crash is logged by the caller.
+ * With this, kafkajs restarts them after its backoff whenever it deems the error retriable; the
+ * crashes it does not restart (e.g. "Failed to find group coordinator" during a broker restart) are
+ * handled by SupervisedConsumer (supervised-consumer.ts), which replaces the instance.
  */
 export const ALWAYS_RESTART = { retry: { restartOnFailure: async (): Promise<boolean> => true } } as const;

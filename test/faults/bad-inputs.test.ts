@@ -12,11 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { decodeProgress, type ObjectProgress } from '../../src/ingest/progress';
+import type { ObjectProgress } from '../../src/ingest/progress';
 import { createKafka, createS3 } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
 import { eventually, freePort, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
 import { recordScenario } from './reliability';
+import { ledgerOutcomes } from './service';
 
 // Scenarios ingest hundreds of megabytes through the real service.
 jest.setTimeout(600_000);
@@ -67,23 +68,7 @@ async function trigger(key: string): Promise<void> {
 }
 
 /** The latest ledger entries of this test's objects, by key, once every one of `keys` is final. */
-async function outcomes(keys: string[]): Promise<Map<string, ObjectProgress>> {
-  return eventually(
-    'a final outcome for every object',
-    async () => {
-      const latest = new Map<string, ObjectProgress>();
-      for (const r of await readTopic(kafka, config.kafka.progressTopic, 0, 1000, 20_000)) {
-        const p = decodeProgress(r.value);
-        const prefix = `${topic} s3://${bucket}/`;
-        if (!p || !r.key.startsWith(prefix)) continue;
-        latest.set(r.key.slice(prefix.length).replace(/#[^#]*$/, ''), p);
-      }
-      const done = keys.every((k) => ['done', 'dead-letter'].includes(latest.get(k)?.status ?? ''));
-      return done ? latest : undefined;
-    },
-    240_000,
-  );
-}
+const outcomes = (keys: string[]): Promise<Map<string, ObjectProgress>> => ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, keys, 240_000);
 
 const lines = (n: number, f: (i: number) => string): string => Array.from({ length: n }, (_, i) => f(i)).join('\n') + '\n';
 const good = lines(50_000, (i) => `10:${String(Math.floor(i / 1000) % 60).padStart(2, '0')}:00.000 [main] ${i % 50 === 0 ? 'ERROR' : 'INFO '} app.Good - line ${i}`);
@@ -142,6 +127,23 @@ describe('R5 bad inputs while the service ingests a good object', () => {
     expect(crlf).toEqual(['10:00:00.000 [main] INFO app - a', '10:00:01.000 [main] INFO app - b']);
     const latin1 = records.find((r) => r.headers.key === 'bad/latin1.log')!;
     expect(latin1.value).toEqual(Buffer.from('10:00:00.000 [main] ERROR app - caf\xe9 \xff\xfe', 'latin1'));
+
+    // Every outcome shows in the service's metrics (docs/metrics.md).
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    const deadLettered = cases.filter((c) => c.expect.status === 'dead-letter').length;
+    const shown = {
+      ingested: value('logpipe_ingest_objects_total{outcome="ingested"}'),
+      deadLetter: value('logpipe_ingest_objects_total{outcome="dead-letter"}'),
+      corruptGzip: value('logpipe_ingest_dead_letters_total{reason="corrupt-gzip"}'),
+      tooLarge: value('logpipe_ingest_dead_letters_total{reason="too-large"}'),
+      notFound: value('logpipe_ingest_dead_letters_total{reason="not-found"}'),
+      truncated: value('logpipe_ingest_flagged_records_total{flag="truncated"}'),
+      unparsed: value('logpipe_ingest_flagged_records_total{flag="unparsed"}'),
+    };
+    expect(shown).toMatchObject({ ingested: cases.length - deadLettered + 1, deadLetter: deadLettered, corruptGzip: 1, tooLarge: 1, notFound: 1, truncated: 1 });
+    expect(shown.unparsed).toBeGreaterThanOrEqual(1_000_000);
+    recordScenario({ id: 'R5', scenario: 'the outcomes in GET /metrics', injected: 'the objects above', checked: 'objects by outcome, dead letters by reason, flagged records', result: `pass (ingested ${shown.ingested}, dead-letter ${shown.deadLetter}: corrupt-gzip ${shown.corruptGzip}, too-large ${shown.tooLarge}, not-found ${shown.notFound}; truncated ${shown.truncated}, unparsed ${shown.unparsed})` });
     recordScenario({ id: 'R5', scenario: 'the good object beside them (50,000 lines)', injected: 'ingested concurrently', checked: 'every line once, in order; the service still running', result: 'pass' });
     fs.writeFileSync(path.join(os.tmpdir(), `${topic}.service.log`), serviceLog);
   });

@@ -15,11 +15,19 @@ export interface ScenarioRow {
   result: string;
 }
 
-export const RESULTS_FILE = path.join(packageRoot(), '.stack', 'reliability.jsonl');
+/**
+ * The rows of this run. The global setup names a file of the run's own in LOGPIPE_FAULTS_RESULTS
+ * (test workers inherit it), so two suite runs at once on one checkout do not delete or mix each
+ * other's rows; without it (a scenario run outside jest's setup) the shared default is used.
+ */
+export function resultsFile(): string {
+  return process.env.LOGPIPE_FAULTS_RESULTS ?? path.join(packageRoot(), '.stack', 'reliability.jsonl');
+}
 
 export function recordScenario(row: ScenarioRow): void {
-  fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-  fs.appendFileSync(RESULTS_FILE, `${JSON.stringify(row)}\n`);
+  const file = resultsFile();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.appendFileSync(file, `${JSON.stringify(row)}\n`);
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -1,8 +1,17 @@
-/** A `logpipe start` child process for a fault scenario: its own topic and control port, its log kept. */
-import { type ChildProcess, spawn } from 'node:child_process';
+/**
+ * Shared pieces of the fault scenarios: a `logpipe start` child process (its own topic and control
+ * port, its log kept), generated logs with their ground truth, and readers of what the service
+ * committed (window reports, ledger outcomes).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import type { Kafka } from 'kafkajs';
+import type { Truth, TruthWindow } from '../../src/generator/truth';
+import { decodeProgress, type ObjectProgress } from '../../src/ingest/progress';
+import type { ReportDocument } from '../../src/report/render';
 import { packageRoot } from '../../src/system/paths';
-import { eventually, freePort } from '../integration/helpers';
+import { eventually, freePort, readTopic } from '../integration/helpers';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -12,10 +21,11 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startServiceProcess(env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
+/** `args` go after `start` (e.g. `--config FILE`); `env` over this process's environment. */
+export async function startServiceProcess(env: NodeJS.ProcessEnv, args: string[] = []): Promise<ServiceProcess> {
   const port = await freePort();
   let log = '';
-  const child = spawn(process.execPath, [path.join(packageRoot(), 'dist', 'cli', 'main.js'), 'start'], {
+  const child = spawn(process.execPath, [path.join(packageRoot(), 'dist', 'cli', 'main.js'), 'start', ...args], {
     env: { ...process.env, NODE_ENV: 'test', LOGPIPE_LOG_FORMAT: 'json', LOGPIPE_CONTROL_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -36,4 +46,73 @@ export async function startServiceProcess(env: NodeJS.ProcessEnv): Promise<Servi
       return exited;
     },
   };
+}
+
+/** Generated logs of several hosts and the generator's ground truth per window. */
+export interface GeneratedLogs {
+  /** One file per host, host 1 first: `LogFileGenerator.<date>.host-N.log` (`LogFileGenerator.<date>.log` for one host). */
+  files: string[];
+  truth: TruthWindow[];
+}
+
+/**
+ * Runs `logpipe generate --fast` for `instances` hosts of `linesPerHost` lines each, from `start`
+ * (ISO time, which also names the files' date), into a folder of `dir` named after `start` (two
+ * calls with other starts do not overwrite each other's files). Throws with the generator's stderr if it fails.
+ */
+export function generateLogs(dir: string, o: { seed: number; instances: number; linesPerHost: number; start: string }): GeneratedLogs {
+  const out = path.join(dir, o.start.replace(/[^0-9]/g, ''));
+  fs.mkdirSync(out, { recursive: true });
+  const base = path.join(out, `LogFileGenerator.${o.start.slice(0, 10)}.log`);
+  const truthFile = path.join(out, 'truth.json');
+  const args = ['generate', '--fast', '--seed', String(o.seed), '--instances', String(o.instances), '--max-count', String(o.linesPerHost), '--start', o.start, '--out', base, '--truth', truthFile];
+  const gen = spawnSync(process.execPath, [path.join(packageRoot(), 'dist', 'cli', 'main.js'), ...args], { encoding: 'utf8' });
+  if (gen.status !== 0) throw new Error(`logpipe generate ${args.join(' ')} failed (exit ${gen.status}): ${gen.stderr}`);
+  // One instance writes the file named; several write FILE.host-N.log.
+  const files = o.instances === 1 ? [base] : Array.from({ length: o.instances }, (_, i) => base.replace(/\.log$/, `.host-${i + 1}.log`));
+  return { files, truth: (JSON.parse(fs.readFileSync(truthFile, 'utf8')) as Truth).windows };
+}
+
+/** The report records one report group committed for one log topic. */
+export interface CommittedReports {
+  /** One per window id (the first committed), oldest window first. */
+  docs: ReportDocument[];
+  /** Window ids that were committed more than once (exactly-once reporting means none). */
+  duplicates: string[];
+}
+
+/** Reads the report topic (read_committed) and keeps the records of `group` over `logTopic`. */
+export async function committedReports(kafka: Kafka, reportTopic: string, group: string, logTopic: string): Promise<CommittedReports> {
+  const records = (await readTopic(kafka, reportTopic, 0, 1500, 60_000)).filter((r) => r.headers.group === group && r.headers.topic === logTopic);
+  const byId = new Map<string, ReportDocument>();
+  const duplicates: string[] = [];
+  for (const r of records) {
+    if (byId.has(r.key)) duplicates.push(r.key);
+    else byId.set(r.key, JSON.parse(r.value.toString()) as ReportDocument);
+  }
+  return { docs: [...byId.values()].sort((a, b) => a.startMs - b.startMs), duplicates };
+}
+
+/** The latest committed ledger entry (ingest progress) of each object of `bucket` ingested into `logTopic`, by key. */
+export async function ledgerEntries(kafka: Kafka, progressTopic: string, logTopic: string, bucket: string): Promise<Map<string, ObjectProgress>> {
+  const latest = new Map<string, ObjectProgress>();
+  const prefix = `${logTopic} s3://${bucket}/`;
+  for (const r of await readTopic(kafka, progressTopic, 0, 1000, 20_000)) {
+    const p = decodeProgress(r.value);
+    // The ledger key is `<topic> s3://<bucket>/<key>#<version>`; a key may itself hold a `#`.
+    if (p && r.key.startsWith(prefix)) latest.set(r.key.slice(prefix.length).replace(/#[^#]*$/, ''), p);
+  }
+  return latest;
+}
+
+/** ledgerEntries once every key in `keys` has a final entry (`done` or `dead-letter`); throws after `timeoutMs`. */
+export async function ledgerOutcomes(kafka: Kafka, progressTopic: string, logTopic: string, bucket: string, keys: string[], timeoutMs: number): Promise<Map<string, ObjectProgress>> {
+  return eventually(
+    'a final outcome for every object',
+    async () => {
+      const latest = await ledgerEntries(kafka, progressTopic, logTopic, bucket);
+      return keys.every((k) => ['done', 'dead-letter'].includes(latest.get(k)?.status ?? '')) ? latest : undefined;
+    },
+    timeoutMs,
+  );
 }

@@ -1,5 +1,7 @@
 /** Shared set-up for integration tests: the configuration the local stack uses and a quiet logger. */
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { loadConfig, type LogpipeConfig } from '../../src/system/config';
 import { createLogger, type Logger } from '../../src/system/logging';
@@ -131,4 +133,53 @@ export async function topicOffsets(kafka: import('kafkajs').Kafka, topic: string
   } finally {
     await admin.disconnect();
   }
+}
+
+/** An email as the SES emulator (aws-ses-v2-local) stores it, the fields the tests read. */
+export interface StoredEmail {
+  subject: string;
+  destination: { to: string[] };
+  attachments: Array<{ filename: string; contentType: string }>;
+}
+
+/** The emails an SES emulator at `endpoint` holds for a recipient containing `to`, in arrival order. */
+export async function sesEmails(endpoint: string, to: string): Promise<StoredEmail[]> {
+  const res = await fetch(`${endpoint}/store`);
+  if (!res.ok) throw new Error(`GET ${endpoint}/store answered HTTP ${res.status}`);
+  const { emails } = (await res.json()) as { emails: StoredEmail[] };
+  return emails.filter((e) => e.destination.to.some((t) => t.includes(to)));
+}
+
+/** An SES emulator of a test's own (the stack's one is shared by every test run). */
+export interface SesEmulator {
+  endpoint: string;
+  /** Stops it (SIGTERM) and waits for the exit; its stored emails are gone with it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts aws-ses-v2-local on 127.0.0.1:`port` and waits until it answers its health check, so a
+ * test can stop it and start another on the same port (an SES outage) without touching the stack's.
+ */
+export async function startSesEmulator(port: number): Promise<SesEmulator> {
+  const cli = path.join(path.dirname(require.resolve('aws-ses-v2-local/package.json')), 'dist', 'cli.js');
+  const child = spawn(process.execPath, [cli, '--port', String(port), '--host', '127.0.0.1'], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await eventually(`the SES emulator on port ${port}`, async () => {
+      if (child.exitCode !== null) throw new Error(`it exited with code ${child.exitCode} (port taken?)`);
+      return (await fetch(`${endpoint}/health-check`).catch(() => undefined))?.ok ? true : undefined;
+    }, 30_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    endpoint,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

@@ -11,7 +11,7 @@ import type { CountsWithTotal } from '../../src/generator/truth';
 import type { ReportDocument } from '../../src/report/render';
 import { createKafka } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
-import { eventually, freePort, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { eventually, freePort, quietLogger, readTopic, sesEmails, startSesEmulator, testConfig, uniqueName } from './helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
 const config = testConfig();
@@ -88,18 +88,6 @@ async function committedReports(group: string, topic: string, expected: number):
   }
   expect(byId.size).toBe(expected);
   return byId;
-}
-
-interface StoredEmail {
-  subject: string;
-  destination: { to: string[] };
-  attachments: Array<{ filename: string; contentType: string }>;
-}
-
-async function sesEmails(endpoint: string, to: string): Promise<StoredEmail[]> {
-  const res = await fetch(`${endpoint}/store`);
-  const { emails } = (await res.json()) as { emails: StoredEmail[] };
-  return emails.filter((e) => e.destination.to.some((t) => t.includes(to)));
 }
 
 describe('logpipe report', () => {
@@ -200,7 +188,7 @@ describe('logpipe report', () => {
     const report = start(['report', '--exit-when-idle', '--topic', topic], reportEnv(dir, group, { LOGPIPE_SES_ENDPOINT: endpoint }));
     // Nothing listens there yet: sends fail as connection errors (transient) and are retried.
     await new Promise((r) => setTimeout(r, 6_000));
-    const ses = spawn(process.execPath, [path.join(packageRoot(), 'node_modules', 'aws-ses-v2-local', 'dist', 'cli.js'), '--port', String(port), '--host', '127.0.0.1'], { stdio: 'ignore' });
+    const ses = await startSesEmulator(port);
     try {
       const done = await report.done;
       expect(done.status).toBe(0);
@@ -213,7 +201,7 @@ describe('logpipe report', () => {
       expect(emails.map((e) => e.subject).sort()).toEqual([...new Set(emails.map((e) => e.subject))].sort());
       expect(emails).toHaveLength(alerting.length);
     } finally {
-      ses.kill();
+      await ses.stop();
     }
   });
 
