@@ -12,9 +12,11 @@ export interface Machine {
 }
 
 export function describeMachine(): Machine {
-  // `java -version` writes to stderr, also when it succeeds.
+  // `java -version` writes to stderr, also when it succeeds, and a JVM may print other lines before
+  // the version ("Picked up JAVA_TOOL_OPTIONS: ..."): the line naming the version is taken.
   const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  const java = `${r.stderr ?? ''}${r.stdout ?? ''}`.split('\n')[0]?.trim() || undefined;
+  const lines = `${r.stderr ?? ''}${r.stdout ?? ''}`.split('\n').map((l) => l.trim());
+  const java = (lines.find((l) => / version "/.test(l)) ?? lines[0]) || undefined;
   return {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,

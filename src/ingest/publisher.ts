@@ -4,8 +4,24 @@
  * process ingesting the same version. Each batch's records and the object's progress are one
  * transaction; a consumer reading read_committed sees every line once, whatever crashes.
  */
-import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { createCachingPartitioner } from './partitioner';
 import { encodeProgress, type ObjectProgress } from './progress';
+
+/**
+ * Most log records per produce request inside a transaction. kafkajs groups a request's records by
+ * partition by copying the partition's array once per record, quadratic in the records of one
+ * partition; and all records of an object go to one partition (one key). A batch of 10,000 records
+ * sent in requests of 1,000 costs a tenth of that (docs/benchmarks.md, "Where the time goes").
+ */
+export const SEND_CHUNK_RECORDS = 1_000;
+
+export interface PublisherOptions {
+  /** The transaction timeout the broker enforces (transaction.timeout.ms). */
+  transactionTimeoutMs?: number;
+  /** Log records per produce request (see SEND_CHUNK_RECORDS). */
+  sendChunkRecords?: number;
+}
 
 export interface PublisherTopics {
   log: string;
@@ -17,32 +33,46 @@ export class ObjectPublisher {
   private constructor(
     private readonly producer: Producer,
     private readonly topics: PublisherTopics,
+    private readonly sendChunkRecords: number,
   ) {}
 
   /**
    * Connects a transactional producer for `transactionalId`; connecting initialises the id, which
    * fences any older producer that still holds it (a crashed or slow instance).
    */
-  static async open(kafka: Kafka, transactionalId: string, topics: PublisherTopics, transactionTimeoutMs = 60_000): Promise<ObjectPublisher> {
+  static async open(kafka: Kafka, transactionalId: string, topics: PublisherTopics, options: PublisherOptions = {}): Promise<ObjectPublisher> {
+    const sendChunkRecords = options.sendChunkRecords ?? SEND_CHUNK_RECORDS;
+    if (!Number.isSafeInteger(sendChunkRecords) || sendChunkRecords <= 0) throw new RangeError(`sendChunkRecords must be a whole number > 0, got ${sendChunkRecords}`);
     const producer = kafka.producer({
       transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
-      transactionTimeout: transactionTimeoutMs,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      transactionTimeout: options.transactionTimeoutMs ?? 60_000,
+      // The DefaultPartitioner's partitions, computed once per key rather than once per record.
+      createPartitioner: createCachingPartitioner,
     });
     await producer.connect();
-    return new ObjectPublisher(producer, topics);
+    return new ObjectPublisher(producer, topics, sendChunkRecords);
   }
 
-  /** Commits `records` and `progress` atomically; on failure the transaction is aborted and the error thrown. */
+  /**
+   * Commits `records` and `progress` atomically; on failure the transaction is aborted and the error
+   * thrown. The records go in requests of at most sendChunkRecords, one after another (so their order
+   * within a partition holds), the progress record with the last; all in one transaction.
+   */
   async commit(records: Message[], progress: ObjectProgress): Promise<void> {
     const tx = await this.producer.transaction();
     try {
+      const n = this.sendChunkRecords;
+      let from = 0;
+      for (; records.length - from > n; from += n) {
+        await tx.send({ acks: -1, topic: this.topics.log, messages: records.slice(from, from + n) });
+      }
+      const rest = from === 0 ? records : records.slice(from);
       await tx.sendBatch({
         acks: -1,
         topicMessages: [
-          ...(records.length ? [{ topic: this.topics.log, messages: records }] : []),
+          ...(rest.length ? [{ topic: this.topics.log, messages: rest }] : []),
           { topic: this.topics.progress, messages: [{ key: progress.id, value: encodeProgress(progress) }] },
         ],
       });

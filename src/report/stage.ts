@@ -137,9 +137,12 @@ const TICK_MS = 1_000;
  * writes the whole merge state with every email still pending, so settling each email on its own
  * was quadratic in a backlog's alerts: over the benchmark's data (an alert in every window) it was
  * half of `logpipe report`'s time (docs/benchmarks.md). A crash before a settle resends the emails
- * it held, with their Message-IDs, as it resent one before: email stays at-least-once.
+ * it held, with their Message-IDs, as it resent one before: email stays at-least-once. The batch is
+ * also settled once its first email is EMAIL_SETTLE_MAX_MS old, so that a crash resends at most the
+ * emails of about a second, not a batch's worth (fault scenario R1 saw 60 resent after 2 kills).
  */
 const EMAIL_SETTLE_BATCH = 50;
+const EMAIL_SETTLE_MAX_MS = 1_000;
 
 export class ReportStage {
   private readonly admin: Admin;
@@ -602,6 +605,7 @@ export class ReportStage {
     let flush = async (): Promise<void> => undefined;
     try {
       const task = await this.merge();
+      let firstAt = 0;
       flush = async () => {
         if (settled.size === 0) return;
         const changes = new Map(settled);
@@ -609,8 +613,9 @@ export class ReportStage {
         await task.lock.run(() => this.settleEmails(task, changes));
       };
       const settle = async (id: string, pending: PendingEmail | undefined): Promise<void> => {
+        if (settled.size === 0) firstAt = this.now();
         settled.set(id, pending);
-        if (settled.size >= EMAIL_SETTLE_BATCH) await flush();
+        if (settled.size >= EMAIL_SETTLE_BATCH || this.now() - firstAt >= EMAIL_SETTLE_MAX_MS) await flush();
       };
       let soonest: number | undefined;
       for (const [id, pending] of Object.entries(task.state.emails)) {
