@@ -53,8 +53,8 @@ const alertingZips = (docs: ReportDocument[], batch: GeneratedLogs): string[] =>
 
 describe('R4 email outage while alerts fire', () => {
   it('delivers exactly one email per alerting window once the provider is back', async () => {
-    // One object per batch: two objects ingested at once into one partition would interleave there
-    // and the report stage would count some lines as late (not what this scenario is about).
+    // One object per batch, so that the alerting windows do not depend on the order in which two
+    // objects sharing a partition reach it (R1b covers that).
     const first = generateLogs(dir, { seed: 43, instances: 1, linesPerHost: 8_000, start: '2026-11-25T10:00:00Z' });
     const second = generateLogs(dir, { seed: 44, instances: 1, linesPerHost: 8_000, start: '2026-11-25T11:00:00Z' });
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));

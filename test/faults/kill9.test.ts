@@ -118,9 +118,9 @@ describe('R1 kill -9 while ingesting and reporting', () => {
     const expectedAlerts = generated.truth.filter((w) => w.counts.ERROR > 1).length;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const keys = generated.files.map((_, i) => `hosts/LogFileGenerator.2026-11-25.host-${i + 1}.log`);
-    // Each object in a partition of its own, all ingested at once: objects sharing a partition
-    // interleave there batch by batch, and the report stage then takes the lagging object's lines
-    // for late ones (a limit of the event-time windows, not what this scenario is about).
+    // Each object in a partition of its own: objects sharing one are R1b's subject. Here, after a
+    // kill they resume in any order, and an object with older lines resuming after its partition
+    // closed windows past them would count them late (docs/report.md, Known limits).
     expect(new Set(keys.map(partitionOf)).size).toBe(keys.length);
     for (const [i, key] of keys.entries()) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: fs.readFileSync(generated.files[i]) }));
     ses = await startSesEmulator(await freePort());
