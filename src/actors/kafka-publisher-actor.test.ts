@@ -8,7 +8,8 @@ import KafkaPublisherActor from './kafka-publisher-actor';
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 const progress = (status: ObjectProgress['status']): ObjectProgress => ({ id: 'o', status, byteOffset: 10, lines: 1, entries: 1, records: 1, parser: { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 1 }, updatedAt: '' });
 
-function setup(committed?: ObjectProgress, metrics?: Metrics) {
+/** `failCommit`: every commit rejects with this error (a broker outage). */
+function setup(committed?: ObjectProgress, metrics?: Metrics, failCommit?: Error) {
   const events: string[] = [];
   const entries = new Map<string, ObjectProgress>(committed ? [['o', committed]] : []);
   const ledger = {
@@ -28,7 +29,10 @@ function setup(committed?: ObjectProgress, metrics?: Metrics) {
     open: async (tid) => {
       events.push(`open ${tid.slice(0, 3)}`);
       return {
-        commit: async (records, p) => void events.push(`commit ${records.length} ${p.status}`),
+        commit: async (records, p) => {
+          if (failCommit) throw failCommit;
+          events.push(`commit ${records.length} ${p.status}`);
+        },
         deadLetter: async (p) => void events.push(`dead-letter ${p.reason}`),
         close: async () => void events.push('close'),
       };
@@ -87,18 +91,7 @@ describe('KafkaPublisherActor', () => {
 
   it('counts a failed commit as a failure, not as lines', async () => {
     const metrics = new Metrics();
-    const actor = new KafkaPublisherActor();
-    const ledger = { get: () => undefined, remember: () => undefined, syncToEnd: async () => undefined } as unknown as Ledger;
-    actor.init({
-      kafka: {} as never,
-      admin: {} as never,
-      ledger,
-      topics: { log: 'l', progress: 'p', deadLetter: 'd' },
-      transactionalIdPrefix: 'tx',
-      log,
-      metrics,
-      open: async () => ({ commit: () => Promise.reject(new Error('broker down')), deadLetter: async () => undefined, close: async () => undefined }),
-    });
+    const { actor } = setup(undefined, metrics, new Error('broker down'));
     await actor.begin('o');
     await expect(actor.commit('o', [{ value: 'x' }], progress('in-progress'))).rejects.toThrow('broker down');
     const text = await metrics.registry.metrics();

@@ -15,7 +15,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { ObjectProgress } from '../../src/ingest/progress';
 import { createKafka, createS3 } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
-import { eventually, freePort, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
+import { eventually, freePort, metricValue, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
 import { recordScenario } from './reliability';
 import { ledgerOutcomes } from './service';
 
@@ -130,7 +130,7 @@ describe('R5 bad inputs while the service ingests a good object', () => {
 
     // Every outcome shows in the service's metrics (docs/metrics.md).
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    const value = (series: string): number => metricValue(metrics, series) ?? NaN;
     const deadLettered = cases.filter((c) => c.expect.status === 'dead-letter').length;
     const shown = {
       ingested: value('logpipe_ingest_objects_total{outcome="ingested"}'),

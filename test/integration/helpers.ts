@@ -183,3 +183,9 @@ export async function startSesEmulator(port: number): Promise<SesEmulator> {
     },
   };
 }
+
+/** The value of one series (name with its labels, as printed) of a Prometheus text answer; undefined if it is not there. */
+export function metricValue(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}

@@ -15,7 +15,7 @@ import type { DashboardData } from '../../src/system/dashboard-types';
 import { createS3 } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
 import { type RunningService, startService } from '../../src/system/service';
-import { eventually, freePort, quietLogger, testConfig, uniqueName } from './helpers';
+import { eventually, freePort, metricValue, quietLogger, testConfig, uniqueName } from './helpers';
 
 jest.setTimeout(300_000);
 
@@ -46,11 +46,7 @@ const truncatedGzip = (): Buffer => {
   return gz.subarray(0, Math.floor(gz.length / 2));
 };
 
-/** The value of one series of a Prometheus text answer; undefined if it is not there. */
-function value(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
+const value = metricValue;
 
 async function scrape(url: string): Promise<string> {
   const res = await fetch(`${url}/metrics`);
