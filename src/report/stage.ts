@@ -344,6 +344,11 @@ export class ReportStage {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const task = await this.task(batch.partition);
     await task.lock.run(async () => {
+      // The state object is shared with the state view (what set() stored, or what openTask
+      // restored): counting works on a copy, so that a failed commit, which forgets the task, leaves
+      // the view's committed nextOffset as it was. (Moving it in place made a re-opened task skip
+      // the records of the aborted transaction: R2 lost lines after a broker restart.)
+      task.state = { ...task.state };
       const before = task.state.nextOffset;
       const arrival = this.now();
       let counted = 0;
