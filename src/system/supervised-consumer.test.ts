@@ -102,6 +102,34 @@ describe('SupervisedConsumer', () => {
     expect(h.sup.consumer).toBeUndefined();
   });
 
+  it('stop() during a setup disconnects that instance once the setup has settled', async () => {
+    let release: () => void = () => undefined;
+    const created: FakeConsumer[] = [];
+    const disconnects: number[] = [];
+    const sup = new SupervisedConsumer({
+      name: 'x',
+      log: createLogger({ level: 'error', format: 'json', stream: new PassThrough() }),
+      create: () => {
+        const c = new FakeConsumer(created.length + 1);
+        c.disconnect = async () => void disconnects.push(c.n);
+        created.push(c);
+        return c as unknown as Consumer;
+      },
+      // A group join still in progress; kafkajs may go on running the consumer after a disconnect.
+      setup: () => new Promise<void>((resolve) => (release = resolve)),
+    });
+    const starting = sup.start();
+    let stopped = false;
+    const stopping = sup.stop().then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(disconnects).toEqual([1]);
+    expect(stopped).toBe(false);
+    release();
+    await Promise.all([starting, stopping]);
+    expect(disconnects).toEqual([1, 1]);
+    expect(sup.consumer).toBeUndefined();
+  });
+
   it('a first start that fails rejects (the caller decides)', async () => {
     const sup = new SupervisedConsumer({
       name: 'x',

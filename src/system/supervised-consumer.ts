@@ -30,6 +30,7 @@ export class SupervisedConsumer {
   private instance: Consumer | undefined;
   private stopped = false;
   private replacing: Promise<void> | undefined;
+  private launching: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   /** Replacements made so far (for logs and tests). */
@@ -47,17 +48,34 @@ export class SupervisedConsumer {
     await this.launch();
   }
 
+  /**
+   * Stops supervising and disconnects. May be called while an instance is still being set up (a
+   * shutdown during start-up): that instance is disconnected at once, which ends a group join in
+   * progress, and again once its setup has settled, so that nothing is left running after this
+   * resolves (a consumer that kafkajs starts after its disconnect would run on unseen).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.wake?.();
-    await this.replacing?.catch(() => undefined);
     const consumer = this.instance;
-    this.instance = undefined;
     await consumer?.disconnect().catch(() => undefined);
+    await this.launching?.catch(() => undefined);
+    await this.replacing?.catch(() => undefined);
+    for (const c of new Set([consumer, this.instance])) await c?.disconnect().catch(() => undefined);
+    this.instance = undefined;
   }
 
   private async launch(): Promise<void> {
+    this.launching = this.setUp();
+    try {
+      await this.launching;
+    } finally {
+      this.launching = undefined;
+    }
+  }
+
+  private async setUp(): Promise<void> {
     const consumer = this.o.create();
     this.instance = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
