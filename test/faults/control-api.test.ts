@@ -247,7 +247,8 @@ describe('R7 control API', () => {
 
     const none = await request(port, { headers: json, chunks: ingestBody });
     expectStatus('no token → 401 with WWW-Authenticate: Bearer', `${none.status} ${none.headers['www-authenticate']}`, '401 Bearer realm="logpipe"');
-    const wrong = await request(port, { headers: { ...json, authorization: `Bearer ${TOKEN.slice(0, -1)}0` }, chunks: ingestBody });
+    // A different token: the random hex token may itself end in 0.
+    const wrong = await request(port, { headers: { ...json, authorization: `Bearer ${TOKEN.slice(0, -1)}${TOKEN.endsWith('0') ? '1' : '0'}` }, chunks: ingestBody });
     expectStatus('a wrong token → 401', wrong.status, 401);
     const basic = await request(port, { headers: { ...json, authorization: `Basic ${Buffer.from(`logpipe:${TOKEN}`).toString('base64')}` }, chunks: ingestBody });
     expectStatus('the token as Basic auth → 401', basic.status, 401);

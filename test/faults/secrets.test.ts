@@ -184,7 +184,8 @@ describe('R9 secrets never logged', () => {
     expect(await post('r9/LogFileGenerator.2026-11-25.log', SECRETS.token)).toBe(202);
     expect(await post('r9/missing.log', SECRETS.token)).toBe(202);
     const trigger = await cli(['trigger', bucket, 'r9/LogFileGenerator.2026-11-25.log'], { LOGPIPE_CONTROL_PORT: String(service.port), LOGPIPE_CONTROL_TOKEN: SECRETS.token });
-    const refused = await cli(['trigger', bucket, 'r9/LogFileGenerator.2026-11-25.log'], { LOGPIPE_CONTROL_PORT: String(service.port), LOGPIPE_CONTROL_TOKEN: `${SECRETS.token.slice(0, -1)}0` });
+    // A different token: the random hex token may itself end in 0.
+    const refused = await cli(['trigger', bucket, 'r9/LogFileGenerator.2026-11-25.log'], { LOGPIPE_CONTROL_PORT: String(service.port), LOGPIPE_CONTROL_TOKEN: `${SECRETS.token.slice(0, -1)}${SECRETS.token.endsWith('0') ? '1' : '0'}` });
     expect([trigger.code, refused.code]).toEqual([0, 1]);
 
     const outcomes = await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, ['r9/LogFileGenerator.2026-11-25.log', 'r9/missing.log'], 120_000);
