@@ -31,11 +31,7 @@ let service: ServiceProcess | undefined;
 afterAll(async () => {
   await service?.stop();
   // The service's whole log, for a failure's post-mortem.
-  if (service) {
-    const file = path.join(os.tmpdir(), `${topic}.service.log`);
-    fs.writeFileSync(file, service.log());
-    process.stderr.write(`[R2] service log: ${file}\n`);
-  }
+  service?.keepLog('R2', topic);
   s3.destroy();
 });
 

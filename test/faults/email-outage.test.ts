@@ -34,11 +34,7 @@ let ses: SesEmulator | undefined;
 afterAll(async () => {
   await service?.stop();
   await ses?.stop();
-  if (service) {
-    const file = path.join(os.tmpdir(), `${topic}.service.log`);
-    fs.writeFileSync(file, service.log());
-    process.stderr.write(`[R4] service log: ${file}\n`);
-  }
+  service?.keepLog('R4', topic);
   s3.destroy();
 });
 

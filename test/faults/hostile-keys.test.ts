@@ -39,11 +39,7 @@ let chain: LocalChain | undefined;
 afterAll(async () => {
   await chain?.stop();
   await service?.stop();
-  if (service) {
-    const file = path.join(os.tmpdir(), `${topic}.service.log`);
-    fs.writeFileSync(file, service.log());
-    process.stderr.write(`[R6] service log: ${file}\n`);
-  }
+  service?.keepLog('R6', topic);
   s3.destroy();
   sqs.destroy();
 });

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import type { Truth, TruthWindow } from '../../src/generator/truth';
@@ -17,6 +18,8 @@ export interface ServiceProcess {
   child: ChildProcess;
   port: number;
   log(): string;
+  /** Writes the whole log to $TMPDIR/<name>.service.log for a failure's post-mortem and says where (prefixed with `id`). */
+  keepLog(id: string, name: string): void;
   trigger(bucket: string, key: string): Promise<number>;
   stop(): Promise<number | null>;
 }
@@ -37,6 +40,11 @@ export async function startServiceProcess(env: NodeJS.ProcessEnv, args: string[]
     child,
     port,
     log: () => log,
+    keepLog(id, name) {
+      const file = path.join(os.tmpdir(), `${name}.service.log`);
+      fs.writeFileSync(file, log);
+      process.stderr.write(`[${id}] service log: ${file}\n`);
+    },
     async trigger(bucket, key) {
       const res = await fetch(`http://127.0.0.1:${port}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bucket, key }) });
       return res.status;

@@ -62,11 +62,7 @@ afterAll(async () => {
   await service?.stop();
   await proxy?.close();
   // The service's whole log, for a failure's post-mortem.
-  if (service) {
-    const file = path.join(os.tmpdir(), `${topic}.service.log`);
-    fs.writeFileSync(file, service.log());
-    process.stderr.write(`[R1b] service log: ${file}\n`);
-  }
+  service?.keepLog('R1b', topic);
   s3.destroy();
 });
 
