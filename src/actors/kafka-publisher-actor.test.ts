@@ -9,13 +9,17 @@ const log = createLogger({ level: 'error', format: 'json', stream: new PassThrou
 const progress = (status: ObjectProgress['status']): ObjectProgress => ({ id: 'o', status, byteOffset: 10, lines: 1, entries: 1, records: 1, parser: { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 1 }, updatedAt: '' });
 
 /** `failCommit`: every commit rejects with this error (a broker outage). */
-function setup(committed?: ObjectProgress, metrics?: Metrics, failCommit?: Error) {
+function setup(committed?: ObjectProgress, metrics?: Metrics, failCommit?: Error, failFence?: Error) {
   const events: string[] = [];
   const entries = new Map<string, ObjectProgress>(committed ? [['o', committed]] : []);
   const ledger = {
     get: (id: string) => entries.get(id),
     remember: (p: ObjectProgress) => void entries.set(p.id, p),
-    syncToEnd: async () => void events.push('sync'),
+    syncThrough: async (write: (key: string) => Promise<void>) => {
+      await write('barrier');
+      events.push('read to the barrier');
+    },
+    release: () => undefined,
   } as unknown as Ledger;
   const actor = new KafkaPublisherActor();
   actor.init({
@@ -29,6 +33,10 @@ function setup(committed?: ObjectProgress, metrics?: Metrics, failCommit?: Error
     open: async (tid) => {
       events.push(`open ${tid.slice(0, 3)}`);
       return {
+        fence: async (key) => {
+          if (failFence) throw failFence;
+          events.push(`fence ${key}`);
+        },
         commit: async (records, p) => {
           if (failCommit) throw failCommit;
           events.push(`commit ${records.length} ${p.status}`);
@@ -42,11 +50,29 @@ function setup(committed?: ObjectProgress, metrics?: Metrics, failCommit?: Error
 }
 
 describe('KafkaPublisherActor', () => {
-  // Fencing first, then reading the ledger: whatever a fenced writer committed is known before resuming.
-  it('begin opens the fenced producer, then reads the ledger to its end, and returns the committed progress', async () => {
+  // Fencing first, then reading the ledger: whatever a fenced writer committed is known before
+  // resuming (issue 14 item 2: the ledger was read before kafkajs initialised the id).
+  it('begin opens the producer, fences with a barrier, reads the ledger up to it, and returns the committed progress', async () => {
     const { actor, events } = setup(progress('in-progress'));
     await expect(actor.begin('o')).resolves.toMatchObject({ byteOffset: 10 });
-    expect(events).toEqual(['open tx-', 'sync']);
+    expect(events).toEqual(['open tx-', 'fence barrier', 'read to the barrier']);
+  });
+
+  // Issue 14 item 1: a second begin of a running version closed the first job's producer.
+  it('refuses a second begin of a version it is ingesting, leaving the first job\'s producer open', async () => {
+    const { actor, events } = setup();
+    await actor.begin('o');
+    await expect(actor.begin('o')).rejects.toThrow(/already being ingested/);
+    expect(events).not.toContain('close');
+    await actor.commit('o', [{ value: 'x' }], progress('done'));
+    expect(events).toContain('commit 1 done');
+  });
+
+  it('closes the producer when fencing fails, so the version can be begun again', async () => {
+    const { actor, events } = setup(undefined, undefined, undefined, new Error('broker down'));
+    await expect(actor.begin('o')).rejects.toThrow('broker down');
+    expect(events).toEqual(['open tx-', 'close']);
+    await expect(actor.commit('o', [], progress('done'))).rejects.toThrow(/not begun/);
   });
 
   it('commits through the object\'s producer and remembers the progress', async () => {

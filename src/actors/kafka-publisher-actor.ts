@@ -29,7 +29,7 @@ export interface PublisherDeps {
   /** Creates the topics this actor writes if they are missing; runs once Kafka is reachable. */
   ensureTopics?: () => Promise<void>;
   /** Opens the producer of one object version; replaceable in tests. */
-  open?: (transactionalId: string) => Promise<Pick<ObjectPublisher, 'commit' | 'deadLetter' | 'close'>>;
+  open?: (transactionalId: string) => Promise<Pick<ObjectPublisher, 'fence' | 'commit' | 'deadLetter' | 'close'>>;
   /** Lines, bytes, records and commit latency are counted here; a registry of its own if absent. */
   metrics?: Metrics;
   /** The bootstrap brokers, named in the log while Kafka cannot be used. */
@@ -38,7 +38,7 @@ export interface PublisherDeps {
 
 export default class KafkaPublisherActor {
   private deps!: PublisherDeps;
-  private readonly producers = new Map<string, Pick<ObjectPublisher, 'commit' | 'deadLetter' | 'close'>>();
+  private readonly producers = new Map<string, Pick<ObjectPublisher, 'fence' | 'commit' | 'deadLetter' | 'close'>>();
   /** Lines and bytes committed per begun object, so the metrics count each commit's increment once. */
   private readonly counted = new Map<string, { lines: number; bytes: number }>();
   private metrics!: Metrics;
@@ -87,16 +87,28 @@ export default class KafkaPublisherActor {
   }
 
   /**
-   * Takes over an object version: opens its producer (fencing any other writer), then reads the
-   * ledger to its end. Resolves with the version's committed progress, undefined if none.
+   * Takes over an object version: opens its producer and fences every other writer of the version
+   * (in this or any process), then reads the ledger up to a barrier committed after the fence, so
+   * the previous writer's last commit is known. Resolves with the version's committed progress,
+   * undefined if none. Only then may anything be resumed from it: reading first would let a writer
+   * that is fenced later commit past what was read (a batch written twice).
+   *
+   * One writer per version in this process: a begin for a version already begun is refused (the
+   * caller must finish the first; two streams of one version would feed one producer).
    */
   async begin(id: string): Promise<ObjectProgress | undefined> {
     await this.ready;
-    await this.finish(id);
+    if (this.producers.has(id)) throw new Error(`object ${id} is already being ingested by this process`);
     const open = this.deps.open ?? ((tid: string) => ObjectPublisher.open(this.deps.kafka, tid, this.deps.topics));
     const producer = await open(transactionalIdFor(this.deps.transactionalIdPrefix, id));
     this.producers.set(id, producer);
-    await this.deps.ledger.syncToEnd(this.deps.admin);
+    try {
+      await this.deps.ledger.syncThrough((key) => producer.fence(key));
+    } catch (err) {
+      await this.finish(id);
+      throw err;
+    }
+    this.deps.ledger.release(id);
     const committed = this.deps.ledger.get(id);
     this.counted.set(id, { lines: committed?.lines ?? 0, bytes: committed?.byteOffset ?? 0 });
     return committed;
@@ -191,7 +203,7 @@ export default class KafkaPublisherActor {
     if (unparsed) m.flaggedRecords.inc({ flag: 'unparsed' }, unparsed);
   }
 
-  private producer(id: string): Pick<ObjectPublisher, 'commit' | 'deadLetter' | 'close'> {
+  private producer(id: string): Pick<ObjectPublisher, 'fence' | 'commit' | 'deadLetter' | 'close'> {
     const p = this.producers.get(id);
     if (!p) throw new Error(`object ${id} was not begun (or already finished) on this publisher`);
     return p;

@@ -6,7 +6,7 @@
 import type { Kafka } from 'kafkajs';
 import { CompactedTopicView } from '../system/compacted-view';
 import type { Logger } from '../system/logging';
-import { decodeProgress, type ObjectProgress } from './progress';
+import { decodeProgress, encodeProgress, type ObjectProgress } from './progress';
 
 export class Ledger extends CompactedTopicView<ObjectProgress> {
   constructor(kafka: Kafka, topic: string, log: Logger) {
@@ -17,6 +17,6 @@ export class Ledger extends CompactedTopicView<ObjectProgress> {
   /** Records progress committed by this process, so it is known before the consumer reads it back. */
   remember(progress: ObjectProgress): void {
     const known = this.get(progress.id);
-    if (!known || known.status !== 'done') this.set(progress.id, progress);
+    if (!known || known.status !== 'done') this.set(progress.id, progress, encodeProgress(progress));
   }
 }

@@ -7,6 +7,7 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { createCachingPartitioner } from './partitioner';
 import { encodeProgress, type ObjectProgress } from './progress';
+import { commitBarrier } from '../system/compacted-view';
 
 /**
  * Most log records per produce request inside a transaction. kafkajs groups a request's records by
@@ -37,8 +38,9 @@ export class ObjectPublisher {
   ) {}
 
   /**
-   * Connects a transactional producer for `transactionalId`; connecting initialises the id, which
-   * fences any older producer that still holds it (a crashed or slow instance).
+   * Connects a transactional producer for `transactionalId`. Connecting does not fence anything:
+   * kafkajs initialises the id (InitProducerId) at the first transaction; call fence() before
+   * reading the state this producer resumes from.
    */
   static async open(kafka: Kafka, transactionalId: string, topics: PublisherTopics, options: PublisherOptions = {}): Promise<ObjectPublisher> {
     const sendChunkRecords = options.sendChunkRecords ?? SEND_CHUNK_RECORDS;
@@ -53,6 +55,17 @@ export class ObjectPublisher {
     });
     await producer.connect();
     return new ObjectPublisher(producer, topics, sendChunkRecords);
+  }
+
+  /**
+   * Takes the transactional id over: the first transaction initialises it, which fences any older
+   * producer holding it (a crashed, paused or partitioned instance: its next send or commit fails)
+   * and completes that producer's open transaction (the broker aborts it, or finishes a commit it
+   * had started) before it answers. The transaction commits a barrier record, the tombstone
+   * `barrierKey` on the progress topic, which CompactedTopicView.syncThrough waits to read back.
+   */
+  async fence(barrierKey: string): Promise<void> {
+    await commitBarrier(this.producer, this.topics.progress, barrierKey);
   }
 
   /**

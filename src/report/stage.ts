@@ -33,7 +33,7 @@ import path from 'node:path';
 import { type Admin, type EachBatchPayload, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { ALWAYS_RESTART } from '../system/clients';
 import { SupervisedConsumer } from '../system/supervised-consumer';
-import { CompactedTopicView } from '../system/compacted-view';
+import { commitBarrier, CompactedTopicView } from '../system/compacted-view';
 import type { LogpipeConfig } from '../system/config';
 import type { Logger } from '../system/logging';
 import { createTopics } from '../system/topics';
@@ -121,6 +121,8 @@ interface PartitionTask {
   state: TaskState;
   lastRecordMs: number;
   lock: Lock;
+  /** Set when the task is forgotten (failed commit, partition revoked): it never commits again. */
+  dropped?: boolean;
 }
 
 interface MergeTask {
@@ -128,6 +130,8 @@ interface MergeTask {
   merger: WindowMerger;
   state: MergeTaskState;
   lock: Lock;
+  /** Set when the task is dropped (failed commit, partition revoked): it never commits again. */
+  dropped?: boolean;
 }
 
 const TICK_MS = 1_000;
@@ -240,9 +244,15 @@ export class ReportStage {
       create: () => this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, ...ALWAYS_RESTART }),
       setup: async (consumer) => {
         consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-          if (payload.topic === this.o.topic) this.fetched.set(payload.partition, Number(payload.lastOffset) + 1);
+          // Batches of transaction markers or aborted records only (filtered to nothing, never handed
+          // to eachBatch): nothing to count up to their end. A batch with records moves `fetched` in
+          // onLogBatch once counted and committed; one skipped as stale must not (the partition
+          // would look caught up and close windows before its records were counted).
+          if (payload.topic === this.o.topic && payload.batchSize === 0) this.fetched.set(payload.partition, Number(payload.lastOffset) + 1);
         });
         consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+          // A new generation starts from the group's committed offsets: what was fetched before says nothing.
+          this.fetched.clear();
           this.assigned = new Set(payload.memberAssignment[this.o.topic] ?? []);
           this.log.info('log-topic partitions assigned', { partitions: [...this.assigned] });
           this.forgetLag();
@@ -360,11 +370,14 @@ export class ReportStage {
         task.state.nextOffset = offset + 1;
         counted++;
       }
-      if (counted === 0) return;
-      task.lastRecordMs = this.now();
-      await heartbeat();
-      await this.commitTask(task, false, { from: before });
+      if (counted > 0) {
+        task.lastRecordMs = this.now();
+        // Counted and committed with no await between that could fail: a failed heartbeat here left
+        // counts in memory that no commit covered.
+        await this.commitTask(task, false, { from: before });
+      }
     });
+    this.fetched.set(batch.partition, Number(batch.lastOffset()) + 1);
     resolveOffset(batch.lastOffset());
     await heartbeat();
   }
@@ -383,6 +396,7 @@ export class ReportStage {
     const next: TaskState = { ...task.state, window: snapshot, sentHorizon: partial ? snapshot.closedUntilMs : task.state.sentHorizon, sentIdle: partial ? idle : task.state.sentIdle };
     const key = this.taskKey(task.partition);
     const encoded = Buffer.from(JSON.stringify(next));
+    if (task.dropped) throw new Error(`report task of partition ${task.partition} was dropped; it is re-opened from its committed state`);
     const txn = await task.producer.transaction();
     try {
       if (partial) await txn.send({ topic: this.r.partialsTopic, messages: [{ key: this.partialKey(task.partition), value: encodePartial(partial) }] });
@@ -392,6 +406,7 @@ export class ReportStage {
       }
       await txn.commit();
     } catch (err) {
+      task.dropped = true;
       await txn.abort().catch(() => undefined);
       this.forgetTask(task.partition);
       throw err;
@@ -414,11 +429,8 @@ export class ReportStage {
   private async openTask(partition: number): Promise<PartitionTask> {
     const prefix = this.o.config.kafka.transactionalIdPrefix;
     const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-${this.r.groupId}-${this.o.topic}-${partition}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    // Connecting initialises the transactional id: an older owner of the partition is fenced here.
-    await producer.connect();
-    await this.state.syncToEnd(this.admin);
+    const saved = await this.takeOver(producer, this.taskKey(partition));
     const aggregator = new WindowAggregator(this.windowOptions, this.now);
-    const saved = this.state.get(this.taskKey(partition));
     let state: TaskState;
     if (saved?.kind === 'task') {
       aggregator.restore(saved.window);
@@ -430,10 +442,41 @@ export class ReportStage {
     return { partition, producer, aggregator, state, lastRecordMs: this.now(), lock: new Lock() };
   }
 
+  /**
+   * Takes a task's state key over with its transactional producer: connects, fences the previous
+   * owner (the first transaction initialises the id, which fails that owner's next commit and
+   * completes its open transaction), commits a barrier on the state topic and reads the topic up to
+   * it. Resolves with the task's last committed state. Fencing must come first: state read before
+   * it could be overtaken by the previous owner's next commit (a batch counted twice, or records
+   * skipped when the group's offset moved on with a commit the restored state does not have).
+   */
+  private async takeOver(producer: Producer, key: string): Promise<StateValue | undefined> {
+    try {
+      await producer.connect();
+      await this.state.syncThrough((barrier) => commitBarrier(producer, this.r.stateTopic, barrier));
+    } catch (err) {
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
+    this.state.release(key);
+    return this.state.get(key);
+  }
+
+  /**
+   * Forgets a task: a caller that still holds it (a tick or batch waiting on its lock) must not
+   * commit with it, since after a failed commit its memory holds counts no commit covers, and the
+   * failed commit's outcome may be unknown (committed after all): the task is re-opened from the
+   * state topic instead.
+   */
   private forgetTask(partition: number): void {
     const t = this.tasks.get(partition);
     this.tasks.delete(partition);
-    void t?.then((task) => task.producer.disconnect()).catch(() => undefined);
+    void t
+      ?.then((task) => {
+        task.dropped = true;
+        return task.producer.disconnect();
+      })
+      .catch(() => undefined);
   }
 
   private async dropUnassigned(): Promise<void> {
@@ -540,6 +583,7 @@ export class ReportStage {
 
   private async commitMerge(task: MergeTask, next: MergeTaskState, docs: ReportDocument[], offset: number | undefined): Promise<void> {
     const encoded = Buffer.from(JSON.stringify(next));
+    if (task.dropped) throw new Error('report merge task was dropped; it is re-opened from its committed state');
     const txn = await task.producer.transaction();
     try {
       if (docs.length) await txn.send({ topic: this.r.topic, messages: docs.map((d) => ({ key: d.id, value: JSON.stringify(d), headers: { group: this.r.groupId, topic: this.o.topic } })) });
@@ -547,6 +591,7 @@ export class ReportStage {
       if (offset !== undefined) await txn.sendOffsets({ consumerGroupId: `${this.r.groupId}-merge`, topics: [{ topic: this.r.partialsTopic, partitions: [{ partition: 0, offset: String(offset) }] }] });
       await txn.commit();
     } catch (err) {
+      task.dropped = true;
       await txn.abort().catch(() => undefined);
       this.dropMergeTask();
       throw err;
@@ -579,19 +624,23 @@ export class ReportStage {
   private async openMerge(): Promise<MergeTask> {
     const prefix = this.o.config.kafka.transactionalIdPrefix;
     const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-merge-${this.r.groupId}-${this.o.topic}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    await this.state.syncToEnd(this.admin);
-    const saved = this.state.get(this.mergeKey());
+    const saved = await this.takeOver(producer, this.mergeKey());
     const state: MergeTaskState = saved?.kind === 'merge' ? saved : { kind: 'merge', merger: new WindowMerger(this.windowOptions.sizeMs).snapshot(), nextOffset: 0, lastAlertStartMs: null, emails: {} };
     const merger = new WindowMerger(this.windowOptions.sizeMs, state.merger);
     this.log.info('report merge task opened', { nextOffset: state.nextOffset, pendingEmails: Object.keys(state.emails).length });
     return { producer, merger, state, lock: new Lock() };
   }
 
+  /** Drops the merge task; like forgetTask, whoever still holds it cannot commit with it. */
   private dropMergeTask(): void {
     const t = this.mergeTask;
     this.mergeTask = undefined;
-    void t?.then((task) => task.producer.disconnect()).catch(() => undefined);
+    void t
+      ?.then((task) => {
+        task.dropped = true;
+        return task.producer.disconnect();
+      })
+      .catch(() => undefined);
   }
 
   private async checkMergeCaughtUp(): Promise<void> {

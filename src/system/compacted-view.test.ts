@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { Kafka } from 'kafkajs';
-import { CompactedTopicView } from './compacted-view';
+import { BARRIER_KEY_PREFIX, CompactedTopicView } from './compacted-view';
 import { createLogger } from './logging';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
@@ -63,12 +63,12 @@ describe('CompactedTopicView', () => {
     expect(decoded).toEqual([]);
     expect(v.get('k')).toEqual({ n: 1 });
 
-    // Two commits set before either is read back: the older is decoded, the newer is not, and
-    // the view ends with the newer one.
+    // Two commits set before either is read back: the older is decoded, the newer is not, and the
+    // view never goes back to the older one while it reads it back (issue 14 item 3: it did).
     v.set('k', { n: 2 }, Buffer.from('{"n":2}'));
     v.set('k', { n: 3 }, Buffer.from('{"n":3}'));
     await deliver('k', '{"n":2}');
-    expect(v.get('k')).toEqual({ n: 2 });
+    expect(v.get('k')).toEqual({ n: 3 });
     await deliver('k', '{"n":3}');
     expect(v.get('k')).toEqual({ n: 3 });
     expect(decoded).toEqual(['k={"n":2}']);
@@ -78,6 +78,51 @@ describe('CompactedTopicView', () => {
     expect(v.get('k')).toEqual({ n: 4 });
     await deliver('k', null);
     expect(v.get('k')).toBeUndefined();
+    await v.stop();
+  });
+
+  // Issue 14 item 3: a take-over must read the previous owner's last commit, which may lie past the
+  // last stable offset that ListOffsets reports. The barrier is read only after everything before it.
+  it('syncThrough resolves once the barrier it wrote is read back, after every record before it', async () => {
+    const { v, deliver } = await view({ keep: (key) => key.startsWith('mine ') });
+    let barrier = '';
+    let synced = false;
+    const sync = v
+      .syncThrough(async (key) => {
+        barrier = key;
+      })
+      .then(() => (synced = true));
+    await new Promise((r) => setImmediate(r));
+    expect(barrier.startsWith(BARRIER_KEY_PREFIX)).toBe(true);
+    await deliver('mine 1', '{"n":7}');
+    expect(synced).toBe(false);
+    // Another process's barrier does not end this one's wait.
+    await deliver(`${BARRIER_KEY_PREFIX}someone-else`, null);
+    await new Promise((r) => setImmediate(r));
+    expect(synced).toBe(false);
+    await deliver(barrier, null);
+    await sync;
+    expect(v.get('mine 1')).toEqual({ n: 7 });
+    expect(v.size).toBe(1);
+    await v.stop();
+  });
+
+  it('syncThrough rejects (retriable) when writing the barrier fails or it is not read back in time', async () => {
+    const { v } = await view();
+    await expect(v.syncThrough(async () => Promise.reject(new Error('fenced')))).rejects.toThrow('fenced');
+    await expect(v.syncThrough(async () => undefined, 50)).rejects.toMatchObject({ retriable: true });
+    await v.stop();
+  });
+
+  // A pin is this process's own word; after a take-over the topic's value (the previous owner's
+  // last commit) is the truth.
+  it('release() drops this process\'s pin so get() answers with what the topic holds', async () => {
+    const { v, deliver } = await view();
+    v.set('k', { n: 1 }, Buffer.from('{"n":1}'));
+    await deliver('k', '{"n":5}');
+    expect(v.get('k')).toEqual({ n: 1 });
+    v.release('k');
+    expect(v.get('k')).toEqual({ n: 5 });
     await v.stop();
   });
 });

@@ -5,14 +5,10 @@
  * all. Used for the ingest ledger and the report stage's state changelog.
  */
 import crypto from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { ALWAYS_RESTART } from './clients';
 import type { Logger } from './logging';
 import { SupervisedConsumer } from './supervised-consumer';
-
-export interface OffsetsAdmin {
-  fetchTopicOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
-}
 
 export interface CompactedViewOptions {
   /**
@@ -23,14 +19,47 @@ export interface CompactedViewOptions {
   keep?: (key: string) => boolean;
 }
 
+/**
+ * Keys of barrier records (see syncThrough): tombstones that start with a NUL byte, which no key of
+ * ours does, so every reader deletes a key that never existed, and compaction removes them later.
+ */
+export const BARRIER_KEY_PREFIX = '\u0000barrier ';
+
+/** Whether a record key is a barrier's (readers of these topics skip them). */
+export function isBarrierKey(key: string): boolean {
+  return key.startsWith(BARRIER_KEY_PREFIX);
+}
+
+/**
+ * Commits one tombstone under `key` to `topic` in a transaction of its own: the fence-then-barrier
+ * step of a transactional producer taking over its id (ObjectPublisher.fence, the report stage's task take-over).
+ */
+export async function commitBarrier(producer: Producer, topic: string, key: string): Promise<void> {
+  const tx = await producer.transaction();
+  try {
+    await tx.send({ acks: -1, topic, messages: [{ key, value: null }] });
+    await tx.commit();
+  } catch (err) {
+    await tx.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
 export class CompactedTopicView<T> {
+  /** The latest value per key as the consumer has read the topic (what every process agrees on). */
   protected readonly entries = new Map<string, T>();
-  /** Per key, the last value set() with its bytes: when the consumer reads those bytes back, they are not decoded again. */
-  private readonly written = new Map<string, { bytes: Buffer; value: T }>();
+  /**
+   * Values this process committed that the consumer has not read back yet, with their bytes. get()
+   * answers with them, so that reading back this process's own older commits never shows an older
+   * value; once the consumer reads the exact bytes, the pin goes (and the value is not decoded again).
+   * A pin is only this process's word: release() drops it when an owner takes a key over.
+   */
+  private readonly pinned = new Map<string, { bytes: Buffer; value: T }>();
   /** Next offset to read, per partition, as far as the consumer has processed. */
   private readonly positions = new Map<number, number>();
   private consumer: SupervisedConsumer | undefined;
-  private readonly waiters = new Set<() => void>();
+  /** Barrier keys this process wrote and waits to read back, with what to call when it does. */
+  private readonly barriers = new Map<string, () => void>();
 
   /**
    * @param decode the value of a record, or undefined to ignore the record (it is logged); null
@@ -58,22 +87,25 @@ export class CompactedTopicView<T> {
         consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
           // Also fired for batches of transaction markers only, which carry no message.
           this.positions.set(payload.partition, Number(payload.lastOffset) + 1);
-          for (const wake of this.waiters) wake();
         });
         await consumer.run({
           autoCommit: false,
           eachMessage: async ({ message }) => {
             const key = message.key?.toString() ?? '';
+            if (isBarrierKey(key)) {
+              this.barriers.get(key)?.();
+              return;
+            }
             if (this.options.keep && !this.options.keep(key)) return;
             if (message.value === null) {
               this.entries.delete(key);
               return;
             }
-            const own = this.written.get(key);
+            const own = this.pinned.get(key);
             if (own && own.bytes.equals(message.value)) {
               // This process's own commit, read back: its value is known, and decoding large report
               // state records again cost a third of the report stage's CPU (docs/benchmarks.md).
-              this.written.delete(key);
+              this.pinned.delete(key);
               this.entries.set(key, own.value);
               return;
             }
@@ -83,7 +115,7 @@ export class CompactedTopicView<T> {
           },
         });
         // Nothing is committed, so a replacement instance would start at the beginning again and
-        // briefly hand out older values (and syncToEnd would trust positions it has not reached):
+        // read every record again (and hand out older values while it does):
         // it continues where the previous instance stopped instead.
         for (const [partition, offset] of this.positions) consumer.seek({ topic: this.topic, partition, offset: String(offset) });
       },
@@ -91,17 +123,26 @@ export class CompactedTopicView<T> {
     await this.consumer.start();
   }
 
+  /** The key's value: this process's own latest commit while it is not read back, else the topic's. */
   get(key: string): T | undefined {
-    return this.entries.get(key);
+    return this.pinned.get(key)?.value ?? this.entries.get(key);
   }
 
   /**
-   * Records a value this process committed, so it is known before the consumer reads it back.
-   * `bytes`, the record's value exactly as committed, spares decoding it when it is read back.
+   * Records a value this process committed, so it is known before the consumer reads it back, and
+   * older records of the key read meanwhile do not replace it. `bytes`: the record's value exactly as
+   * committed (reading them back ends the pin, without decoding them again).
    */
-  set(key: string, value: T, bytes?: Buffer): void {
-    this.entries.set(key, value);
-    if (bytes) this.written.set(key, { bytes, value });
+  set(key: string, value: T, bytes: Buffer): void {
+    this.pinned.set(key, { bytes, value });
+  }
+
+  /**
+   * Forgets this process's own pin of `key`: call it after syncThrough when taking a key over, so
+   * that the value read from the topic (the previous owner's last commit) is what get() answers.
+   */
+  release(key: string): void {
+    this.pinned.delete(key);
   }
 
   get size(): number {
@@ -109,26 +150,32 @@ export class CompactedTopicView<T> {
   }
 
   /**
-   * Resolves once everything committed to the topic before this call has been read. Used after a
-   * producer has fenced older writers, so their last commits are known.
+   * Resolves once the consumer has read everything committed to the topic before `writeBarrier`'s
+   * record. The caller writes that record (a tombstone under `key`, see BARRIER_KEY_PREFIX) with the
+   * transactional producer that has just fenced the key's previous owner, in a committed transaction.
+   *
+   * Why a barrier rather than the topic's end offset: the end a read_committed reader can reach is
+   * the last stable offset, which another writer's open transaction holds back; an earlier owner's
+   * last commit may lie past it. Fencing first completes that owner's transaction; the barrier,
+   * written after, is read only once everything before it is decided, so the state restored is the
+   * latest committed one, whatever other writers are doing.
    */
-  async syncToEnd(admin: OffsetsAdmin, timeoutMs = 60_000): Promise<void> {
-    const targets = (await admin.fetchTopicOffsets(this.topic)).map((o) => ({ partition: o.partition, offset: Number(o.offset) }));
-    const done = (): boolean => targets.every((t) => t.offset === 0 || (this.positions.get(t.partition) ?? 0) >= t.offset);
-    const deadline = Date.now() + timeoutMs;
-    while (!done()) {
-      if (Date.now() > deadline) throw Object.assign(new Error(`${this.topic} not read to its end within ${timeoutMs} ms`), { retriable: true });
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          this.waiters.delete(wake);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(wake, 200);
-        this.waiters.add(wake);
-      });
+  async syncThrough(writeBarrier: (key: string) => Promise<void>, timeoutMs = 120_000): Promise<void> {
+    const key = `${BARRIER_KEY_PREFIX}${crypto.randomUUID()}`;
+    let timer: NodeJS.Timeout | undefined;
+    const read = new Promise<void>((resolve, reject) => {
+      this.barriers.set(key, resolve);
+      timer = setTimeout(() => reject(Object.assign(new Error(`${this.topic} not read up to this process's barrier within ${timeoutMs} ms`), { retriable: true })), timeoutMs);
+    });
+    read.catch(() => undefined);
+    try {
+      await writeBarrier(key);
+      await read;
+    } finally {
+      clearTimeout(timer);
+      this.barriers.delete(key);
     }
-    this.log.debug('compacted topic read to its end', { topic: this.topic, keys: this.entries.size });
+    this.log.debug('compacted topic read up to a barrier', { topic: this.topic, keys: this.entries.size });
   }
 
   async stop(): Promise<void> {
