@@ -245,11 +245,12 @@ export class ObjectParser {
     const cur = this.current;
     if (this.multiline && cur) {
       if (cur.size > 0 && cur.size + 1 + line.length > this.maxEntryBytes) {
-        // The entry so far goes out as it is; the rest continues in a further part.
+        // The entry so far goes out as it is; the rest continues in a further part. The checkpoint
+        // taken while that part is emitted (a batch may end there) must already name the part
+        // that follows, or a resumed parser reads the rest of the entry as UNPARSED lines.
         const next: LogEntry = { ...cur.entry, firstLine: lineNo, lineCount: 0, part: cur.entry.part + 1, text: '' };
-        this.flush();
         const { text: _t, firstLine: _f, lineCount: _c, ...template } = next;
-        this.continuing = template;
+        this.flush(template);
         this.current = { entry: next, lines: [], size: 0 };
       }
       this.append(line);
@@ -280,13 +281,14 @@ export class ObjectParser {
     cur.entry.lineCount++;
   }
 
-  private flush(): void {
+  /** Emits the current entry; `next`: the part that continues it, recorded in the checkpoint. */
+  private flush(next?: ParserCheckpoint['continuing']): void {
     const cur = this.current;
     if (!cur) return;
     this.current = undefined;
-    this.continuing = undefined;
     // A part restored from a checkpoint that got no further line has nothing to emit.
     if (cur.lines.length === 0) return;
+    this.continuing = next;
     cur.entry.text = cur.lines.length === 1 ? cur.lines[0] : cur.lines.join('\n');
     this.emitted(cur.entry.lineCount);
     this.emit(cur.entry);
