@@ -7,7 +7,8 @@
  * `maxAttempts` the object is abandoned to the dead-letter topic.
  *
  * Messages: request(req) → RequestAnswer, ingest(ref) → IngestOutcome (waits; for `logpipe ingest`),
- * activity() → the objects queued, running or finished lately (for the dashboard).
+ * activity() → the objects queued, running or finished lately (for the dashboard), list(entry) →
+ * one listing pass of a bucket or prefix.
  */
 import type { Actor } from 'comedy';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -375,20 +376,26 @@ export default class S3WatcherActor {
     while (!this.stopped) {
       for (const entry of this.deps.settings.listings) {
         if (this.stopped) break;
-        await this.listOnce(entry).catch((err) => this.deps.log.warn('listing failed', { listing: entry, error: reasonOf(err) }));
+        await this.list(entry).catch((err) => this.deps.log.warn('listing failed', { listing: entry, error: reasonOf(err) }));
       }
       const until = Date.now() + this.deps.settings.listIntervalMs;
       while (!this.stopped && Date.now() < until) await sleep(Math.min(500, until - Date.now()));
     }
   }
 
-  private async listOnce(entry: string): Promise<void> {
+  /**
+   * Lists one `bucket` or `bucket/prefix` entry now and queues what is not ingested yet (the
+   * periodic listing calls this for each of `ingest.listings`). Rejects when S3 cannot be listed or
+   * the watcher has no S3 client (no listings configured).
+   */
+  async list(entry: string): Promise<void> {
+    if (!this.deps.s3) throw new Error('no S3 client: the watcher lists only when ingest.listings is set');
     const slash = entry.indexOf('/');
     const bucket = slash < 0 ? entry : entry.slice(0, slash);
     const prefix = slash < 0 ? undefined : entry.slice(slash + 1);
     let token: string | undefined;
     do {
-      const page = await this.deps.s3!.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await this.deps.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
       for (const o of page.Contents ?? []) {
         if (!o.Key || o.Key.endsWith('/')) continue;
         const ref: ObjectRef = { kind: 's3', bucket, key: o.Key };
