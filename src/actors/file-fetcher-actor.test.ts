@@ -116,7 +116,7 @@ describe('FileFetcherActor', () => {
     expect(p.deadLetters).toHaveLength(0);
   });
 
-  // The dashboard's progress of running objects: the ledger's committed progress, by object name.
+  // The dashboard's progress of running objects: the ledger's committed progress, by version.
   it('activity() lists the objects being ingested with their committed progress, none once finished', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
@@ -138,7 +138,7 @@ describe('FileFetcherActor', () => {
     expect(await f.activity()).toEqual([]);
     const done = f.ingest(ref);
     await new Promise((r) => setTimeout(r, 20));
-    expect(await f.activity()).toEqual([{ object: 's3://b/logs/a.log', lines: 1, bytes: 30, totalBytes: DATA.length, startedAt: expect.any(String) }]);
+    expect(await f.activity()).toEqual([{ id: 't s3://b/logs/a.log#v1', object: 's3://b/logs/a.log', lines: 1, bytes: 30, totalBytes: DATA.length, startedAt: expect.any(String) }]);
     release();
     await done;
     expect(await f.activity()).toEqual([]);
@@ -156,5 +156,83 @@ describe('FileFetcherActor', () => {
     await f.ingest(ref);
     const json = await f.metrics();
     expect(json.find((m) => m.name === 'logpipe_ingest_read_retries_total')?.values).toEqual([{ value: 1, labels: { operation: 'head' } }]);
+  });
+});
+
+describe('FileFetcherActor: one ingest per version at a time', () => {
+  // Issue 14 item 1, defense in depth: the streamer and publisher key their state by version, so two
+  // ingests of one version in one process (named with and without its versionId) must not both
+  // begin: the second waits for the first and then finds the version done.
+  it('runs a second ingest of a version being ingested only after the first, which it then finds done', async () => {
+    const ledger = new Map<string, ObjectProgress>();
+    const begun = new Set<string>();
+    const overlaps: string[] = [];
+    const chunks: Buffer[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const publisher = {
+      sendAndReceive: async (topic: string, id: string) => {
+        if (topic === 'known') return ledger.get(id);
+        if (topic === 'begin') {
+          if (begun.has(id)) overlaps.push(id);
+          begun.add(id);
+          return ledger.get(id);
+        }
+        if (topic === 'finish') begun.delete(id);
+        return undefined;
+      },
+    };
+    const streamer = {
+      sendAndReceive: async (topic: string, id: string, bytes?: Buffer) => {
+        if (topic === 'chunk') {
+          await gate;
+          chunks.push(bytes!);
+        }
+        if (topic !== 'end') return undefined;
+        const done = progress({ id, status: 'done', byteOffset: DATA.length, lines: 2, records: 2 });
+        ledger.set(id, done);
+        return done;
+      },
+    };
+    const f = new FileFetcherActor();
+    f.init({ topic: 't', streamer: streamer as never, publisher: publisher as never, stores: { s3: store(DATA), file: store(DATA) }, fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 1000 }, log });
+    const first = f.ingest(ref);
+    await new Promise((r) => setTimeout(r, 20));
+    const second = f.ingest({ ...ref, versionId: 'v1' });
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    const outcomes = await Promise.all([first, second]);
+    expect(overlaps).toEqual([]);
+    expect(outcomes.map((o) => o.status)).toEqual(['ingested', 'duplicate']);
+    expect(Buffer.concat(chunks)).toEqual(DATA);
+  });
+});
+
+describe('FileFetcherActor.resolve', () => {
+  // The watcher keys its jobs by the version resolve() finds, and hands it back to ingest().
+  it('answers the version a request names; ingest() of that answer reads no metadata again', async () => {
+    const s = store(DATA);
+    let heads = 0;
+    const head = s.head.bind(s);
+    s.head = async (r) => {
+      heads++;
+      return head(r);
+    };
+    const f = fetcher(s, ports());
+    const resolution = await f.resolve(ref);
+    expect(resolution).toEqual({ meta: expect.objectContaining({ id: 's3://b/logs/a.log#v1', version: 'v1' }) });
+    const out = await f.ingest(ref, (resolution as { meta: ObjectMeta }).meta);
+    expect(out).toMatchObject({ id: 't s3://b/logs/a.log#v1', status: 'ingested' });
+    expect(heads).toBe(1);
+  });
+
+  it('answers the reason when the object cannot be read for good, and rejects when a retry can help', async () => {
+    const missing = Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    await expect(fetcher(store(DATA, missing), ports()).resolve(ref)).resolves.toEqual({ reason: 'NoSuchKey: The specified key does not exist.' });
+    const slow = Object.assign(new Error('slow down'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+    const f = new FileFetcherActor();
+    const p = ports();
+    f.init({ topic: 't', streamer: p.streamer as never, publisher: p.publisher as never, stores: { s3: store(DATA, slow), file: store(DATA) }, fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 0 }, log });
+    await expect(f.resolve(ref)).rejects.toThrow('slow down');
   });
 });

@@ -4,11 +4,17 @@
  * decompressed bytes to the LineStreamerActor from the committed offset, and dead-letters it on a
  * permanent failure. Transient read failures are retried inside fetchObject (Range resume).
  *
- * Messages: ingest(ref) → IngestOutcome, rejecting only when a retry can help (e.g. Kafka down): the
- * committed progress stays and the next attempt resumes from it; abandon(ref, reason); known(id) →
- * the ledger's progress of an object version; activity() → the objects being ingested with their
- * committed progress; metrics() → this process's metrics as JSON (a forked worker's, for /metrics);
- * stop().
+ * Messages: resolve(ref) → the version a request names (its metadata), for the watcher to key its
+ * jobs by; ingest(ref, meta?) → IngestOutcome, rejecting only when a retry can help (e.g. Kafka
+ * down): the committed progress stays and the next attempt resumes from it; abandon(ref, reason,
+ * meta?); known(id) → the ledger's progress of an object version; activity() → the objects being
+ * ingested with their committed progress; metrics() → this process's metrics as JSON (a forked
+ * worker's, for /metrics); stop().
+ *
+ * One ingest per version at a time: the streamer and the publisher key their state by version, so a
+ * second ingest (or dead-letter) of a version this process is working on waits until the first has
+ * finished, and then usually finds it done. The watcher already merges such requests; this is the
+ * defense in depth.
  *
  * The fetcher is the root of the ingest worker: it creates its LineStreamerActor and
  * KafkaPublisherActor as in-memory children, so the three share a process whatever mode the fetcher
@@ -43,7 +49,9 @@ export interface IngestOutcome {
 
 /** An object being ingested, as activity() reports it (plain data: it crosses process boundaries). */
 export interface RunningObject {
-  /** The object as the watcher names it (describeRef). */
+  /** The version's ledger key (ledgerKey of its object id). */
+  id: string;
+  /** The object as the request named it (describeRef). */
   object: string;
   /** Lines and decompressed bytes committed so far (from the object's start). */
   lines: number;
@@ -82,6 +90,12 @@ export interface FetcherDeps extends FetcherPorts {
 
 const NO_PARSER_STATE = { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 0 };
 
+/**
+ * What resolve() found: the version a request names, or why it cannot be read (a permanent failure:
+ * missing bucket, key or version, access denied; ingesting it dead-letters it with this reason).
+ */
+export type Resolution = { meta: ObjectMeta } | { reason: string };
+
 /** Thrown into an ingest when the service shuts down; the object resumes from its progress later. */
 export class ShutdownError extends Error {
   constructor() {
@@ -95,8 +109,10 @@ export default class FileFetcherActor {
   private s3Client: { destroy(): void } | undefined;
   private stopping = false;
   private meters!: Metrics;
-  /** Objects past their metadata and dedupe check, by describeRef: what activity() reports. */
-  private readonly running = new Map<string, { id: string; totalBytes: number | null; startedMs: number }>();
+  /** Versions past their dedupe check, by ledger key: what activity() reports. */
+  private readonly running = new Map<string, { object: string; totalBytes: number | null; startedMs: number }>();
+  /** The last ingest or dead-letter queued per ledger key; it settles once the version is free. */
+  private readonly busy = new Map<string, Promise<void>>();
 
   /** comedy entry point: creates the publisher, then the streamer that sends to it, as children. */
   async initialize(self: Actor): Promise<void> {
@@ -156,9 +172,9 @@ export default class FileFetcherActor {
   /** The objects being ingested and what of each is committed (the ledger's view; for the dashboard). */
   activity(): Promise<RunningObject[]> {
     return Promise.all(
-      [...this.running].map(async ([object, r]) => {
-        const p = await this.deps.publisher.sendAndReceive('known', r.id).catch(() => undefined);
-        return { object, lines: p?.lines ?? 0, bytes: p?.byteOffset ?? 0, totalBytes: r.totalBytes, startedAt: new Date(r.startedMs).toISOString() };
+      [...this.running].map(async ([id, r]) => {
+        const p = await this.deps.publisher.sendAndReceive('known', id).catch(() => undefined);
+        return { id, object: r.object, lines: p?.lines ?? 0, bytes: p?.byteOffset ?? 0, totalBytes: r.totalBytes, startedAt: new Date(r.startedMs).toISOString() };
       }),
     );
   }
@@ -168,28 +184,56 @@ export default class FileFetcherActor {
     return this.meters.registry.getMetricsAsJSON();
   }
 
-  async ingest(ref: ObjectRef): Promise<IngestOutcome> {
-    const { streamer, publisher } = this.deps;
-    const started = Date.now();
-    const seconds = (): number => (Date.now() - started) / 1000;
+  /**
+   * The version `ref` names now: the one it names, or the current one (HEAD, transient failures
+   * retried for ingest.retryBudgetMs). Resolves with `{ reason }` when it cannot be read for good;
+   * rejects when a retry later can help.
+   */
+  async resolve(ref: ObjectRef): Promise<Resolution> {
+    const store = this.storeOf(ref);
     const log = this.deps.log.child({ object: describeRef(ref) });
-    const store = ref.kind === 's3' ? this.deps.stores.s3 : this.deps.stores.file;
-    if (!store) throw new Error(`no store for ${ref.kind} objects`);
-
-    let meta: ObjectMeta;
     try {
-      const head = await headWithRetry(store, ref, this.deps.fetch.retryBudgetMs, log, () => this.meters.readRetries.inc({ operation: 'head' }));
-      meta = { ...head, id: ledgerKey(this.deps.topic, head.id) };
+      return { meta: await headWithRetry(store, ref, this.deps.fetch.retryBudgetMs, log, () => this.meters.readRetries.inc({ operation: 'head' })) };
     } catch (err) {
       if (isTransient(err)) throw err;
-      return this.deadLetter(ref, ledgerKey(this.deps.topic, objectId(ref, 'unreadable')), reasonOf(err), started);
+      return { reason: reasonOf(err) };
     }
+  }
 
+  /**
+   * Ingests one version: `resolved` (what resolve() returned for `ref`), else the version `ref`
+   * names now. Waits while this process ingests the same version already.
+   */
+  async ingest(ref: ObjectRef, resolved?: ObjectMeta | null): Promise<IngestOutcome> {
+    const started = Date.now();
+    const log = this.deps.log.child({ object: describeRef(ref) });
+    const store = this.storeOf(ref);
+
+    let head: ObjectMeta;
+    if (resolved) head = resolved;
+    else {
+      try {
+        head = await headWithRetry(store, ref, this.deps.fetch.retryBudgetMs, log, () => this.meters.readRetries.inc({ operation: 'head' }));
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        const id = ledgerKey(this.deps.topic, objectId(ref, 'unreadable'));
+        return this.exclusive(id, log, () => this.deadLetter(ref, id, reasonOf(err), started));
+      }
+    }
+    const meta: ObjectMeta = { ...head, id: ledgerKey(this.deps.topic, head.id) };
+    return this.exclusive(meta.id, log, () => this.ingestVersion(ref, meta, store, started, log));
+  }
+
+  private async ingestVersion(ref: ObjectRef, meta: ObjectMeta, store: ObjectStore, started: number, log: Logger): Promise<IngestOutcome> {
+    const { streamer, publisher } = this.deps;
+    const seconds = (): number => (Date.now() - started) / 1000;
+    // A call that waited for another ingest of this version may wake up to a shutdown.
+    if (this.stopping) throw new ShutdownError();
     const known = await publisher.sendAndReceive('known', meta.id);
     if (known && known.status !== 'in-progress') return outcome(meta, known, 'duplicate', false, seconds());
 
     const committed = await publisher.sendAndReceive('begin', meta.id);
-    this.running.set(describeRef(ref), { id: meta.id, totalBytes: meta.gzipHint ? null : meta.size, startedMs: started });
+    this.running.set(meta.id, { object: describeRef(ref), totalBytes: meta.gzipHint ? null : meta.size, startedMs: started });
     try {
       if (committed && committed.status !== 'in-progress') return outcome(meta, committed, 'duplicate', false, seconds());
       const resumed = committed !== undefined;
@@ -228,19 +272,47 @@ export default class FileFetcherActor {
       log.info('object ingested', { lines: last.lines, records: last.records, bytes: last.byteOffset, seconds: seconds() });
       return outcome(meta, last, 'ingested', resumed, seconds());
     } finally {
-      this.running.delete(describeRef(ref));
+      this.running.delete(meta.id);
       await publisher.sendAndReceive('finish', meta.id);
     }
   }
 
   /**
-   * Gives an object up (the watcher's retries are exhausted): dead-letters its current version, or
-   * the object under its name when even its metadata cannot be read.
+   * Gives an object up (the watcher's retries are exhausted): dead-letters the version `resolved`
+   * names, else its current version, or the object under its name when even its metadata cannot be
+   * read.
    */
-  async abandon(ref: ObjectRef, reason: string): Promise<IngestOutcome> {
+  async abandon(ref: ObjectRef, reason: string, resolved?: ObjectMeta | null): Promise<IngestOutcome> {
     const store = ref.kind === 's3' ? this.deps.stores.s3 : this.deps.stores.file;
-    const meta = await store?.head(ref).catch(() => undefined);
-    return this.deadLetter(ref, ledgerKey(this.deps.topic, meta?.id ?? objectId(ref, 'unavailable')), reason, Date.now());
+    const meta = resolved ?? (await store?.head(ref).catch(() => undefined));
+    const id = ledgerKey(this.deps.topic, meta?.id ?? objectId(ref, 'unavailable'));
+    return this.exclusive(id, this.deps.log.child({ object: describeRef(ref) }), () => this.deadLetter(ref, id, reason, Date.now()));
+  }
+
+  /**
+   * Runs `work` on version `id` once no other ingest or dead-letter of it runs in this process
+   * (whatever its outcome); later calls for the same version queue behind this one.
+   */
+  private async exclusive<T>(id: string, log: Logger, work: () => Promise<T>): Promise<T> {
+    const before = this.busy.get(id);
+    if (before) log.info('version already being ingested in this process; waiting for it', { id });
+    const run = (before ?? Promise.resolve()).then(work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.busy.set(id, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.busy.get(id) === settled) this.busy.delete(id);
+    }
+  }
+
+  private storeOf(ref: ObjectRef): ObjectStore {
+    const store = ref.kind === 's3' ? this.deps.stores.s3 : this.deps.stores.file;
+    if (!store) throw new Error(`no store for ${ref.kind} objects`);
+    return store;
   }
 
   private async deadLetter(ref: ObjectRef, id: string, reason: string, started: number): Promise<IngestOutcome> {
