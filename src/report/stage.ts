@@ -12,21 +12,24 @@
  *
  * Stage 2, the merge task (consumer group `<groupId>-merge` on the one-partition partials topic, so
  * one process at a time merges). Per batch, in one transaction: the merged reports of the windows
- * that closed (report topic, key = window id), the merge state with its input offset and the emails
- * still to send (state topic, key `merge <group> <topic>`), and the consumer offset. After the commit: report
- * files (idempotent rewrites) and the emails.
+ * that closed (report topic, key = window id), the merge state with its input offset (state topic,
+ * key `merge <group> <topic>`), a record per alert email to send (key `email <group> <topic>
+ * <window id>`), and the consumer offset. After the commit: report files (idempotent rewrites) and
+ * the emails.
  *
  * Exactly once across crashes and rebalances. The transactional id of a task is derived from the
- * group, topic and partition, so a task's new owner fences the old one (Kafka's zombie fencing); the
- * new owner then reads the state topic to its end and restores the task from the last committed
- * state. The state carries the next input offset: records below it, fetched again because the group's
- * committed offset lagged a fenced commit, are skipped. So every record is counted once, and every
- * partial and report is written once.
+ * group, topic and partition. A task's new owner first fences the old one (its first transaction,
+ * which commits a barrier record: the old owner's next commit fails, and its open transaction is
+ * completed before the broker answers), then reads the state topic up to that barrier and restores
+ * the task from the last committed state. The state carries the next input offset: records below
+ * it, fetched again because the group's committed offset lagged a fenced commit, are skipped. So
+ * every record is counted once, and every partial and report is written once.
  *
- * Email is at-least-once: an alert is added to the merge state in the report's transaction, sent
- * after it commits, and removed in a later transaction once the provider accepted it (a crash in
- * between resends it, with the same Message-ID). Transient failures are retried with backoff for as
- * long as it takes; a permanent failure is logged and dropped.
+ * Email is at-least-once: an alert's email record is committed with its report, the email is sent
+ * after the commit, and its record is deleted in a transaction of its own as soon as the provider
+ * accepted it. A crash between a send and that deletion resends that one email, with the same
+ * Message-ID; no other. Transient failures are retried with backoff for as long as it takes; a
+ * permanent failure is logged and dropped.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -64,16 +67,28 @@ interface PendingEmail {
   record: SendRecord | undefined;
 }
 
-/** What the state topic holds for the merge task. */
+/** What the state topic holds for the merge task (its pending emails are records of their own). */
 interface MergeTaskState {
   kind: 'merge';
   merger: MergeState;
   nextOffset: number;
   lastAlertStartMs: number | null;
-  emails: Record<string, PendingEmail>;
+  /** Pending emails as states written before they had records of their own; read, never written. */
+  emails?: Record<string, PendingEmail>;
 }
 
-type StateValue = TaskState | MergeTaskState;
+/**
+ * A pending alert email: one record per window on the state topic (key `email <group> <topic>
+ * <window id>`), written with the window's report and deleted (a tombstone) once the provider
+ * accepted or refused the email. One small record per email, so each send is settled on its own in
+ * a transaction of constant size: a crash repeats at most the email it was sending.
+ */
+interface EmailState {
+  kind: 'email';
+  pending: PendingEmail;
+}
+
+type StateValue = TaskState | MergeTaskState | EmailState;
 
 export interface ReportStageOptions {
   kafka: Kafka;
@@ -129,6 +144,8 @@ interface MergeTask {
   producer: Producer;
   merger: WindowMerger;
   state: MergeTaskState;
+  /** Alert emails committed and not yet settled, by window id. */
+  emails: Map<string, PendingEmail>;
   lock: Lock;
   /** Set when the task is dropped (failed commit, partition revoked): it never commits again. */
   dropped?: boolean;
@@ -136,17 +153,6 @@ interface MergeTask {
 
 const TICK_MS = 1_000;
 
-/**
- * Emails settled (removed from, or updated in, the merge state) per transaction. Each such commit
- * writes the whole merge state with every email still pending, so settling each email on its own
- * was quadratic in a backlog's alerts: over the benchmark's data (an alert in every window) it was
- * half of `logpipe report`'s time (docs/benchmarks.md). A crash before a settle resends the emails
- * it held, with their Message-IDs, as it resent one before: email stays at-least-once. The batch is
- * also settled once its first email is EMAIL_SETTLE_MAX_MS old, so that a crash resends at most the
- * emails of about a second, not a batch's worth (fault scenario R1 saw 60 resent after 2 kills).
- */
-const EMAIL_SETTLE_BATCH = 50;
-const EMAIL_SETTLE_MAX_MS = 1_000;
 
 export class ReportStage {
   private readonly admin: Admin;
@@ -190,8 +196,9 @@ export class ReportStage {
     // The state topic holds the tasks of every group and log topic; this stage reads only its own.
     const taskPrefix = this.taskKey(0).replace(/0$/, '');
     const mergeKey = this.mergeKey();
+    const emailPrefix = this.emailKey('');
     this.state = new CompactedTopicView<StateValue>(o.kafka, r.stateTopic, o.log, (_key, value) => decodeState(value), 'logpipe-report-state', {
-      keep: (key) => key === mergeKey || key.startsWith(taskPrefix),
+      keep: (key) => key === mergeKey || key.startsWith(taskPrefix) || key.startsWith(emailPrefix),
     });
     this.windowOptions = resolveWindowOptions({
       mode: r.windowMode,
@@ -215,7 +222,7 @@ export class ReportStage {
     });
     this.retry = { initialDelayMs: r.emailRetryDelayMs, maxDelayMs: r.emailRetryMaxDelayMs };
     this.metrics = o.metrics ?? new Metrics();
-    this.recent = new RecentWindows(r.emailTo.length > 0);
+    this.recent = new RecentWindows(r.emailTo.length > 0, o.topic);
   }
 
   private get r(): LogpipeConfig['report'] {
@@ -314,7 +321,7 @@ export class ReportStage {
       if (!task || !task.state.sentIdle) return false;
     }
     const merge = await this.mergeTask;
-    return merge.merger.describe().open.length === 0 && Object.keys(merge.state.emails).length === 0;
+    return merge.merger.describe().open.length === 0 && merge.emails.size === 0;
   }
 
   async status(): Promise<ReportStageStatus> {
@@ -326,7 +333,7 @@ export class ReportStage {
     const merge = await this.mergeTask?.catch(() => undefined);
     return {
       partitions: partitions.sort((a, b) => a.partition - b.partition),
-      merge: { assigned: this.mergeAssigned, open: merge?.merger.describe().open ?? [], pendingEmails: merge ? Object.keys(merge.state.emails).length : 0, caughtUp: this.mergeCaughtUp },
+      merge: { assigned: this.mergeAssigned, open: merge?.merger.describe().open ?? [], pendingEmails: merge ? merge.emails.size : 0, caughtUp: this.mergeCaughtUp },
       ...this.stats,
     };
   }
@@ -338,6 +345,10 @@ export class ReportStage {
 
   private mergeKey(): string {
     return `merge ${this.r.groupId} ${this.o.topic}`;
+  }
+
+  private emailKey(windowId: string): string {
+    return `email ${this.r.groupId} ${this.o.topic} ${windowId}`;
   }
 
   private partialKeyPrefix(): string {
@@ -450,7 +461,7 @@ export class ReportStage {
    * it could be overtaken by the previous owner's next commit (a batch counted twice, or records
    * skipped when the group's offset moved on with a commit the restored state does not have).
    */
-  private async takeOver(producer: Producer, key: string): Promise<StateValue | undefined> {
+  private async takeOver(producer: Producer, key: string, alsoPrefix?: string): Promise<StateValue | undefined> {
     try {
       await producer.connect();
       await this.state.syncThrough((barrier) => commitBarrier(producer, this.r.stateTopic, barrier));
@@ -459,6 +470,7 @@ export class ReportStage {
       throw err;
     }
     this.state.release(key);
+    if (alsoPrefix !== undefined) this.state.releasePrefix(alsoPrefix);
     return this.state.get(key);
   }
 
@@ -561,17 +573,17 @@ export class ReportStage {
         }
         closed.push(...task.merger.apply(partial));
       }
-      const emails = { ...task.state.emails };
+      const emails = new Map<string, PendingEmail>();
       let lastAlertStartMs = task.state.lastAlertStartMs ?? undefined;
       const published: Published[] = [];
       for (const report of closed) {
         const decision = decideAlert(report, this.rules, lastAlertStartMs);
         lastAlertStartMs = decision.lastAlertStartMs;
         published.push({ report, decision, doc: reportDocument(report, decision) });
-        if (decision.alert) emails[report.id] = { report, decision, record: undefined };
+        if (decision.alert) emails.set(report.id, { report, decision, record: undefined });
       }
-      const next: MergeTaskState = { kind: 'merge', merger: task.merger.snapshot(), nextOffset, lastAlertStartMs: lastAlertStartMs ?? null, emails };
-      await this.commitMerge(task, next, published.map((p) => p.doc), nextOffset);
+      const next: MergeTaskState = { kind: 'merge', merger: task.merger.snapshot(), nextOffset, lastAlertStartMs: lastAlertStartMs ?? null };
+      await this.commitMerge(task, next, published.map((p) => p.doc), nextOffset, emails);
       committed.push(...published);
     });
     resolveOffset(batch.lastOffset());
@@ -581,13 +593,21 @@ export class ReportStage {
     if (committed.some((p) => p.decision.alert)) void this.sendDueEmails();
   }
 
-  private async commitMerge(task: MergeTask, next: MergeTaskState, docs: ReportDocument[], offset: number | undefined): Promise<void> {
-    const encoded = Buffer.from(JSON.stringify(next));
+  /**
+   * One transaction of the merge task: the reports of the windows that closed, the merge state with
+   * its input offset, and the records of the alert emails that became due (or, with no `next`, only
+   * email changes: a settled email's tombstone or its updated retry record). On failure the task is
+   * dropped and re-opened from the state topic.
+   */
+  private async commitMerge(task: MergeTask, next: MergeTaskState | undefined, docs: ReportDocument[], offset: number | undefined, emails: Map<string, PendingEmail | undefined>): Promise<void> {
+    const encoded = next && Buffer.from(JSON.stringify(next));
+    const emailRecords = [...emails].map(([id, pending]) => ({ key: this.emailKey(id), pending, value: pending ? Buffer.from(JSON.stringify({ kind: 'email', pending } satisfies EmailState)) : null }));
     if (task.dropped) throw new Error('report merge task was dropped; it is re-opened from its committed state');
     const txn = await task.producer.transaction();
     try {
       if (docs.length) await txn.send({ topic: this.r.topic, messages: docs.map((d) => ({ key: d.id, value: JSON.stringify(d), headers: { group: this.r.groupId, topic: this.o.topic } })) });
-      await txn.send({ topic: this.r.stateTopic, messages: [{ key: this.mergeKey(), value: encoded }] });
+      const stateRecords = [...(encoded ? [{ key: this.mergeKey(), value: encoded }] : []), ...emailRecords.map(({ key, value }) => ({ key, value }))];
+      if (stateRecords.length) await txn.send({ topic: this.r.stateTopic, messages: stateRecords });
       if (offset !== undefined) await txn.sendOffsets({ consumerGroupId: `${this.r.groupId}-merge`, topics: [{ topic: this.r.partialsTopic, partitions: [{ partition: 0, offset: String(offset) }] }] });
       await txn.commit();
     } catch (err) {
@@ -596,8 +616,20 @@ export class ReportStage {
       this.dropMergeTask();
       throw err;
     }
-    task.state = next;
-    this.state.set(this.mergeKey(), next, encoded);
+    if (next && encoded) {
+      task.state = next;
+      this.state.set(this.mergeKey(), next, encoded);
+    }
+    for (const { key, pending, value } of emailRecords) {
+      const id = key.slice(this.emailKey('').length);
+      if (pending && value) {
+        task.emails.set(id, pending);
+        this.state.set(key, { kind: 'email', pending }, value);
+      } else {
+        task.emails.delete(id);
+        this.state.set(key, undefined, null);
+      }
+    }
   }
 
   /** After a report is committed: its files, the callback, the count. */
@@ -605,7 +637,7 @@ export class ReportStage {
     this.stats.windowsReported++;
     this.countReport(report, decision);
     try {
-      writeReportFiles(this.r.dir, report, decision);
+      writeReportFiles(this.r.dir, report, decision, this.o.topic);
     } catch (err) {
       this.log.error('could not write report files; the report topic has the report', { window: doc.id, dir: this.r.dir, error: (err as Error).message });
     }
@@ -624,11 +656,22 @@ export class ReportStage {
   private async openMerge(): Promise<MergeTask> {
     const prefix = this.o.config.kafka.transactionalIdPrefix;
     const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-merge-${this.r.groupId}-${this.o.topic}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    const saved = await this.takeOver(producer, this.mergeKey());
-    const state: MergeTaskState = saved?.kind === 'merge' ? saved : { kind: 'merge', merger: new WindowMerger(this.windowOptions.sizeMs).snapshot(), nextOffset: 0, lastAlertStartMs: null, emails: {} };
+    const saved = await this.takeOver(producer, this.mergeKey(), this.emailKey(''));
+    const state: MergeTaskState = saved?.kind === 'merge' ? saved : { kind: 'merge', merger: new WindowMerger(this.windowOptions.sizeMs).snapshot(), nextOffset: 0, lastAlertStartMs: null };
+    const emails = new Map<string, PendingEmail>(Object.entries(state.emails ?? {}));
+    for (const key of this.state.keysWithPrefix(this.emailKey(''))) {
+      const value = this.state.get(key);
+      if (value?.kind === 'email') emails.set(key.slice(this.emailKey('').length), value.pending);
+    }
     const merger = new WindowMerger(this.windowOptions.sizeMs, state.merger);
-    this.log.info('report merge task opened', { nextOffset: state.nextOffset, pendingEmails: Object.keys(state.emails).length });
-    return { producer, merger, state, lock: new Lock() };
+    this.log.info('report merge task opened', { nextOffset: state.nextOffset, pendingEmails: emails.size });
+    const task: MergeTask = { producer, merger, state, emails, lock: new Lock() };
+    if (state.emails) {
+      // A state written before pending emails had records of their own: they get theirs now.
+      const { emails: legacy, ...rest } = state;
+      await this.commitMerge(task, rest, [], undefined, new Map(Object.entries(legacy)));
+    }
+    return task;
   }
 
   /** Drops the merge task; like forgetTask, whoever still holds it cannot commit with it. */
@@ -652,27 +695,20 @@ export class ReportStage {
 
   // ---- emails --------------------------------------------------------------------------------
 
+  /**
+   * Sends the alert emails that are due, one at a time, and settles each in a transaction of its
+   * own right after the provider answered (its record deleted, or updated with the failure for a
+   * retry): a crash repeats at most the email in flight. A failed settle stops the round; the
+   * emails left are retried on the next tick.
+   */
   private async sendDueEmails(): Promise<void> {
     if (this.sending || this.stopped || !this.mergeAssigned) return;
     this.sending = true;
-    const settled = new Map<string, PendingEmail | undefined>();
-    let flush = async (): Promise<void> => undefined;
     try {
       const task = await this.merge();
-      let firstAt = 0;
-      flush = async () => {
-        if (settled.size === 0) return;
-        const changes = new Map(settled);
-        settled.clear();
-        await task.lock.run(() => this.settleEmails(task, changes));
-      };
-      const settle = async (id: string, pending: PendingEmail | undefined): Promise<void> => {
-        if (settled.size === 0) firstAt = this.now();
-        settled.set(id, pending);
-        if (settled.size >= EMAIL_SETTLE_BATCH || this.now() - firstAt >= EMAIL_SETTLE_MAX_MS) await flush();
-      };
+      const settle = (id: string, pending: PendingEmail | undefined): Promise<void> => task.lock.run(() => this.commitMerge(task, undefined, [], undefined, new Map([[id, pending]])));
       let soonest: number | undefined;
-      for (const [id, pending] of Object.entries(task.state.emails)) {
+      for (const [id, pending] of [...task.emails]) {
         if (this.stopped) return;
         const decision = decideSend(pending.decision, pending.record, this.now(), this.retry);
         if (decision.action === 'wait') {
@@ -683,18 +719,18 @@ export class ReportStage {
           await settle(id, undefined);
           continue;
         }
-        const email = await buildAlertEmail({ from: this.r.emailFrom, to: this.r.emailTo, report: pending.report, decision: pending.decision, date: new Date(this.now()), scope: scopeOf(this.r.groupId) });
+        const email = await buildAlertEmail({ from: this.r.emailFrom, to: this.r.emailTo, report: pending.report, decision: pending.decision, date: new Date(this.now()), scope: scopeOf(this.r.groupId), topic: this.o.topic });
         const outcome = await this.o.transport.send(email, { from: this.r.emailFrom, to: this.r.emailTo });
         const record = recordSend(pending.record, email.idempotencyKey, this.now(), outcome.ok ? outcome : { ok: false, error: outcome.error });
         this.countEmail(id, outcome.ok ? 'sent' : outcome.transient ? 'failed-transient' : 'failed-permanent');
         if (outcome.ok) {
           this.stats.emailsSent++;
           this.log.info('alert email sent', { window: id, transport: this.o.transport.describe(), messageId: email.messageId, providerMessageId: outcome.providerMessageId });
-          await settle(id, undefined);
+          await this.settleOrWarn(settle(id, undefined), id);
         } else if (!outcome.transient) {
           this.stats.emailsFailed++;
           this.log.error('alert email rejected; not retried', { window: id, error: outcome.error });
-          await settle(id, undefined);
+          await this.settleOrWarn(settle(id, undefined), id);
         } else {
           this.log.warn('alert email failed; will retry', { window: id, failures: record.failures, error: outcome.error });
           await settle(id, { ...pending, record });
@@ -702,7 +738,6 @@ export class ReportStage {
           if (d.action === 'wait') soonest = Math.min(soonest ?? Infinity, d.untilMs);
         }
       }
-      await flush();
       if (soonest !== undefined && !this.stopped) {
         if (this.emailTimer) clearTimeout(this.emailTimer);
         this.emailTimer = setTimeout(() => void this.sendDueEmails(), Math.max(0, soonest - this.now()));
@@ -710,11 +745,17 @@ export class ReportStage {
     } catch (err) {
       if (!this.stopped) this.log.warn('sending alert emails failed; retrying on the next tick', { error: err instanceof Error ? err.message : String(err) });
     } finally {
-      // Emails sent before a failure or a stop leave the state too, so that they are not sent again.
-      await flush().catch((err: unknown) => {
-        if (!this.stopped) this.log.warn('could not record sent alert emails; they may be sent again', { error: err instanceof Error ? err.message : String(err) });
-      });
       this.sending = false;
+    }
+  }
+
+  /** Awaits the settle of an email that went out; if it fails, says that this one email may be sent again, and rethrows. */
+  private async settleOrWarn(settled: Promise<void>, id: string): Promise<void> {
+    try {
+      await settled;
+    } catch (err) {
+      this.log.warn('could not record a sent alert email; it may be sent again (same Message-ID)', { window: id, error: err instanceof Error ? err.message : String(err) });
+      throw err;
     }
   }
 
@@ -753,16 +794,6 @@ export class ReportStage {
     if (outcome === 'sent') this.recent.email(id, 'sent');
     else if (outcome === 'failed-permanent') this.recent.email(id, 'failed');
   }
-
-  /** Removes (undefined) or updates pending emails in the merge state, in one commit of its own. */
-  private async settleEmails(task: MergeTask, changes: Map<string, PendingEmail | undefined>): Promise<void> {
-    const emails = { ...task.state.emails };
-    for (const [id, pending] of changes) {
-      if (pending) emails[id] = pending;
-      else delete emails[id];
-    }
-    await this.commitMerge(task, { ...task.state, emails }, [], undefined);
-  }
 }
 
 
@@ -774,16 +805,16 @@ function scopeOf(groupId: string): string {
 function decodeState(value: Buffer): StateValue | undefined {
   try {
     const v = JSON.parse(value.toString('utf8')) as StateValue;
-    return v && (v.kind === 'task' || v.kind === 'merge') ? v : undefined;
+    return v && (v.kind === 'task' || v.kind === 'merge' || v.kind === 'email') ? v : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Writes `<window-start>.json`, `.csv` and `.txt` (each via a temporary file and a rename). */
-export function writeReportFiles(dir: string, report: WindowReport, decision: AlertDecision): void {
+/** Writes `<topic token>.<window-start>.json`, `.csv` and `.txt` (reportFileNames; each via a temporary file and a rename). */
+export function writeReportFiles(dir: string, report: WindowReport, decision: AlertDecision, topic: string): void {
   fs.mkdirSync(dir, { recursive: true });
-  const names = reportFileNames(report);
+  const names = reportFileNames(report, topic);
   const files: Array<[string, string]> = [
     [names.json, renderJson(report, decision)],
     [names.csv, renderCsv(report)],

@@ -54,7 +54,7 @@ export class CompactedTopicView<T> {
    * value; once the consumer reads the exact bytes, the pin goes (and the value is not decoded again).
    * A pin is only this process's word: release() drops it when an owner takes a key over.
    */
-  private readonly pinned = new Map<string, { bytes: Buffer; value: T }>();
+  private readonly pinned = new Map<string, { bytes: Buffer | null; value: T | undefined }>();
   /** Next offset to read, per partition, as far as the consumer has processed. */
   private readonly positions = new Map<number, number>();
   private consumer: SupervisedConsumer | undefined;
@@ -97,12 +97,13 @@ export class CompactedTopicView<T> {
               return;
             }
             if (this.options.keep && !this.options.keep(key)) return;
+            const own = this.pinned.get(key);
             if (message.value === null) {
+              if (own && own.bytes === null) this.pinned.delete(key);
               this.entries.delete(key);
               return;
             }
-            const own = this.pinned.get(key);
-            if (own && own.bytes.equals(message.value)) {
+            if (own?.value !== undefined && own.bytes?.equals(message.value)) {
               // This process's own commit, read back: its value is known, and decoding large report
               // state records again cost a third of the report stage's CPU (docs/benchmarks.md).
               this.pinned.delete(key);
@@ -125,24 +126,41 @@ export class CompactedTopicView<T> {
 
   /** The key's value: this process's own latest commit while it is not read back, else the topic's. */
   get(key: string): T | undefined {
-    return this.pinned.get(key)?.value ?? this.entries.get(key);
+    const own = this.pinned.get(key);
+    return own ? own.value : this.entries.get(key);
+  }
+
+  /** The keys starting with `prefix` that hold a value (as get() sees them). */
+  keysWithPrefix(prefix: string): string[] {
+    const keys = new Set<string>();
+    for (const key of this.entries.keys()) if (key.startsWith(prefix)) keys.add(key);
+    for (const key of this.pinned.keys()) if (key.startsWith(prefix)) keys.add(key);
+    return [...keys].filter((key) => this.get(key) !== undefined);
   }
 
   /**
    * Records a value this process committed, so it is known before the consumer reads it back, and
    * older records of the key read meanwhile do not replace it. `bytes`: the record's value exactly as
-   * committed (reading them back ends the pin, without decoding them again).
+   * committed (reading them back ends the pin, without decoding them again); `undefined` and `null`
+   * for a tombstone this process committed.
    */
-  set(key: string, value: T, bytes: Buffer): void {
+  set(key: string, value: T, bytes: Buffer): void;
+  set(key: string, value: undefined, bytes: null): void;
+  set(key: string, value: T | undefined, bytes: Buffer | null): void {
     this.pinned.set(key, { bytes, value });
   }
 
   /**
-   * Forgets this process's own pin of `key`: call it after syncThrough when taking a key over, so
-   * that the value read from the topic (the previous owner's last commit) is what get() answers.
+   * Forgets this process's own pins of `keys`: call it after syncThrough when taking keys over, so
+   * that the values read from the topic (the previous owner's last commits) are what get() answers.
    */
-  release(key: string): void {
-    this.pinned.delete(key);
+  release(...keys: string[]): void {
+    for (const key of keys) this.pinned.delete(key);
+  }
+
+  /** release() for every key starting with `prefix`. */
+  releasePrefix(prefix: string): void {
+    for (const key of [...this.pinned.keys()]) if (key.startsWith(prefix)) this.pinned.delete(key);
   }
 
   get size(): number {
