@@ -3,7 +3,7 @@ import { createLogger } from '../system/logging';
 import { Metrics } from '../system/metrics';
 import type { IngestOutcome } from './file-fetcher-actor';
 import S3WatcherActor, { type WatcherSettings } from './s3-watcher-actor';
-import type { ObjectRef } from '../ingest/object-ref';
+import type { ObjectMeta, ObjectRef } from '../ingest/object-ref';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 const settings = (over: Partial<WatcherSettings> = {}): WatcherSettings => ({
@@ -20,6 +20,9 @@ const settings = (over: Partial<WatcherSettings> = {}): WatcherSettings => ({
 const ref = (key: string): ObjectRef => ({ kind: 's3', bucket: 'b', key });
 const outcome = (key: string, status: IngestOutcome['status'] = 'ingested'): IngestOutcome => ({ id: key, object: key, status, lines: 1, entries: 1, records: 1, bytes: 1, resumed: false, seconds: 0 });
 
+/** The metadata the fake fetcher resolves an object to: one version per key. */
+const meta = (key: string): ObjectMeta => ({ id: `s3://b/${key}#v1`, name: key, size: 1, lastModifiedMs: 0, version: 'v1', versionId: 'v1', gzipHint: false });
+
 /** A fetcher whose ingest calls stay pending until released, recording what it was asked. */
 function fakeFetcher() {
   const calls: string[] = [];
@@ -31,6 +34,7 @@ function fakeFetcher() {
     abandoned,
     sendAndReceive: (topic: string, r: ObjectRef & { key: string }, reason?: string): Promise<IngestOutcome | undefined> => {
       if (topic === 'known') return Promise.resolve(undefined);
+      if (topic === 'resolve') return Promise.resolve({ meta: meta(r.key) }) as never;
       if (topic === 'abandon') {
         abandoned.push(`${r.key}: ${reason}`);
         return Promise.resolve(outcome(r.key, 'dead-letter'));

@@ -1,10 +1,16 @@
 /**
  * S3WatcherActor: where ingest requests arrive and wait. Three triggers feed it: the control API
  * (`request`), an SQS queue of S3 event notifications, and a periodic listing of bucket prefixes.
- * Requests for the same object merge while it is queued or running; the ledger makes a version
- * that was already ingested a no-op. The queue is bounded; up to `parallelObjects` objects are
- * ingested at once by the FileFetcherActor. A failed attempt is retried with backoff; after
- * `maxAttempts` the object is abandoned to the dead-letter topic.
+ * The queue is bounded; up to `parallelObjects` jobs run at once, each ingesting one object version
+ * through the FileFetcherActor. A failed attempt is retried with backoff; after `maxAttempts` the
+ * object is abandoned to the dead-letter topic.
+ *
+ * One job per object version, however the requests name it. A job is keyed by its version when the
+ * request names one (a versionId, or the ETag a listing saw), else by the object's name until the
+ * job's first step resolves the version (a HEAD, in the worker; the API still answers at once). A
+ * request with the key of a queued or running job merges into it. A job whose version resolves to
+ * that of another job merges into that one there and then, before it reaches the fetcher, so one
+ * version never has two ingests at once; the ledger makes a version already ingested a no-op.
  *
  * Messages: request(req) → RequestAnswer, ingest(ref) → IngestOutcome (waits; for `logpipe ingest`),
  * activity() → the objects queued, running or finished lately (for the dashboard), list(entry) →
@@ -14,7 +20,7 @@ import type { Actor } from 'comedy';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { backoffMs, reasonOf } from '../ingest/errors';
-import { describeRef, ledgerKey, type ObjectRef, objectId } from '../ingest/object-ref';
+import { describeRef, ledgerKey, type ObjectMeta, type ObjectRef, objectId } from '../ingest/object-ref';
 import type { ObjectProgress } from '../ingest/progress';
 import { parseS3Event } from '../ingest/s3-event';
 import { actorContext, type ActorParameters } from '../system/actor-context';
@@ -22,7 +28,7 @@ import { createS3, createSqs } from '../system/clients';
 import type { LogpipeConfig } from '../system/config';
 import type { Logger } from '../system/logging';
 import { Metrics } from '../system/metrics';
-import type { IngestOutcome, RunningObject } from './file-fetcher-actor';
+import type { IngestOutcome, Resolution, RunningObject } from './file-fetcher-actor';
 
 export type Trigger = 'api' | 'sqs' | 'listing' | 'cli';
 
@@ -64,8 +70,9 @@ export type WatcherSettings = Pick<
 
 export interface WatcherPorts {
   fetcher: {
-    sendAndReceive(topic: 'ingest', ref: ObjectRef): Promise<IngestOutcome>;
-    sendAndReceive(topic: 'abandon', ref: ObjectRef, reason: string): Promise<IngestOutcome>;
+    sendAndReceive(topic: 'resolve', ref: ObjectRef): Promise<Resolution>;
+    sendAndReceive(topic: 'ingest', ref: ObjectRef, meta?: ObjectMeta): Promise<IngestOutcome>;
+    sendAndReceive(topic: 'abandon', ref: ObjectRef, reason: string, meta?: ObjectMeta): Promise<IngestOutcome>;
     sendAndReceive(topic: 'stop'): Promise<void>;
     sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined>;
     sendAndReceive(topic: 'activity'): Promise<RunningObject[]>;
@@ -86,8 +93,15 @@ export interface WatcherDeps extends WatcherPorts {
 }
 
 interface Job {
+  /** The object as the first request named it. */
   ref: ObjectRef;
   via: Trigger;
+  /** Its key in `jobs` (requestKey): by version once known, else by the request's name. */
+  key: string;
+  /** The version being ingested, once resolved. */
+  meta?: ObjectMeta;
+  /** Arrival order (activity() lists jobs in it; re-keying moves a job in `jobs`). */
+  seq: number;
   attempts: number;
   waiters: Array<(outcome: IngestOutcome) => void>;
   /** When its first attempt started (epoch ms). */
@@ -101,6 +115,7 @@ export default class S3WatcherActor {
   private deps!: WatcherDeps;
   private readonly queue: Job[] = [];
   private readonly jobs = new Map<string, Job>();
+  private arrivals = 0;
   private running = 0;
   private stopped = false;
   private readonly loops: Promise<void>[] = [];
@@ -176,16 +191,18 @@ export default class S3WatcherActor {
    */
   async activity(): Promise<ObjectActivity[]> {
     const now = this.deps.now ?? Date.now;
-    const jobs = [...this.jobs.entries()];
+    const jobs = [...this.jobs.values()].sort((a, b) => a.seq - b.seq);
     const progress = new Map<string, RunningObject>();
-    if (jobs.some(([, job]) => job.running)) {
+    if (jobs.some((job) => job.running)) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<RunningObject[]>((resolve) => (timer = setTimeout(() => resolve([]), ACTIVITY_TIMEOUT_MS)));
       const running = await Promise.race([this.deps.fetcher.sendAndReceive('activity').catch(() => []), timeout]).finally(() => clearTimeout(timer));
-      for (const r of running) progress.set(r.object, r);
+      // By version; by name from a worker that does not say the version.
+      for (const r of running) progress.set(r.id ?? r.object, r);
     }
-    const current = jobs.map(([id, job]): ObjectActivity => {
-      const p = progress.get(id);
+    const current = jobs.map((job): ObjectActivity => {
+      const id = describeRef(job.ref);
+      const p = (job.meta && progress.get(ledgerKey(this.deps.topic, job.meta.id))) || progress.get(id);
       const status = job.running ? 'running' : job.lastError !== undefined ? 'failed' : 'queued';
       return {
         id,
@@ -201,15 +218,17 @@ export default class S3WatcherActor {
     return [...current, ...this.recent.filter((o) => (o.finishedMs ?? 0) >= since).map((o) => ({ ...o }))];
   }
 
-  private enqueue(ref: ObjectRef, via: Trigger, waiter?: (o: IngestOutcome) => void): RequestAnswer {
-    const answer = this.accept(ref, via, waiter);
+  /** `version`: the version the request is for when the trigger knows it without a versionId (a listing's ETag). */
+  private enqueue(ref: ObjectRef, via: Trigger, waiter?: (o: IngestOutcome) => void, version?: string): RequestAnswer {
+    const answer = this.accept(ref, via, waiter, version);
     this.metrics.requests.inc({ trigger: via, status: answer.status });
     return answer;
   }
 
-  private accept(ref: ObjectRef, via: Trigger, waiter?: (o: IngestOutcome) => void): RequestAnswer {
+  private accept(ref: ObjectRef, via: Trigger, waiter?: (o: IngestOutcome) => void, version?: string): RequestAnswer {
     const id = describeRef(ref);
-    const existing = this.jobs.get(id);
+    const key = requestKey(ref, version);
+    const existing = this.jobs.get(key);
     if (existing) {
       if (waiter) existing.waiters.push(waiter);
       return { id, status: 'merged' };
@@ -218,8 +237,8 @@ export default class S3WatcherActor {
     if (this.queue.length >= this.deps.settings.maxQueuedObjects) {
       return { id, status: 'busy', reason: `${this.queue.length} objects are waiting (ingest.maxQueuedObjects)` };
     }
-    const job: Job = { ref, via, attempts: 0, waiters: waiter ? [waiter] : [] };
-    this.jobs.set(id, job);
+    const job: Job = { ref, via, key, seq: this.arrivals++, attempts: 0, waiters: waiter ? [waiter] : [] };
+    this.jobs.set(key, job);
     this.queue.push(job);
     this.deps.log.debug('object queued', { object: id, via });
     this.dispatch();
@@ -254,7 +273,12 @@ export default class S3WatcherActor {
     const id = describeRef(job.ref);
     try {
       job.attempts++;
-      const outcome = await this.deps.fetcher.sendAndReceive('ingest', job.ref);
+      if (!job.meta) {
+        const resolution = await this.deps.fetcher.sendAndReceive('resolve', job.ref);
+        // Unreadable for good (missing, access denied): the fetcher's ingest dead-letters it with the reason.
+        if ('meta' in resolution && !this.keyByVersion(job, resolution.meta)) return;
+      }
+      const outcome = await (job.meta ? this.deps.fetcher.sendAndReceive('ingest', job.ref, job.meta) : this.deps.fetcher.sendAndReceive('ingest', job.ref));
       this.finish(id, job, outcome);
     } catch (err) {
       const reason = reasonOf(err);
@@ -265,7 +289,8 @@ export default class S3WatcherActor {
       if (job.attempts >= this.deps.settings.maxAttempts) {
         this.deps.log.error('object keeps failing, abandoning it', { object: id, attempts: job.attempts, error: err });
         try {
-          this.finish(id, job, await this.deps.fetcher.sendAndReceive('abandon', job.ref, `gave up after ${job.attempts} attempts: ${reason}`));
+          const why = `gave up after ${job.attempts} attempts: ${reason}`;
+          this.finish(id, job, await (job.meta ? this.deps.fetcher.sendAndReceive('abandon', job.ref, why, job.meta) : this.deps.fetcher.sendAndReceive('abandon', job.ref, why)));
           return;
         } catch (abandonError) {
           this.deps.log.error('could not dead-letter the object; retrying later', { object: id, error: abandonError });
@@ -285,8 +310,29 @@ export default class S3WatcherActor {
     }
   }
 
+  /**
+   * Keys a job by the version it resolved to. If another job has that version (queued, running or
+   * waiting for a retry), this one merges into it: its waiters get that job's outcome, and false
+   * says this job ends here. Synchronous, so no other job can take the version in between.
+   */
+  private keyByVersion(job: Job, meta: ObjectMeta): boolean {
+    const key = versionKey(meta.id);
+    const other = this.jobs.get(key);
+    if (other && other !== job) {
+      other.waiters.push(...job.waiters);
+      if (this.jobs.get(job.key) === job) this.jobs.delete(job.key);
+      this.deps.log.debug('request merged into the job of the same version', { object: describeRef(job.ref), version: meta.id });
+      return false;
+    }
+    if (this.jobs.get(job.key) === job) this.jobs.delete(job.key);
+    job.key = key;
+    job.meta = meta;
+    this.jobs.set(job.key, job);
+    return true;
+  }
+
   private finish(id: string, job: Job, outcome: IngestOutcome): void {
-    this.jobs.delete(id);
+    if (this.jobs.get(job.key) === job) this.jobs.delete(job.key);
     this.metrics.objectFinished(outcome.status, outcome.reason);
     if (outcome.status !== 'duplicate') this.remember(id, job, outcome);
     for (const w of job.waiters) w(outcome);
@@ -408,4 +454,21 @@ export default class S3WatcherActor {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token && !this.stopped);
   }
+}
+
+/**
+ * The key a request's job is found by: the version's object id when the request names the version
+ * (a versionId, or `version` from a listing), else the object's name, until the job resolves it.
+ * S3's version id "null" (an object written while versioning was off) is not a version key: such an
+ * object is known by its ETag.
+ */
+function requestKey(ref: ObjectRef, version?: string): string {
+  if (ref.kind === 's3' && ref.versionId && ref.versionId !== 'null') return versionKey(objectId(ref, ref.versionId));
+  if (version) return versionKey(objectId(ref, version));
+  return `name ${describeRef(ref)}`;
+}
+
+/** The job key of a version (by its object id); never equal to a name's, whatever the key holds. */
+function versionKey(id: string): string {
+  return `version ${id}`;
 }
