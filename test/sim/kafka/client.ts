@@ -20,6 +20,8 @@ export interface ClientContext {
   clientId: string;
   /** Most record batches a Fetch returns per partition (a real broker's maxBytes, scaled down). */
   fetchMaxBatches: number;
+  /** How long an idle fetch waits for records at least (see FakeConsumerConfig.idleFetchMs). */
+  idleFetchMs: number;
   /** Sends a request to the broker as this process (see World.request). */
   request<T>(label: string, apply: () => T | Promise<T>): Promise<T>;
   /** Sleeps as this process. */
@@ -32,6 +34,8 @@ export interface FakeKafkaOptions {
   process: SimProcess;
   clientId?: string;
   fetchMaxBatches?: number;
+  /** Default idleFetchMs of this client's consumers (3 s, kafkajs's heartbeat interval). */
+  idleFetchMs?: number;
 }
 
 export class FakeKafka {
@@ -46,6 +50,7 @@ export class FakeKafka {
       process,
       clientId: o.clientId ?? process.name,
       fetchMaxBatches: o.fetchMaxBatches ?? Infinity,
+      idleFetchMs: o.idleFetchMs ?? 3_000,
       request: (label, apply) => world.request(process, label, apply),
       sleep: (ms) => world.sleep(process, ms),
     };

@@ -476,7 +476,7 @@ class GroupRunner {
       return [];
     }
     const requests = parts.map((p) => ({ ...p, offset: this.resolved.get(p.key) ?? this.committed.get(p.key)! }));
-    const waitMs = Math.max(this.maxWaitMs, this.config.idleFetchMs ?? 0);
+    const waitMs = Math.max(this.maxWaitMs, this.config.idleFetchMs ?? this.ctx.idleFetchMs);
     const broker = this.ctx.broker;
     const read = (): Array<ReturnType<typeof broker.fetch>> => requests.map((r) => broker.fetch(r.topic, r.partition, r.offset, this.readCommitted, this.ctx.fetchMaxBatches));
     const label = `Fetch ${this.config.groupId} ${requests.map((r) => `${r.topic}/${r.partition}@${r.offset}`).join(',')}`;

@@ -110,8 +110,9 @@ export class World {
    * One request of `proc` to a service: waits while the process is paused (never returns if it is
    * crashed), takes a scheduled step to arrive, applies `apply` (the service's state change, which
    * may itself wait), takes a step for the answer to come back, and passes the gate again.
+   * `outage` makes the error a fault throws (default: kafkajs's, once its retries are spent).
    */
-  async request<T>(proc: SimProcess, label: string, apply: () => T | Promise<T>): Promise<T> {
+  async request<T>(proc: SimProcess, label: string, apply: () => T | Promise<T>, outage: () => Error = outageError): Promise<T> {
     const g0 = proc.gate();
     if (g0) await g0;
     await this.scheduler.schedule(Promise.resolve(), `${proc.name} ${label}`);
@@ -124,13 +125,13 @@ export class World {
     if (fault?.kind === 'fail') {
       this.trace(`${proc.name} ${label}: failed before the service (fault)`);
       await this.outageDelay(proc);
-      throw outageError();
+      throw outage();
     }
     const result = await apply();
     if (fault?.kind === 'lost') {
       this.trace(`${proc.name} ${label}: applied, answer lost (fault)`);
       await this.outageDelay(proc);
-      throw outageError();
+      throw outage();
     }
     await this.scheduler.schedule(Promise.resolve(), `${proc.name} ${label} ✓`);
     this.steps++;
