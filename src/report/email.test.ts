@@ -1,4 +1,4 @@
-import { buildAlertEmail, decideSend, idempotencyKey, parseAddresses, recordSend, type SendDecision, type SendRecord } from './email';
+import { buildAlertEmail, decideSend, idempotencyKey, parseAddresses, previousKeyOf, recordSend, type SendDecision, type SendRecord } from './email';
 import { renderZip } from './render';
 import type { AlertDecision } from './rules';
 import { WindowAggregator, type WindowReport } from './window';
@@ -19,6 +19,7 @@ const input = (report = sample()) => ({
   decision: DECISION,
   date: new Date(START + 65_000),
   scope: 'logpipe-report',
+  topic: 'logpipe.lines',
 });
 
 /** The headers and the decoded body of each leaf part of a multipart message. */
@@ -50,12 +51,14 @@ describe('buildAlertEmail', () => {
   it('builds text, HTML and the zipped report, with the idempotency key and Message-ID', async () => {
     const email = await buildAlertEmail(input());
     const raw = email.raw.toString('utf8');
-    const key = `logpipe-report.60000.${START}`;
+    const key = `logpipe-report.logpipe_2elines.60000.${START}`;
     expect(email.idempotencyKey).toBe(key);
     expect(email.messageId).toBe(`<${key}@example.test>`);
     expect(email.subject).toBe('ALERT | 3 ERROR messages in 10:41–10:42 UTC');
-    expect(raw).toMatch(new RegExp(`^Message-ID: <${key.replace(/\./g, '\\.')}@example\\.test>\\r$`, 'm'));
-    expect(raw).toMatch(new RegExp(`^X-Logpipe-Idempotency-Key: ${key.replace(/\./g, '\\.')}\\r$`, 'm'));
+    // Long headers are folded (RFC 5322 2.2.3); a reader unfolds them.
+    const unfolded = raw.replace(/\r\n[ \t]+/g, ' ');
+    expect(unfolded).toMatch(new RegExp(`^Message-ID: <${key.replace(/\./g, '\\.')}@example\\.test>\\r$`, 'm'));
+    expect(unfolded).toMatch(new RegExp(`^X-Logpipe-Idempotency-Key: ${key.replace(/\./g, '\\.')}\\r$`, 'm'));
     expect(raw).toMatch(/^To: oncall@example\.test, ops@example\.test\r$/m);
     expect(raw).toMatch(/^From: logpipe <alerts@example\.test>\r$/m);
     expect(raw).toMatch(/^Date: Thu, 26 Nov 2026 10:42:05 \+0000\r$/m);
@@ -63,8 +66,8 @@ describe('buildAlertEmail', () => {
     const parts = leafParts(raw);
     expect(parts.map((p) => /^Content-Type: ([^;\r]+)/im.exec(p.headers)?.[1])).toEqual(['text/plain', 'text/html', 'application/zip']);
     const zip = parts[2];
-    expect(zip.headers).toMatch(/filename=2026-11-26T10-41-00Z\.zip/);
-    expect(zip.body.equals(await renderZip(sample(), DECISION))).toBe(true);
+    expect(zip.headers).toMatch(/filename=logpipe_2elines\.2026-11-26T10-41-00Z\.zip/);
+    expect(zip.body.equals(await renderZip(sample(), DECISION, 'logpipe.lines'))).toBe(true);
     expect(parts[0].body.toString()).toContain('logpipe report for 2026-11-26 10:41–10:42 UTC');
     expect(parts[1].body.toString()).toMatch(/<td[^>]*><code[^>]*>&#60;b&#62;boom&#60;\/b&#62;<\/code><\/td>/);
   });
@@ -81,14 +84,37 @@ describe('buildAlertEmail', () => {
     ['no recipients', { to: [] }, 'at least one email address'],
     ['a bad recipient', { to: ['ok@example.test', 'not an address'] }, 'not an email address'],
     ['a scope with a dot', { scope: 'a.b' }, 'scope'],
+    ['an empty topic', { topic: '' }, 'topic'],
   ])('refuses %s', async (_name, change, message) => {
     await expect(buildAlertEmail({ ...input(), ...change })).rejects.toThrow(message);
   });
 });
 
 describe('idempotencyKey and parseAddresses', () => {
-  it('keys a window by scope, size and start, also before 1970', () => {
-    expect(idempotencyKey({ sizeMs: 60_000, startMs: -60_000 }, 'g1')).toBe('g1.60000.-60000');
+  it('keys a window by scope, topic, size and start, also before 1970', () => {
+    expect(idempotencyKey({ sizeMs: 60_000, startMs: -60_000 }, 'g1', 'logs')).toBe('g1.logs.60000.-60000');
+  });
+
+  // Issue 14 item 5: one group reporting several log topics gave their windows one key and Message-ID.
+  it('keys the same window of different topics apart, however alike their names', () => {
+    const window = { sizeMs: 60_000, startMs: START };
+    const topics = ['logs', 'app.logs', 'app_logs', 'app-logs', 'app_2elogs', 'App.Logs', 'app..logs', '.logs', 'logs.', 'app.logs.60000', 'app.logs.60000.0', 'läufe'];
+    const keys = topics.map((t) => idempotencyKey(window, 'g1', t));
+    expect(new Set(keys).size).toBe(topics.length);
+    // Case-insensitive file systems hold the file transport's outbox: no two keys may differ by case alone.
+    expect(new Set(keys.map((k) => k.toLowerCase())).size).toBe(topics.length);
+    // Each stays a dot-atom (RFC 5322): a valid Message-ID left-hand side, and a safe outbox file name.
+    const dotAtom = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+    for (const key of keys) expect(key).toMatch(dotAtom);
+    expect(keys.map((k) => k.split('.').length)).toEqual(topics.map(() => 4));
+  });
+
+  it('gives the same window of two topics distinct Message-IDs and attachment names', async () => {
+    const [a, b] = await Promise.all([buildAlertEmail({ ...input(), topic: 'app.logs' }), buildAlertEmail({ ...input(), topic: 'app_logs' })]);
+    expect(a.messageId).not.toBe(b.messageId);
+    expect(a.idempotencyKey).not.toBe(b.idempotencyKey);
+    const attachment = (raw: Buffer): string | undefined => /filename=([^\s;]+\.zip)/.exec(raw.toString('utf8'))?.[1];
+    expect(attachment(a.raw)).not.toBe(attachment(b.raw));
   });
 
   it.each<[string | string[], string[]]>([
@@ -136,5 +162,17 @@ describe('recordSend', () => {
 
   it("refuses another key's record", () => {
     expect(() => recordSend(recordSend(undefined, 'a', 0, { ok: false, error: 'x' }), 'b', 1, { ok: false, error: 'x' })).toThrow('send record of a given for b');
+    expect(() => recordSend(recordSend(undefined, 'g.60000.0', 0, { ok: false, error: 'x' }), 'g.logs.60000.60000', 1, { ok: false, error: 'x' })).toThrow('given for');
+  });
+
+  // A merge state written before keys named the topic holds failed attempts under the old key; they
+  // must carry on (an Error here would stop every email of the stage on each retry).
+  it('carries on a record stored under the key of the same window from before keys named the topic', () => {
+    const key = idempotencyKey({ sizeMs: 60_000, startMs: 0 }, 'g', 'app.logs');
+    expect(previousKeyOf(key)).toBe('g.60000.0');
+    const old = recordSend(undefined, 'g.60000.0', 1_000, { ok: false, error: 'Throttling' });
+    const next = recordSend(old, key, 3_000, { ok: false, error: 'timeout' });
+    expect(next).toEqual({ key, failures: 2, lastAttemptMs: 3_000, sentMs: null, providerMessageId: null, lastError: 'timeout' });
+    expect(recordSend(old, key, 4_000, { ok: true, providerMessageId: 'ses-1' })).toMatchObject({ key, sentMs: 4_000 });
   });
 });

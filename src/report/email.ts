@@ -3,14 +3,14 @@
  * SES SendRawEmail, an SMTP relay or an outbox file.
  *
  * Delivery is at-least-once with a per-window idempotency key (DESIGN.md, "Delivery guarantees"):
- * the key is derived from the window alone, so every attempt for a window builds the same key and
- * Message-ID, and a ledger of SendRecords keyed by it says whether the window's email went out. A
- * duplicate email needs a crash between the provider's acceptance and the record of it; the shared
- * Message-ID then lets mail clients and people recognise the resend.
+ * the key is derived from the window, its log topic and the scope alone, so every attempt for a
+ * window builds the same key and Message-ID, and a ledger of SendRecords keyed by it says whether
+ * the window's email went out. A duplicate email needs a crash between the provider's acceptance and
+ * the record of it; the shared Message-ID then lets mail clients and people recognise the resend.
  */
 import addressparser from 'nodemailer/lib/addressparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { renderHtml, renderSubject, renderText, renderZip, reportFileNames } from './render';
+import { renderHtml, renderSubject, renderText, renderZip, reportFileNames, topicToken } from './render';
 import type { AlertDecision } from './rules';
 import type { WindowReport } from './window';
 
@@ -25,6 +25,8 @@ export interface AlertEmailInput {
   date: Date;
   /** Keeps keys of separate pipelines (e.g. consumer groups) apart; letters, digits, `_` and `-`. */
   scope: string;
+  /** The log topic the window counts: one group may report several topics (see idempotencyKey). */
+  topic: string;
 }
 
 export interface AlertEmail {
@@ -42,12 +44,25 @@ export const IDEMPOTENCY_HEADER = 'X-Logpipe-Idempotency-Key';
 const SCOPE = /^[A-Za-z0-9_-]+$/;
 
 /**
- * The idempotency key of a window's email: `${scope}.${sizeMs}.${startMs}`, also valid as the
- * left-hand side of a Message-ID. Throws a RangeError for a scope outside [A-Za-z0-9_-]+.
+ * The idempotency key of a window's email: `${scope}.${topicToken(topic)}.${sizeMs}.${startMs}`
+ * (e.g. `logpipe-report.logpipe_2elines.60000.1795600800000`), also valid as the left-hand side of a
+ * Message-ID and as a file name. None of its four parts holds a `.`, so distinct scopes, topics or
+ * windows never share a key. Throws a RangeError for a scope outside
+ * [A-Za-z0-9_-]+ or an empty topic.
  */
-export function idempotencyKey(report: Pick<WindowReport, 'sizeMs' | 'startMs'>, scope: string): string {
+export function idempotencyKey(report: Pick<WindowReport, 'sizeMs' | 'startMs'>, scope: string, topic: string): string {
   if (!SCOPE.test(scope)) throw new RangeError(`email idempotency scope must match ${SCOPE.source}, got "${scope}"`);
-  return `${scope}.${report.sizeMs}.${report.startMs}`;
+  return `${scope}.${topicToken(topic)}.${report.sizeMs}.${report.startMs}`;
+}
+
+/**
+ * The key the window had before keys named the topic (`${scope}.${sizeMs}.${startMs}`), or
+ * undefined if `key` is not an idempotencyKey. A send record stored under it (a failed attempt
+ * before an upgrade) belongs to the window still; see recordSend.
+ */
+export function previousKeyOf(key: string): string | undefined {
+  const parts = key.split('.');
+  return parts.length === 4 ? `${parts[0]}.${parts[2]}.${parts[3]}` : undefined;
 }
 
 /**
@@ -68,16 +83,17 @@ export function parseAddresses(list: string | string[]): string[] {
 
 /**
  * Builds the alert email: subject and bodies from render.ts, the zipped CSV and JSON report attached,
- * Message-ID and IDEMPOTENCY_HEADER from the window, so a resend is recognisable. Local files and URLs
- * are never read. Throws a RangeError for a bad address or scope; rejects if composing fails.
+ * Message-ID and IDEMPOTENCY_HEADER from the window and its topic, so a resend is recognisable. Local
+ * files and URLs are never read. Throws a RangeError for a bad address, scope or topic; rejects if
+ * composing fails.
  */
 export async function buildAlertEmail(input: AlertEmailInput): Promise<AlertEmail> {
   const [from] = parseAddresses(input.from);
   const to = parseAddresses(input.to);
-  const key = idempotencyKey(input.report, input.scope);
+  const key = idempotencyKey(input.report, input.scope, input.topic);
   const messageId = `<${key}@${from.slice(from.lastIndexOf('@') + 1)}>`;
   const subject = renderSubject(input.report);
-  const zip = await renderZip(input.report, input.decision);
+  const zip = await renderZip(input.report, input.decision, input.topic);
   const raw = await new MailComposer({
     from: input.from,
     to,
@@ -87,7 +103,7 @@ export async function buildAlertEmail(input: AlertEmailInput): Promise<AlertEmai
     headers: { [IDEMPOTENCY_HEADER]: key, 'X-Logpipe-Window': input.report.id },
     text: renderText(input.report, input.decision),
     html: renderHtml(input.report, input.decision),
-    attachments: [{ filename: reportFileNames(input.report).zip, content: zip, contentType: 'application/zip' }],
+    attachments: [{ filename: reportFileNames(input.report, input.topic).zip, content: zip, contentType: 'application/zip' }],
     disableFileAccess: true,
     disableUrlAccess: true,
   })
@@ -139,11 +155,13 @@ export type SendOutcome = { ok: true; providerMessageId: string | null } | { ok:
 
 /**
  * The record after an attempt at `nowMs`. A success is final: a later failure report for the same key
- * (a stale retry) leaves a sent record as it is. Throws an Error if `previous` is another key's record.
+ * (a stale retry) leaves a sent record as it is. A record under the window's key from before keys
+ * named the topic (previousKeyOf) is carried on under the new key: a merge state written by an older
+ * version must not stop its emails. Throws an Error if `previous` is another key's record.
  */
 export function recordSend(previous: SendRecord | undefined, key: string, nowMs: number, outcome: SendOutcome): SendRecord {
-  if (previous && previous.key !== key) throw new Error(`send record of ${previous.key} given for ${key}`);
-  const prev: SendRecord = previous ?? { key, failures: 0, lastAttemptMs: null, sentMs: null, providerMessageId: null, lastError: null };
+  if (previous && previous.key !== key && previous.key !== previousKeyOf(key)) throw new Error(`send record of ${previous.key} given for ${key}`);
+  const prev: SendRecord = !previous ? { key, failures: 0, lastAttemptMs: null, sentMs: null, providerMessageId: null, lastError: null } : previous.key === key ? previous : { ...previous, key };
   if (prev.sentMs !== null) return prev;
   if (outcome.ok) return { ...prev, failures: 0, lastAttemptMs: nowMs, sentMs: nowMs, providerMessageId: outcome.providerMessageId, lastError: null };
   return { ...prev, failures: prev.failures + 1, lastAttemptMs: nowMs, lastError: outcome.error };

@@ -16,7 +16,7 @@ const suppressed: AlertDecision = { alert: false, reasons: ['2 ERROR entries, mo
 
 describe('RecentWindows', () => {
   it('keeps what the dashboard needs of a window, with its report files', () => {
-    const recent = new RecentWindows(true);
+    const recent = new RecentWindows(true, 'logpipe.lines');
     recent.add(report(START, 3), alerting, START + 70_000);
     expect(recent.list()).toEqual([
       {
@@ -30,7 +30,7 @@ describe('RecentWindows', () => {
         reasons: ['3 ERROR entries, more than the threshold of 1'],
         suppressed: null,
         email: 'pending',
-        files: { json: '2026-11-26T10-41-00Z.json', txt: '2026-11-26T10-41-00Z.txt' },
+        files: { json: 'logpipe_2elines.2026-11-26T10-41-00Z.json', txt: 'logpipe_2elines.2026-11-26T10-41-00Z.txt' },
         reportedMs: START + 70_000,
       },
     ]);
@@ -38,7 +38,7 @@ describe('RecentWindows', () => {
 
   // The dashboard's alert list shows what became of each alert email.
   it('tracks the email state: pending until sent or failed for good; suppressed and disabled as decided', () => {
-    const recent = new RecentWindows(true);
+    const recent = new RecentWindows(true, 'logpipe.lines');
     recent.add(report(START, 0), quiet, 0);
     recent.add(report(START + 60_000, 3), alerting, 0);
     recent.add(report(START + 120_000, 2), suppressed, 0);
@@ -49,13 +49,13 @@ describe('RecentWindows', () => {
     recent.email(`60000@${START + 180_000}`, 'sent');
     recent.email('60000@0', 'sent');
     expect(recent.list().map((w) => w.email)).toEqual([null, 'sent', 'suppressed', 'failed']);
-    const off = new RecentWindows(false);
+    const off = new RecentWindows(false, 'logpipe.lines');
     off.add(report(START, 3), alerting, 0);
     expect(off.list()[0].email).toBe('disabled');
   });
 
   it('holds at most `capacity` windows, dropping the oldest published; a republished window replaces its entry', () => {
-    const recent = new RecentWindows(true, 3);
+    const recent = new RecentWindows(true, 'logpipe.lines', 3);
     for (let i = 0; i < 5; i++) recent.add(report(START + i * 60_000, 0), quiet, i);
     expect(recent.list().map((w) => w.startMs)).toEqual([START + 120_000, START + 180_000, START + 240_000]);
     recent.add(report(START + 120_000, 5), alerting, 9);
@@ -67,7 +67,7 @@ describe('RecentWindows', () => {
   });
 
   it('hands out copies: changing one does not change what it holds', () => {
-    const recent = new RecentWindows(true);
+    const recent = new RecentWindows(true, 'logpipe.lines');
     recent.add(report(START, 3), alerting, 0);
     const [w] = recent.list();
     w.counts.ERROR = 99;

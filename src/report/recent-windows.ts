@@ -25,7 +25,7 @@ export interface RecentWindow {
   suppressed: string | null;
   /** The alert email's state; null for a window that did not breach. */
   email: DashboardEmailState | null;
-  /** The report file names in report.dir (reportFileNames). */
+  /** The report file names in report.dir (reportFileNames of the stage's log topic). */
   files: { json: string; txt: string };
   reportedMs: number;
 }
@@ -40,12 +40,14 @@ export class RecentWindows {
   constructor(
     /** Whether alert emails go anywhere (report.emailTo not empty); if not, their state is `disabled`. */
     private readonly emailEnabled: boolean,
+    /** The log topic the windows count; it names their report files. */
+    private readonly topic: string,
     private readonly capacity = RECENT_WINDOWS,
   ) {}
 
   /** Records a published window; a window published again (same id) replaces the earlier entry. */
   add(report: WindowReport, decision: AlertDecision, nowMs: number): void {
-    const names = reportFileNames(report);
+    const names = reportFileNames(report, this.topic);
     const email: DashboardEmailState | null = decision.alert ? (this.emailEnabled ? 'pending' : 'disabled') : decision.suppressed !== undefined ? 'suppressed' : null;
     const entry: RecentWindow = {
       id: report.id,

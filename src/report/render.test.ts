@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { emptyCounts } from '../model/levels';
-import { fileStamp, html, printable, renderCsv, renderHtml, renderJson, renderSubject, renderText, renderZip, reportDocument, reportFileNames } from './render';
+import { REPORT_NAME } from '../system/dashboard';
+import { fileStamp, html, printable, renderCsv, renderHtml, renderJson, renderSubject, renderText, renderZip, reportDocument, reportFileNames, topicToken } from './render';
 import type { AlertDecision } from './rules';
 import { WindowAggregator, type WindowReport } from './window';
 
@@ -47,13 +48,45 @@ describe('file names', () => {
     expect(fileStamp(ms)).toBe(stamp);
   });
 
-  it('names the json, csv, txt and zip files by the window start', () => {
-    expect(reportFileNames({ startMs: START })).toEqual({
-      json: '2026-11-26T10-41-00Z.json',
-      csv: '2026-11-26T10-41-00Z.csv',
-      txt: '2026-11-26T10-41-00Z.txt',
-      zip: '2026-11-26T10-41-00Z.zip',
+  it('names the json, csv, txt and zip files by the log topic and the window start', () => {
+    expect(reportFileNames({ startMs: START }, 'logpipe.lines')).toEqual({
+      json: 'logpipe_2elines.2026-11-26T10-41-00Z.json',
+      csv: 'logpipe_2elines.2026-11-26T10-41-00Z.csv',
+      txt: 'logpipe_2elines.2026-11-26T10-41-00Z.txt',
+      zip: 'logpipe_2elines.2026-11-26T10-41-00Z.zip',
     });
+  });
+
+  // Issue 14 item 5: two log topics reported into one directory wrote each other's files.
+  it('names the same window of different topics apart, however alike their names, and the dashboard serves every name', () => {
+    const topics = ['logs', 'app.logs', 'app_logs', 'app-logs', 'app_2elogs', 'App.Logs', 'app..logs', '.logs', 'logs.', '..', 'läufe', 'x'.repeat(249), `${'x'.repeat(248)}y`, '.'.repeat(249)];
+    const names = topics.map((t) => reportFileNames({ startMs: START }, t).json);
+    expect(new Set(names).size).toBe(topics.length);
+    // Also on file systems that ignore case (macOS, Windows).
+    expect(new Set(names.map((n) => n.toLowerCase())).size).toBe(topics.length);
+    for (const name of names) {
+      expect(name).toMatch(REPORT_NAME);
+      expect(name.startsWith('.')).toBe(false);
+      // Within the 255-byte file name limit of common file systems, even for a 249-character topic.
+      expect(Buffer.byteLength(name)).toBeLessThanOrEqual(150);
+    }
+  });
+
+  it.each<[string, string]>([
+    ['logpipe-lines', 'logpipe-lines'],
+    ['logpipe.lines', 'logpipe_2elines'],
+    ['app_logs', 'app_5flogs'],
+    ['Logs', '_4cogs'],
+    ['läufe', 'l_c3_a4ufe'],
+  ])('topicToken(%j) is %j', (topic, token) => {
+    expect(topicToken(topic)).toBe(token);
+  });
+
+  it('cuts a long token to a readable head and a hash, never inside an escape', () => {
+    const token = topicToken('.'.repeat(249));
+    expect(token).toMatch(/^(_2e){26}_h[0-9a-f]{16}$/);
+    expect(topicToken(`a${'.'.repeat(248)}`)).toMatch(/^a(_2e){26}_h[0-9a-f]{16}$/);
+    expect(() => topicToken('')).toThrow(RangeError);
   });
 });
 
@@ -153,14 +186,14 @@ describe('renderZip', () => {
   it('holds the CSV and JSON files, readable by another zip implementation', async () => {
     const w = sample();
     const file = path.join(dir, 'report.zip');
-    fs.writeFileSync(file, await renderZip(w, DECISION));
+    fs.writeFileSync(file, await renderZip(w, DECISION, 'logs'));
     const script = 'import json, sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps({i.filename: z.read(i).decode() for i in z.infolist()}))';
     const files = JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' })) as Record<string, string>;
-    expect(files).toEqual({ '2026-11-26T10-41-00Z.csv': renderCsv(w), '2026-11-26T10-41-00Z.json': renderJson(w, DECISION) });
+    expect(files).toEqual({ 'logs.2026-11-26T10-41-00Z.csv': renderCsv(w), 'logs.2026-11-26T10-41-00Z.json': renderJson(w, DECISION) });
   });
 
   it('gives the same bytes for the same window', async () => {
     const w = sample();
-    expect((await renderZip(w, DECISION)).equals(await renderZip(w, DECISION))).toBe(true);
+    expect((await renderZip(w, DECISION, 'logs')).equals(await renderZip(w, DECISION, 'logs'))).toBe(true);
   });
 });

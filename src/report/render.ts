@@ -7,6 +7,7 @@
  * it, the text body and HTML show control and bidirectional-override characters as `\uXXXX`, and
  * CSV cells are quoted and kept from being read as spreadsheet formulas.
  */
+import { createHash } from 'node:crypto';
 import { ZipFile } from 'yazl';
 import type { CountsWithTotal } from '../generator/truth';
 import { LEVELS } from '../model/levels';
@@ -30,10 +31,41 @@ export function fileStamp(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z').replace(/:/g, '-');
 }
 
-/** The names of a window's report files, by its start; safe on every common file system. */
-export function reportFileNames(report: Pick<WindowReport, 'startMs'>): ReportFileNames {
-  const stamp = fileStamp(report.startMs);
-  return { json: `${stamp}.json`, csv: `${stamp}.csv`, txt: `${stamp}.txt`, zip: `${stamp}.zip` };
+/** Longest topicToken() kept whole; a longer one is cut and made unique by a hash. */
+const TOKEN_MAX = 100;
+/** Characters topicToken() keeps as they are; every other one is escaped. */
+const TOKEN_PLAIN = /[a-z0-9-]/;
+
+/**
+ * A log topic as a token of `a–z`, `0–9`, `-` and `_` only: every other character (`.`, `_`, capital
+ * letters, anything else) becomes `_` and the two hex digits of each of its UTF-8 bytes, so
+ * `logpipe.lines` → `logpipe_2elines`. Distinct topics give distinct tokens, also on file systems that
+ * ignore case, and a token holds no `.`, so it can stand between the `.`-separated parts of a file
+ * name or a Message-ID. A token longer than 100 characters is cut to its first 80 (never inside an
+ * escape) and followed by `_h` and 16 hex digits of the topic's SHA-256 (`h` never follows `_` in an
+ * uncut token), which keeps report file names under the usual 255-byte limit. Throws a RangeError
+ * for an empty topic.
+ */
+export function topicToken(topic: string): string {
+  if (topic === '') throw new RangeError('a topic token needs a non-empty topic');
+  let token = '';
+  for (const c of topic) {
+    if (TOKEN_PLAIN.test(c)) token += c;
+    else for (const byte of Buffer.from(c, 'utf8')) token += `_${byte.toString(16).padStart(2, '0')}`;
+  }
+  if (token.length <= TOKEN_MAX) return token;
+  const head = token.slice(0, 80).replace(/_[0-9a-f]?$/, '');
+  return `${head}_h${createHash('sha256').update(topic, 'utf8').digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The names of a window's report files: `<topicToken(topic)>.<window start>.json` (also `.csv`,
+ * `.txt`, `.zip`), so the reports of several log topics can share a directory. Safe on every common
+ * file system; the dashboard's `GET /reports/<name>` serves them. Throws a RangeError for an empty topic.
+ */
+export function reportFileNames(report: Pick<WindowReport, 'startMs'>, topic: string): ReportFileNames {
+  const base = `${topicToken(topic)}.${fileStamp(report.startMs)}`;
+  return { json: `${base}.json`, csv: `${base}.csv`, txt: `${base}.txt`, zip: `${base}.zip` };
 }
 
 /**
@@ -162,11 +194,12 @@ export function renderHtml(report: WindowReport, decision: AlertDecision): strin
 }
 
 /**
- * A zip holding the window's CSV and JSON files (names from reportFileNames), both dated at the
- * window start so a re-render gives the same bytes. Rejects only if yazl fails.
+ * A zip holding the window's CSV and JSON files (names from reportFileNames for the log topic),
+ * both dated at the window start so a re-render gives the same bytes. Throws a RangeError for an
+ * empty topic; rejects only if yazl fails.
  */
-export function renderZip(report: WindowReport, decision: AlertDecision): Promise<Buffer> {
-  const names = reportFileNames(report);
+export function renderZip(report: WindowReport, decision: AlertDecision, topic: string): Promise<Buffer> {
+  const names = reportFileNames(report, topic);
   const zip = new ZipFile();
   const mtime = new Date(report.startMs);
   zip.addBuffer(Buffer.from(renderCsv(report)), names.csv, { mtime, mode: 0o100644 });

@@ -588,7 +588,7 @@ export const schema: convict.Schema<LogpipeConfig> = {
       env: 'LOGPIPE_REPORT_STATE_TOPIC',
     },
     dir: {
-      doc: 'Reports directory: <window-start>.json, .csv and .txt per closed window.',
+      doc: 'Reports directory: <log topic>.<window-start>.json, .csv and .txt per closed window (docs/report.md).',
       format: 'non-empty-string',
       default: 'reports',
       env: 'LOGPIPE_REPORT_DIR',

@@ -22,7 +22,7 @@ function win(startMs: number, over: Partial<RecentWindow> = {}): RecentWindow {
     reasons: [],
     suppressed: null,
     email: null,
-    files: { json: `${stamp}.json`, txt: `${stamp}.txt` },
+    files: { json: `logpipe_2elines.${stamp}.json`, txt: `logpipe_2elines.${stamp}.txt` },
     reportedMs: startMs + MIN,
     ...over,
   };
@@ -46,7 +46,7 @@ describe('buildDashboardData', () => {
       total: 5,
       late: 0,
       alert: false,
-      reportUrl: '/reports/2026-11-26T11-58-00Z.json',
+      reportUrl: '/reports/logpipe_2elines.2026-11-26T11-58-00Z.json',
     });
   });
 
@@ -60,9 +60,9 @@ describe('buildDashboardData', () => {
     ];
     const data = buildDashboardData({ windowSizeMs: MIN, objects: [], windows }, NOW);
     expect(data.alerts).toEqual([
-      { windowId: `60000@${NOW - 2 * MIN}`, start: '2026-11-26T11:58:00.000Z', end: '2026-11-26T11:59:00.000Z', reasons: ['9 ERROR entries, more than the threshold of 1'], email: 'pending', reportUrl: '/reports/2026-11-26T11-58-00Z.txt' },
-      { windowId: `60000@${NOW - 3 * MIN}`, start: '2026-11-26T11:57:00.000Z', end: '2026-11-26T11:58:00.000Z', reasons: ['2 ERROR entries, more than the threshold of 1'], email: 'suppressed', reportUrl: '/reports/2026-11-26T11-57-00Z.txt' },
-      { windowId: `60000@${NOW - 5 * MIN}`, start: '2026-11-26T11:55:00.000Z', end: '2026-11-26T11:56:00.000Z', reasons: ['3 ERROR entries, more than the threshold of 1'], email: 'sent', reportUrl: '/reports/2026-11-26T11-55-00Z.txt' },
+      { windowId: `60000@${NOW - 2 * MIN}`, start: '2026-11-26T11:58:00.000Z', end: '2026-11-26T11:59:00.000Z', reasons: ['9 ERROR entries, more than the threshold of 1'], email: 'pending', reportUrl: '/reports/logpipe_2elines.2026-11-26T11-58-00Z.txt' },
+      { windowId: `60000@${NOW - 3 * MIN}`, start: '2026-11-26T11:57:00.000Z', end: '2026-11-26T11:58:00.000Z', reasons: ['2 ERROR entries, more than the threshold of 1'], email: 'suppressed', reportUrl: '/reports/logpipe_2elines.2026-11-26T11-57-00Z.txt' },
+      { windowId: `60000@${NOW - 5 * MIN}`, start: '2026-11-26T11:55:00.000Z', end: '2026-11-26T11:56:00.000Z', reasons: ['3 ERROR entries, more than the threshold of 1'], email: 'sent', reportUrl: '/reports/logpipe_2elines.2026-11-26T11-55-00Z.txt' },
     ]);
   });
 

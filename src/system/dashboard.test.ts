@@ -26,7 +26,7 @@ function sampleData(generatedAt = '2026-03-14T10:05:00.000Z'): DashboardData {
         total: 8,
         late: 0,
         alert: true,
-        reportUrl: '/reports/2026-03-14T10-00-00Z.json',
+        reportUrl: '/reports/logpipe_2elines.2026-03-14T10-00-00Z.json',
       },
     ],
     alerts: [],
@@ -79,9 +79,9 @@ describe('registerDashboard', () => {
   let reportDir: string;
   beforeAll(() => {
     reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-dashboard-'));
-    fs.writeFileSync(path.join(reportDir, '2026-03-14T10-00-00Z.json'), '{"id":"w-1"}\n');
-    fs.writeFileSync(path.join(reportDir, '2026-03-14T10-00-00Z.csv'), 'a,b\r\n');
-    fs.writeFileSync(path.join(reportDir, '2026-03-14T10-00-00Z.txt'), 'logpipe report <b>not markup</b>\n');
+    fs.writeFileSync(path.join(reportDir, 'logpipe_2elines.2026-03-14T10-00-00Z.json'), '{"id":"w-1"}\n');
+    fs.writeFileSync(path.join(reportDir, 'logpipe_2elines.2026-03-14T10-00-00Z.csv'), 'a,b\r\n');
+    fs.writeFileSync(path.join(reportDir, 'logpipe_2elines.2026-03-14T10-00-00Z.txt'), 'logpipe report <b>not markup</b>\n');
     fs.writeFileSync(path.join(reportDir, 'page.html'), '<script>alert(1)</script>');
     fs.mkdirSync(path.join(reportDir, 'dir.txt'));
     fs.writeFileSync(path.join(os.tmpdir(), `${path.basename(reportDir)}-secret.txt`), 'outside');
@@ -152,11 +152,11 @@ describe('registerDashboard', () => {
         expect(res.headers.get('content-security-policy')).toContain('sandbox');
         expect(await res.text()).toBe(body);
       };
-      await expectFile('2026-03-14T10-00-00Z.json', 'application/json; charset=utf-8', '{"id":"w-1"}\n');
-      await expectFile('2026-03-14T10-00-00Z.csv', 'text/csv; charset=utf-8', 'a,b\r\n');
-      await expectFile('2026-03-14T10-00-00Z.txt', 'text/plain; charset=utf-8', 'logpipe report <b>not markup</b>\n');
+      await expectFile('logpipe_2elines.2026-03-14T10-00-00Z.json', 'application/json; charset=utf-8', '{"id":"w-1"}\n');
+      await expectFile('logpipe_2elines.2026-03-14T10-00-00Z.csv', 'text/csv; charset=utf-8', 'a,b\r\n');
+      await expectFile('logpipe_2elines.2026-03-14T10-00-00Z.txt', 'text/plain; charset=utf-8', 'logpipe report <b>not markup</b>\n');
       // Percent-encoded names are decoded before the check.
-      await expectFile('2026-03-14T10-00-00Z%2Ejson', 'application/json; charset=utf-8', '{"id":"w-1"}\n');
+      await expectFile('logpipe_2elines.2026-03-14T10-00-00Z%2Ejson', 'application/json; charset=utf-8', '{"id":"w-1"}\n');
 
       const refused = [
         'page.html', // not a report extension

@@ -194,7 +194,7 @@ export function registerDashboard(control: ControlServer, source: DashboardSourc
     }
     const match = REPORT_NAME.exec(name);
     if (!match || name.startsWith('.')) {
-      notFound(res, `no such report: ${JSON.stringify(name)} (names look like 2026-01-01T10-41-00Z.txt: letters, digits, ":", "_", ".", "-", ending in .json, .csv or .txt)`);
+      notFound(res, `no such report: ${JSON.stringify(name)} (names look like logpipe_2elines.2026-01-01T10-41-00Z.txt: letters, digits, ":", "_", ".", "-", ending in .json, .csv or .txt)`);
       return;
     }
     let body: Buffer;

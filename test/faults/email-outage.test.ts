@@ -45,7 +45,7 @@ async function emailedWindows(endpoint: string): Promise<string[]> {
 
 /** The report attachment names of the alerting windows among `docs` that belong to `batch`'s truth. */
 const alertingZips = (docs: ReportDocument[], batch: GeneratedLogs): string[] =>
-  docs.filter((d) => d.alert.alert && batch.truth.some((w) => w.startMs === d.startMs)).map((d) => reportFileNames(d).zip).sort();
+  docs.filter((d) => d.alert.alert && batch.truth.some((w) => w.startMs === d.startMs)).map((d) => reportFileNames(d, topic).zip).sort();
 
 describe('R4 email outage while alerts fire', () => {
   it('delivers exactly one email per alerting window once the provider is back', async () => {

@@ -219,7 +219,7 @@ describe('R1 kill -9 while ingesting and reporting', () => {
     const endpoint = ses.endpoint;
     await eventually('an email for every alerting window', async () => {
       const got = new Set((await sesEmails(endpoint, to)).flatMap((e) => e.attachments.map((a) => a.filename)));
-      return alerting.every((d) => got.has(reportFileNames(d).zip)) ? true : undefined;
+      return alerting.every((d) => got.has(reportFileNames(d, topic).zip)) ? true : undefined;
     }, 120_000);
 
     const lines = await readTopic(kafka, topic, total, 3000, 300_000);
@@ -238,7 +238,7 @@ describe('R1 kill -9 while ingesting and reporting', () => {
     const emails = await sesEmails(endpoint, to);
     const perWindow = new Map<string, number>();
     for (const e of emails) for (const a of e.attachments.filter((x) => x.filename.endsWith('.zip'))) perWindow.set(a.filename, (perWindow.get(a.filename) ?? 0) + 1);
-    expect([...perWindow.keys()].sort()).toEqual(alerting.map((d) => reportFileNames(d).zip).sort());
+    expect([...perWindow.keys()].sort()).toEqual(alerting.map((d) => reportFileNames(d, topic).zip).sort());
     const resent = [...perWindow.values()].reduce((n, c) => n + c - 1, 0);
     const maxCopies = Math.max(...perWindow.values());
     const killsAfterFirstEmail = kills.filter((k) => k.emailsSent > 0).length;

@@ -73,7 +73,7 @@ describe('HTML alert email in Chromium', () => {
 
   it('reads as tables at 600 px, shows hostile content as text, runs nothing and does not overflow', async () => {
     const report = realisticReport();
-    const email = await buildAlertEmail({ from: 'logpipe <alerts@logpipe.test>', to: ['ops@example.test'], report, decision: DECISION, date: new Date(START + 65_000), scope: 'it' });
+    const email = await buildAlertEmail({ from: 'logpipe <alerts@logpipe.test>', to: ['ops@example.test'], report, decision: DECISION, date: new Date(START + 65_000), scope: 'it', topic: 'logpipe.lines' });
     const body = htmlPart(email.raw);
     // The email carries exactly what render.ts produced (no transport rewriting).
     expect(body.trim()).toBe(renderHtml(report, DECISION).trim());

@@ -42,7 +42,7 @@ function sampleReport(): WindowReport {
 async function sampleEmail(): Promise<{ email: AlertEmail; report: WindowReport; decision: AlertDecision }> {
   const report = sampleReport();
   const decision: AlertDecision = { alert: true, reasons: [`${report.counts.ERROR} ERROR entries, more than the threshold of 1`], suppressed: undefined, lastAlertStartMs: report.startMs };
-  const email = await buildAlertEmail({ from: `logpipe <${FROM}>`, to: TO, report, decision, date: new Date(report.endMs + 5_000), scope: uniqueName('it-transport') });
+  const email = await buildAlertEmail({ from: `logpipe <${FROM}>`, to: TO, report, decision, date: new Date(report.endMs + 5_000), scope: uniqueName('it-transport'), topic: 'logpipe.lines' });
   return { email, report, decision };
 }
 
@@ -60,7 +60,7 @@ describe('SES transport', () => {
     const outcome = await transport.send(email, { from: FROM, to: TO });
     expect(outcome).toEqual({ ok: true, providerMessageId: expect.any(String) });
 
-    const zipName = reportFileNames(report).zip;
+    const zipName = reportFileNames(report, 'logpipe.lines').zip;
     const stored = await eventually('the email in the emulator store', async () => {
       const res = await fetch(`${config.ses.endpoint}/store`);
       const { emails } = (await res.json()) as { emails: StoredEmail[] };
@@ -71,7 +71,7 @@ describe('SES transport', () => {
     expect(stored.from).toContain(FROM);
     expect(stored.attachments).toHaveLength(1);
     expect(stored.attachments[0]).toMatchObject({ filename: zipName, contentType: 'application/zip' });
-    expect(Buffer.from(stored.attachments[0].content, 'base64').equals(await renderZip(report, decision))).toBe(true);
+    expect(Buffer.from(stored.attachments[0].content, 'base64').equals(await renderZip(report, decision, 'logpipe.lines'))).toBe(true);
     await transport.close();
   });
 
@@ -111,7 +111,8 @@ describe('SMTP transport', () => {
       const [got] = smtp.received;
       expect(got).toMatchObject({ mailFrom: FROM, rcptTo: TO, user: 'alice' });
       expect(normalised(got.data)).toBe(normalised(email.raw));
-      expect(got.data.toString()).toContain(`${IDEMPOTENCY_HEADER}: ${email.idempotencyKey}\r\n`);
+      // Unfolded (RFC 5322 2.2.3): a long header may continue on the next line.
+      expect(got.data.toString().replace(/\r\n[ \t]+/g, ' ')).toContain(`${IDEMPOTENCY_HEADER}: ${email.idempotencyKey}\r\n`);
     } finally {
       await smtp.close();
     }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import type { CountsWithTotal } from '../../src/generator/truth';
+import { idempotencyKey } from '../../src/report/email';
 import type { ReportDocument } from '../../src/report/render';
 import { createKafka } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
@@ -146,7 +147,7 @@ describe('logpipe report', () => {
     expectWindowsMatchTruth([...committed.values()], truth);
     const alerting = [...committed.values()].filter((r) => r.alert.alert);
     const outbox = fs.readdirSync(path.join(dir, 'outbox')).filter((f) => f.endsWith('.eml'));
-    expect(outbox.sort()).toEqual(alerting.map((r) => `${group}.${r.sizeMs}.${r.startMs}.eml`).sort());
+    expect(outbox.sort()).toEqual(alerting.map((r) => `${idempotencyKey(r, group, topic)}.eml`).sort());
   });
 
   it('two processes in one group report the same windows as one', async () => {
@@ -231,7 +232,7 @@ describe('logpipe report', () => {
       expect(alerting.length).toBeGreaterThan(0);
       expect(received).toHaveLength(alerting.length);
       expect(received.every((m) => m.to.length === 1 && m.to[0] === `${group}@example.test`)).toBe(true);
-      expect(received.every((m) => /X-Logpipe-Idempotency-Key: /i.test(m.data) && /Content-Type: application\/zip/i.test(m.data))).toBe(true);
+      expect(received.every((m) => /^X-Logpipe-Idempotency-Key:\s/im.test(m.data) && /Content-Type: application\/zip/i.test(m.data))).toBe(true);
       expect(truth.length).toBeGreaterThan(0);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
