@@ -18,7 +18,7 @@
  */
 import type { Actor } from 'comedy';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { backoffMs, reasonOf } from '../ingest/errors';
 import { describeRef, ledgerKey, type ObjectMeta, type ObjectRef, objectId } from '../ingest/object-ref';
 import type { ObjectProgress } from '../ingest/progress';
@@ -123,6 +123,10 @@ export default class S3WatcherActor {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private ownedClients: Array<{ destroy(): void }> = [];
   private metrics!: Metrics;
+  /** Buckets whose versions cannot be listed (no s3:ListBucketVersions): listed by current objects. */
+  private readonly currentOnly = new Set<string>();
+  /** Version ids of versioned objects by object and ETag, as jobs resolved them (MAX_LEARNED_VERSION_IDS). */
+  private readonly versionIds = new Map<string, string>();
   /** Finished objects, newest first, at most RECENT_OBJECTS (duplicates are not listed). */
   private readonly recent: ObjectActivity[] = [];
 
@@ -328,6 +332,7 @@ export default class S3WatcherActor {
     job.key = key;
     job.meta = meta;
     this.jobs.set(job.key, job);
+    this.learnVersionId(job.ref, meta);
     return true;
   }
 
@@ -431,29 +436,101 @@ export default class S3WatcherActor {
 
   /**
    * Lists one `bucket` or `bucket/prefix` entry now and queues what is not ingested yet (the
-   * periodic listing calls this for each of `ingest.listings`). Rejects when S3 cannot be listed or
-   * the watcher has no S3 client (no listings configured).
+   * periodic listing calls this for each of `ingest.listings`): each object's current version
+   * unless the ledger has it done or dead-lettered, and older versions whose ingest was interrupted
+   * (the ledger has them in progress), so they are finished. Versions are known from what S3 lists
+   * (ListObjectVersions: the version id, or the ETag of an unversioned object), without a HEAD.
+   * Without s3:ListBucketVersions it lists current objects (ListObjectsV2: ETags only) and finds a
+   * versioned object's version id from the job that resolved it earlier in this process. Rejects
+   * when S3 cannot be listed or the watcher has no S3 client (no listings configured).
    */
   async list(entry: string): Promise<void> {
-    if (!this.deps.s3) throw new Error('no S3 client: the watcher lists only when ingest.listings is set');
+    const s3 = this.deps.s3;
+    if (!s3) throw new Error('no S3 client: the watcher lists only when ingest.listings is set');
     const slash = entry.indexOf('/');
     const bucket = slash < 0 ? entry : entry.slice(0, slash);
     const prefix = slash < 0 ? undefined : entry.slice(slash + 1);
+    if (!this.currentOnly.has(bucket)) {
+      try {
+        await this.listVersions(s3, bucket, prefix);
+        return;
+      } catch (err) {
+        if (!cannotListVersions(err)) throw err;
+        this.currentOnly.add(bucket);
+        this.deps.log.warn('cannot list object versions; listing current objects only (grant s3:ListBucketVersions to resume interrupted old versions)', { bucket, error: reasonOf(err) });
+      }
+    }
+    await this.listCurrent(s3, bucket, prefix);
+  }
+
+  private async listVersions(s3: NonNullable<WatcherDeps['s3']>, bucket: string, prefix: string | undefined): Promise<void> {
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
+      for (const v of page.Versions ?? []) {
+        if (!v.Key || v.Key.endsWith('/')) continue;
+        const ref: ObjectRef = { kind: 's3', bucket, key: v.Key };
+        const etag = stripQuotes(v.ETag);
+        // "null": written while the bucket was not versioned; such a version is known by its ETag.
+        const versionId = v.VersionId && v.VersionId !== 'null' ? v.VersionId : undefined;
+        const version = versionId ?? etag;
+        if (!version) continue;
+        const known = await this.deps.fetcher.sendAndReceive('known', ledgerKey(this.deps.topic, objectId(ref, version)));
+        if (v.IsLatest) {
+          if (known && known.status !== 'in-progress') continue;
+          this.enqueue(versionId ? { ...ref, versionId } : ref, 'listing', undefined, version);
+        } else if (known?.status === 'in-progress') {
+          // An older version (or the last before a delete marker) left unfinished: named by its id, it is read as it was.
+          this.enqueue({ ...ref, versionId: v.VersionId ?? 'null' }, 'listing', undefined, version);
+        }
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker && !this.stopped);
+  }
+
+  private async listCurrent(s3: NonNullable<WatcherDeps['s3']>, bucket: string, prefix: string | undefined): Promise<void> {
     let token: string | undefined;
     do {
-      const page = await this.deps.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
       for (const o of page.Contents ?? []) {
         if (!o.Key || o.Key.endsWith('/')) continue;
         const ref: ObjectRef = { kind: 's3', bucket, key: o.Key };
-        const etag = (o.ETag ?? '').replace(/^"|"$/g, '');
-        // Unversioned objects are known by their ETag; a versioned bucket's head decides in the fetcher.
-        const known = etag ? await this.deps.fetcher.sendAndReceive('known', ledgerKey(this.deps.topic, objectId(ref, etag))) : undefined;
+        const etag = stripQuotes(o.ETag);
+        if (!etag) continue;
+        // A versioned object's id is its version id, which this listing does not show: known if a job resolved it.
+        const versionId = this.versionIds.get(versionIdsKey(ref, etag));
+        const known = await this.deps.fetcher.sendAndReceive('known', ledgerKey(this.deps.topic, objectId(ref, versionId ?? etag)));
         if (known && known.status !== 'in-progress') continue;
-        this.enqueue(ref, 'listing');
+        this.enqueue(versionId ? { ...ref, versionId } : ref, 'listing', undefined, versionId ? undefined : etag);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token && !this.stopped);
   }
+
+  /** Remembers a versioned object's version id by its ETag, for listings without versions. */
+  private learnVersionId(ref: ObjectRef, meta: ObjectMeta): void {
+    if (ref.kind !== 's3' || !meta.etag || !meta.versionId || meta.versionId === 'null') return;
+    if (this.versionIds.size >= MAX_LEARNED_VERSION_IDS) this.versionIds.delete(this.versionIds.keys().next().value!);
+    this.versionIds.set(versionIdsKey(ref, meta.etag), meta.versionId);
+  }
+}
+
+/** Version ids learned per object and ETag, at most (oldest forgotten first): about 100 bytes each. */
+const MAX_LEARNED_VERSION_IDS = 100_000;
+
+const stripQuotes = (etag: string | undefined): string => (etag ?? '').replace(/^"|"$/g, '');
+
+function versionIdsKey(ref: Extract<ObjectRef, { kind: 's3' }>, etag: string): string {
+  return `${ref.bucket}/${ref.key} ${etag}`;
+}
+
+/** S3 refuses ListObjectVersions (no s3:ListBucketVersions), or the store does not implement it. */
+function cannotListVersions(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  return status === 403 || status === 501 || e.name === 'AccessDenied' || e.name === 'NotImplemented';
 }
 
 /**
