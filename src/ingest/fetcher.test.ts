@@ -61,4 +61,23 @@ describe('S3Store.head', () => {
     const meta = await new S3Store(s3({ object: { ETag: '"abc"', ContentLength: 12, LastModified: new Date(0) } })).head({ kind: 's3', bucket: 'logs', key: 'k.gz' });
     expect(meta).toMatchObject({ id: 's3://logs/k.gz#abc', etag: 'abc', size: 12, version: 'abc', gzipHint: true });
   });
+
+  // Issue 14 item 1: one id per version however it is named. The version S3 calls "null" (written
+  // while the bucket was not versioned) was `#null` when a request named it and `#<ETag>` when not.
+  it('knows the "null" version by its ETag whether or not the request names it, and reads it by its id', async () => {
+    const answer = { VersionId: 'null', ETag: '"e1"', ContentLength: 3, LastModified: new Date(0) };
+    const named = await new S3Store(s3({ object: answer })).head({ kind: 's3', bucket: 'logs', key: 'k', versionId: 'null' });
+    const plain = await new S3Store(s3({ object: answer })).head({ kind: 's3', bucket: 'logs', key: 'k' });
+    expect(named).toMatchObject({ id: 's3://logs/k#e1', version: 'e1', versionId: 'null', etag: 'e1' });
+    expect(plain).toMatchObject({ id: 's3://logs/k#e1', version: 'e1', etag: 'e1' });
+    expect(plain.versionId).toBeUndefined();
+  });
+
+  it('knows a versioned object by its version id whether or not the request names it', async () => {
+    const answer = { VersionId: 'v7', ETag: '"e1"', ContentLength: 3, LastModified: new Date(0) };
+    const named = await new S3Store(s3({ object: answer })).head({ kind: 's3', bucket: 'logs', key: 'k', versionId: 'v7' });
+    const plain = await new S3Store(s3({ object: answer })).head({ kind: 's3', bucket: 'logs', key: 'k' });
+    expect(named).toMatchObject({ id: 's3://logs/k#v7', version: 'v7', versionId: 'v7' });
+    expect(plain).toMatchObject({ id: 's3://logs/k#v7', version: 'v7', versionId: 'v7' });
+  });
 });

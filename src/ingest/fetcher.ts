@@ -39,9 +39,12 @@ export class S3Store implements ObjectStore {
     } catch (err) {
       throw await this.explainHeadFailure(ref, err);
     }
+    // Reads name the version the request named ("null" included), else the one found.
     const versionId = ref.versionId ?? (h.VersionId && h.VersionId !== 'null' ? h.VersionId : undefined);
     const etag = stripQuotes(h.ETag);
-    const version = versionId ?? etag;
+    // The identity: the version id, or the ETag for S3's "null" version (written while the bucket
+    // was not versioned), whether or not the request names it, so that both name one version.
+    const version = versionId && versionId !== 'null' ? versionId : etag;
     return {
       id: objectId(ref, version),
       versionId,

@@ -13,9 +13,12 @@ export interface ObjectMeta {
   name: string;
   size: number;
   lastModifiedMs: number;
-  /** S3 version id, or the ETag (or mtime+size for files) when the bucket is not versioned. */
+  /**
+   * S3 version id, or the ETag (or mtime+size for files) when the bucket is not versioned or the
+   * version is S3's "null" one (written while it was not).
+   */
   version: string;
-  /** The S3 version id, when the bucket is versioned. */
+  /** The S3 version id reads name: the one the request named (even "null"), else the one found. */
   versionId?: string;
   /** The S3 ETag (unquoted); re-reads of an unversioned object must match it. */
   etag?: string;
