@@ -230,7 +230,7 @@ const settle = async (w: S3WatcherActor): Promise<void> => {
   for (let i = 0; i < 200 && w.pending() > 0; i++) await new Promise((r) => setTimeout(r, 1));
 };
 /** An in-progress entry committed before any line (a resume from the start). */
-const interrupted = (id: string): ObjectProgress => ({ id, status: 'in-progress', byteOffset: 0, lines: 0, entries: 0, records: 0, parser: { format: undefined, lines: 0 } as unknown as ParserCheckpoint, updatedAt: '' });
+const interrupted = (id: string): ObjectProgress => ({ id, status: 'in-progress', byteOffset: 0, lines: 0, entries: 0, records: 0, parser: { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 0 } as unknown as ParserCheckpoint, updatedAt: '' });
 
 describe('one job per object version', () => {
   // The reproduction: POST /v1/ingest twice at once, with and without the versionId.

@@ -6,11 +6,17 @@
  * log topic held 389,997 records for a 200,000-line object, 964 of them not a whole line.
  * Guarded here: the log topic (read_committed) holds every line exactly once, in order, each record
  * one whole line, and the service ingested the object once.
+ *
+ * And the listing of a versioned bucket: it checked the ledger by ETag, which never matched, so every
+ * pass queued every object again; an older version left in progress was never finished (item 6).
  */
 import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ledgerKey, objectId } from '../../src/ingest/object-ref';
+import { encodeProgress } from '../../src/ingest/progress';
+import { ensureIngestTopics } from '../../src/ingest/topics';
 import { createKafka, createS3 } from '../../src/system/clients';
-import { startServiceProcess, type ServiceProcess } from '../faults/service';
-import { eventually, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { ledgerEntries, startServiceProcess, type ServiceProcess } from '../faults/service';
+import { eventually, metricValue, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
 
 jest.setTimeout(300_000);
 
@@ -24,9 +30,11 @@ const N = 200_000;
 const line = (i: number): string => `10:${String(Math.floor(i / 60_000) % 60).padStart(2, '0')}:${String(Math.floor(i / 1000) % 60).padStart(2, '0')}.${String(i % 1000).padStart(3, '0')} [main] ${i % 10 === 0 ? 'ERROR' : 'INFO '} app - line ${i} of one version`;
 
 let service: ServiceProcess | undefined;
+let lister: ServiceProcess | undefined;
 
 afterAll(async () => {
   await service?.stop();
+  await lister?.stop();
   s3.destroy();
 });
 
@@ -67,6 +75,47 @@ describe('logpipe start: one object version, two requests at once', () => {
       expect(logLines.filter((l) => l.includes('already being ingested in this process'))).toEqual([]);
     } catch (err) {
       service.keepLog('one-version-one-job', topic);
+      throw err;
+    }
+  });
+});
+
+describe('logpipe start: the listing of a versioned bucket', () => {
+  it('queues each version once over many passes and finishes an older version left in progress', async () => {
+    const listed = uniqueName('it-onejob-listed');
+    const listTopic = uniqueName('it-onejob-listed-lines');
+    await s3.send(new CreateBucketCommand({ Bucket: listed }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: listed, VersioningConfiguration: { Status: 'Enabled' } }));
+    const key = 'LogFileGenerator.2026-11-26.log';
+    const old = Array.from({ length: 3000 }, (_, i) => `${line(i)} (old)`);
+    const current = Array.from({ length: 2000 }, (_, i) => `${line(i)} (current)`);
+    const v1 = (await s3.send(new PutObjectCommand({ Bucket: listed, Key: key, Body: old.join('\n') + '\n' }))).VersionId!;
+    const v2 = (await s3.send(new PutObjectCommand({ Bucket: listed, Key: key, Body: current.join('\n') + '\n' }))).VersionId!;
+    // The older version's ingest was interrupted before its first batch: the ledger has it in progress.
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureIngestTopics(admin, config, listTopic).finally(() => admin.disconnect());
+    const id = ledgerKey(listTopic, objectId({ kind: 's3', bucket: listed, key }, v1));
+    const producer = kafka.producer();
+    await producer.connect();
+    const parser = { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 0 } as never;
+    await producer.send({ topic: config.kafka.progressTopic, messages: [{ key: id, value: encodeProgress({ id, status: 'in-progress', byteOffset: 0, lines: 0, entries: 0, records: 0, parser, updatedAt: new Date().toISOString() }) }] });
+    await producer.disconnect();
+
+    lister = await startServiceProcess({ LOGPIPE_KAFKA_TOPIC: listTopic, LOGPIPE_LOG_LEVEL: 'info', LOGPIPE_INGEST_LISTINGS: listed, LOGPIPE_INGEST_LIST_INTERVAL_MS: '300' });
+    try {
+      const records = await readTopic(kafka, listTopic, old.length + current.length, 3000, 120_000);
+      const byVersion = (v: string): string[] => records.filter((r) => r.headers.version === v).map((r) => r.value.toString());
+      expect(byVersion(v1)).toEqual(old);
+      expect(byVersion(v2)).toEqual(current);
+      expect(records).toHaveLength(old.length + current.length);
+      const ledger = await ledgerEntries(kafka, config.kafka.progressTopic, listTopic, listed);
+      expect(ledger.get(key)?.status).toBe('done');
+      // Passes every 300 ms went on meanwhile: each version was queued once.
+      const metrics = await (await fetch(`http://127.0.0.1:${lister.port}/metrics`)).text();
+      expect(metricValue(metrics, 'logpipe_ingest_requests_total{trigger="listing",status="queued"}')).toBe(2);
+    } catch (err) {
+      lister.keepLog('one-version-one-job listing', listTopic);
       throw err;
     }
   });
