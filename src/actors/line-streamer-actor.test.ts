@@ -41,6 +41,19 @@ describe('LineStreamerActor', () => {
     await expect(a.abort('o')).resolves.toBeUndefined();
   });
 
+  // Issue 14 item 1: a second begin for a version replaced the first streamer, and both byte
+  // streams fed one parser (records that were not whole lines).
+  it('refuses to begin an object it is streaming already, and begins it again once ended', async () => {
+    const commits: Array<{ records: Message[]; progress: ObjectProgress }> = [];
+    const a = actor(commits);
+    a.begin(object);
+    expect(() => a.begin(object)).toThrow(/already being streamed/);
+    await a.chunk('o', DATA);
+    await a.end('o');
+    expect(() => a.begin(object)).not.toThrow();
+    await a.abort('o');
+  });
+
   it('continues the record count of a resumed object', async () => {
     const commits: Array<{ records: Message[]; progress: ObjectProgress }> = [];
     const a = actor(commits);

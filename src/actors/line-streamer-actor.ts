@@ -70,8 +70,12 @@ export default class LineStreamerActor {
     this.metrics = deps.metrics ?? new Metrics();
   }
 
-  /** Starts (or restarts) streaming an object, from its committed progress if it has one. */
+  /**
+   * Starts streaming an object, from its committed progress if it has one. Throws if the object is
+   * being streamed already: two byte streams must never feed one parser (end or abort it first).
+   */
   begin(object: StreamedObject): void {
+    if (this.objects.has(object.id)) throw new Error(`object ${object.id} is already being streamed`);
     const now = this.deps.now ?? Date.now;
     const state: Streaming = { streamer: undefined as unknown as LineStreamer, last: object.resume };
     const progressOf = (batch: Batch): ObjectProgress => ({
