@@ -1,5 +1,5 @@
 /**
- * npm run test:sim -- [--sim ingest|report|all] [--runs N] [--seed S] [--path P] [--minutes M]
+ * npm run test:sim -- [--sim NAME|all] [--runs N] [--seed S] [--path P --replay R] [--minutes M]
  *
  * Runs the simulation for as many generated cases as asked (default 1,000 per simulation), or
  * replays one failure (--seed and --path, as a failure report prints them). Exits 1 on a failure.
@@ -17,6 +17,7 @@ async function main(): Promise<number> {
   const runs = Number(arg('runs') ?? 1_000);
   const seed = arg('seed') !== undefined ? Number(arg('seed')) : undefined;
   const path = arg('path');
+  const replayPath = arg('replay');
   const minutes = arg('minutes') !== undefined ? Number(arg('minutes')) : undefined;
   const chosen = Object.values(SIMULATIONS).filter((s) => which === 'all' || s.name === which);
   if (chosen.length === 0) {
@@ -30,6 +31,7 @@ async function main(): Promise<number> {
       runs,
       seed,
       path,
+      replayPath,
       timeLimitMs: minutes ? minutes * 60_000 : undefined,
       onRun: (done) => {
         if (Date.now() - last > 10_000) {

@@ -19,7 +19,7 @@ import { Metrics } from '../../../src/system/metrics';
 import { FakeBroker } from '../kafka/broker';
 import { generateObject, objectKey } from '../objects';
 import type { FaultKind } from '../runtime/world';
-import { World } from '../runtime/world';
+import { VERBOSE, World } from '../runtime/world';
 import { MemoryS3 } from '../s3/store';
 import { checkLedger, checkLogTopic, type UploadedVersion } from './checks';
 import { IngestNode, type IngestTuning } from './node';
@@ -301,7 +301,7 @@ const steps = fc.nat({ max: 80 });
 const proc = fc.nat({ max: 5 });
 
 /** The commands of an ingest run. */
-export function ingestCommands(maxCommands: number): fc.Arbitrary<Iterable<Cmd>> {
+export function ingestCommands(maxCommands: number, replayPath?: string): fc.Arbitrary<Iterable<Cmd>> {
   return fc.commands(
     [
       steps.map((s) => new StartCommand(s)),
@@ -314,7 +314,7 @@ export function ingestCommands(maxCommands: number): fc.Arbitrary<Iterable<Cmd>>
       fc.integer({ min: 100, max: 40_000 }).map((ms) => new WaitCommand(ms)),
       fc.tuple(proc, fc.constantFrom(...FAULT_APIS), fc.constantFrom<FaultKind>('fail', 'lost', 'hang'), steps).map(([p, a, k, st]) => new FaultCommand(p, a, k, st)),
     ],
-    { maxCommands },
+    { maxCommands, ...(replayPath ? { replayPath } : {}) },
   );
 }
 
@@ -340,7 +340,8 @@ export async function runIngest(scheduler: fc.Scheduler, params: IngestParams, c
 /** A violated invariant: what went wrong, and the end of the world's trace. */
 export class SimulationFailure extends Error {
   constructor(readonly problems: string[], readonly trace: string[]) {
-    super(`${problems.length} invariant violation(s):\n  ${problems.slice(0, 12).join('\n  ')}\n-- trace (last ${Math.min(trace.length, 120)} events):\n${trace.slice(-120).join('\n')}`);
+    const shown = VERBOSE ? trace : trace.slice(-120);
+    super(`${problems.length} invariant violation(s):\n  ${problems.slice(0, 12).join('\n  ')}\n-- trace (${shown.length < trace.length ? `last ${shown.length} of ${trace.length}` : `${trace.length}`} events${VERBOSE ? '' : '; LOGPIPE_SIM_VERBOSE=1 for all, with info logs'}):\n${shown.join('\n')}`);
     this.name = 'SimulationFailure';
   }
 }

@@ -85,11 +85,16 @@ export class IngestNode {
     });
   }
 
-  /** Starts the ledger (what KafkaPublisherActor.connect does once Kafka is reachable). */
+  /**
+   * Starts the ledger the way the actor does once its clients exist: KafkaPublisherActor.initialize
+   * builds clients from the configuration (which the simulation replaces with its own), then runs
+   * its private connect(), retrying with backoff until the ledger runs; messages wait for it.
+   */
   start(): Promise<void> {
-    this.started ??= this.proc.run(async () => {
-      await this.kafka.asKafka().admin().connect();
-      await this.ledger.start();
+    this.started ??= this.proc.run(() => {
+      const actor = this.publisher as unknown as { ready: Promise<void>; connect(): Promise<void> };
+      actor.ready = actor.connect();
+      return actor.ready;
     });
     return this.started;
   }

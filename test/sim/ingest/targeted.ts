@@ -13,7 +13,7 @@ const WEB = 0;
 const API = 1;
 
 function targeted(name: string, commands: fc.Arbitrary<Cmd[]>, params: fc.Arbitrary<IngestParams> = ingestParams): SimRun<IngestParams, Cmd> {
-  return { name, params, commands, run: (s, p, c) => runIngest(s, p, c) };
+  return { name, params, commands: () => commands, run: (s, p, c) => runIngest(s, p, c) };
 }
 
 /** Both objects have a first version. */

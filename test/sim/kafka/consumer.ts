@@ -428,9 +428,11 @@ class GroupRunner {
     )
       .then(() => this.scheduleLoop())
       .catch((e: Error) => {
-        this.running = false;
-        this.setConsuming(false);
+        // kafkajs's order: onCrash starts first (its disconnect, still seeing the runner running,
+        // leaves the group once the loop has stopped consuming), then the loop stops.
         void this.onCrash(e);
+        this.setConsuming(false);
+        this.running = false;
       });
   }
 

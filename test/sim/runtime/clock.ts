@@ -10,6 +10,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import crypto from 'node:crypto';
+import zlib from 'node:zlib';
 
 /** Who a timer belongs to: a simulated process, as the clock sees it. */
 export interface TimerOwner {
@@ -172,6 +173,7 @@ export class VirtualClock {
       now: Date.now,
       random: Math.random,
       uuid: crypto.randomUUID,
+      deflateRaw: zlib.deflateRaw,
     };
     g.setTimeout = (cb: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => this.setTimeout(cb, ms, ...args);
     g.setInterval = (cb: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => this.setInterval(cb, ms, ...args);
@@ -180,7 +182,23 @@ export class VirtualClock {
     Date.now = () => this.nowMs;
     Math.random = this.random;
     (crypto as { randomUUID: () => string }).randomUUID = () => this.uuid();
+    // zlib's callback API runs on libuv's thread pool and calls back whenever it is done: a report's
+    // zip (yazl) would finish at a different step on every run. The synchronous form answers on
+    // the next tick, every time.
+    (zlib as { deflateRaw: unknown }).deflateRaw = (buffer: Buffer, options: zlib.ZlibOptions | ((e: Error | null, r: Buffer) => void), callback?: (e: Error | null, r: Buffer) => void) => {
+      const cb = typeof options === 'function' ? options : callback!;
+      const opts = typeof options === 'function' ? {} : options;
+      let out: Buffer;
+      try {
+        out = zlib.deflateRawSync(buffer, opts);
+      } catch (err) {
+        process.nextTick(cb, err as Error, Buffer.alloc(0));
+        return;
+      }
+      process.nextTick(cb, null, out);
+    };
     return () => {
+      (zlib as { deflateRaw: unknown }).deflateRaw = saved.deflateRaw;
       g.setTimeout = saved.setTimeout;
       g.clearTimeout = saved.clearTimeout;
       g.setInterval = saved.setInterval;

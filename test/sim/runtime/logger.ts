@@ -4,9 +4,9 @@
  * what the processes said. Building and formatting winston log lines would dominate a run's time.
  */
 import type { Logger } from '../../../src/system/logging';
-import type { World } from './world';
+import { VERBOSE, type World } from './world';
 
-export function simLogger(world: World, name: string, traceInfo = false, fields: Record<string, unknown> = {}): Logger {
+export function simLogger(world: World, name: string, traceInfo = VERBOSE, fields: Record<string, unknown> = {}): Logger {
   const write = (level: string) => (message: unknown, meta?: Record<string, unknown>) => {
     if (level === 'debug' || (level === 'info' && !traceInfo)) return logger;
     const all = { ...fields, ...(meta ?? {}) };

@@ -35,6 +35,12 @@ interface ArmedFault extends FaultSpec {
   released?: Promise<void>;
 }
 
+/**
+ * LOGPIPE_SIM_VERBOSE=1 (for replaying one failure): processes trace their info logs too, and a
+ * failure report carries the whole trace.
+ */
+export const VERBOSE = process.env.LOGPIPE_SIM_VERBOSE === '1';
+
 /** How long a kafkajs client keeps retrying an unreachable broker before it gives up (default retry options). */
 export const CLIENT_RETRY_SPAN_MS = 6_000;
 
@@ -54,12 +60,17 @@ export class World {
   private readonly traceLimit: number;
   /** Scheduled steps released so far (a measure of a run's size). */
   steps = 0;
+  /** Until when every request fails (a broker restart or network outage), and when it began. */
+  private outageUntil = -1;
+  private outageFrom = -1;
+  /** Every fault that hit a request, in order (the checks use it to allow for repeated emails). */
+  readonly faultLog: Array<{ atMs: number; process: string; label: string; kind: FaultKind | 'outage' }> = [];
   private uninstall: (() => void) | undefined;
 
   constructor(o: WorldOptions) {
     this.scheduler = o.scheduler;
     this.clock = new VirtualClock(o.startMs ?? Date.UTC(2024, 2, 1, 12, 0, 0), o.seed);
-    this.traceLimit = o.traceLines ?? 400;
+    this.traceLimit = VERBOSE ? 1_000_000 : (o.traceLines ?? 400);
   }
 
   get now(): number {
@@ -97,8 +108,21 @@ export class World {
     };
   }
 
+  /**
+   * An outage of `ms` from now (a broker restart): requests arriving meanwhile wait it out as
+   * kafkajs's retries do, or fail if it lasts longer than they retry (CLIENT_RETRY_SPAN_MS);
+   * requests already at the broker when it begins are applied and their answers lost, which the
+   * caller only notices (outcome unknown) if the outage outlasts its retries.
+   */
+  outage(ms: number): void {
+    this.outageFrom = this.clock.now;
+    this.outageUntil = this.clock.now + ms;
+    this.trace(`OUTAGE for ${ms} ms`);
+  }
+
   /** Releases every held request and disarms every fault. */
   releaseAll(): void {
+    this.outageUntil = -1;
     for (const f of this.faults) {
       f.left = 0;
       f.release?.();
@@ -117,7 +141,18 @@ export class World {
     if (g0) await g0;
     await this.scheduler.schedule(Promise.resolve(), `${proc.name} ${label}`);
     this.steps++;
+    const arrivedMs = this.clock.now;
+    if (arrivedMs < this.outageUntil) {
+      // kafkajs retries an unreachable broker for a while: a short outage only delays the request.
+      this.faultLog.push({ atMs: arrivedMs, process: proc.name, label, kind: 'outage' });
+      if (this.outageUntil - arrivedMs > CLIENT_RETRY_SPAN_MS) {
+        await this.outageDelay(proc);
+        throw outage();
+      }
+      await this.sleep(proc, this.outageUntil - arrivedMs);
+    }
     const fault = this.takeFault(proc, label);
+    if (fault) this.faultLog.push({ atMs: arrivedMs, process: proc.name, label, kind: fault.kind });
     if (fault?.kind === 'hang') {
       this.trace(`${proc.name} ${label}: held (fault)`);
       await fault.released;
@@ -128,6 +163,16 @@ export class World {
       throw outage();
     }
     const result = await apply();
+    if (this.outageFrom >= arrivedMs && this.clock.now < this.outageUntil) {
+      // The answer is lost; the client's retries get it (the same outcome) if the broker is back in time.
+      this.faultLog.push({ atMs: this.clock.now, process: proc.name, label, kind: 'outage' });
+      if (this.outageUntil - this.clock.now > CLIENT_RETRY_SPAN_MS) {
+        this.trace(`${proc.name} ${label}: applied, answer lost (outage)`);
+        await this.outageDelay(proc);
+        throw outage();
+      }
+      await this.sleep(proc, this.outageUntil - this.clock.now);
+    }
     if (fault?.kind === 'lost') {
       this.trace(`${proc.name} ${label}: applied, answer lost (fault)`);
       await this.outageDelay(proc);
