@@ -53,6 +53,33 @@ describe('Zone', () => {
   });
 });
 
+describe('Zone offsets and repeated hours', () => {
+  // Australia/Lord_Howe moves by 30 minutes, and in October not on a UTC hour: 2026-10-04 02:00
+  // local (+10:30) becomes 02:30 (+11:00) at 15:30Z. The offset read at the start of each hour
+  // was 30 minutes off for the half hour after the change.
+  it('knows the offset exactly within an hour that holds a change', () => {
+    const z = new Zone('Australia/Lord_Howe');
+    expect(z.offsetAt(Date.UTC(2026, 9, 3, 15, 29, 59))).toBe(10.5 * 3_600_000);
+    expect(z.offsetAt(Date.UTC(2026, 9, 3, 15, 30))).toBe(11 * 3_600_000);
+    expect(z.toLocal(Date.UTC(2026, 9, 3, 15, 29, 59, 999))).toBe(Date.UTC(2026, 9, 4, 1, 59, 59, 999));
+  });
+
+  // Europe/Berlin, 2026-10-25: 03:00 CEST goes back to 02:00 CET, so 02:00-03:00 happens twice.
+  it('toUtcNear picks, of a repeated local time, the instant nearer the reference', () => {
+    const z = new Zone('Europe/Berlin');
+    const local = Date.UTC(2026, 9, 25, 2, 30);
+    const first = Date.UTC(2026, 9, 25, 0, 30);
+    const second = Date.UTC(2026, 9, 25, 1, 30);
+    expect(z.toUtcNear(local, first - 60_000)).toBe(first);
+    expect(z.toUtcNear(local, second + 60_000)).toBe(second);
+    expect(z.toUtcNear(local, Date.UTC(2026, 9, 25, 1, 5))).toBe(second);
+    // Not repeated: the only instant, whatever the reference.
+    expect(z.toUtcNear(Date.UTC(2026, 9, 25, 12), 0)).toBe(Date.UTC(2026, 9, 25, 11));
+    // Skipped when clocks go forward (2026-03-29 02:00 → 03:00): read with the offset before.
+    expect(z.toUtcNear(Date.UTC(2026, 2, 29, 2, 30), 0)).toBe(Date.UTC(2026, 2, 29, 1, 30));
+  });
+});
+
 describe('DayClock', () => {
   it('moves to the next day only on a backward jump of more than 12 hours', () => {
     const day = Date.UTC(2026, 10, 26);

@@ -66,13 +66,15 @@ export function dateFromName(name: string): number | undefined {
 }
 
 /**
- * Converts wall-clock times of a zone to UTC. "UTC" (the default) costs nothing; an IANA zone
- * ("Europe/Berlin") is resolved through Intl once per hour of local time and cached.
+ * Converts between UTC and the wall-clock time of a zone. "UTC" (the default) costs nothing; an
+ * IANA zone ("Europe/Berlin") is resolved through Intl once per hour of time and cached, and exactly
+ * (to the second) within an hour that holds a change of offset.
  */
 export class Zone {
   readonly isUtc: boolean;
   private readonly format: Intl.DateTimeFormat | undefined;
-  private readonly offsets = new Map<number, number>();
+  /** Offset (ms) at the start of each UTC hour, by hour number. */
+  private readonly hourly = new Map<number, number>();
 
   /** Throws a RangeError naming the zone if Intl does not know it. */
   constructor(readonly name: string) {
@@ -95,25 +97,76 @@ export class Zone {
     }
   }
 
-  /** UTC epoch ms of a local wall-clock time given as "epoch ms as if local were UTC". */
+  /**
+   * UTC epoch ms of a local wall-clock time given as "epoch ms as if local were UTC". A time that
+   * occurs twice (clocks going back) gives one of the two; use toUtcNear() to choose.
+   */
   toUtc(localMs: number): number {
     if (this.isUtc) return localMs;
     const guess = localMs - this.offsetAt(localMs);
     return localMs - this.offsetAt(guess);
   }
 
+  /**
+   * Like toUtc(), but of the two instants a local time names when clocks go back, the one nearer
+   * `nearMs` (the later on a tie). A local time skipped when clocks go forward is read with the
+   * offset before the change (02:30 becomes 03:30 where 02:00 jumps to 03:00).
+   */
+  toUtcNear(localMs: number, nearMs: number): number {
+    if (this.isUtc) return localMs;
+    // No zone changes its offset twice within two days: the offsets a day before and after are
+    // the only candidates.
+    const before = localMs - this.offsetAt(localMs - DAY_MS);
+    const after = localMs - this.offsetAt(localMs + DAY_MS);
+    if (before === after) return before;
+    const beforeFits = before + this.offsetAt(before) === localMs;
+    const afterFits = after + this.offsetAt(after) === localMs;
+    if (beforeFits && afterFits) return Math.abs(before - nearMs) < Math.abs(after - nearMs) ? before : after;
+    if (afterFits) return after;
+    return before;
+  }
+
+  /** Local wall-clock time ("epoch ms as if local were UTC") of a UTC instant. */
+  toLocal(utcMs: number): number {
+    return this.isUtc ? utcMs : utcMs + this.offsetAt(utcMs);
+  }
+
   /** The zone's offset from UTC (ms) at a UTC instant. */
-  private offsetAt(utcMs: number): number {
+  offsetAt(utcMs: number): number {
+    if (this.isUtc) return 0;
     const hour = Math.floor(utcMs / 3_600_000);
-    let offset = this.offsets.get(hour);
+    const start = this.hourStart(hour);
+    // Most changes happen on the hour; some (Australia/Lord_Howe, older rules) within one.
+    return start === this.hourStart(hour + 1) ? start : this.exactOffset(Math.floor(utcMs / 1000) * 1000);
+  }
+
+  private hourStart(hour: number): number {
+    let offset = this.hourly.get(hour);
     if (offset === undefined) {
-      const parts = Object.fromEntries(this.format!.formatToParts(new Date(hour * 3_600_000)).map((p) => [p.type, p.value]));
-      const asLocal = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
-      offset = asLocal - hour * 3_600_000;
-      if (this.offsets.size > 10_000) this.offsets.clear();
-      this.offsets.set(hour, offset);
+      offset = this.exactOffset(hour * 3_600_000);
+      if (this.hourly.size > 10_000) this.hourly.clear();
+      this.hourly.set(hour, offset);
     }
     return offset;
+  }
+
+  private exactOffset(utcMs: number): number {
+    const parts = this.format!.formatToParts(new Date(utcMs));
+    let y = 0;
+    let mo = 0;
+    let d = 0;
+    let h = 0;
+    let mi = 0;
+    let sec = 0;
+    for (const p of parts) {
+      if (p.type === 'year') y = Number(p.value);
+      else if (p.type === 'month') mo = Number(p.value);
+      else if (p.type === 'day') d = Number(p.value);
+      else if (p.type === 'hour') h = Number(p.value);
+      else if (p.type === 'minute') mi = Number(p.value);
+      else if (p.type === 'second') sec = Number(p.value);
+    }
+    return Date.UTC(y, mo - 1, d, h, mi, sec) - utcMs;
   }
 }
 
