@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../system/paths';
-import { detectFormat, type LogEntry, type ObjectInfo, ObjectParser, parseText, type ParserOptions } from './parser';
+import { detectFormat, HELD_MAX_ENTRIES, type LogEntry, type ObjectInfo, ObjectParser, parseText, type ParserCheckpoint, type ParserOptions } from './parser';
 
 const DAY = Date.UTC(2026, 10, 26);
 const at = (hms: string, day = DAY): number => day + (Date.parse(`1970-01-01T${hms}Z`) as number);
@@ -97,13 +97,71 @@ describe('event time', () => {
     expect(one('10:00:00.000 [m] INFO x - y', { format: 'logback' }, { name: 'a/2026-01-31-app.log' }).timeMs).toBe(Date.UTC(2026, 0, 31, 10));
     expect(one('10:00:00.000 [m] INFO x - y', { format: 'logback' }, { name: 'app.log', lastModifiedMs: Date.UTC(2026, 4, 2, 23, 59) }).timeMs).toBe(Date.UTC(2026, 4, 2, 10));
     // Not a date: 2026-02-31.
-    expect(one('10:00:00.000 [m] INFO x - y', { format: 'logback' }, { name: 'x.2026-02-31.log', lastModifiedMs: Date.UTC(2026, 4, 2) }).timeMs).toBe(Date.UTC(2026, 4, 2, 10));
+    expect(one('10:00:00.000 [m] INFO x - y', { format: 'logback' }, { name: 'x.2026-02-31.log', lastModifiedMs: Date.UTC(2026, 4, 2, 12) }).timeMs).toBe(Date.UTC(2026, 4, 2, 10));
   });
 
-  it('rolls to the next day when the clock goes backwards by more than 12 hours, not for small jitter', () => {
-    const text = ['23:59:59.900 [m] INFO a - 1', '23:59:59.800 [m] INFO a - jitter', '00:00:00.100 [m] INFO a - 2', '13:00:00.000 [m] INFO a - 3', '00:30:00.000 [m] INFO a - 4'].join('\n');
-    const times = parseText(text, named, { format: 'logback' }).map((e) => e.timeMs);
-    expect(times).toEqual([at('23:59:59.900'), at('23:59:59.800'), at('00:00:00.100', DAY + 86_400_000), at('13:00:00', DAY + 86_400_000), at('00:30:00', DAY + 2 * 86_400_000)]);
+  const logback = (tods: string[]): string => tods.map((t, i) => `${t} [m] INFO a - ${i}`).join('\n');
+
+  // Issue 15 item 1: the day counter moved the date on at every jump back across midnight and took
+  // the last line as its reference: the third line came out a day late, the rest two days late.
+  it('dates each line on the day nearest the object so far: out-of-order lines across midnight keep their day', () => {
+    const text = logback(['22:00:00.000', '23:59:59.900', '00:00:00.100', '23:59:59.950', '00:00:00.200', '23:59:59.990', '00:00:01.000', '12:00:00.000']);
+    expect(parseText(text, named, { format: 'logback' }).map((e) => e.timeMs)).toEqual([
+      at('22:00'), at('23:59:59.900'), at('00:00:00.100', DAY + 86_400_000), at('23:59:59.950'), at('00:00:00.200', DAY + 86_400_000),
+      at('23:59:59.990'), at('00:00:01', DAY + 86_400_000), at('12:00:00', DAY + 86_400_000),
+    ]);
+  });
+
+  // Issue 15 item 1, as reported: a 60,000-line daily file crossing midnight with a few hundred ms
+  // of disorder came out with half its lines 1 to 4 days late.
+  it('a 60,000-line file crossing midnight with a few hundred ms of disorder: every time exact', () => {
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const truth: number[] = [];
+    let t = Date.UTC(2026, 10, 20, 23, 40);
+    for (let i = 0; i < 60_000; i++) truth.push((t += Math.floor(rand() * 50)) - Math.floor(rand() * 400));
+    expect(truth[truth.length - 1]).toBeGreaterThan(Date.UTC(2026, 10, 21));
+    const tod = (ms: number): string => new Date(ms).toISOString().slice(11, 23);
+    const entries = parseText(logback(truth.map(tod)), { name: 'logs/LogFileGenerator.2026-11-20.log', lastModifiedMs: Date.UTC(2026, 10, 21, 1) }, { format: 'logback' });
+    expect(entries.map((e) => e.timeMs)).toEqual(truth);
+  });
+
+  // Issue 15 item 2: logback's time-based rolling rolls by the wall clock.
+  it("a daily file that opens with the previous day's last lines dates them on that day", () => {
+    const text = logback(['23:59:59.950', '23:59:59.990', '00:00:00.010', '23:59:59.999', '00:00:05.000']);
+    const day2 = Date.UTC(2026, 0, 2);
+    expect(parseText(text, { name: 'LogFileGenerator.2026-01-02.log' }, { format: 'logback' }).map((e) => e.timeMs)).toEqual([
+      day2 - 50, day2 - 10, day2 + 10, day2 - 1, day2 + 5000,
+    ]);
+  });
+
+  // The generator (and any writer that starts late in the day and rolls at midnight) writes a file
+  // named for its own date that opens in its last minutes and never passes midnight.
+  it('a file named for a date that opens in its last minutes stays on that date when no line passes midnight', () => {
+    const text = ['no time', ...logback(['23:55:00.000', '23:59:00.000', '23:58:00.000', '23:59:59.999']).split('\n')].join('\n');
+    const entries = parseText(text, named, { format: 'logback', multiline: false });
+    expect(entries.map((e) => e.timeMs)).toEqual([at('23:55'), at('23:55'), at('23:59'), at('23:58'), at('23:59:59.999')]);
+    // Nor past the hold bound: held entries are settled then, on the name's date.
+    const many = Array.from({ length: HELD_MAX_ENTRIES + 1 }, (_, i) => `23:55:${String(i % 60).padStart(2, '0')}.000 [m] INFO a - ${i}`);
+    const times = parseText([...many, '00:00:01.000 [m] INFO a - next day'].join('\n'), named, { format: 'logback' }).map((e) => e.timeMs);
+    expect(times[0]).toBe(at('23:55'));
+    expect(times[times.length - 1]).toBe(at('00:00:01', DAY + 86_400_000));
+  });
+
+  // Issue 15 item 3: dated by LastModified's date alone, lines written just before an upload
+  // shortly after midnight came out a day after their own upload.
+  it('no line is later than the object holding it (LastModified)', () => {
+    const modified = Date.UTC(2026, 10, 27, 0, 0, 30);
+    const entries = parseText(logback(['23:58:00.000', '23:59:59.000', '00:00:10.000']), { name: 'app.log', lastModifiedMs: modified }, { format: 'logback' });
+    expect(entries.map((e) => e.timeMs)).toEqual([at('23:58:00'), at('23:59:59'), Date.UTC(2026, 10, 27, 0, 0, 10)]);
+    // A line after LastModified moves back by whole days.
+    expect(parseText(logback(['00:00:10.000', '00:00:40.000']), { name: 'app.log', lastModifiedMs: modified }, { format: 'logback' }).map((e) => e.timeMs)).toEqual([
+      Date.UTC(2026, 10, 27, 0, 0, 10), Date.UTC(2026, 10, 26, 0, 0, 40),
+    ]);
+    // Also for a named file once LastModified is on or after its date.
+    expect(one('10:00:00.000 [m] INFO a - b', { format: 'logback' }, { name: 'x.2026-11-26.log', lastModifiedMs: Date.UTC(2026, 10, 26, 9) }).timeMs).toBe(at('10:00', DAY - 86_400_000));
+    // A LastModified before the named date does not describe this object: the name wins.
+    expect(one('10:00:00.000 [m] INFO a - b', { format: 'logback' }, { name: 'x.2026-11-26.log', lastModifiedMs: 0 }).timeMs).toBe(at('10:00'));
   });
 
   it('interprets zone-less times in the configured zone, and leaves zoned ones alone', () => {
@@ -117,6 +175,53 @@ describe('event time', () => {
   it('dates syslog lines in the object year, or the year before when the month is far ahead', () => {
     expect(one('Dec 31 23:00:00 h app: INFO x', { format: 'syslog' }, { name: 'syslog-2027-01-01.log' }).timeMs).toBe(Date.UTC(2026, 11, 31, 23));
     expect(one('Jan  1 01:00:00 h app: INFO x', { format: 'syslog' }, { name: 'syslog-2027-01-01.log' }).timeMs).toBe(Date.UTC(2027, 0, 1, 1));
+  });
+});
+
+// Issue 15 item 4: entries without a time of their own were stamped with the ingest clock, and one
+// leading banner line made the rest of its object late.
+describe('entries without a time of their own', () => {
+  const opts: ParserOptions = { format: 'logback', multiline: false };
+
+  it('inherit the time of the entry before them', () => {
+    const entries = parseText(['10:00:00.000 [m] INFO a - 1', 'no time', '10:00:05.000 [m] INFO a - 2', 'again'].join('\n'), named, opts);
+    expect(entries.map((e) => [e.timeMs, e.hasTime])).toEqual([[at('10:00'), true], [at('10:00'), false], [at('10:00:05'), true], [at('10:00:05'), false]]);
+  });
+
+  it("before the object's first timed entry take that entry's time", () => {
+    const entries = parseText(['  .   ____  banner', ' :: Spring Boot ::', '10:00:00.000 [m] INFO a - up', 'x'].join('\n'), named, opts);
+    expect(entries.map((e) => [e.level, e.timeMs, e.firstLine])).toEqual([['UNPARSED', at('10:00'), 1], ['UNPARSED', at('10:00'), 2], ['INFO', at('10:00'), 3], ['UNPARSED', at('10:00'), 4]]);
+    // Held back until then, and emitted in order.
+    const seen: number[] = [];
+    const p = new ObjectParser(named, opts, (e) => seen.push(e.firstLine));
+    p.push('banner');
+    p.push('banner');
+    expect(seen).toEqual([]);
+    p.push('10:00:00.000 [m] INFO a - up');
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it("in an object with no time at all take the object's date, or LastModified when its name has none", () => {
+    expect(parseText('a\nb', named, opts).map((e) => e.timeMs)).toEqual([DAY, DAY]);
+    expect(parseText('a\nb', { name: 'app.log', lastModifiedMs: 123_456 }, opts).map((e) => e.timeMs)).toEqual([123_456, 123_456]);
+  });
+
+  it(`are held back at most ${HELD_MAX_ENTRIES} entries or maxEntryBytes of text, then take the object's date`, () => {
+    const lines = [...Array.from({ length: HELD_MAX_ENTRIES + 5 }, (_, i) => `preamble ${i}`), '10:00:00.000 [m] INFO a - late start'];
+    const entries = parseText(lines.join('\n'), named, opts);
+    expect(entries.slice(0, HELD_MAX_ENTRIES + 5).every((e) => e.timeMs === DAY)).toBe(true);
+    expect(entries[entries.length - 1].timeMs).toBe(at('10:00'));
+    const seen: number[] = [];
+    const p = new ObjectParser(named, { ...opts, maxEntryBytes: 100 }, (e) => seen.push(e.timeMs));
+    for (let i = 0; i < 3; i++) p.push('x'.repeat(30));
+    expect(seen).toEqual([]);
+    p.push('x'.repeat(30));
+    expect(seen).toEqual([DAY, DAY, DAY, DAY]);
+    // From then on, entries without a time inherit that time as they come.
+    p.push('y');
+    p.push('10:00:00.000 [m] INFO a - up');
+    p.push('z');
+    expect(seen).toEqual([DAY, DAY, DAY, DAY, DAY, at('10:00'), at('10:00')]);
   });
 });
 
@@ -246,8 +351,34 @@ describe('checkpoint and restore', () => {
       lines.slice(cp.lines).forEach((l) => b.push(l));
       b.end();
       expect([...first, ...rest]).toEqual(all);
-      if (options.format === 'logback' && cut >= 3) expect(cp.lines).toBeGreaterThan(0);
+      // The object opens in its name's last minutes: held until line 5 passes midnight.
+      if (options.format === 'logback' && cut >= 6) expect(cp.lines).toBeGreaterThan(0);
     }
     }
+  });
+});
+
+describe('checkpoints of earlier versions', () => {
+  // Progress records in the compacted topic outlive a deployment: an object interrupted under the
+  // day-counter parser (checkpoint without `v`) resumes with its last time of day as the reference.
+  it('a v1 checkpoint (day counter) resumes with its day and inherited time', () => {
+    const v1: ParserCheckpoint = { format: 'logback', dayMs: DAY, lastTodMs: 86_399_000, lastTimeMs: at('23:59:59'), lines: 1 };
+    const out: LogEntry[] = [];
+    const p = new ObjectParser(named, { format: 'logback', multiline: false }, (e) => out.push(e));
+    p.restore(JSON.parse(JSON.stringify(v1)), { format: 'logback' });
+    for (const line of ['no time', '23:59:58.000 [m] INFO a - late', '00:00:01.000 [m] INFO a - next day']) p.push(line);
+    p.end();
+    expect(out.map((e) => [e.firstLine, e.timeMs])).toEqual([[2, at('23:59:59')], [3, at('23:59:58')], [4, at('00:00:01', DAY + 86_400_000)]]);
+    expect(p.checkpoint()).toEqual({ v: 2, format: 'logback', refMs: at('00:00:01', DAY + 86_400_000), lastTimeMs: at('00:00:01', DAY + 86_400_000), lines: 4 });
+  });
+
+  it('a v1 checkpoint taken before any time of day', () => {
+    const out: LogEntry[] = [];
+    const p = new ObjectParser(named, { format: 'logback' }, (e) => out.push(e));
+    p.restore({ format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: DAY, lines: 0 }, { format: 'logback' });
+    p.push('23:59:59.900 [m] INFO a - rolled');
+    p.push('00:00:00.100 [m] INFO a - past midnight');
+    p.end();
+    expect(out.map((e) => e.timeMs)).toEqual([at('23:59:59.900', DAY - 86_400_000), at('00:00:00.100')]);
   });
 });

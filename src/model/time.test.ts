@@ -1,4 +1,4 @@
-import { DayClock, dateFromName, parseDate, parseTimeOfDay, Zone } from './time';
+import { DayResolver, dateFromName, parseDate, parseTimeOfDay, ROLLED_START_MS, Zone } from './time';
 
 describe('parseTimeOfDay', () => {
   // Every row has three cells: a shorter row would make jest pass `done` as the third argument.
@@ -80,13 +80,64 @@ describe('Zone offsets and repeated hours', () => {
   });
 });
 
-describe('DayClock', () => {
-  it('moves to the next day only on a backward jump of more than 12 hours', () => {
-    const day = Date.UTC(2026, 10, 26);
-    const clock = new DayClock(day, new Zone('UTC'));
-    expect(clock.at(23 * 3_600_000)).toBe(day + 23 * 3_600_000);
-    expect(clock.at(12 * 3_600_000)).toBe(day + 12 * 3_600_000); // 11 h back: same day
-    expect(clock.at(20 * 3_600_000)).toBe(day + 20 * 3_600_000);
-    expect(clock.at(1000)).toBe(day + 86_400_000 + 1000); // 20 h back: next day
+describe('DayResolver (nearest-day rule)', () => {
+  const DAY = Date.UTC(2026, 10, 26);
+  const H = 3_600_000;
+  const utc = new Zone('UTC');
+  const named = new DayResolver(utc, { dayMs: DAY, named: true, latestMs: Infinity });
+
+  it('dates a time of day on the day (previous, same or next) nearest the reference', () => {
+    expect(named.at(23 * H, DAY + 22 * H)).toBe(DAY + 23 * H);
+    expect(named.at(1 * H, DAY + 22 * H)).toBe(DAY + 25 * H); // 3 h on: past midnight
+    expect(named.at(23 * H, DAY + 24 * H + 1000)).toBe(DAY + 23 * H); // 1 h back: before midnight
+    expect(named.at(11 * H, DAY + 22 * H)).toBe(DAY + 11 * H); // 11 h back: same day
+    expect(named.at(9 * H, DAY + 22 * H)).toBe(DAY + 33 * H); // 13 h back is 11 h on
+  });
+
+  // Issue 15 item 1: the day counter moved on at every jump back and forth across midnight.
+  it('lines out of order across midnight keep their day, and later lines are not moved', () => {
+    const tods = [23 * H, 86_399_900, 100, 86_399_950, 200];
+    let ref = NaN;
+    const times = tods.map((t) => {
+      const at = named.at(t, ref);
+      ref = Number.isNaN(ref) ? at : Math.max(ref, at);
+      return at;
+    });
+    expect(times).toEqual([DAY + 23 * H, DAY + 86_399_900, DAY + 86_400_100, DAY + 86_399_950, DAY + 86_400_200]);
+  });
+
+  // Issue 15 item 2: logback rolls by the wall clock; the day's file may open with the last lines
+  // stamped before midnight. The parser decides; the resolver dates such a start the day before.
+  it('a rolled start: the last minutes before midnight of a file named for a date, dated the day before on request', () => {
+    expect(named.mayBeRolledStart(86_399_950)).toBe(true);
+    expect(named.mayBeRolledStart(86_400_000 - ROLLED_START_MS)).toBe(true);
+    expect(named.mayBeRolledStart(86_400_000 - ROLLED_START_MS - 1)).toBe(false);
+    expect(named.at(86_399_950, NaN, true)).toBe(DAY - 50);
+    expect(named.at(86_399_950, NaN)).toBe(DAY + 86_399_950);
+    expect(named.at(0, NaN)).toBe(DAY);
+    // Dated by LastModified, not by name: never a rolled start.
+    expect(new DayResolver(utc, { dayMs: DAY, named: false, latestMs: Infinity }).mayBeRolledStart(86_399_950)).toBe(false);
+  });
+
+  // Issue 15 item 3: a line is never later than the object holding it.
+  it('never dates a line after latestMs (LastModified): it moves back by whole days', () => {
+    const lm = DAY + 30_000; // uploaded at 00:00:30
+    const byModified = new DayResolver(utc, { dayMs: DAY, named: false, latestMs: lm });
+    expect(byModified.at(23 * H + 58 * 60_000, NaN)).toBe(DAY - 2 * 60_000);
+    expect(byModified.at(10_000, NaN)).toBe(DAY + 10_000);
+    expect(byModified.at(40_000, DAY + 10_000)).toBe(DAY - 86_400_000 + 40_000);
+    expect(byModified.at(10 * H, DAY + 3 * 86_400_000)).toBe(DAY - 14 * H);
+  });
+
+  it('in a zone, compares instants: across a change of offset and through a repeated hour', () => {
+    const berlin = new Zone('Europe/Berlin');
+    const day = Date.UTC(2026, 9, 25); // 02:00-03:00 local twice
+    const r = new DayResolver(berlin, { dayMs: day, named: true, latestMs: Infinity });
+    // 02:59:59 CEST (00:59:59Z), then 02:00:01 local: the second 02:00, one second... later.
+    expect(r.at(2 * H + 1000, Date.UTC(2026, 9, 25, 0, 59, 59))).toBe(Date.UTC(2026, 9, 25, 1, 0, 1));
+    // 02:55 local after 02:59:59 CEST: four minutes out of order, still the first pass.
+    expect(r.at(2 * H + 55 * 60_000, Date.UTC(2026, 9, 25, 0, 59, 59))).toBe(Date.UTC(2026, 9, 25, 0, 55));
+    // Midnight in CET after the change.
+    expect(r.at(5 * 60_000, Date.UTC(2026, 9, 25, 22, 58))).toBe(Date.UTC(2026, 9, 25, 23, 5));
   });
 });

@@ -171,41 +171,112 @@ export class Zone {
 }
 
 /**
- * The date of lines that carry only a time of day. Starts at the object's date; when the time goes
- * backwards by more than 12 hours, the log has crossed midnight and the date moves to the next day.
+ * How long before midnight the first time-of-day line of a file named for a date may be and still
+ * be the previous day's. logback's time-based rolling starts the day's file with the first line
+ * written after midnight by the wall clock, so a file may open with lines stamped just before it;
+ * their delay is the disorder the rules below tolerate. Whether such a start is the day before is
+ * the parser's to decide (see ObjectParser): it looks ahead for a line past midnight.
  */
-export class DayClock {
-  private day: number;
-  private last = -1;
+export const ROLLED_START_MS = 10 * 60_000;
 
-  /** `dayMs`: the object's date as UTC epoch ms of its midnight (local midnight in `zone`). */
-  constructor(dayMs: number, private readonly zone: Zone) {
-    this.day = dayMs - (dayMs % DAY_MS);
+/** Where the dates of an object's time-of-day lines start and end. */
+export interface DayAnchor {
+  /** The object's date: its local midnight as "epoch ms as if local were UTC". */
+  dayMs: number;
+  /** True when the date comes from the object's name (a daily file), false when from LastModified. */
+  named: boolean;
+  /** No line is dated later than this (UTC epoch ms: the object's LastModified); Infinity for none. */
+  latestMs: number;
+}
+
+/**
+ * The date of lines that carry only a time of day: the nearest-day rule. A line takes the date
+ * (previous, same or next day) that puts it nearest the object's running reference (the latest
+ * event time so far), so lines out of order around midnight keep their day; nothing accumulates,
+ * so disorder never moves later lines. The first line, with no reference yet, takes the object's
+ * date, or the day before when the caller says so (a rolled daily file's start, see
+ * mayBeRolledStart()). A line never lands after `latestMs`: it moves back by whole days.
+ *
+ * Exact when every line is less than 12 hours from the reference, and less than half a change of
+ * offset from it around one (15 minutes in Australia/Lord_Howe, 30 elsewhere): a silence of 12 hours
+ * or more dates what follows a day early. The rule compares instants, so a change of offset between
+ * two lines and an hour that occurs twice are read right.
+ */
+export class DayResolver {
+  private readonly dayMs: number;
+  private readonly latestMs: number;
+  // The UTC day holding the last reference seen: most lines share it, and a floating-point
+  // remainder per line cost the parser a tenth of its speed.
+  private refDayStart = 0;
+  private refDayEnd = -1;
+
+  constructor(
+    private readonly zone: Zone,
+    private readonly anchor: DayAnchor,
+  ) {
+    this.dayMs = anchor.dayMs - (((anchor.dayMs % DAY_MS) + DAY_MS) % DAY_MS);
+    this.latestMs = anchor.latestMs;
   }
 
-  /** The clock's position, to resume an object where it stopped. */
-  /** The current day (epoch ms of its midnight, local) and the last time of day seen (-1: none). */
-  get dayMs(): number {
-    return this.day;
+  /**
+   * True when a first line at `todMs` may open a daily file rolled by the wall clock, so be the
+   * day before the name's: the object is named for a date and the line lies in its last
+   * ROLLED_START_MS.
+   */
+  mayBeRolledStart(todMs: number): boolean {
+    return this.anchor.named && todMs >= DAY_MS - ROLLED_START_MS;
   }
 
-  get lastTodMs(): number {
-    return this.last;
+  /**
+   * Event time (UTC epoch ms) of a line whose time of day is `todMs` (ms since local midnight),
+   * given the reference `refMs` (UTC epoch ms; NaN before the object's first timed line). Without a
+   * reference, the object's date, or the day before with `dayBefore`. The result depends on the
+   * arguments only.
+   */
+  at(todMs: number, refMs: number, dayBefore = false): number {
+    let utc: number;
+    if (refMs !== refMs) {
+      const local = this.dayMs + todMs - (dayBefore ? DAY_MS : 0);
+      // A local time that occurs twice: the first.
+      utc = this.zone.toUtcNear(local, local - DAY_MS);
+    } else if (this.zone.isUtc) {
+      if (refMs < this.refDayStart || refMs >= this.refDayEnd) {
+        this.refDayStart = refMs - (((refMs % DAY_MS) + DAY_MS) % DAY_MS);
+        this.refDayEnd = this.refDayStart + DAY_MS;
+      }
+      utc = this.refDayStart + todMs;
+      const d = utc - refMs;
+      if (d > HALF_DAY_MS) utc -= DAY_MS;
+      else if (d <= -HALF_DAY_MS) utc += DAY_MS;
+    } else {
+      const refLocal = this.zone.toLocal(refMs);
+      const local = refLocal - (((refLocal % DAY_MS) + DAY_MS) % DAY_MS) + todMs;
+      // The day before and after are a day of wall-clock time away, 23 to 25 hours of UTC.
+      utc = nearer(this.zone.toUtcNear(local, refMs), this.zone.toUtcNear(local - DAY_MS, refMs), refMs);
+      utc = nearer(utc, this.zone.toUtcNear(local + DAY_MS, refMs), refMs);
+    }
+    return utc > this.latestMs ? this.notAfter(todMs, utc, refMs) : utc;
   }
 
-  get state(): { dayMs: number; lastTodMs: number } {
-    return { dayMs: this.day, lastTodMs: this.last };
+  /**
+   * The latest day on which time of day `todMs` is not after anchor.latestMs, given `utc`, one
+   * after it; of a repeated hour, the pass nearer `refMs` (the first without a reference).
+   */
+  private notAfter(todMs: number, utc: number, refMs: number): number {
+    const latest = this.latestMs;
+    if (this.zone.isUtc) return utc - Math.ceil((utc - latest) / DAY_MS) * DAY_MS;
+    const local = this.zone.toLocal(latest);
+    let day = local - (((local % DAY_MS) + DAY_MS) % DAY_MS) + todMs;
+    for (;;) {
+      const u = this.zone.toUtcNear(day, refMs === refMs ? refMs : day - DAY_MS);
+      if (u <= latest) return u;
+      day -= DAY_MS;
+    }
   }
+}
 
-  set state(s: { dayMs: number; lastTodMs: number }) {
-    this.day = s.dayMs;
-    this.last = s.lastTodMs;
-  }
-
-  /** Event time (UTC epoch ms) of a line whose time of day is `todMs`. */
-  at(todMs: number): number {
-    if (this.last >= 0 && todMs < this.last - HALF_DAY_MS) this.day += DAY_MS;
-    this.last = todMs;
-    return this.zone.toUtc(this.day + todMs);
-  }
+/** Of two instants, the one nearer `ref`; the later on a tie. */
+function nearer(a: number, b: number, ref: number): number {
+  const d = Math.abs(b - ref) - Math.abs(a - ref);
+  return d < 0 || (d === 0 && b > a) ? b : a;
 }
