@@ -44,13 +44,24 @@ describe('LineStreamer', () => {
     expect(byBytes.map((b) => b.records.length)).toEqual([1, 1, 1, 0]);
   });
 
-  it('keeps raw bytes exactly, flags truncated and unparsed records, stamps untimed ones with ingest time', async () => {
+  it('keeps raw bytes exactly, flags truncated and unparsed records', async () => {
     const text = Buffer.concat([Buffer.from('garbage \xff\n', 'latin1'), Buffer.from(`10:00:00.000 [m] INFO a - ${'x'.repeat(100)}\n`)]);
     const records = (await run(text, options({ maxLineBytes: 40, parser: { format: 'logback', multiline: false } }))).flatMap((b) => b.records);
     expect(records[0].value).toEqual(Buffer.from('garbage \xff', 'latin1'));
-    expect(records[0]).toMatchObject({ timestamp: '42', headers: { flags: 'unparsed' } });
+    expect(records[0]).toMatchObject({ timestamp: String(Date.UTC(2026, 10, 26, 10)), headers: { flags: 'unparsed' } });
     expect((records[1].value as Buffer).length).toBe(40);
     expect(records[1].headers).toMatchObject({ flags: 'truncated' });
+  });
+
+  // Issue 15 item 4: records of entries without a time were stamped with the ingest clock, so one
+  // leading banner line moved the source's maximum event time to "now" and made the rest late.
+  it('stamps every record with an event time, never the clock: a banner takes the first timed entry\'s time', async () => {
+    const text = ['=== app v1.2 ===', 'starting', ...LOG.trimEnd().split('\n'), 'trailing'].join('\n');
+    const records = (await run(text, options({ parser: { format: 'logback', multiline: false } }))).flatMap((b) => b.records);
+    const t = (s: number): string => String(Date.UTC(2026, 10, 26, 10, 0, s));
+    expect(records.map((r) => [r.timestamp, r.headers?.line])).toEqual([
+      [t(0), '1'], [t(0), '2'], [t(0), '3'], [t(1), '4'], [t(1), '5'], [t(1), '6'], [t(2), '7'], [t(2), '8'],
+    ]);
   });
 
   it('resuming from any committed batch yields the remaining records exactly once', async () => {

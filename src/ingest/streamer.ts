@@ -1,7 +1,9 @@
 /**
  * Bytes of one object → log entries → Kafka records in batches, each batch carrying the progress
- * to commit with it. Pure apart from the injected sink: memory is bounded by one batch being built
- * plus the batches the sink has not acknowledged (at most `maxInFlight`); a slow sink holds push().
+ * to commit with it. Pure apart from the injected sink: memory is bounded by one batch being built,
+ * the batches the sink has not acknowledged (at most `maxInFlight`) and the raw lines of the entry
+ * the parser is building or holding back (entries before the object's first timed entry wait for
+ * its time: at most HELD_MAX_ENTRIES and `maxEntryBytes` of them); a slow sink holds push().
  */
 import type { Message } from 'kafkajs';
 import { type LogEntry, ObjectParser, type ParserCheckpoint, type ParserOptions } from '../model/parser';
@@ -35,8 +37,11 @@ export interface ObjectContext {
   headers: Record<string, string>;
   name: string;
   lastModifiedMs: number;
-  /** Clock for records of entries without a time of their own. */
-  now: () => number;
+  /**
+   * Not used: a record's timestamp is its entry's event time, never the clock (an entry without a
+   * time of its own inherits one, see the parser). Accepted while callers still pass it.
+   */
+  now?: () => number;
 }
 
 /** Where to resume: a committed progress, or the object's start. */
@@ -124,8 +129,8 @@ export class LineStreamer {
     this.records.push({
       key: this.ctx.source,
       value,
-      // Event time; an entry without a time of its own is stamped with its ingest time.
-      timestamp: String(entry.hasTime ? entry.timeMs : this.ctx.now()),
+      // Event time; an entry without a time of its own has inherited one from the parser.
+      timestamp: String(entry.timeMs),
       headers,
     });
     this.bytes += value.length;
