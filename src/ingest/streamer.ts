@@ -2,8 +2,9 @@
  * Bytes of one object → log entries → Kafka records in batches, each batch carrying the progress
  * to commit with it. Pure apart from the injected sink: memory is bounded by one batch being built,
  * the batches the sink has not acknowledged (at most `maxInFlight`) and the raw lines of the entry
- * the parser is building or holding back (entries before the object's first timed entry wait for
- * its time: at most HELD_MAX_ENTRIES and `maxEntryBytes` of them); a slow sink holds push().
+ * the parser is building and of the entries it holds back until their time is settled (before the
+ * object's first timed entry, and at a daily file's start: at most HELD_MAX_ENTRIES entries and
+ * `maxEntryBytes` of text for each); a slow sink holds push().
  */
 import type { Message } from 'kafkajs';
 import { type LogEntry, ObjectParser, type ParserCheckpoint, type ParserOptions } from '../model/parser';
