@@ -55,7 +55,7 @@ export async function runSimulation<P, C>(sim: SimRun<P, C>, o: RunOptions): Pro
   const [scheduler, params, commands] = details.counterexample ?? [];
   const schedule = scheduler ? (scheduler as fc.Scheduler).report() : [];
   // Idle polling (fetches, heartbeats) buries what happened: the tail shows the other steps.
-  const busy = schedule.filter((t) => !/ (Fetch|Heartbeat|Metadata|ListOffsets|OffsetFetch)\b/.test(t.label));
+  const busy = schedule.filter((t) => !/ (Fetch|Heartbeat|Metadata|ListOffsets|OffsetFetch)\b/.test(t.label) && !t.label.endsWith(' ✓'));
   const scheduleLines = busy.slice(-SCHEDULE_TAIL).map((t) => `  [${t.taskId}] ${t.label} ${t.status}`);
   const error = details.errorInstance as Error | undefined;
   const report = [
@@ -63,7 +63,7 @@ export async function runSimulation<P, C>(sim: SimRun<P, C>, o: RunOptions): Pro
     `replay: npm run test:sim -- --sim ${sim.name} --seed ${details.seed} --path "${details.counterexamplePath}" --replay "${/replayPath="([^"]*)"/.exec(String(commands))?.[1] ?? ''}" (add LOGPIPE_SIM_VERBOSE=1 for the whole trace)`,
     `params: ${fc.stringify(params)}`,
     `commands (shrunk): ${commands ? String(commands) : '(none)'}`,
-    `schedule (the last ${scheduleLines.length} of ${schedule.length} steps, polling requests left out):`,
+    `schedule (the last ${scheduleLines.length} of ${schedule.length} steps, requests as they reach the broker or S3, polling left out):`,
     ...scheduleLines,
     `failure: ${error?.message ?? String(error)}`,
   ].join('\n');

@@ -97,6 +97,10 @@ export function checkEmails(broker: FakeBroker, world: World, reportTopic: strin
   const settled = emailSettledAt(broker, stateTopic);
   const faults: Disruption[] = world.faultLog.map((f) => ({ atMs: f.atMs, process: f.process, what: `${f.kind} ${f.label}` }));
   const all = [...disruptions, ...faults];
+  // A disruption that hit a process holding a delivered, unsettled email may repeat one email:
+  // the one it was sending. Per window, and in all (issue 14 item 7: a crash repeated fifty).
+  const paying = new Set<Disruption>();
+  let repeats = 0;
   for (const d of alerting) {
     const mine = deliveries.filter((x) => x.window === d.id);
     if (mine.length === 0) {
@@ -107,12 +111,15 @@ export function checkEmails(broker: FakeBroker, world: World, reportTopic: strin
     const firstBy = new Map<string, number>();
     for (const x of mine) if (!firstBy.has(x.process)) firstBy.set(x.process, x.atMs);
     const allowed = all.filter((e) => firstBy.has(e.process) && e.atMs >= firstBy.get(e.process)! && e.atMs <= until);
+    for (const e of allowed) paying.add(e);
+    repeats += mine.length - 1;
     if (mine.length > 1 + allowed.length) {
       problems.push(
         `window ${d.id}: email delivered ${mine.length} times (${mine.map((x) => `${x.process}@${x.atMs % 1_000_000}`).join(', ')}), but only ${allowed.length} disruption(s) between a send and its settling${allowed.length ? ` (${allowed.map((e) => `${e.process} ${e.what}`).join('; ')})` : ''}`,
       );
     }
   }
+  if (repeats > paying.size) problems.push(`${repeats} repeated emails in all, for ${paying.size} disruption(s) between sends and their settling: a disruption repeats at most the email in flight`);
   for (const x of deliveries) if (!alerting.some((d) => d.id === x.window)) problems.push(`an email for window ${x.window}, which is not an alerting report`);
   return problems;
 }

@@ -29,6 +29,8 @@ export interface Delivery {
 /** The email provider: what it accepted, in order. */
 export class Mailbox {
   readonly deliveries: Delivery[] = [];
+  /** Called with each delivery as it is made (the simulation crashes the sender on some). */
+  onDelivery: ((d: Delivery) => void) | undefined;
 
   constructor(private readonly world: World) {}
 
@@ -45,8 +47,10 @@ export class Mailbox {
             proc,
             `SendEmail ${window}`,
             () => {
-              this.deliveries.push({ window, idempotencyKey: email.idempotencyKey, process: proc.name, atMs: this.world.now });
+              const delivery = { window, idempotencyKey: email.idempotencyKey, process: proc.name, atMs: this.world.now };
+              this.deliveries.push(delivery);
               this.world.trace(`${proc.name} email delivered for window ${window}`);
+              this.onDelivery?.(delivery);
               return { ok: true as const, providerMessageId: `sim-${this.deliveries.length}` };
             },
             () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),

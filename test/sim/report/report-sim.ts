@@ -26,7 +26,7 @@ import type { FaultKind } from '../runtime/world';
 import { VERBOSE, World } from '../runtime/world';
 import { currentOwner } from '../runtime/clock';
 import { MemoryS3 } from '../s3/store';
-import { checkEmails, checkReports, type Disruption, truthWindows } from './checks';
+import { checkEmails, checkReports, committedReports, type Disruption, truthWindows } from './checks';
 import { Mailbox, ReportNode } from './node';
 
 const BUCKET = 'logs';
@@ -62,6 +62,7 @@ export class ReportSim {
   readonly disruptions: Disruption[] = [];
   private readonly metrics = new Metrics();
   private feederDone = false;
+  private crashOnDelivery: number | undefined;
   private feeder: IngestNode | undefined;
   private feederFailures: string[] = [];
   private readonly refs: Array<{ key: string; versionId: string }> = [];
@@ -96,6 +97,18 @@ export class ReportSim {
     });
     this.startFeeder();
     this.startReporter();
+    this.mailbox.onDelivery = (d) => {
+      if (this.crashOnDelivery === undefined || this.mailbox.deliveries.length < this.crashOnDelivery) return;
+      this.crashOnDelivery = undefined;
+      const node = this.reporters.find((n) => n.name === d.process);
+      if (node && node.status === 'running') this.disrupt(node, 'crash');
+    };
+  }
+
+  /** The process that makes the n-th email delivery (counting from now) crashes as it makes it. */
+  crashOnEmail(n: number): void {
+    this.crashOnDelivery = this.mailbox.deliveries.length + n;
+    this.world.trace(`the sender of email #${this.crashOnDelivery} will crash as it sends`);
   }
 
   model(): ReportModel {
@@ -143,17 +156,22 @@ export class ReportSim {
   /** Recovery: every fault ends, paused processes resume, one runs; then until all is reported. */
   async recover(): Promise<void> {
     this.world.releaseAll();
+    this.crashOnDelivery = undefined;
     for (const n of this.reporters) {
       if (n.status !== 'paused') continue;
       this.world.trace(`${n.name} resumed (recovery)`);
       n.proc.resume();
     }
     if (!this.reporters.some((n) => n.status === 'running')) this.startReporter();
-    await this.world.runUntil(() => this.feederDone, 20 * 60_000, 'the feeder to ingest every object');
+    await this.world.runUntil(() => this.feederDone, 10 * 60_000, 'the feeder to ingest every object');
     const truth = truthWindows(this.entries, this.config.report.windowSizeMs);
-    const reported = (): boolean => checkReports(this.broker, this.config.report.topic, truth).length === 0 && this.pendingEmails() === 0;
-    await this.world.runUntil(reported, 20 * 60_000, 'every window reported and every alert emailed').catch((err: Error) => this.feederFailures.push(err.message));
-    await this.world.runFor(20_000);
+    // Done when every window is reported and every alerting one emailed, whatever the stage keeps
+    // of its pending emails (older commits keep them inside the merge state).
+    const emailed = (): boolean => committedReports(this.broker, this.config.report.topic).every((d) => !d.alert.alert || this.mailbox.deliveries.some((x) => x.window === d.id));
+    const reported = (): boolean => checkReports(this.broker, this.config.report.topic, truth).length === 0 && emailed() && this.pendingEmails() === 0;
+    await this.world.runUntil(reported, 6 * 60_000, 'every window reported and every alert emailed').catch((err: Error) => this.feederFailures.push(err.message));
+    // Long enough for every session to expire and every repeated email to show.
+    await this.world.runFor(45_000);
   }
 
   /** The report topics as the broker holds them (for a verbose failure report). */
@@ -214,6 +232,11 @@ export class ReportSim {
 
 export type Cmd = fc.AsyncCommand<ReportModel, ReportSim>;
 
+/** The model follows the real processes (a crash can also come from CrashOnEmail). */
+function sync(m: ReportModel, r: ReportSim): void {
+  m.reporters.splice(0, m.reporters.length, ...r.model().reporters);
+}
+
 const pick = (m: ReportModel, i: number, want: (s: ReportModel['reporters'][number]) => boolean): number | undefined => {
   const c = m.reporters.map((s, idx) => [s, idx] as const).filter(([s]) => want(s));
   return c.length ? c[i % c.length][1] : undefined;
@@ -225,7 +248,7 @@ export class StartReporter implements Cmd {
   async run(m: ReportModel, r: ReportSim): Promise<void> {
     await r.steps(this.steps);
     r.startReporter();
-    m.reporters.push('running');
+    sync(m, r);
   }
   toString = (): string => `startReporter(steps=${this.steps})`;
 }
@@ -235,7 +258,9 @@ export class Disrupt implements Cmd {
   check = (m: Readonly<ReportModel>): boolean => pick(m, 0, (s) => s === 'running') !== undefined;
   async run(m: ReportModel, r: ReportSim): Promise<void> {
     await r.steps(this.steps);
-    const i = pick(m, this.process, (s) => s === 'running')!;
+    sync(m, r);
+    const i = pick(m, this.process, (s) => s === 'running');
+    if (i === undefined) return;
     r.disrupt(r.reporters[i], this.what);
     m.reporters[i] = this.what === 'crash' ? 'crashed' : 'paused';
   }
@@ -247,7 +272,9 @@ export class Resume implements Cmd {
   check = (m: Readonly<ReportModel>): boolean => pick(m, 0, (s) => s === 'paused') !== undefined;
   async run(m: ReportModel, r: ReportSim): Promise<void> {
     await r.steps(this.steps);
-    const i = pick(m, this.process, (s) => s === 'paused')!;
+    sync(m, r);
+    const i = pick(m, this.process, (s) => s === 'paused');
+    if (i === undefined) return;
     r.world.trace(`${r.reporters[i].name} RESUMED`);
     r.reporters[i].proc.resume();
     m.reporters[i] = 'running';
@@ -274,6 +301,15 @@ export class Outage implements Cmd {
   toString = (): string => `brokerOutage(${this.ms} ms, steps=${this.steps})`;
 }
 
+export class CrashOnEmail implements Cmd {
+  constructor(readonly n: number) {}
+  check = (): boolean => true;
+  async run(_m: ReportModel, r: ReportSim): Promise<void> {
+    r.crashOnEmail(this.n);
+  }
+  toString = (): string => `crashOnEmail(#${this.n})`;
+}
+
 export class FeederStall implements Cmd {
   constructor(readonly ms: number, readonly steps: number) {}
   check = (): boolean => true;
@@ -291,7 +327,9 @@ export class Fault implements Cmd {
   check = (m: Readonly<ReportModel>): boolean => pick(m, 0, (s) => s !== 'crashed') !== undefined;
   async run(m: ReportModel, r: ReportSim): Promise<void> {
     await r.steps(this.steps);
-    const i = pick(m, this.process, (s) => s !== 'crashed')!;
+    sync(m, r);
+    const i = pick(m, this.process, (s) => s !== 'crashed');
+    if (i === undefined) return;
     r.world.trace(`fault armed: ${this.kind} ${this.api} of ${r.reporters[i].name}`);
     r.world.inject({ kind: this.kind, api: this.api, process: r.reporters[i].name });
   }
@@ -311,6 +349,7 @@ export function reportCommands(maxCommands: number, replayPath?: string): fc.Arb
       fc.integer({ min: 100, max: 60_000 }).map((ms) => new Wait(ms)),
       fc.tuple(fc.integer({ min: 500, max: 20_000 }), steps).map(([ms, s]) => new Outage(ms, s)),
       fc.tuple(fc.integer({ min: 500, max: 15_000 }), steps).map(([ms, s]) => new FeederStall(ms, s)),
+      fc.integer({ min: 1, max: 4 }).map((n) => new CrashOnEmail(n)),
       fc.tuple(proc, fc.constantFrom(...REPORT_APIS), fc.constantFrom<FaultKind>('fail', 'lost', 'hang'), steps).map(([p, a, k, s]) => new Fault(p, a, k, s)),
     ],
     { maxCommands, ...(replayPath ? { replayPath } : {}) },

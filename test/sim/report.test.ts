@@ -1,0 +1,40 @@
+/**
+ * The report simulation in npm test (see test/sim/README.md): the whole pipeline with crashes,
+ * pauses, outages and faults, and runs aimed at known holes. A failure prints the seed, the shrunk
+ * commands and schedule, and the command that replays it. LOGPIPE_SIM_RUNS_SCALE scales the runs.
+ *
+ * Known failures on 1a9b1ad (reported to the lead, issue 14; not fixed here):
+ * - ingest stalls longer than report.idleCloseMs close windows early: counts short, the late
+ *   records in no report (`ingest-stall-longer-than-idle-close`; R2's "all levels short, late 0");
+ * - a process that was out of the group (paused past its session, or its consumer crashed by an
+ *   outage and restarting) keeps ticking over its old assignment and reopens tasks and the merge
+ *   task, fencing their owners; a task whose state another member moved on never commits again,
+ *   and a window is never reported; the merge task changing hands repeats emails with no crash
+ *   (`rejoin-after-a-missed-generation`, and the random runs).
+ */
+import { runSimulation } from './runner';
+import { SIMULATIONS } from './simulations';
+
+const scale = Number(process.env.LOGPIPE_SIM_RUNS_SCALE ?? 1);
+const runs = (n: number): number => Math.max(1, Math.round(n * scale));
+
+async function check(name: string, n: number): Promise<void> {
+  const result = await runSimulation(SIMULATIONS[name], { runs: runs(n), timeLimitMs: 90_000 * scale });
+  if (result.failed) throw new Error(result.report);
+}
+
+describe('simulation: report', () => {
+  // Every window once on the report topic with its true counts, nothing late; every alerting
+  // window emailed, again at most once per crash between its send and its settling.
+  it('random commands keep every window exactly once and every alert emailed', () => check('report', 250), 600_000);
+  // Issue 14 item 0 (R2): fails on 2f9dfc1 and 1a9b1ad (see above).
+  it('an ingest stall longer than idleCloseMs mid-object', () => check('ingest-stall-longer-than-idle-close', 60), 600_000);
+  it('a broker restart mid-ingest that every client rides out', () => check('broker-restart-mid-ingest', 60), 600_000);
+  // Fails on 2f9dfc1 and 1a9b1ad (see above).
+  it('a process rejoins after a generation in which another owned its partitions', () => check('rejoin-after-a-missed-generation', 60), 600_000);
+  // Issue 14 item 2, report stage: fails on 2f9dfc1 (a window never reported), passes on ae23257.
+  it('a paused report process resumes after another took its work over', () => check('paused-reporter-resumes-after-takeover', 60), 600_000);
+  it('a commit whose answer is lost', () => check('commit-outcome-unknown', 60), 600_000);
+  // Issue 14 item 7: fails on 2f9dfc1 and ae23257 (two emails repeated for one crash), passes on 23d2554.
+  it('a crash while alert emails go out repeats at most the email in flight', () => check('crash-while-emailing', 60), 600_000);
+});
