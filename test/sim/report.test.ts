@@ -3,7 +3,7 @@
  * pauses, outages and faults, and runs aimed at known holes. A failure prints the seed, the shrunk
  * commands and schedule, and the command that replays it. LOGPIPE_SIM_RUNS_SCALE scales the runs.
  *
- * Known failures on 1a9b1ad (reported to the lead, issue 14; not fixed here):
+ * Known failures on 2070795 (reported to the lead, issue 14; not fixed here):
  * - ingest stalls longer than report.idleCloseMs close windows early: counts short, the late
  *   records in no report (`ingest-stall-longer-than-idle-close`; R2's "all levels short, late 0");
  * - a process that was out of the group (paused past its session, or its consumer crashed by an
@@ -34,6 +34,7 @@ describe('simulation: report', () => {
   it('a process rejoins after a generation in which another owned its partitions', () => check('rejoin-after-a-missed-generation', 60), 600_000);
   // Issue 14 item 2, report stage: fails on 2f9dfc1 (a window never reported), passes on ae23257.
   it('a paused report process resumes after another took its work over', () => check('paused-reporter-resumes-after-takeover', 60), 600_000);
+  // R2's lost lines: fails on ddfb03a (before 2401594), passes since.
   it('a commit whose answer is lost', () => check('commit-outcome-unknown', 60), 600_000);
   // Issue 14 item 7: fails on 2f9dfc1 and ae23257 (two emails repeated for one crash), passes on 23d2554.
   it('a crash while alert emails go out repeats at most the email in flight', () => check('crash-while-emailing', 60), 600_000);

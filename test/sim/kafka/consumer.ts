@@ -23,7 +23,7 @@ import { EventEmitter } from 'node:events';
 import { KafkaJSError, KafkaJSNonRetriableError } from 'kafkajs';
 import type { ClientContext } from './client';
 import { isProtocolError } from './errors';
-import type { LogRecord } from './log';
+import { FakeBatch, type FakeMessage } from './batch';
 import { RETRY_DEFAULTS, withRetry, type RetryOptions } from './retry';
 
 export const CONSUMER_EVENTS = {
@@ -65,15 +65,6 @@ export interface FakeConsumerConfig {
   idleFetchMs?: number;
 }
 
-export interface FakeMessage {
-  key: Buffer | null;
-  value: Buffer | null;
-  timestamp: string;
-  attributes: number;
-  offset: string;
-  size: number;
-  headers: Record<string, Buffer>;
-}
 
 export interface RunConfig {
   autoCommit?: boolean;
@@ -92,83 +83,6 @@ export interface EachBatchArgs {
   uncommittedOffsets(): unknown;
   isRunning(): boolean;
   isStale(): boolean;
-}
-
-/** kafkajs's Batch: the records of one partition from one fetch. */
-export class FakeBatch {
-  readonly messages: FakeMessage[];
-  private readonly withinOffset: LogRecord[];
-
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-    readonly fetchedOffset: number,
-    raw: LogRecord[],
-    aborted: Array<{ producerId: number; firstOffset: number }>,
-    private readonly high: number,
-  ) {
-    this.withinOffset = raw.filter((r) => r.offset >= fetchedOffset);
-    this.rawCount = raw.length;
-    this.messages = filterAborted(this.withinOffset, aborted)
-      .filter((r) => !r.control)
-      .map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp, attributes: 0, offset: String(r.offset), size: 0, headers: r.headers }));
-  }
-
-  private readonly rawCount: number;
-
-  get highWatermark(): string {
-    return String(this.high);
-  }
-
-  isEmpty(): boolean {
-    return this.messages.length === 0;
-  }
-
-  isEmptyIncludingFiltered(): boolean {
-    return this.withinOffset.length === 0;
-  }
-
-  isEmptyDueToFiltering(): boolean {
-    return this.isEmpty() && this.rawCount > 0;
-  }
-
-  isEmptyControlRecord(): boolean {
-    return this.isEmpty() && this.withinOffset.some((r) => r.control !== undefined);
-  }
-
-  firstOffset(): string | null {
-    return this.isEmptyIncludingFiltered() ? null : String(this.withinOffset[0].offset);
-  }
-
-  lastOffset(): string {
-    if (this.rawCount > 0 && this.isEmptyIncludingFiltered()) return String(this.fetchedOffset);
-    if (this.isEmptyIncludingFiltered()) return String(this.high - 1);
-    return String(this.withinOffset[this.withinOffset.length - 1].offset);
-  }
-
-  offsetLag(): string {
-    return String(this.high - 1 - Number(this.lastOffset()));
-  }
-
-  offsetLagLow(): string {
-    if (this.isEmptyIncludingFiltered()) return '0';
-    return String(this.high - 1 - Number(this.firstOffset()));
-  }
-}
-
-/** kafkajs's filterAbortedMessages: records of an aborted transaction, from its first offset to its abort marker, are dropped. */
-function filterAborted(records: LogRecord[], aborted: Array<{ producerId: number; firstOffset: number }>): LogRecord[] {
-  if (!aborted.length) return records;
-  const remaining = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
-  const current = new Set<number>();
-  return records.filter((r) => {
-    if (remaining.length && r.offset >= remaining[0].firstOffset) current.add(remaining.shift()!.producerId);
-    if (r.control === 'ABORT') {
-      current.delete(r.producerId);
-      return true;
-    }
-    return !(current.has(r.producerId) && r.transactional);
-  });
 }
 
 const isRebalancing = (e: unknown): boolean => isProtocolError(e, 'REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION') || (e as { type?: string })?.type === 'NOT_COORDINATOR_FOR_GROUP';

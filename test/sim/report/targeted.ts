@@ -22,6 +22,8 @@ export const TARGETED_REPORT: Record<string, SimRun<ReportParams, Cmd>> = {
    * R2 ("first windows 2,169 instead of 3,249, all levels short, late 0"): the partition looks
    * idle (caught up, quiet), its open windows are flushed, the merger closes them, and the rest of
    * the object counts as late; with no later window to carry it, the late count is in no report.
+   * Fails on 2f9dfc1, ae23257, 23d2554 and 2070795 (e.g. seed 21: a 4 s stall, window 12:00:00
+   * reported with WARN 1, INFO 0, DEBUG 0 instead of 3, 4, 5).
    */
   'ingest-stall-longer-than-idle-close': targeted(
     'ingest-stall-longer-than-idle-close',
@@ -36,11 +38,15 @@ export const TARGETED_REPORT: Record<string, SimRun<ReportParams, Cmd>> = {
   ),
   /**
    * A report process whose consumer crashed (an outage longer than kafkajs's retries) rejoins the
-   * group after a generation in which another process owned its partitions. Fails on 23d2554: the
-   * rejoining process keeps its task objects from before, whose state the other owner has since
-   * moved on (it fenced them and committed, e.g., "not idle"); the stale task thinks it has sent
-   * everything, never commits, and the merger waits for that partition forever: a window is never
-   * reported (until new records reach the partition).
+   * group after a generation in which another process owned its partitions. Fails on every commit
+   * up to 2070795, two ways:
+   * - the process keeps acting on its old assignment while its consumer is out of the group (its
+   *   tick reopens partition tasks and the merge task, fencing their owners), and after rejoining
+   *   keeps task objects whose state the other owner has since moved on: the stale task believes it
+   *   sent everything, never commits, and the merger waits for that partition: a window is never
+   *   reported (seed 105 of `--sim report`);
+   * - both processes take the merge task from each other and send its pending emails: an alert
+   *   emailed three times with no crash at all (seed 3, path "5:0:2:1:1:1:13:15:12:12:13:13:15").
    */
   'rejoin-after-a-missed-generation': targeted(
     'rejoin-after-a-missed-generation',
@@ -49,7 +55,8 @@ export const TARGETED_REPORT: Record<string, SimRun<ReportParams, Cmd>> = {
   /**
    * A report process paused mid-work (GC, SIGSTOP) while another takes its partitions and the
    * merge task over, then resumed: a zombie that must be fenced before any commit lands (issue 14
-   * item 2, report stage). Every window must still be reported once with its true counts.
+   * item 2, report stage). Every window must still be reported once with its true counts. Fails on
+   * 2f9dfc1 (seed 21: a window never reported), passes on ae23257.
    */
   'paused-reporter-resumes-after-takeover': targeted(
     'paused-reporter-resumes-after-takeover',
@@ -58,8 +65,9 @@ export const TARGETED_REPORT: Record<string, SimRun<ReportParams, Cmd>> = {
   ),
   /**
    * A commit whose answer is lost (the broker applied it, the process cannot know): the task must
-   * be re-read from the state topic, not resumed from memory. Records skipped or counted twice
-   * after such a commit were the R2 failures fixed in 2401594 and ae23257.
+   * be re-read from the state topic, not resumed from memory. Fails on ddfb03a, before 2401594
+   * (seed 21: a lost Produce answer, then a lost EndTxn answer, and the window counted INFO 3 of
+   * 4: the re-opened task skipped the aborted batch's record, R2's lost lines); passes since.
    */
   'commit-outcome-unknown': targeted(
     'commit-outcome-unknown',
@@ -70,7 +78,8 @@ export const TARGETED_REPORT: Record<string, SimRun<ReportParams, Cmd>> = {
    * Crashes while alert emails go out, one of them exactly as a process sends its n-th email:
    * every alerting window emailed, and a crash repeats at most the email in flight (issue 14
    * item 7: R1 saw 27 of 83 windows emailed twice when sent emails were settled 50 per commit or
-   * once a second, before 23d2554).
+   * once a second). Fails on 2f9dfc1 and ae23257 (seed 21: two emails repeated for one crash),
+   * passes on 23d2554.
    */
   'crash-while-emailing': targeted(
     'crash-while-emailing',
