@@ -19,4 +19,32 @@ export class Ledger extends CompactedTopicView<ObjectProgress> {
     const known = this.get(progress.id);
     if (!known || known.status !== 'done') this.set(progress.id, progress, encodeProgress(progress));
   }
+
+  /**
+   * The objects of `logTopic` in progress whose last commit is not older than `sinceMs` (epoch ms), by
+   * their record key (the source: an S3 key or a file path), with that commit's time.
+   */
+  inProgress(logTopic: string, sinceMs: number): Map<string, number> {
+    const out = new Map<string, number>();
+    const prefix = `${logTopic} `;
+    for (const [id, p] of this.entries) {
+      if (p.status !== 'in-progress' || !id.startsWith(prefix)) continue;
+      const at = Date.parse(p.updatedAt);
+      if (!(at >= sinceMs)) continue;
+      const source = sourceOf(id.slice(prefix.length));
+      if (source !== undefined) out.set(source, Math.max(at, out.get(source) ?? at));
+    }
+    return out;
+  }
+}
+
+/** The record key of an object id (objectId: `s3://bucket/key#version` or `file://path#version`). */
+export function sourceOf(objectId: string): string | undefined {
+  const hash = objectId.lastIndexOf('#');
+  if (hash < 0) return undefined;
+  const ref = objectId.slice(0, hash);
+  if (ref.startsWith('file://')) return ref.slice('file://'.length);
+  if (!ref.startsWith('s3://')) return undefined;
+  const slash = ref.indexOf('/', 's3://'.length);
+  return slash < 0 ? undefined : ref.slice(slash + 1);
 }

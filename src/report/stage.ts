@@ -36,6 +36,7 @@ import path from 'node:path';
 import { type Admin, type EachBatchPayload, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { ALWAYS_RESTART } from '../system/clients';
 import { SupervisedConsumer } from '../system/supervised-consumer';
+import { Ledger } from '../ingest/ledger';
 import { commitBarrier, CompactedTopicView } from '../system/compacted-view';
 import type { LogpipeConfig } from '../system/config';
 import type { Logger } from '../system/logging';
@@ -152,11 +153,19 @@ interface MergeTask {
 }
 
 const TICK_MS = 1_000;
+/**
+ * The consumers' session timeout (kafkajs's default, set explicitly so that the tick agrees): a
+ * process that did not tick for this long (paused by GC, SIGSTOP, a slow disk) has been evicted
+ * from its groups, and its assignment is no longer its own until it joins again.
+ */
+const SESSION_TIMEOUT_MS = 30_000;
 
 
 export class ReportStage {
   private readonly admin: Admin;
   private readonly state: CompactedTopicView<StateValue>;
+  /** The ingest ledger (progress topic): objects still being ingested keep their partitions from going idle. */
+  private readonly ledger: Ledger;
   private readonly windowOptions: WindowOptions;
   private readonly rules: AlertRules;
   private readonly retry: RetryPolicy;
@@ -179,6 +188,17 @@ export class ReportStage {
   private partialsFetched = 0;
   private tick: NodeJS.Timeout | undefined;
   private ticking = false;
+  /** When the tick timer last fired (a paused process fires none). */
+  private lastTimerMs: number | undefined;
+  /**
+   * Set when the process did not run for a session timeout (the tick timer did not fire: paused by
+   * GC, SIGSTOP, a slow disk): it has been evicted from its groups unless a heartbeat since says
+   * otherwise, so the tick acts on no partition until a heartbeat succeeds or the groups are joined
+   * again. Acting on the old assignment would reopen tasks that are another member's now and fence it.
+   */
+  private membershipInDoubt = false;
+  /** The same for the merge consumer's group (its own heartbeat or join confirms it). */
+  private mergeMembershipInDoubt = false;
   private stopped = false;
   private emailTimer: NodeJS.Timeout | undefined;
   private sending = false;
@@ -200,6 +220,7 @@ export class ReportStage {
     this.state = new CompactedTopicView<StateValue>(o.kafka, r.stateTopic, o.log, (_key, value) => decodeState(value), 'logpipe-report-state', {
       keep: (key) => key === mergeKey || key.startsWith(taskPrefix) || key.startsWith(emailPrefix),
     });
+    this.ledger = new Ledger(o.kafka, o.config.kafka.progressTopic, o.log);
     this.windowOptions = resolveWindowOptions({
       mode: r.windowMode,
       sizeMs: r.windowSizeMs,
@@ -244,12 +265,18 @@ export class ReportStage {
     await step(ensureReportTopics(this.admin, this.o.config));
     this.partitionCount = await step(this.countPartitions());
     await step(this.state.start());
+    await step(this.ledger.start());
 
     this.consumer = new SupervisedConsumer({
       name: 'log-topic consumer',
       log: this.log,
-      create: () => this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, ...ALWAYS_RESTART }),
+      create: () => this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: SESSION_TIMEOUT_MS, ...ALWAYS_RESTART }),
       setup: async (consumer) => {
+        // Out of the group (a rebalance began, or the consumer crashed or stopped): no partition is
+        // this process's until the next GROUP_JOIN. The tick must not reopen tasks of an old
+        // assignment: that fences their new owners, and a window is reported late or never.
+        for (const event of [consumer.events.REBALANCING, consumer.events.CRASH, consumer.events.STOP]) consumer.on(event, () => this.leaveLogGroup());
+        consumer.on(consumer.events.HEARTBEAT, () => (this.membershipInDoubt = false));
         consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
           // Batches of transaction markers or aborted records only (filtered to nothing, never handed
           // to eachBatch): nothing to count up to their end. A batch with records moves `fetched` in
@@ -258,6 +285,7 @@ export class ReportStage {
           if (payload.topic === this.o.topic && payload.batchSize === 0) this.fetched.set(payload.partition, Number(payload.lastOffset) + 1);
         });
         consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+          this.membershipInDoubt = false;
           // A new generation starts from the group's committed offsets: what was fetched before says nothing.
           this.fetched.clear();
           this.assigned = new Set(payload.memberAssignment[this.o.topic] ?? []);
@@ -275,12 +303,15 @@ export class ReportStage {
     this.mergeConsumer = new SupervisedConsumer({
       name: 'partials consumer',
       log: this.log,
-      create: () => this.o.kafka.consumer({ groupId: `${this.r.groupId}-merge`, readUncommitted: false, maxWaitTimeInMs: 250, ...ALWAYS_RESTART }),
+      create: () => this.o.kafka.consumer({ groupId: `${this.r.groupId}-merge`, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: SESSION_TIMEOUT_MS, ...ALWAYS_RESTART }),
       setup: async (merge) => {
+        for (const event of [merge.events.REBALANCING, merge.events.CRASH, merge.events.STOP]) merge.on(event, () => (this.mergeAssigned = false));
+        merge.on(merge.events.HEARTBEAT, () => (this.mergeMembershipInDoubt = false));
         merge.on(merge.events.END_BATCH_PROCESS, ({ payload }) => {
           this.partialsFetched = Number(payload.lastOffset) + 1;
         });
         merge.on(merge.events.GROUP_JOIN, ({ payload }) => {
+          this.mergeMembershipInDoubt = false;
           this.mergeAssigned = (payload.memberAssignment[this.r.partialsTopic] ?? []).includes(0);
           this.mergeCaughtUp = false;
           if (!this.mergeAssigned) this.dropMergeTask();
@@ -292,7 +323,16 @@ export class ReportStage {
     });
     await step(this.mergeConsumer.start());
 
-    this.tick = setInterval(() => void this.onTick(), TICK_MS);
+    this.tick = setInterval(() => {
+      const now = this.now();
+      if (this.lastTimerMs !== undefined && now - this.lastTimerMs >= SESSION_TIMEOUT_MS) {
+        this.log.warn('the process did not run for longer than the session timeout; reporting waits until its group membership is confirmed', { pausedMs: now - this.lastTimerMs });
+        this.membershipInDoubt = true;
+        this.mergeMembershipInDoubt = true;
+      }
+      this.lastTimerMs = now;
+      void this.onTick();
+    }, TICK_MS);
   }
 
   async stop(): Promise<void> {
@@ -306,6 +346,7 @@ export class ReportStage {
     const merge = await this.mergeTask?.catch(() => undefined);
     if (merge) await merge.lock.run(() => merge.producer.disconnect()).catch(() => undefined);
     await this.state.stop().catch(() => undefined);
+    await this.ledger.stop().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
   }
 
@@ -501,15 +542,22 @@ export class ReportStage {
 
   // ---- the tick: idleness, processing-time windows, emails -----------------------------------
 
+  /** This process holds no log-topic partition until its consumer joins the group again. */
+  private leaveLogGroup(): void {
+    this.assigned = new Set();
+    this.fetched.clear();
+  }
+
   private async onTick(): Promise<void> {
     if (this.ticking || this.stopped) return;
     this.ticking = true;
     try {
-      const assigned = [...this.assigned];
+      const assigned = this.membershipInDoubt ? [] : [...this.assigned];
       if (assigned.length > 0) {
         const high = new Map((await this.admin.fetchTopicOffsets(this.o.topic)).map((o) => [o.partition, Number(o.high)]));
         this.partitionCount = Math.max(this.partitionCount, high.size);
         const committed = await this.committedOffsets();
+        const ingesting = this.partitionsBeingIngested();
         for (const partition of assigned) {
           if (this.stopped) return;
           const task = await this.task(partition);
@@ -518,7 +566,7 @@ export class ReportStage {
             const caughtUp = next >= (high.get(partition) ?? 0);
             this.setLag(partition, (high.get(partition) ?? 0) - next);
             const quiet = this.now() - task.lastRecordMs >= this.r.idleCloseMs;
-            const idle = caughtUp && quiet;
+            const idle = caughtUp && quiet && !ingesting.has(partition);
             const agg = task.aggregator;
             if (caughtUp) agg.closeToWatermark();
             // poll() inside commitTask also closes by the wall clock: processing time, or idleness.
@@ -529,13 +577,34 @@ export class ReportStage {
           });
         }
       }
-      await this.checkMergeCaughtUp();
-      await this.sendDueEmails();
+      if (!this.mergeMembershipInDoubt) {
+        await this.checkMergeCaughtUp();
+        await this.sendDueEmails();
+      }
     } catch (err) {
       if (!this.stopped) this.log.warn('report tick failed; retrying on the next', { error: err instanceof Error ? err.message : String(err) });
     } finally {
       this.ticking = false;
     }
+  }
+
+  /**
+   * Partitions of the log topic that an object in progress in the ingest ledger writes to (its key's
+   * partition), with a commit less than report.ingestStallMs old. Such a partition is not idle even
+   * when caught up and quiet: its object resumes after an outage, and closing its windows now would
+   * make the rest of their records late (fault scenario R2 on a slow machine: ingest came back more
+   * than idleCloseMs after the report stage did). Objects whose first batch is not committed yet are
+   * not in the ledger and hold nothing.
+   */
+  private partitionsBeingIngested(): Set<number> {
+    const out = new Set<number>();
+    if (this.partitionCount === 0) return out;
+    const partitionMetadata = Array.from({ length: this.partitionCount }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    const partitioner = Partitioners.DefaultPartitioner();
+    for (const source of this.ledger.inProgress(this.o.topic, this.now() - this.r.ingestStallMs).keys()) {
+      out.add(partitioner({ topic: this.o.topic, partitionMetadata, message: { key: source, value: null } }));
+    }
+    return out;
   }
 
   /** The group's committed offsets on the log topic (a partition without records has none). */
@@ -702,7 +771,7 @@ export class ReportStage {
    * emails left are retried on the next tick.
    */
   private async sendDueEmails(): Promise<void> {
-    if (this.sending || this.stopped || !this.mergeAssigned) return;
+    if (this.sending || this.stopped || !this.mergeAssigned || this.mergeMembershipInDoubt) return;
     this.sending = true;
     try {
       const task = await this.merge();
@@ -841,6 +910,9 @@ export async function ensureReportTopics(admin: Admin, config: Pick<LogpipeConfi
     { topic: report.partialsTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big] },
     { topic: report.stateTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big, { name: 'cleanup.policy', value: 'compact' }] },
     { topic: report.topic, numPartitions: 1, replicationFactor: kafka.replicationFactor },
+    // The ingest ledger, read for objects still being ingested (created here too for `logpipe
+    // report` on a cluster nothing was ingested into yet; as src/ingest/topics.ts creates it).
+    { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
   ].filter((t) => !existing.has(t.topic));
   await createTopics(admin, wanted);
 }

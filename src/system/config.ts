@@ -77,6 +77,7 @@ export interface LogpipeConfig {
     windowSizeMs: number;
     allowedLatenessMs: number;
     idleCloseMs: number;
+    ingestStallMs: number;
     maxErrorMessages: number;
     alertThresholds: Record<string, number>;
     alertErrorShare: number;
@@ -616,6 +617,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
       format: 'positive-int',
       default: 10000,
       env: 'LOGPIPE_REPORT_IDLE_CLOSE_MS',
+    },
+    ingestStallMs: {
+      doc: 'Event time: a partition is not idle (see idleCloseMs) while the ingest ledger shows an object of the log topic whose records go to that partition in progress, committed less than this long ago: an ingest stalled by a broker or S3 outage resumes into open windows instead of making its records late. An object left in progress longer stops holding the partition.',
+      format: 'positive-int',
+      default: 120000,
+      env: 'LOGPIPE_REPORT_INGEST_STALL_MS',
     },
     maxErrorMessages: {
       doc: 'Distinct ERROR messages tracked per window for the top-10 list (bounded memory; see docs/report.md).',
