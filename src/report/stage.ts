@@ -403,7 +403,7 @@ export class ReportStage {
   // ---- stage 1: partition tasks -------------------------------------------------------------
 
   private async onLogBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    if (this.stopped || !isRunning() || isStale() || batch.messages.length === 0) return;
     const task = await this.task(batch.partition);
     await task.lock.run(async () => {
       // The state object is shared with the state view (what set() stored, or what openTask
@@ -560,6 +560,9 @@ export class ReportStage {
         const ingesting = this.partitionsBeingIngested();
         for (const partition of assigned) {
           if (this.stopped) return;
+          // The awaits above may have outlasted this process's membership: a task is opened (which
+          // fences its other owners) only for a partition that is still this process's.
+          if (this.membershipInDoubt || !this.assigned.has(partition)) continue;
           const task = await this.task(partition);
           await task.lock.run(async () => {
             const next = Math.max(task.state.nextOffset, this.fetched.get(partition) ?? -1, committed.get(partition) ?? 0);
@@ -621,7 +624,7 @@ export class ReportStage {
   // ---- stage 2: the merge task ---------------------------------------------------------------
 
   private async onPartialsBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    if (this.stopped || !isRunning() || isStale() || batch.messages.length === 0) return;
     const task = await this.merge();
     const committed: Published[] = [];
     await task.lock.run(async () => {
@@ -756,7 +759,7 @@ export class ReportStage {
   }
 
   private async checkMergeCaughtUp(): Promise<void> {
-    if (!this.mergeAssigned) return;
+    if (!this.mergeAssigned || this.mergeMembershipInDoubt) return;
     const task = await this.merge();
     const [high] = await this.admin.fetchTopicOffsets(this.r.partialsTopic);
     this.mergeCaughtUp = Math.max(task.state.nextOffset, this.partialsFetched) >= Number(high?.high ?? 0);

@@ -50,6 +50,19 @@ const until = async (cond: () => boolean): Promise<void> => {
 };
 
 describe('SupervisedConsumer', () => {
+  // kafkajs arms its restart timer right after the CRASH event; a disconnect made before that (stop()
+  // while kafkajs was deciding) left the timer, and a stopped stage's consumer rejoined the group
+  // and held partitions nobody processed (the simulation: windows never reported).
+  it('disconnects an instance that crashes after stop(), so kafkajs\'s restart timer is cleared', async () => {
+    const h = harness();
+    await h.sup.start();
+    await h.sup.stop();
+    h.created[0].disconnected = false;
+    h.created[0].crash(true);
+    await new Promise((r) => setImmediate(r));
+    expect(h.created[0].disconnected).toBe(true);
+  });
+
   it('leaves a crash that kafkajs restarts itself alone', async () => {
     const h = harness();
     await h.sup.start();

@@ -79,7 +79,13 @@ export class SupervisedConsumer {
     const consumer = this.o.create();
     this.instance = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (this.stopped || consumer !== this.instance) return;
+      if (this.stopped || consumer !== this.instance) {
+        // kafkajs arms its restart timer right after this event, and a disconnect called earlier
+        // (stop() while kafkajs was still deciding to restart) did not clear it: without this, a
+        // stopped or replaced instance would rejoin the group and hold partitions nobody processes.
+        void consumer.disconnect().catch(() => undefined);
+        return;
+      }
       if (payload.restart) {
         this.o.log.error(`${this.o.name} crashed; kafkajs restarts it after a backoff`, { error: payload.error?.message });
         return;
