@@ -152,10 +152,14 @@ export class FakeConsumer {
 
   async stop(): Promise<void> {
     const r = this.runner;
-    if (!r) return;
-    await r.stop();
-    this.runner = undefined;
-    this.emit(CONSUMER_EVENTS.STOP, {});
+    if (r) {
+      await r.stop();
+      this.runner = undefined;
+      this.emit(CONSUMER_EVENTS.STOP, {});
+    }
+    // kafkajs's stop() clears the restart timer, with or without a runner, before disconnect()
+    // sends anything: a disconnect during an outage must not let a scheduled restart through.
+    if (this.restartTimer) clearTimeout(this.restartTimer);
   }
 
   pause(): void {
