@@ -112,6 +112,19 @@ describe('event time', () => {
     ]);
   });
 
+  // The nearest-day rule dated a line after a silence of 12 hours or more a day early (the day
+  // counter before it got these right): lines are at most MAX_BACKWARD_MS late, silences any length.
+  it('a line after a long silence is dated ahead of the lines before it, not a day back', () => {
+    expect(parseText(logback(['08:00:00.000', '21:00:00.000']), named, { format: 'logback' }).map((e) => e.timeMs)).toEqual([at('08:00'), at('21:00')]);
+    // Dated by LastModified: the same, and still no later than LastModified.
+    const byModified = { name: 'app.log', lastModifiedMs: Date.UTC(2026, 10, 26, 21, 0, 5) };
+    expect(parseText(logback(['08:00:00.000', '07:55:00.000', '21:00:00.000']), byModified, { format: 'logback' }).map((e) => e.timeMs)).toEqual([at('08:00'), at('07:55'), at('21:00')]);
+    // Across midnight: 22:00, then 20:00 the next day (22 hours on).
+    expect(parseText(logback(['22:00:00.000', '20:00:00.000', '19:55:00.000']), named, { format: 'logback' }).map((e) => e.timeMs)).toEqual([
+      at('22:00'), at('20:00', DAY + 86_400_000), at('19:55', DAY + 86_400_000),
+    ]);
+  });
+
   // Issue 15 item 1, as reported: a 60,000-line daily file crossing midnight with a few hundred ms
   // of disorder came out with half its lines 1 to 4 days late.
   it('a 60,000-line file crossing midnight with a few hundred ms of disorder: every time exact', () => {

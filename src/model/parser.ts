@@ -4,8 +4,9 @@
  *
  * - The format is configured or detected (`auto`) from the object's first lines.
  * - Formats without a date take it from the object's name (`YYYY-MM-DD`), else its LastModified
- *   time, by the nearest-day rule of DayResolver (`time.ts`); no such line is dated after the
- *   object's LastModified. A file named for a date that opens in the last minutes before midnight
+ *   time, then each line the date that puts it at most MAX_BACKWARD_MS (10 minutes) behind the
+ *   latest line before it and less than a day ahead (DayResolver, `time.ts`); no such line is
+ *   dated after the object's LastModified. A file named for a date that opens in the last minutes before midnight
  *   is a daily file rolled by the wall clock, opening with the day before's last lines, when a line
  *   past midnight follows (within the hold bound below); else those lines are on the name's date.
  * - With `multiline` on, a line that does not start an entry (a stack trace's `\tat ...`) joins the
@@ -72,7 +73,7 @@ export interface ParserCheckpoint {
   /** 2 for this layout. Checkpoints without it were written by the day-counter parser (v1). */
   v?: 2;
   format: FormatName | undefined;
-  /** The running reference of the nearest-day rule: the latest event time so far (UTC ms); absent before the first timed entry. */
+  /** The running reference of DayResolver: the latest event time so far (UTC ms); absent before the first timed entry. */
   refMs?: number;
   /** The last emitted entry's time, inherited by an entry without one; absent before the first timed entry. */
   lastTimeMs?: number;

@@ -1,4 +1,4 @@
-import { DayResolver, dateFromName, parseDate, parseTimeOfDay, ROLLED_START_MS, Zone } from './time';
+import { DayResolver, dateFromName, MAX_BACKWARD_MS, parseDate, parseTimeOfDay, ROLLED_START_MS, Zone } from './time';
 
 describe('parseTimeOfDay', () => {
   // Every row has three cells: a shorter row would make jest pass `done` as the third argument.
@@ -80,18 +80,34 @@ describe('Zone offsets and repeated hours', () => {
   });
 });
 
-describe('DayResolver (nearest-day rule)', () => {
+describe('DayResolver (a window from MAX_BACKWARD_MS behind the reference to a day ahead)', () => {
   const DAY = Date.UTC(2026, 10, 26);
   const H = 3_600_000;
   const utc = new Zone('UTC');
   const named = new DayResolver(utc, { dayMs: DAY, named: true, latestMs: Infinity });
 
-  it('dates a time of day on the day (previous, same or next) nearest the reference', () => {
+  it('MAX_BACKWARD_MS is ten minutes', () => {
+    expect(MAX_BACKWARD_MS).toBe(10 * 60_000);
+  });
+
+  it('dates a time of day in [reference - MAX_BACKWARD_MS, reference + 24 h - MAX_BACKWARD_MS)', () => {
     expect(named.at(23 * H, DAY + 22 * H)).toBe(DAY + 23 * H);
     expect(named.at(1 * H, DAY + 22 * H)).toBe(DAY + 25 * H); // 3 h on: past midnight
-    expect(named.at(23 * H, DAY + 24 * H + 1000)).toBe(DAY + 23 * H); // 1 h back: before midnight
-    expect(named.at(11 * H, DAY + 22 * H)).toBe(DAY + 11 * H); // 11 h back: same day
-    expect(named.at(9 * H, DAY + 22 * H)).toBe(DAY + 33 * H); // 13 h back is 11 h on
+    expect(named.at(23 * H + 55 * 60_000, DAY + 24 * H + 1000)).toBe(DAY + 23 * H + 55 * 60_000); // 5 min back: before midnight
+    const ref = DAY + 22 * H;
+    expect(named.at(22 * H - MAX_BACKWARD_MS, ref)).toBe(ref - MAX_BACKWARD_MS); // the window's start
+    expect(named.at(22 * H - MAX_BACKWARD_MS - 1, ref)).toBe(ref + 86_400_000 - MAX_BACKWARD_MS - 1); // its last ms
+    expect(named.at(9 * H, DAY + 22 * H)).toBe(DAY + 33 * H); // 11 h on
+  });
+
+  // The nearest-day rule dated a line after a silence of 12 hours or more a day early: an app that
+  // logged at 08:00 and next at 21:00 got 21:00 of the day before. Disorder is bounded backwards
+  // (lines a few minutes late); forward silences can be long.
+  it('a line after a long silence is ahead of the reference, not a day back', () => {
+    expect(named.at(21 * H, DAY + 8 * H)).toBe(DAY + 21 * H);
+    expect(named.at(11 * H, DAY + 22 * H)).toBe(DAY + 35 * H); // 11 h back is 13 h on
+    expect(named.at(7 * H + 55 * 60_000, DAY + 8 * H)).toBe(DAY + 7 * H + 55 * 60_000); // 5 min late: kept back
+    expect(named.at(7 * H + 45 * 60_000, DAY + 8 * H)).toBe(DAY + 31 * H + 45 * 60_000); // 15 min back is 23 h 45 min on
   });
 
   // Issue 15 item 1: the day counter moved on at every jump back and forth across midnight.
@@ -139,5 +155,17 @@ describe('DayResolver (nearest-day rule)', () => {
     expect(r.at(2 * H + 55 * 60_000, Date.UTC(2026, 9, 25, 0, 59, 59))).toBe(Date.UTC(2026, 9, 25, 0, 55));
     // Midnight in CET after the change.
     expect(r.at(5 * 60_000, Date.UTC(2026, 9, 25, 22, 58))).toBe(Date.UTC(2026, 9, 25, 23, 5));
+  });
+
+  it('in a zone, a long silence across a change of offset, and a repeated time: the first instant from the window on', () => {
+    const berlin = new Zone('Europe/Berlin');
+    // 2026-03-29 02:00 CET becomes 03:00 CEST (01:00Z): 01:30 CET, then 21:00 CEST 18.5 h later.
+    const spring = new DayResolver(berlin, { dayMs: Date.UTC(2026, 2, 29), named: true, latestMs: Infinity });
+    expect(spring.at(21 * H, Date.UTC(2026, 2, 29, 0, 30))).toBe(Date.UTC(2026, 2, 29, 19));
+    const autumn = new DayResolver(berlin, { dayMs: Date.UTC(2026, 9, 25), named: true, latestMs: Infinity });
+    // 02:30 after 23:00 CEST the evening before: both passes lie ahead; the first.
+    expect(autumn.at(2 * H + 30 * 60_000, Date.UTC(2026, 9, 24, 21))).toBe(Date.UTC(2026, 9, 25, 0, 30));
+    // 02:30 after 02:50 CEST: the first pass is 20 minutes back, more than MAX_BACKWARD_MS; the second.
+    expect(autumn.at(2 * H + 30 * 60_000, Date.UTC(2026, 9, 25, 0, 50))).toBe(Date.UTC(2026, 9, 25, 1, 30));
   });
 });

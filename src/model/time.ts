@@ -4,7 +4,6 @@
  */
 
 export const DAY_MS = 86_400_000;
-const HALF_DAY_MS = DAY_MS / 2;
 
 const digit = (s: string, i: number): number => {
   const c = s.charCodeAt(i) - 48;
@@ -126,6 +125,26 @@ export class Zone {
     return before;
   }
 
+  /**
+   * Of the instants a local time names (two when clocks go back), the earliest at or after
+   * `fromMs`; NaN when none is, and for a local time skipped when clocks go forward (no clock
+   * shows it).
+   */
+  toUtcFrom(localMs: number, fromMs: number): number {
+    let first = localMs;
+    let second = localMs;
+    if (!this.isUtc) {
+      const before = localMs - this.offsetAt(localMs - DAY_MS);
+      const after = localMs - this.offsetAt(localMs + DAY_MS);
+      const beforeFits = before + this.offsetAt(before) === localMs;
+      const afterFits = after + this.offsetAt(after) === localMs;
+      if (!beforeFits && !afterFits) return NaN;
+      first = beforeFits ? (afterFits ? Math.min(before, after) : before) : after;
+      second = beforeFits ? (afterFits ? Math.max(before, after) : before) : after;
+    }
+    return first >= fromMs ? first : second >= fromMs ? second : NaN;
+  }
+
   /** Local wall-clock time ("epoch ms as if local were UTC") of a UTC instant. */
   toLocal(utcMs: number): number {
     return this.isUtc ? utcMs : utcMs + this.offsetAt(utcMs);
@@ -171,11 +190,20 @@ export class Zone {
 }
 
 /**
+ * How far a time-of-day line may be behind the latest line before it (the reference) and keep its
+ * date: lines written a few minutes out of order, as threads or buffered appenders write them. A
+ * line further back than this is read as ahead of the reference, by up to a day less this much
+ * (DayResolver). The disorder is bounded backwards; silences forward can be long.
+ */
+export const MAX_BACKWARD_MS = 10 * 60_000;
+
+/**
  * How long before midnight the first time-of-day line of a file named for a date may be and still
  * be the previous day's. logback's time-based rolling starts the day's file with the first line
  * written after midnight by the wall clock, so a file may open with lines stamped just before it;
- * their delay is the disorder the rules below tolerate. Whether such a start is the day before is
- * the parser's to decide (see ObjectParser): it looks ahead for a line past midnight.
+ * their delay is the disorder the rules below tolerate (MAX_BACKWARD_MS). Whether such a start is
+ * the day before is the parser's to decide (see ObjectParser): it looks ahead for a line past
+ * midnight.
  */
 export const ROLLED_START_MS = 10 * 60_000;
 
@@ -190,17 +218,22 @@ export interface DayAnchor {
 }
 
 /**
- * The date of lines that carry only a time of day: the nearest-day rule. A line takes the date
- * (previous, same or next day) that puts it nearest the object's running reference (the latest
- * event time so far), so lines out of order around midnight keep their day; nothing accumulates,
- * so disorder never moves later lines. The first line, with no reference yet, takes the object's
- * date, or the day before when the caller says so (a rolled daily file's start, see
- * mayBeRolledStart()). A line never lands after `latestMs`: it moves back by whole days.
+ * The date of lines that carry only a time of day. A line takes the first instant, at or after
+ * the object's running reference (the latest event time so far) less MAX_BACKWARD_MS, at which the
+ * zone's clock shows its time: where the offset does not change, the date that puts it in
+ * [reference - MAX_BACKWARD_MS, reference + 24 h - MAX_BACKWARD_MS). Lines a few minutes out of
+ * order around midnight keep their day, a line after a silence of many hours is ahead of the lines
+ * before it, and nothing accumulates: disorder never moves later lines. The first line, with no
+ * reference yet, takes the object's date, or the day before when the caller says so (a rolled
+ * daily file's start, see mayBeRolledStart()). A line never lands after `latestMs`: it moves back
+ * by whole days.
  *
- * Exact when every line is less than 12 hours from the reference, and less than half a change of
- * offset from it around one (15 minutes in Australia/Lord_Howe, 30 elsewhere): a silence of 12 hours
- * or more dates what follows a day early. The rule compares instants, so a change of offset between
- * two lines and an hour that occurs twice are read right.
+ * Exact when every line is at most MAX_BACKWARD_MS behind the reference and, ahead of it, its time
+ * does not show earlier from reference - MAX_BACKWARD_MS on: less than 24 h - MAX_BACKWARD_MS
+ * ahead, less the change where clocks go forward in between (22 h 50 min for an hour); and a time
+ * that occurs twice when clocks go back is read as its first pass unless that is more than
+ * MAX_BACKWARD_MS behind the reference. The rule compares instants, so a change of offset between
+ * two lines is read right.
  */
 export class DayResolver {
   private readonly dayMs: number;
@@ -255,14 +288,18 @@ export class DayResolver {
       }
       utc = this.refDayStart + todMs - this.spanOffset;
       const d = utc - refMs;
-      if (d > HALF_DAY_MS) utc -= DAY_MS;
-      else if (d <= -HALF_DAY_MS) utc += DAY_MS;
+      if (d >= DAY_MS - MAX_BACKWARD_MS) utc -= DAY_MS;
+      else if (d < -MAX_BACKWARD_MS) utc += DAY_MS;
     } else {
+      const from = refMs - MAX_BACKWARD_MS;
       const refLocal = this.zone.toLocal(refMs);
       const local = refLocal - (((refLocal % DAY_MS) + DAY_MS) % DAY_MS) + todMs;
-      // The day before and after are a day of wall-clock time away, 23 to 25 hours of UTC.
-      utc = nearer(this.zone.toUtcNear(local, refMs), this.zone.toUtcNear(local - DAY_MS, refMs), refMs);
-      utc = nearer(utc, this.zone.toUtcNear(local + DAY_MS, refMs), refMs);
+      // The same time the day before, on the day and after: a day of wall-clock time apart, 22 to
+      // 26 hours of UTC. The first at or after `from` (the day before when the line is just behind
+      // the reference across midnight); two days on only if a change of offset puts the next day's
+      // before `from`.
+      utc = NaN;
+      for (let day = -1; day <= 2 && utc !== utc; day++) utc = this.zone.toUtcFrom(local + day * DAY_MS, from);
     }
     return utc > this.latestMs ? this.notAfter(todMs, utc, refMs) : utc;
   }
@@ -300,10 +337,4 @@ export class DayResolver {
       day -= DAY_MS;
     }
   }
-}
-
-/** Of two instants, the one nearer `ref`; the later on a tie. */
-function nearer(a: number, b: number, ref: number): number {
-  const d = Math.abs(b - ref) - Math.abs(a - ref);
-  return d < 0 || (d === 0 && b > a) ? b : a;
 }
