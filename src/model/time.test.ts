@@ -78,6 +78,19 @@ describe('Zone offsets and repeated hours', () => {
     // Skipped when clocks go forward (2026-03-29 02:00 → 03:00): read with the offset before.
     expect(z.toUtcNear(Date.UTC(2026, 2, 29, 2, 30), 0)).toBe(Date.UTC(2026, 2, 29, 1, 30));
   });
+
+  it('toUtcFrom gives, of the instants a local time names, the earliest at or after a bound', () => {
+    const z = new Zone('Europe/Berlin');
+    const local = Date.UTC(2026, 9, 25, 2, 30); // 00:30Z and 01:30Z
+    expect(z.toUtcFrom(local, Date.UTC(2026, 9, 24))).toBe(Date.UTC(2026, 9, 25, 0, 30));
+    expect(z.toUtcFrom(local, Date.UTC(2026, 9, 25, 0, 31))).toBe(Date.UTC(2026, 9, 25, 1, 30));
+    expect(z.toUtcFrom(local, Date.UTC(2026, 9, 25, 1, 31))).toBeNaN();
+    expect(z.toUtcFrom(Date.UTC(2026, 9, 25, 12), 0)).toBe(Date.UTC(2026, 9, 25, 11));
+    // Skipped when clocks go forward: no clock shows it.
+    expect(z.toUtcFrom(Date.UTC(2026, 2, 29, 2, 30), 0)).toBeNaN();
+    expect(new Zone('UTC').toUtcFrom(5, 5)).toBe(5);
+    expect(new Zone('UTC').toUtcFrom(5, 6)).toBeNaN();
+  });
 });
 
 describe('DayResolver (a window from MAX_BACKWARD_MS behind the reference to a day ahead)', () => {
