@@ -17,11 +17,17 @@ describe('SimulatedHost', () => {
     expect(entries.filter((e) => e.level === 'ERROR')).toHaveLength(first.errors);
     // Nothing new: no object. After midnight, the next object carries the new date.
     expect(host.cut()).toBeUndefined();
-    // An object spanning midnight is named by its first line's date; the parser rolls the later lines over.
+    // An object spanning midnight is named as logback's time-based rolling names a file cut by the
+    // wall clock: for its last line's date. It opens with the day before's last lines (a rolled
+    // start), which the parser dates on that day. Named for its first line's date, it read as a
+    // rolled start of that date and its lines before midnight were dated a day early.
     host.advance(start + 20_000);
     const across = host.cut()!;
-    expect(across.key).toMatch(/LogFileGenerator\.2026-11-26\./);
+    expect(across.key).toMatch(/LogFileGenerator\.2026-11-27\./);
     const times = parseText(across.text, { name: across.key }, { format: 'auto' }).map((e) => e.timeMs);
+    expect(times[0]).toBeGreaterThan(start + 5_000);
+    expect(times[0]).toBeLessThan(Date.UTC(2026, 10, 27));
+    expect(times.every((t, i) => i === 0 || t >= times[i - 1])).toBe(true);
     expect(times[times.length - 1]).toBeGreaterThan(Date.UTC(2026, 10, 27));
     expect(times[times.length - 1]).toBeLessThanOrEqual(start + 20_000);
     host.advance(start + 30_000);

@@ -7,7 +7,13 @@ import { type Draw, formatLine, LineGenerator } from '../generator/lines';
 import { DEFAULTS, type GeneratorOptions } from '../generator/options';
 
 export interface Cut {
-  /** Object key: `host-N/LogFileGenerator.YYYY-MM-DD.<first-line-ms>.log` (the date dates the lines). */
+  /**
+   * Object key: `host-N/LogFileGenerator.YYYY-MM-DD.<first-line-ms>.log`. The date dates the lines:
+   * as logback's time-based rolling names a file cut by the wall clock, the date of the period it
+   * was cut in, its last line's. An object spanning midnight opens with the day before's last lines,
+   * which the parser reads as a rolled daily file's start while they are within its last 10 minutes
+   * and 1,000 lines (docs/log-model.md): the demo's upload cycles of seconds keep them so.
+   */
   key: string;
   text: string;
   lines: number;
@@ -50,7 +56,8 @@ export class SimulatedHost {
   /** What was written since the last cut, as one object; undefined if nothing was. */
   cut(): Cut | undefined {
     if (this.pending.length === 0 || this.firstMs === undefined) return undefined;
-    const date = new Date(this.firstMs).toISOString().slice(0, 10);
+    // The last line written is the one at nextMs.
+    const date = new Date(this.nextMs).toISOString().slice(0, 10);
     const cut: Cut = { key: `host-${this.index + 1}/LogFileGenerator.${date}.${this.firstMs}.log`, text: `${this.pending.join('\n')}\n`, lines: this.pending.length, errors: this.errors };
     this.pending = [];
     this.firstMs = undefined;
