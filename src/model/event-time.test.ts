@@ -80,7 +80,8 @@ interface Case {
  * Objects whose lines are `step` from the latest line before them (at most DISORDER_MS behind it);
  * named for the date of their first line (the next date when it lies in
  * the last ROLLED_START_MS of its day and a line soon passes midnight, as a file rolled by the wall
- * clock), or not named and dated by a LastModified less than 21 hours after the first line.
+ * clock), or not named and dated by a LastModified less than 21 hours after the first line (to the
+ * second, as S3 keeps it: possibly before the last line's millisecond).
  */
 function objects(zones: fc.Arbitrary<string>, step: fc.Arbitrary<number>, maxLines: number): fc.Arbitrary<Case> {
   return fc
@@ -124,7 +125,8 @@ function objects(zones: fc.Arbitrary<string>, step: fc.Arbitrary<number>, maxLin
         // Named without an upload time: a LastModified before the name's date, which bounds
         // nothing (none at all would make the parser bound the lines by the clock, and a case
         // spanning the moment the test runs would fail).
-        lastModifiedMs: named && uploadDelayMs === undefined ? 0 : max + (uploadDelayMs ?? 0),
+        // S3 keeps LastModified to the second.
+        lastModifiedMs: named && uploadDelayMs === undefined ? 0 : Math.floor((max + (uploadDelayMs ?? 0)) / 1000) * 1000,
       };
     });
 }

@@ -177,6 +177,17 @@ describe('event time', () => {
     expect(one('10:00:00.000 [m] INFO a - b', { format: 'logback' }, { name: 'x.2026-11-26.log', lastModifiedMs: 0 }).timeMs).toBe(at('10:00'));
   });
 
+  // S3 keeps LastModified to the second (HeadObject's Last-Modified header): an object uploaded
+  // at 06:27:10.700 says 06:27:10, and its lines of 06:27:10.500 were moved back a whole day (the
+  // demo's uploads, cut at the wall clock, lost a few lines of each to the day before).
+  it('LastModified bounds lines to the end of its second: S3 keeps it to the second', () => {
+    const modified = Date.UTC(2026, 10, 26, 6, 27, 10);
+    const entries = parseText(logback(['06:27:09.000', '06:27:10.500', '06:27:10.999', '06:27:11.000']), { name: 'app.log', lastModifiedMs: modified }, { format: 'logback' });
+    expect(entries.map((e) => e.timeMs)).toEqual([at('06:27:09'), at('06:27:10.500'), at('06:27:10.999'), at('06:27:11', DAY - 86_400_000)]);
+    const named2 = { name: 'x.2026-11-26.log', lastModifiedMs: modified };
+    expect(parseText(logback(['06:27:10.500']), named2, { format: 'logback' }).map((e) => e.timeMs)).toEqual([at('06:27:10.500')]);
+  });
+
   it('interprets zone-less times in the configured zone, and leaves zoned ones alone', () => {
     const berlin = { format: 'auto', zone: 'Europe/Berlin' } as const;
     // 26 Nov: CET, UTC+1.

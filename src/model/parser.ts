@@ -6,7 +6,7 @@
  * - Formats without a date take it from the object's name (`YYYY-MM-DD`), else its LastModified
  *   time, then each line the date that puts it at most MAX_BACKWARD_MS (10 minutes) behind the
  *   latest line before it and less than a day ahead (DayResolver, `time.ts`); no such line is
- *   dated after the object's LastModified. A file named for a date that opens in the last minutes before midnight
+ *   dated after the object's LastModified (the end of its second: S3 keeps it to the second). A file named for a date that opens in the last minutes before midnight
  *   is a daily file rolled by the wall clock, opening with the day before's last lines, when a line
  *   past midnight follows (within the hold bound below); else those lines are on the name's date.
  * - With `multiline` on, a line that does not start an entry (a stack trace's `\tat ...`) joins the
@@ -198,7 +198,9 @@ export class ObjectParser {
     }
     // A LastModified before the named date is not the upload of that day's file (a copy that kept
     // an old mtime, a test's 0): the name wins and nothing bounds the dates.
-    const latestMs = named === undefined || modified >= this.fallbackMs ? modified : Infinity;
+    // S3 keeps LastModified to the second (Last-Modified is an HTTP date): lines written in the
+    // second of the upload are after it. The bound is the end of that second.
+    const latestMs = named === undefined || modified >= this.fallbackMs ? modified - (((modified % 1000) + 1000) % 1000) + 999 : Infinity;
     this.days = new DayResolver(this.zone, { dayMs: this.localDay, named: named !== undefined, latestMs });
   }
 

@@ -213,7 +213,7 @@ export interface DayAnchor {
   dayMs: number;
   /** True when the date comes from the object's name (a daily file), false when from LastModified. */
   named: boolean;
-  /** No line is dated later than this (UTC epoch ms: the object's LastModified); Infinity for none. */
+  /** No line is dated later than this (UTC epoch ms: the end of the second of the object's LastModified); Infinity for none. */
   latestMs: number;
 }
 
