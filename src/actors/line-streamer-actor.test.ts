@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Message } from 'kafkajs';
 import type { ObjectProgress } from '../ingest/progress';
+import * as streamerModule from '../ingest/streamer';
 import { createLogger } from '../system/logging';
 import { Metrics } from '../system/metrics';
 import LineStreamerActor from './line-streamer-actor';
@@ -62,6 +63,25 @@ describe('LineStreamerActor', () => {
     await a.chunk('o', DATA.subarray(firstLine));
     const last = await a.end('o');
     expect(last).toMatchObject({ status: 'done', records: 3, lines: 3, byteOffset: DATA.length });
+  });
+
+  // A record's timestamp is its entry's event time, never the clock (issue 15 item 4): the
+  // streamer gets no clock; the actor's clock stamps only the progress record's updatedAt.
+  it('hands the streamer the object without a clock', async () => {
+    const Real = streamerModule.LineStreamer;
+    const made = jest.spyOn(streamerModule, 'LineStreamer').mockImplementation((...args) => new Real(...args));
+    try {
+      const commits: Array<{ records: Message[]; progress: ObjectProgress }> = [];
+      const a = actor(commits);
+      a.begin(object);
+      expect(made).toHaveBeenCalledTimes(1);
+      expect(made.mock.calls[0][0]).toStrictEqual(object.context);
+      await a.chunk('o', DATA);
+      await a.end('o');
+      expect(commits.map((c) => c.progress.updatedAt)).toEqual([new Date(0).toISOString(), new Date(0).toISOString()]);
+    } finally {
+      made.mockRestore();
+    }
   });
 
   it('rejects messages for an object it does not stream', async () => {

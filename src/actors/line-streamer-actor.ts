@@ -31,6 +31,7 @@ export interface StreamerDeps {
   publisher: PublisherPort;
   options: StreamerOptions;
   log: Logger;
+  /** Stamps the progress records' updatedAt; default Date.now. */
   now?: () => number;
   /** The batches-in-flight gauge; a registry of its own if absent. */
   metrics?: Metrics;
@@ -90,7 +91,8 @@ export default class LineStreamerActor {
     });
     const r = object.resume;
     const resume: ResumePoint | undefined = r ? { byteOffset: r.byteOffset, lines: r.lines, entries: r.entries, parser: r.parser } : undefined;
-    state.streamer = new LineStreamer({ ...object.context, now }, this.deps.options, async (batch) => {
+    // No clock: a record's timestamp is its entry's event time (ObjectContext.now is unused).
+    state.streamer = new LineStreamer(object.context, this.deps.options, async (batch) => {
       const progress = progressOf(batch);
       try {
         await this.deps.publisher.sendAndReceive('commit', object.id, batch.records, progress);
