@@ -33,7 +33,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Admin, type EachBatchPayload, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { type Admin, type EachBatchPayload, type Kafka, KafkaJSNonRetriableError, Partitioners, type Producer } from 'kafkajs';
 import { ALWAYS_RESTART } from '../system/clients';
 import { SupervisedConsumer } from '../system/supervised-consumer';
 import { Ledger } from '../ingest/ledger';
@@ -403,7 +403,8 @@ export class ReportStage {
   // ---- stage 1: partition tasks -------------------------------------------------------------
 
   private async onLogBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (this.stopped || !isRunning() || isStale() || batch.messages.length === 0) return;
+    this.refuseIfStopped();
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const task = await this.task(batch.partition);
     await task.lock.run(async () => {
       // The state object is shared with the state view (what set() stored, or what openTask
@@ -432,6 +433,18 @@ export class ReportStage {
     this.fetched.set(batch.partition, Number(batch.lastOffset()) + 1);
     resolveOffset(batch.lastOffset());
     await heartbeat();
+  }
+
+  /**
+   * A batch for a stopped stage comes from a consumer that outlived stop(): kafkajs's restart after
+   * a crash creates a runner that stop() cannot stop while its group join is in progress (runner.stop
+   * returns at once for a runner not yet running), and it then consumes with nobody holding it.
+   * Returning without resolving made that consumer fetch the same batch again at once, forever (a
+   * busy loop; before, the stopped stage counted and committed what it was given). A non-retriable
+   * error ends it for good: kafkajs does not retry it, and does not restart a consumer for it.
+   */
+  private refuseIfStopped(): void {
+    if (this.stopped) throw new KafkaJSNonRetriableError('report stage stopped: this consumer outlived it');
   }
 
   /** Commits the task's closed windows, state and offset; on failure forgets the task (it is restored from the state topic). */
@@ -624,7 +637,8 @@ export class ReportStage {
   // ---- stage 2: the merge task ---------------------------------------------------------------
 
   private async onPartialsBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (this.stopped || !isRunning() || isStale() || batch.messages.length === 0) return;
+    this.refuseIfStopped();
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const task = await this.merge();
     const committed: Published[] = [];
     await task.lock.run(async () => {
@@ -781,7 +795,9 @@ export class ReportStage {
       const settle = (id: string, pending: PendingEmail | undefined): Promise<void> => task.lock.run(() => this.commitMerge(task, undefined, [], undefined, new Map([[id, pending]])));
       let soonest: number | undefined;
       for (const [id, pending] of [...task.emails]) {
-        if (this.stopped) return;
+        // The merge task may have gone to another member during the last settle (a rebalance): its
+        // new owner sends what is pending; sending it here too repeats it with no crash at all.
+        if (this.stopped || task.dropped || this.mergeTask === undefined || !this.mergeAssigned || this.mergeMembershipInDoubt) return;
         const decision = decideSend(pending.decision, pending.record, this.now(), this.retry);
         if (decision.action === 'wait') {
           soonest = Math.min(soonest ?? Infinity, decision.untilMs);
@@ -792,6 +808,7 @@ export class ReportStage {
           continue;
         }
         const email = await buildAlertEmail({ from: this.r.emailFrom, to: this.r.emailTo, report: pending.report, decision: pending.decision, date: new Date(this.now()), scope: scopeOf(this.r.groupId), topic: this.o.topic });
+        if (this.stopped || task.dropped || this.mergeTask === undefined || !this.mergeAssigned || this.mergeMembershipInDoubt) return;
         const outcome = await this.o.transport.send(email, { from: this.r.emailFrom, to: this.r.emailTo });
         const record = recordSend(pending.record, email.idempotencyKey, this.now(), outcome.ok ? outcome : { ok: false, error: outcome.error });
         this.countEmail(id, outcome.ok ? 'sent' : outcome.transient ? 'failed-transient' : 'failed-permanent');

@@ -23,6 +23,12 @@ async function check(name: string, n: number): Promise<void> {
   if (result.failed) throw new Error(result.report);
 }
 
+/** Replays one case exactly (a failure's seed, path and replay path): a counterexample kept as a test. */
+async function replay(name: string, seed: number, path: string, replayPath: string): Promise<void> {
+  const result = await runSimulation(SIMULATIONS[name], { runs: 1, seed, path, replayPath });
+  if (result.failed) throw new Error(result.report);
+}
+
 describe('simulation: report', () => {
   // Every window once on the report topic with its true counts, nothing late; every alerting
   // window emailed, again at most once per crash between its send and its settling.
@@ -32,6 +38,13 @@ describe('simulation: report', () => {
   it('a broker restart mid-ingest that every client rides out', () => check('broker-restart-mid-ingest', 60), 600_000);
   // Fails on 2f9dfc1 and 1a9b1ad (see above).
   it('a process rejoins after a generation in which another owned its partitions', () => check('rejoin-after-a-missed-generation', 60), 600_000);
+  // Fails on d4f85f2 and 74f6145 (a consumer that outlived its stopped stage fetched one batch forever).
+  it('an outage outlasting the retries while a report process starts', () => check('outage-while-a-reporter-starts', 60), 600_000);
+  // The counterexamples as they were found (deterministic replays; each fails on 74f6145).
+  // An 18 s outage: a consumer outlived its stopped stage and fetched one batch forever ("gave up after 400000 steps").
+  it('replay: a consumer restarting while its stage stops', () => replay('report', -1080812750, '28:0:0:0:0:0:6:4:1:3:2:7:2:7:3:3:3:3:3:3:3:3:3', 'j:B'), 600_000);
+  // The merge task went to a joining process during an email's settle; the old owner sent the next email anyway (twice, no crash).
+  it('replay: no email sent after the merge task went to another process', () => replay('rejoin-after-a-missed-generation', -1195749861, '56:23:3:7:12:10:8:10:9:10:11:9:9:14:17:18:17:17:17:17:17:17', ''), 600_000);
   // Issue 14 item 2, report stage: fails on 2f9dfc1 (a window never reported), passes on ae23257.
   it('a paused report process resumes after another took its work over', () => check('paused-reporter-resumes-after-takeover', 60), 600_000);
   // R2's lost lines: fails on ddfb03a (before 2401594), passes since.
