@@ -75,7 +75,19 @@ export const TARGETED_REPORT: Record<string, SimRun<ReportParams, Cmd>> = {
    * A report process paused mid-work (GC, SIGSTOP) while another takes its partitions and the
    * merge task over, then resumed: a zombie that must be fenced before any commit lands (issue 14
    * item 2, report stage). Every window must still be reported once with its true counts. Fails on
-   * 2f9dfc1 (seed 21: a window never reported), passes on ae23257.
+   * 2f9dfc1 (seed 21: a window never reported), passes on ae23257 for that seed, and fails again
+   * on 7753fea and eab0cf5 (seed 21, path "154:0:0:0:0:0:0:4:1:0:1:6:1:2:1:1:2:3", and seed
+   * -1568906188, path "46:0:0:0:0:0:2:2:2:0:0:0:6:1:3:3:1:2": the same run). What happens: r1 is
+   * paused 34 s; its sessions expire and r2 owns partitions 0 and 1 and the merge task (generation
+   * 2). r1 resumes and, before any heartbeat tells it so, its tick still holds the assignment of
+   * generation 1: it takes partitions 0 and 1 and the merge task over (fencing r2's tasks, and
+   * committing their state). Generation 3 gives r1 partition 0 and r2 partition 1 again; r2 keeps
+   * its partition-1 task object from generation 2 (the partition never left it from its point of
+   * view), whose producer r1 fenced and whose in-memory state (sent idle, horizon) is older than
+   * what r1 committed: it sees nothing to send, never commits, never learns it was fenced, and the
+   * merger waits for partition 1 forever. A member cannot tell it missed a generation (kafkajs's
+   * GROUP_JOIN carries no generation id): tasks kept across a join are not safe; and a member that
+   * has not heartbeated within its session timeout should not take anything over.
    */
   'paused-reporter-resumes-after-takeover': targeted(
     'paused-reporter-resumes-after-takeover',
