@@ -20,10 +20,18 @@
  * that partition gets no record (which would crash it now), its windows are never reported
  * (`outage-while-a-reporter-starts`, e.g. seed 1786029462 path
  * "123:0:0:0:0:0:0:0:3:0:0:4:1:1:1:1:1:1:1:1:2").
- * Also not analysed yet, failing on 7753fea as on 3c0c8aa with a window never reported: `report`
- * seed -1227312055 path "172:0:0:0:0:0:0:2:6:2:2:2:4:3:6" replay "AR:C" (a failed ListOffsets, a
- * second process), `paused-reporter-resumes-after-takeover` seed -1568906188 path
+ * Also failing on 7753fea as on 3c0c8aa with a window never reported: `report` seed -1227312055
+ * path "172:0:0:0:0:0:0:2:6:2:2:2:4:3:6" replay "AR:C" (a failed ListOffsets, a second process),
+ * `paused-reporter-resumes-after-takeover` seed -1568906188 path
  * "46:0:0:0:0:0:2:2:2:0:0:0:6:1:3:3:1:2" (the resumed zombie fenced; the partials consumer crashed).
+ * One cause (analysed on eab0cf5): a process keeps its task objects across a group join although
+ * another member owned the partition in between. In the first, r1's log-topic consumer crashes (the
+ * failed ListOffsets) and leaves; r2 owns 0 and 1 in generation 2 and takes partition 0 over
+ * (fencing r1's task, committing its state); r1's restarted consumer gets partition 0 back in
+ * generation 3, and r1 still has its generation-1 task, fenced, with older state: it has nothing to
+ * send, never commits, never learns, and the merger waits for partition 0 forever. In the second,
+ * the resumed zombie's tick does the taking over (see report/targeted.ts) and r2 keeps the stale
+ * task. kafkajs's GROUP_JOIN carries no generation id, so a member cannot tell it missed one.
  */
 import { runSimulation } from './runner';
 import { SIMULATIONS } from './simulations';
