@@ -37,12 +37,16 @@ describe('one report group on two log topics', () => {
   it('gives each topic its own Message-IDs, outbox files and report files in one report directory', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-report-topics-'));
     const base = uniqueName('it-topics');
+    // Yesterday: the broker deletes records whose timestamp (the event time) is older than its
+    // retention (7 days), so fixed dates from the past would lose lines once the clock moves on.
+    const now = new Date();
+    const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 1)).toISOString().slice(0, 10);
     // Same start, different seeds: the same windows with different counts on the two topics.
     const topics = [`${base}.app_logs`, `${base}.app-logs`];
     for (const [i, topic] of topics.entries()) {
-      const file = path.join(dir, `${i}`, 'LogFileGenerator.2026-11-25.log');
+      const file = path.join(dir, `${i}`, `LogFileGenerator.${day}.log`);
       fs.mkdirSync(path.dirname(file));
-      const gen = await run(['generate', '--fast', '--seed', String(40 + i), '--instances', '1', '--max-count', '3000', '--start', '2026-11-25T10:00:00Z', '--out', file]);
+      const gen = await run(['generate', '--fast', '--seed', String(40 + i), '--instances', '1', '--max-count', '3000', '--start', `${day}T10:00:00Z`, '--out', file]);
       expect(gen.status).toBe(0);
       const ingest = await run(['ingest', file, '--topic', topic]);
       expect(ingest.status).toBe(0);
