@@ -46,6 +46,10 @@ export function serverProperties(opts: { port: number; controllerPort: number; d
     // Tests and the demo start consumers often; waiting for more members only slows them.
     'group.initial.rebalance.delay.ms=0',
     'auto.create.topics.enable=false',
+    // No time-based retention: a record's timestamp is its line's event time, and Kafka deletes a
+    // segment once its newest timestamp is older than the retention (7 days by default), so logs of
+    // fixed past dates (test fixtures, a backfill) were deleted minutes after they were ingested.
+    'log.retention.ms=-1',
     '',
   ].join('\n');
 }

@@ -34,7 +34,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Admin, type EachBatchPayload, type Kafka, KafkaJSNonRetriableError, Partitioners, type Producer } from 'kafkajs';
-import { ALWAYS_RESTART } from '../system/clients';
+import { NEVER_RESTART } from '../system/clients';
 import { SupervisedConsumer } from '../system/supervised-consumer';
 import { Ledger } from '../ingest/ledger';
 import { commitBarrier, CompactedTopicView } from '../system/compacted-view';
@@ -159,6 +159,12 @@ const TICK_MS = 1_000;
  * from its groups, and its assignment is no longer its own until it joins again.
  */
 const SESSION_TIMEOUT_MS = 30_000;
+/**
+ * How long without the tick timer firing makes a process doubt its memberships: half the session
+ * timeout, since the broker counts from the last heartbeat (every 3 s), and a healthy process fires
+ * the timer every second.
+ */
+const STALL_DOUBT_MS = SESSION_TIMEOUT_MS / 2;
 
 
 export class ReportStage {
@@ -202,6 +208,12 @@ export class ReportStage {
   private stopped = false;
   private emailTimer: NodeJS.Timeout | undefined;
   private sending = false;
+  /**
+   * Emails the provider accepted or refused for good whose settle has not committed yet (it failed:
+   * an outage, the merge task dropped). If the merge task comes back to this process, they are settled
+   * without being sent again; only a crash (which forgets this) or another owner repeats one.
+   */
+  private readonly answered = new Set<string>();
   private readonly stats = { windowsReported: 0, emailsSent: 0, emailsFailed: 0, late: 0 };
   private readonly metrics: Metrics;
   /** Partitions with a consumer-lag series, removed when the partition goes to another member. */
@@ -270,7 +282,7 @@ export class ReportStage {
     this.consumer = new SupervisedConsumer({
       name: 'log-topic consumer',
       log: this.log,
-      create: () => this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: SESSION_TIMEOUT_MS, ...ALWAYS_RESTART }),
+      create: () => this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: SESSION_TIMEOUT_MS, ...NEVER_RESTART }),
       setup: async (consumer) => {
         // Out of the group (a rebalance began, or the consumer crashed or stopped): no partition is
         // this process's until the next GROUP_JOIN. The tick must not reopen tasks of an old
@@ -303,9 +315,15 @@ export class ReportStage {
     this.mergeConsumer = new SupervisedConsumer({
       name: 'partials consumer',
       log: this.log,
-      create: () => this.o.kafka.consumer({ groupId: `${this.r.groupId}-merge`, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: SESSION_TIMEOUT_MS, ...ALWAYS_RESTART }),
+      create: () => this.o.kafka.consumer({ groupId: `${this.r.groupId}-merge`, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: SESSION_TIMEOUT_MS, ...NEVER_RESTART }),
       setup: async (merge) => {
-        for (const event of [merge.events.REBALANCING, merge.events.CRASH, merge.events.STOP]) merge.on(event, () => (this.mergeAssigned = false));
+        // As for the partition tasks (leaveLogGroup): no merge task is kept across a group join.
+        for (const event of [merge.events.REBALANCING, merge.events.CRASH, merge.events.STOP]) {
+          merge.on(event, () => {
+            this.mergeAssigned = false;
+            this.dropMergeTask();
+          });
+        }
         merge.on(merge.events.HEARTBEAT, () => (this.mergeMembershipInDoubt = false));
         merge.on(merge.events.END_BATCH_PROCESS, ({ payload }) => {
           this.partialsFetched = Number(payload.lastOffset) + 1;
@@ -325,10 +343,12 @@ export class ReportStage {
 
     this.tick = setInterval(() => {
       const now = this.now();
-      if (this.lastTimerMs !== undefined && now - this.lastTimerMs >= SESSION_TIMEOUT_MS) {
-        this.log.warn('the process did not run for longer than the session timeout; reporting waits until its group membership is confirmed', { pausedMs: now - this.lastTimerMs });
+      if (this.stalled(now)) {
+        this.log.warn('the process did not run for longer than the session timeout; reporting waits until its group membership is confirmed', { pausedMs: now - (this.lastTimerMs ?? now) });
         this.membershipInDoubt = true;
         this.mergeMembershipInDoubt = true;
+        this.dropAllTasks();
+        this.dropMergeTask();
       }
       this.lastTimerMs = now;
       void this.onTick();
@@ -555,10 +575,40 @@ export class ReportStage {
 
   // ---- the tick: idleness, processing-time windows, emails -----------------------------------
 
-  /** This process holds no log-topic partition until its consumer joins the group again. */
+  /**
+   * Whether the process has just woken from a stall (the tick timer did not fire for STALL_DOUBT_MS):
+   * checked by the timer, and before each email is sent, since an email loop paused mid-way resumes
+   * before any timer fires.
+   */
+  private stalled(now: number): boolean {
+    return this.lastTimerMs !== undefined && now - this.lastTimerMs >= STALL_DOUBT_MS;
+  }
+
+  /**
+   * This process holds no log-topic partition until its consumer joins the group again, and keeps
+   * no task: another member may own a partition in between and move its state on (fencing this
+   * process's task), and a task kept across the join would hold older state, never commit and hold
+   * the merger back forever. A new generation reopens its tasks from the state topic.
+   */
   private leaveLogGroup(): void {
     this.assigned = new Set();
     this.fetched.clear();
+    this.dropAllTasks();
+  }
+
+  /** Forgets every task now; each producer is released once the batch in hand (if any) is done. */
+  private dropAllTasks(): void {
+    for (const [partition, t] of [...this.tasks]) {
+      this.tasks.delete(partition);
+      void t
+        .then((task) =>
+          task.lock.run(async () => {
+            task.dropped = true;
+            await task.producer.disconnect();
+          }),
+        )
+        .catch(() => undefined);
+    }
   }
 
   private async onTick(): Promise<void> {
@@ -797,7 +847,13 @@ export class ReportStage {
       for (const [id, pending] of [...task.emails]) {
         // The merge task may have gone to another member during the last settle (a rebalance): its
         // new owner sends what is pending; sending it here too repeats it with no crash at all.
-        if (this.stopped || task.dropped || this.mergeTask === undefined || !this.mergeAssigned || this.mergeMembershipInDoubt) return;
+        if (this.stopped || task.dropped || this.mergeTask === undefined || !this.mergeAssigned || this.mergeMembershipInDoubt || this.stalled(this.now())) return;
+        if (this.answered.has(id)) {
+          // The provider answered it in this process; only its settle failed (an outage, a dropped
+          // task). Settle it now instead of sending it again.
+          await this.settleOrWarn(settle(id, undefined), id);
+          continue;
+        }
         const decision = decideSend(pending.decision, pending.record, this.now(), this.retry);
         if (decision.action === 'wait') {
           soonest = Math.min(soonest ?? Infinity, decision.untilMs);
@@ -808,10 +864,11 @@ export class ReportStage {
           continue;
         }
         const email = await buildAlertEmail({ from: this.r.emailFrom, to: this.r.emailTo, report: pending.report, decision: pending.decision, date: new Date(this.now()), scope: scopeOf(this.r.groupId), topic: this.o.topic });
-        if (this.stopped || task.dropped || this.mergeTask === undefined || !this.mergeAssigned || this.mergeMembershipInDoubt) return;
+        if (this.stopped || task.dropped || this.mergeTask === undefined || !this.mergeAssigned || this.mergeMembershipInDoubt || this.stalled(this.now())) return;
         const outcome = await this.o.transport.send(email, { from: this.r.emailFrom, to: this.r.emailTo });
         const record = recordSend(pending.record, email.idempotencyKey, this.now(), outcome.ok ? outcome : { ok: false, error: outcome.error });
         this.countEmail(id, outcome.ok ? 'sent' : outcome.transient ? 'failed-transient' : 'failed-permanent');
+        if (outcome.ok || !outcome.transient) this.answered.add(id);
         if (outcome.ok) {
           this.stats.emailsSent++;
           this.log.info('alert email sent', { window: id, transport: this.o.transport.describe(), messageId: email.messageId, providerMessageId: outcome.providerMessageId });
@@ -838,12 +895,13 @@ export class ReportStage {
     }
   }
 
-  /** Awaits the settle of an email that went out; if it fails, says that this one email may be sent again, and rethrows. */
+  /** Awaits the settle of an email the provider answered; if it fails, says so (this process settles it later without sending it), and rethrows. */
   private async settleOrWarn(settled: Promise<void>, id: string): Promise<void> {
     try {
       await settled;
+      this.answered.delete(id);
     } catch (err) {
-      this.log.warn('could not record a sent alert email; it may be sent again (same Message-ID)', { window: id, error: err instanceof Error ? err.message : String(err) });
+      this.log.warn('could not record a sent alert email; it is recorded later, and sent again only if another process takes the alerts over first (same Message-ID)', { window: id, error: err instanceof Error ? err.message : String(err) });
       throw err;
     }
   }

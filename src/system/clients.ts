@@ -66,11 +66,11 @@ export function createSes(config: LogpipeConfig): SESClient {
 }
 
 /**
- * Consumer retry options for the long-running consumers (report stage, compacted views). kafkajs
- * restarts a crashed consumer only when it deems the error retriable; once its retries are spent
- * (a broker down for longer than they last) the consumer would stay stopped and the stage with it.
- * With this, kafkajs restarts them after its backoff whenever it deems the error retriable; the
- * crashes it does not restart (e.g. "Failed to find group coordinator" during a broker restart) are
- * handled by SupervisedConsumer (supervised-consumer.ts), which replaces the instance.
+ * Consumer options for the long-running consumers (the report stage's, the compacted-topic
+ * readers): kafkajs never restarts them itself; SupervisedConsumer (supervised-consumer.ts) replaces
+ * a crashed instance with a new one. kafkajs's own restart could not be stopped: a consumer stopped
+ * while kafkajs was restarting it (its runner not running yet) joined the group anyway and held
+ * partitions nobody processed, and kafkajs gave up some crashes it deemed non-retriable
+ * ("Failed to find group coordinator" during a broker restart) for good.
  */
-export const ALWAYS_RESTART = { retry: { restartOnFailure: async (): Promise<boolean> => true } } as const;
+export const NEVER_RESTART = { retry: { restartOnFailure: async (): Promise<boolean> => false } } as const;

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
-import { ALWAYS_RESTART } from './clients';
+import { NEVER_RESTART } from './clients';
 import type { Logger } from './logging';
 import { SupervisedConsumer } from './supervised-consumer';
 
@@ -80,7 +80,7 @@ export class CompactedTopicView<T> {
     this.consumer = new SupervisedConsumer({
       name: `compacted-topic reader (${this.topic})`,
       log: this.log,
-      create: () => this.kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100, ...ALWAYS_RESTART }),
+      create: () => this.kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100, ...NEVER_RESTART }),
       setup: async (consumer) => {
         await consumer.connect();
         await consumer.subscribe({ topic: this.topic, fromBeginning: true });

@@ -8,14 +8,18 @@ import { PassThrough } from 'node:stream';
 class FakeConsumer extends EventEmitter {
   readonly events = { CRASH: 'consumer.crash' };
   disconnected = false;
+  /** kafkajs's restart timer: armed right after the CRASH event returns, cleared by disconnect(). */
+  restartArmed = false;
   constructor(readonly n: number) {
     super();
   }
   async disconnect(): Promise<void> {
     this.disconnected = true;
+    this.restartArmed = false;
   }
   crash(restart: boolean): void {
     this.emit('consumer.crash', { payload: { error: new Error('Failed to find group coordinator'), restart } });
+    if (restart) this.restartArmed = true;
   }
 }
 
@@ -61,6 +65,7 @@ describe('SupervisedConsumer', () => {
     h.created[0].crash(true);
     await new Promise((r) => setImmediate(r));
     expect(h.created[0].disconnected).toBe(true);
+    expect(h.created[0].restartArmed).toBe(false);
   });
 
   it('leaves a crash that kafkajs restarts itself alone', async () => {

@@ -1,6 +1,6 @@
 /**
  * A long-running kafkajs consumer that always comes back. kafkajs restarts a crashed consumer only
- * when it deems the error retriable (ALWAYS_RESTART covers "retries spent"); some errors it
+ * when it deems the error retriable (NEVER_RESTART in clients.ts turns that off); some errors it
  * classifies as non-retriable are plain outages — "Failed to find group coordinator" while a broker
  * restarts — and then the consumer stays stopped for good, and whatever it feeds (the report stage,
  * the ingest ledger) silently stops with it. This wrapper notices such a crash (`restart: false` in
@@ -35,6 +35,8 @@ export class SupervisedConsumer {
   private wake: (() => void) | undefined;
   /** Replacements made so far (for logs and tests). */
   replacements = 0;
+  /** Set when the instance a replacement is launching crashes before the launch resolves. */
+  private crashedDuringLaunch = false;
 
   constructor(private readonly o: SupervisedConsumerOptions) {}
 
@@ -80,17 +82,20 @@ export class SupervisedConsumer {
     this.instance = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (this.stopped || consumer !== this.instance) {
-        // kafkajs arms its restart timer right after this event, and a disconnect called earlier
-        // (stop() while kafkajs was still deciding to restart) did not clear it: without this, a
-        // stopped or replaced instance would rejoin the group and hold partitions nobody processes.
-        void consumer.disconnect().catch(() => undefined);
+        // kafkajs arms its restart timer right after this event returns, and a disconnect called
+        // earlier (stop() while kafkajs was still deciding to restart) did not clear it: without
+        // this, a stopped or replaced instance would rejoin the group and hold partitions nobody
+        // processes. Deferred to a microtask, so that it runs once the timer is armed.
+        queueMicrotask(() => void consumer.disconnect().catch(() => undefined));
         return;
       }
       if (payload.restart) {
         this.o.log.error(`${this.o.name} crashed; kafkajs restarts it after a backoff`, { error: payload.error?.message });
         return;
       }
-      this.o.log.error(`${this.o.name} crashed and kafkajs gave it up; replacing it`, { error: payload.error?.message });
+      this.o.log.error(`${this.o.name} crashed; replacing it`, { error: payload.error?.message });
+      // A crash of the instance a replacement is launching: that replacement tries again.
+      this.crashedDuringLaunch = this.replacing !== undefined;
       this.replacing ??= this.replace(consumer).finally(() => (this.replacing = undefined));
     });
     await this.o.setup(consumer);
@@ -99,7 +104,7 @@ export class SupervisedConsumer {
   private async replace(dead: Consumer): Promise<void> {
     await dead.disconnect().catch(() => undefined);
     let delay = this.o.initialDelayMs ?? 1_000;
-    const max = this.o.maxDelayMs ?? 30_000;
+    const max = this.o.maxDelayMs ?? 5_000;
     for (;;) {
       await new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -108,7 +113,9 @@ export class SupervisedConsumer {
       this.wake = undefined;
       if (this.stopped) return;
       try {
+        this.crashedDuringLaunch = false;
         await this.launch();
+        if (this.crashedDuringLaunch) throw new Error('the new instance crashed while it started');
         this.replacements++;
         this.o.log.info(`${this.o.name} replaced and running`, { replacements: this.replacements });
         return;

@@ -147,7 +147,6 @@ export class FakeConsumer {
     } catch {
       // kafkajs swallows errors here
     }
-    if (this.restartTimer) clearTimeout(this.restartTimer);
   }
 
   async stop(): Promise<void> {
