@@ -20,7 +20,7 @@ import { reportFileNames } from '../../src/report/render';
 import { createKafka, createS3 } from '../../src/system/clients';
 import { eventually, freePort, quietLogger, readTopic, sesEmails, startSesEmulator, testConfig, uniqueName, type SesEmulator } from '../integration/helpers';
 import { recordScenario } from './reliability';
-import { committedReports, generateLogs, ledgerEntries, startServiceProcess, type ServiceProcess } from './service';
+import { committedReports, faultsSeed, generateLogs, ledgerEntries, seeded, startServiceProcess, type ServiceProcess } from './service';
 
 jest.setTimeout(600_000);
 
@@ -42,20 +42,8 @@ const MIN_REPORT_KILLS = 4;
 /** Which report-phase kill (from 0) waits for windows being reported; the ones before land while counting. */
 const WINDOWS_KILL_AT = 3;
 
-const seed = Number(process.env.LOGPIPE_FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
-if (!Number.isSafeInteger(seed)) throw new Error(`LOGPIPE_FAULTS_SEED must be an integer, got ${JSON.stringify(process.env.LOGPIPE_FAULTS_SEED)}`);
+const seed = faultsSeed();
 
-/** mulberry32: a small seeded generator of numbers in [0, 1). */
-function seeded(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 interface Kill {
   run: number;

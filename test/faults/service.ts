@@ -124,3 +124,22 @@ export async function ledgerOutcomes(kafka: Kafka, progressTopic: string, logTop
     timeoutMs,
   );
 }
+
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+export function seeded(s: number): () => number {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/** The seed of a scenario's random moments: LOGPIPE_FAULTS_SEED, else a random one (scenarios print it). */
+export function faultsSeed(): number {
+  const seed = Number(process.env.LOGPIPE_FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  if (!Number.isSafeInteger(seed)) throw new Error(`LOGPIPE_FAULTS_SEED must be an integer, got ${JSON.stringify(process.env.LOGPIPE_FAULTS_SEED)}`);
+  return seed;
+}

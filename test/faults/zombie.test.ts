@@ -25,7 +25,7 @@ import { ensureIngestTopics } from '../../src/ingest/topics';
 import { createKafka, createS3 } from '../../src/system/clients';
 import { eventually, quietLogger, testConfig, uniqueName } from '../integration/helpers';
 import { checkLogTopic, describeCheck, FENCED, logLines, pauseTree, recentStart, resumeTree, runCli, ScenarioRecorder, secondsSince, TopicCounter, waitFor } from './exactly-once';
-import { committedReports, generateLogs, ledgerEntries, startServiceProcess, type ServiceProcess } from './service';
+import { committedReports, faultsSeed, generateLogs, ledgerEntries, seeded, startServiceProcess, type ServiceProcess } from './service';
 
 jest.setTimeout(600_000);
 
@@ -35,18 +35,7 @@ const kafka = createKafka(config, quietLogger().logger);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r11-'));
 const services: ServiceProcess[] = [];
 
-/** mulberry32: the moments of the stop retries come from a seed, printed. */
-function seeded(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-const seed = Number(process.env.LOGPIPE_FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const seed = faultsSeed();
 
 afterAll(async () => {
   for (const s of services) {
