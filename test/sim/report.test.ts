@@ -3,35 +3,23 @@
  * pauses, outages and faults, and runs aimed at known holes. A failure prints the seed, the shrunk
  * commands and schedule, and the command that replays it. LOGPIPE_SIM_RUNS_SCALE scales the runs.
  *
- * Known failures on 2070795 (reported to the lead, issue 14; not fixed here):
- * - ingest stalls longer than report.idleCloseMs close windows early: counts short, the late
- *   records in no report (`ingest-stall-longer-than-idle-close`; R2's "all levels short, late 0");
- * - a process that was out of the group (paused past its session, or its consumer crashed by an
- *   outage and restarting) keeps ticking over its old assignment and reopens tasks and the merge
- *   task, fencing their owners; a task whose state another member moved on never commits again,
- *   and a window is never reported; the merge task changing hands repeats emails with no crash
- *   (`rejoin-after-a-missed-generation`, and the random runs).
- *
- * Known failure on 3c0c8aa (not fixed yet): a report stage stopped while kafkajs restarts its
- * crashed log-topic consumer (the restart's group join in progress, e.g. an outage longer than the
- * retries while the process starts) leaves that consumer running: kafkajs's runner.stop() returns at
- * once for a runner that is not yet running, and consumer.stop() forgets it, so no API stops it. It
- * joins the group next to the next stage's consumer and holds a partition that nobody processes; if
- * that partition gets no record (which would crash it now), its windows are never reported
- * (`outage-while-a-reporter-starts`, e.g. seed 1786029462 path
- * "123:0:0:0:0:0:0:0:3:0:0:4:1:1:1:1:1:1:1:1:2").
- * Also failing on 7753fea as on 3c0c8aa with a window never reported: `report` seed -1227312055
- * path "172:0:0:0:0:0:0:2:6:2:2:2:4:3:6" replay "AR:C" (a failed ListOffsets, a second process),
- * `paused-reporter-resumes-after-takeover` seed -1568906188 path
- * "46:0:0:0:0:0:2:2:2:0:0:0:6:1:3:3:1:2" (the resumed zombie fenced; the partials consumer crashed).
- * One cause (analysed on eab0cf5): a process keeps its task objects across a group join although
- * another member owned the partition in between. In the first, r1's log-topic consumer crashes (the
- * failed ListOffsets) and leaves; r2 owns 0 and 1 in generation 2 and takes partition 0 over
- * (fencing r1's task, committing its state); r1's restarted consumer gets partition 0 back in
- * generation 3, and r1 still has its generation-1 task, fenced, with older state: it has nothing to
- * send, never commits, never learns, and the merger waits for partition 0 forever. In the second,
- * the resumed zombie's tick does the taking over (see report/targeted.ts) and r2 keeps the stale
- * task. kafkajs's GROUP_JOIN carries no generation id, so a member cannot tell it missed one.
+ * Holes these runs found, and what closed them (each run below names the one it aims at):
+ * - an ingest stall longer than report.idleCloseMs closed windows early: counts short, the late
+ *   records in no report (R2's "all levels short, late 0"): closed by 167f556 (a partition is not
+ *   idle while the ledger shows an object writing to it in progress);
+ * - a process out of the group (paused past its session, or its consumer crashed by an outage) kept
+ *   ticking over its old assignment and reopened tasks and the merge task, fencing their owners:
+ *   closed by 167f556 (no partition acted on until membership is confirmed);
+ * - a stopped stage's consumer that kafkajs was restarting joined the group anyway and held a
+ *   partition nobody processed (`outage-while-a-reporter-starts`): closed by 3c0c8aa and 4426453
+ *   (kafkajs never restarts these consumers; SupervisedConsumer replaces them);
+ * - a process kept its task objects across a group join although another member owned the
+ *   partition in between and moved its state on: the kept, fenced task never committed and the
+ *   merger waited forever (`report` seed -1227312055, `paused-reporter-resumes-after-takeover` seed
+ *   -1568906188): closed by 4426453 (every task dropped when the process leaves the group);
+ * - the merge task changing hands, or a paused email loop resuming, repeated emails with no crash:
+ *   closed by 3c0c8aa and 4426453 (checks before each send; an answered email whose settle failed is
+ *   settled, not sent again, when the task comes back).
  */
 import { runSimulation } from './runner';
 import { SIMULATIONS } from './simulations';
