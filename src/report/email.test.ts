@@ -8,7 +8,7 @@ const DECISION: AlertDecision = { alert: true, reasons: ['3 ERROR entries, more 
 
 function sample(startMs = START): WindowReport {
   const agg = new WindowAggregator({}, () => 0);
-  for (let i = 0; i < 3; i++) agg.add({ timeMs: startMs + i, arrivalMs: 0, level: 'ERROR', source: 'app.log', message: '<b>boom</b>' });
+  for (let i = 0; i < 3; i++) agg.add({ timeMs: startMs + i, arrivalMs: startMs + i, level: 'ERROR', source: 'app.log', message: '<b>boom</b>' });
   return agg.closeAll()[0];
 }
 

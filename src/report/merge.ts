@@ -278,6 +278,7 @@ function emptyResult(w: WindowResult): WindowResult {
     firstEventMs: Infinity,
     lastEventMs: -Infinity,
     late: 0,
+    future: 0,
     errorMessages: [],
     maxErrorMessages: w.maxErrorMessages,
   };

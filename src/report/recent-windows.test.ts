@@ -7,7 +7,7 @@ const START = Date.UTC(2026, 10, 26, 10, 41);
 
 function report(startMs: number, errors: number): WindowReport {
   const counts = { ...emptyCounts(), ERROR: errors, INFO: 10 };
-  return { id: windowId(60_000, startMs), sizeMs: 60_000, startMs, endMs: startMs + 60_000, counts, total: errors + 10, sources: {}, topErrors: [], firstEventMs: startMs, lastEventMs: startMs + 59_000, late: 1 };
+  return { id: windowId(60_000, startMs), sizeMs: 60_000, startMs, endMs: startMs + 60_000, counts, total: errors + 10, sources: {}, topErrors: [], firstEventMs: startMs, lastEventMs: startMs + 59_000, late: 1, future: 0 };
 }
 
 const quiet: AlertDecision = { alert: false, reasons: [], suppressed: undefined, lastAlertStartMs: undefined };

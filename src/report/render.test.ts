@@ -16,7 +16,7 @@ const DECISION: AlertDecision = { alert: true, reasons: ['7 ERROR entries, more 
 function sample(): WindowReport {
   const agg = new WindowAggregator({}, () => 0);
   const add = (n: number, level: 'ERROR' | 'INFO', source: string, message: string): void => {
-    for (let i = 0; i < n; i++) agg.add({ timeMs: START + 1_000 + i, arrivalMs: 0, level, source, message });
+    for (let i = 0; i < n; i++) agg.add({ timeMs: START + 1_000 + i, arrivalMs: START + 1_000 + i, level, source, message });
   };
   add(4, 'ERROR', 'app-1.log', 'Connection refused');
   add(3, 'ERROR', '=cmd|"/c calc"!A1,evil', HOSTILE);

@@ -238,6 +238,7 @@ function detailLines(report: WindowReport): string[] {
     `First event: ${new Date(report.firstEventMs).toISOString()}`,
     `Last event: ${new Date(report.lastEventMs).toISOString()}`,
     `Late records (for earlier windows, not counted above): ${report.late}`,
+    ...(report.future > 0 ? [`Future-dated records (dated beyond the clock when read; counted above, at their neighbours' time): ${report.future}`] : []),
   ];
 }
 

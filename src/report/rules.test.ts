@@ -7,7 +7,7 @@ const MIN = 60_000;
 function report(counts: Partial<LevelCounts>, startMs = 0): WindowReport {
   const c = { ...emptyCounts(), ...counts };
   const total = Object.values(c).reduce((a, b) => a + b, 0);
-  return { id: `60000@${startMs}`, sizeMs: MIN, startMs, endMs: startMs + MIN, counts: c, total, sources: {}, topErrors: [], firstEventMs: startMs, lastEventMs: startMs, late: 0 };
+  return { id: `60000@${startMs}`, sizeMs: MIN, startMs, endMs: startMs + MIN, counts: c, total, sources: {}, topErrors: [], firstEventMs: startMs, lastEventMs: startMs, late: 0, future: 0 };
 }
 
 const rules = (r: Partial<AlertRules>): AlertRules => resolveAlertRules(r);

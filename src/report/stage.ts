@@ -237,6 +237,7 @@ export class ReportStage {
       mode: r.windowMode,
       sizeMs: r.windowSizeMs,
       allowedLatenessMs: r.allowedLatenessMs,
+      futureSkewMs: r.futureSkewMs,
       // Idleness is the stage's (flushOpen on the tick), not the aggregator's: an aggregator's own
       // idle close would close its windows for good and make the next upload's records late.
       idleCloseMs: Number.MAX_SAFE_INTEGER,
@@ -435,13 +436,27 @@ export class ReportStage {
       const before = task.state.nextOffset;
       const arrival = this.now();
       let counted = 0;
+      let future: { count: number; first: { source: string; timeMs: number } } | undefined;
       for (const m of batch.messages) {
         const offset = Number(m.offset);
         if (offset < task.state.nextOffset) continue;
         const record = windowRecordOf(m, arrival);
-        if (record && task.aggregator.add(record).late) this.stats.late++;
+        if (record) {
+          const outcome = task.aggregator.add(record);
+          if (outcome.late) this.stats.late++;
+          if (outcome.future) (future ??= { count: 0, first: { source: record.source, timeMs: record.timeMs } }).count++;
+        }
         task.state.nextOffset = offset + 1;
         counted++;
+      }
+      if (future) {
+        this.log.warn('future-dated records counted at their source\'s newest believable time (see report.futureSkewMs)', {
+          partition: batch.partition,
+          records: future.count,
+          source: future.first.source,
+          eventTime: new Date(future.first.timeMs).toISOString(),
+          readAt: new Date(arrival).toISOString(),
+        });
       }
       if (counted > 0) {
         task.lastRecordMs = this.now();
@@ -931,6 +946,7 @@ export class ReportStage {
   private countReport(report: WindowReport, decision: AlertDecision): void {
     this.metrics.windowsClosed.inc();
     if (report.late > 0) this.metrics.lateRecords.inc(report.late);
+    if (report.future > 0) this.metrics.futureRecords.inc(report.future);
     if (decision.alert) this.metrics.alerts.inc({ decision: 'alert' });
     else if (decision.suppressed !== undefined) this.metrics.alerts.inc({ decision: 'suppressed' });
     this.recent.add(report, decision, this.now());

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import type { Level } from '../model/levels';
-import { mergeWindowResults, resolveWindowOptions, TOP_ERRORS, toReport, WindowAggregator, type WindowOptions, type WindowRecord, type WindowResult } from './window';
+import { DEFAULT_WINDOW_OPTIONS, mergeWindowResults, resolveWindowOptions, TOP_ERRORS, toReport, WindowAggregator, type WindowOptions, type WindowRecord, type WindowResult } from './window';
 
 const MIN = 60_000;
 
@@ -67,8 +68,8 @@ describe('event-time closing', () => {
     const { agg } = setup();
     agg.add(rec(10_000));
     agg.add(rec(70_000)); // watermark 65000 closes window 0
-    expect(agg.add(rec(20_000, 'ERROR'))).toEqual({ windowId: '60000@0', late: true });
-    expect(agg.add(rec(59_999))).toEqual({ windowId: '60000@0', late: true });
+    expect(agg.add(rec(20_000, 'ERROR'))).toEqual({ windowId: '60000@0', late: true, future: false });
+    expect(agg.add(rec(59_999))).toEqual({ windowId: '60000@0', late: true, future: false });
     expect(agg.lateUnreported).toBe(2);
     const [w0] = agg.poll();
     expect([w0.total, w0.counts.ERROR, w0.late]).toEqual([1, 0, 0]);
@@ -146,13 +147,13 @@ describe('processing-time mode', () => {
     const { agg, clock } = setup({ mode: 'processing' });
     // Event times far in the past: only arrival time decides the window.
     expect(agg.add(rec(5, 'ERROR', 'a', 'x', 1_000)).windowId).toBe('60000@0');
-    expect(agg.add(rec(999_999, 'INFO', 'a', 'x', 59_999)).windowId).toBe('60000@0');
+    expect(agg.add(rec(200_000, 'INFO', 'a', 'x', 59_999)).windowId).toBe('60000@0');
     expect(agg.add(rec(7, 'INFO', 'a', 'x', 60_000)).windowId).toBe('60000@60000');
     clock.now = 59_999;
     expect(agg.poll()).toEqual([]);
     clock.now = 60_000;
     const [w0] = agg.poll();
-    expect([w0.id, w0.total, w0.counts.ERROR, w0.firstEventMs, w0.lastEventMs]).toEqual(['60000@0', 2, 1, 5, 999_999]);
+    expect([w0.id, w0.total, w0.counts.ERROR, w0.firstEventMs, w0.lastEventMs]).toEqual(['60000@0', 2, 1, 5, 200_000]);
     // An arrival stamped before the clock closed its window is late.
     expect(agg.add(rec(1, 'INFO', 'a', 'x', 59_000)).late).toBe(true);
     clock.now = 120_000;
@@ -247,7 +248,7 @@ describe('options', () => {
   });
 
   it('defaults to 60 s event-time windows, 5 s lateness, 10 s idle close and source idleness, 1000 messages', () => {
-    expect(resolveWindowOptions()).toEqual({ mode: 'event', sizeMs: 60_000, allowedLatenessMs: 5_000, idleCloseMs: 10_000, sourceIdleMs: 10_000, maxErrorMessages: 1_000, closeOnAdd: true });
+    expect(resolveWindowOptions()).toEqual({ mode: 'event', sizeMs: 60_000, allowedLatenessMs: 5_000, idleCloseMs: 10_000, sourceIdleMs: 10_000, maxErrorMessages: 1_000, futureSkewMs: 300_000, closeOnAdd: true });
   });
 });
 
@@ -452,5 +453,111 @@ describe('per-source watermark', () => {
     const { agg: next } = setup({ closeOnAdd: false, allowedLatenessMs: 0 });
     next.restore({ ...old, maxEventMs: T + MIN });
     expect(next.watermarkMs).toBe(T + MIN);
+  });
+});
+
+describe('future-dated records (report.futureSkewMs)', () => {
+  const T = Date.UTC(2026, 10, 20, 10, 0);
+  const YEAR = 365 * 24 * 60 * MIN;
+  const DEFAULT_LATENESS = DEFAULT_WINDOW_OPTIONS.allowedLatenessMs;
+  // Read at the time of its neighbours plus a few seconds: a live stream.
+  const live = (timeMs: number, level: Level = 'INFO', source = 'a.log', readMs = timeMs + 3_000): WindowRecord => rec(timeMs, level, source, 'm', readMs);
+
+  it('does not poison the partition: the next upload\'s ERRORs are counted and reported, not late', () => {
+    // The issue's reproduction: one record a year ahead, the sources go quiet, then 40 ERRORs.
+    const { agg, clock } = setup({ idleCloseMs: 10_000 }, T);
+    for (let i = 0; i < 120; i++) agg.add(live(T + i * 1_000));
+    const poisoned = agg.add(live(T + YEAR, 'ERROR', 'a.log', T + 121_000));
+    expect(poisoned).toEqual({ windowId: `60000@${T + 60_000}`, late: false, future: true });
+    clock.now = T + 200_000;
+    const first = agg.poll(); // idle: every open window closes
+    expect(first.map((w) => [w.startMs - T, w.total, w.future])).toEqual([
+      [0, 60, 0],
+      [MIN, 61, 1],
+    ]);
+    expect(agg.closedUntil).toBe(T + 2 * MIN);
+    for (let i = 0; i < 40; i++) expect(agg.add(live(T + 2 * MIN + 30_000 + i * 100, 'ERROR', 'b.log', T + 205_000)).late).toBe(false);
+    clock.now = T + 300_000;
+    const second = agg.poll();
+    expect(second.map((w) => [w.startMs - T, w.counts.ERROR, w.late, w.future])).toEqual([[2 * MIN, 40, 0, 0]]);
+  });
+
+  it('counts at its source\'s newest time, else the partition\'s, else the time it was read', () => {
+    const { agg } = setup({}, T);
+    expect(agg.add(live(T + YEAR, 'WARN', 'x.log', T)).windowId).toBe(`60000@${T}`); // nothing seen yet: read at T
+    agg.add(live(T + 5 * MIN, 'INFO', 'a.log'));
+    agg.add(live(T + 7 * MIN, 'INFO', 'b.log'));
+    expect(agg.add(live(T + YEAR, 'WARN', 'a.log', T + 7 * MIN + 3_000)).windowId).toBe(`60000@${T + 5 * MIN}`); // a's newest
+    expect(agg.add(live(T + YEAR, 'WARN', 'c.log', T + 7 * MIN + 3_000)).windowId).toBe(`60000@${T + 7 * MIN}`); // the partition's newest
+    expect(agg.watermarkMs).toBe(T + 5 * MIN - DEFAULT_LATENESS);
+  });
+
+  it('believes a record within the skew, and a past one however old', () => {
+    const { agg } = setup({ futureSkewMs: 60_000 }, T);
+    expect(agg.add(live(T + 60_000, 'INFO', 'a.log', T)).future).toBe(false);
+    expect(agg.add(live(T + 60_001, 'INFO', 'a.log', T)).future).toBe(true);
+    expect(agg.add(live(T - YEAR, 'INFO', 'a.log', T)).future).toBe(false);
+  });
+
+  it('is only flagged in processing time, where every record counts at its arrival', () => {
+    const { agg } = setup({ mode: 'processing' }, T);
+    expect(agg.add(live(T + YEAR, 'ERROR', 'a.log', T + 1_000))).toEqual({ windowId: `60000@${T}`, late: false, future: true });
+    expect(agg.closeAll().map((w) => [w.total, w.future, w.firstEventMs])).toEqual([[1, 1, T + 1_000]]);
+  });
+
+  it('keeps the figure through snapshot, restore, merge and the report', () => {
+    const { agg } = setup({}, T);
+    agg.add(live(T));
+    agg.add(live(T + YEAR, 'INFO', 'a.log', T));
+    const copy = setup({}, T).agg;
+    copy.restore(JSON.parse(JSON.stringify(agg.snapshot())) as ReturnType<WindowAggregator['snapshot']>);
+    copy.add(live(T + YEAR, 'INFO', 'a.log', T));
+    const [w] = copy.closeAll();
+    expect(w.future).toBe(2);
+    expect(mergeWindowResults(w, w).future).toBe(4);
+    expect(toReport(w).future).toBe(2);
+    // A partial written before the figure existed merges as 0.
+    const old = { ...w } as Partial<WindowResult>;
+    delete old.future;
+    expect(mergeWindowResults(old as WindowResult, w).future).toBe(2);
+  });
+
+  it('property: inserting future-dated records changes no other record\'s fate, and every record counts once', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ offsetMs: fc.integer({ min: 0, max: 10 * MIN }), jitterMs: fc.integer({ min: -4_000, max: 0 }), source: fc.constantFrom('a.log', 'b.log', 'c.log') }), { minLength: 1, maxLength: 60 }),
+        fc.array(fc.record({ at: fc.nat(), aheadMs: fc.integer({ min: 5 * MIN + 1, max: 10 * YEAR }), source: fc.constantFrom('a.log', 'b.log', 'z.log') }), { maxLength: 10 }),
+        (normal, futures) => {
+          // Believable records in rising order with a little disorder, each read 3 s after its time.
+          const sorted = [...normal].sort((x, y) => x.offsetMs - y.offsetMs);
+          const plain = sorted.map((n) => live(T + n.offsetMs + n.jitterMs, 'INFO', n.source));
+          const mixed: Array<{ record: WindowRecord; future: boolean }> = plain.map((record) => ({ record, future: false }));
+          for (const f of futures) {
+            const at = f.at % (mixed.length + 1);
+            const readMs = at > 0 ? mixed[at - 1].record.arrivalMs : T;
+            mixed.splice(at, 0, { record: live(readMs + f.aheadMs, 'ERROR', f.source, readMs), future: true });
+          }
+          const a = setup({}, T).agg;
+          const b = setup({}, T).agg;
+          const fatesA = plain.map((r) => a.add(r).late);
+          let futureInWindows = 0;
+          const fatesB = mixed.flatMap(({ record, future }) => {
+            const outcome = b.add(record);
+            expect(outcome.future).toBe(future);
+            if (future && !outcome.late) futureInWindows++;
+            return future ? [] : [outcome.late];
+          });
+          expect(fatesB).toEqual(fatesA);
+          const ra = a.closeAll();
+          const rb = b.closeAll();
+          const counted = (rs: WindowResult[]): number => rs.reduce((sum, w) => sum + w.total + w.late, 0) + b.lateUnreported;
+          expect(counted(rb)).toBe(mixed.length);
+          expect(rb.reduce((sum, w) => sum + w.future, 0)).toBe(futureInWindows);
+          // Without the future-dated ERRORs, each window holds what it held without them.
+          const infoOf = (rs: WindowResult[]): Array<[number, number]> => rs.filter((w) => w.counts.INFO > 0).map((w) => [w.startMs, w.counts.INFO]);
+          expect(infoOf(rb)).toEqual(infoOf(ra));
+        },
+      ),
+    );
   });
 });

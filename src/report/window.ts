@@ -20,6 +20,19 @@
  * to the `late` figure of the next window that closes. In event-time mode, with no idle close in
  * between, which records are late depends only on the order of the records, not on how they were
  * batched or when poll() ran: a replay of the same records gives the same windows.
+ *
+ * Future-dated records. A record whose event time is more than futureSkewMs beyond the wall clock
+ * when it was read (its arrivalMs) carries a time no clock has reached: a host with a wrong clock or
+ * zone. Taken at its word it would poison the partition: the watermark (and, once the partition is
+ * idle, the horizon) would jump to its window, and every later record of the present would be late.
+ * So such a record does not move the watermark and does not make its source active. Its own time
+ * is not believed: like an entry without a time (docs/log-model.md), it is counted at the newest
+ * believable time before it, its source's highest event time, else the partition's, else the time
+ * it was read (a partition that has seen nothing else). Its levels count toward alerts with its
+ * neighbours, not hours or years from now, and no later record of the present or of a backfill
+ * becomes late because of it. The window it lands in says how many of its records were placed so,
+ * in its `future` figure. Counted at its neighbours' time, it is late like them if their window has
+ * closed.
  */
 import type { CountsWithTotal } from '../generator/truth';
 import { emptyCounts, type Level, type LevelCounts, LEVELS } from '../model/levels';
@@ -54,6 +67,12 @@ export interface WindowOptions {
   /** Most distinct ERROR messages tracked per window; see `ErrorCount` for the eviction rule. */
   maxErrorMessages: number;
   /**
+   * A record dated more than this beyond its arrivalMs is future-dated (see the module comment):
+   * counted at its neighbours' time, never moving the watermark. Applies in both modes (in
+   * processing time, where every record counts at its arrival, only the `future` figure shows it).
+   */
+  futureSkewMs: number;
+  /**
    * Event time: whether add() moves the horizon to the watermark. Off, the owner calls
    * closeToWatermark() when it chooses; the report stage does so once a partition is caught up, so
    * a backlog holding several sources' records in the same partition (objects ingested one after
@@ -69,6 +88,7 @@ export const DEFAULT_WINDOW_OPTIONS: Readonly<WindowOptions> = {
   idleCloseMs: 10_000,
   sourceIdleMs: 10_000,
   maxErrorMessages: 1_000,
+  futureSkewMs: 300_000,
   closeOnAdd: true,
 };
 
@@ -108,6 +128,11 @@ export interface WindowReport extends CountsWithTotal {
   lastEventMs: number;
   /** Late records reported with this window (they belong to windows closed earlier). */
   late: number;
+  /**
+   * Future-dated records counted in this window (already in `counts` and `total`): dated more than
+   * futureSkewMs beyond the time they were read, they count at their neighbours' time (module comment).
+   */
+  future: number;
 }
 
 /** A window's (partial) result: the report plus the tracked message table that merging needs. */
@@ -144,6 +169,8 @@ export interface AddOutcome {
   windowId: string;
   /** True if its window had closed: it is only counted in the next report's `late`. */
   late: boolean;
+  /** True if it was future-dated (see the module comment): `windowId` is the window it was counted in, not its own time's. */
+  future: boolean;
 }
 
 /** The id of the window `[startMs, startMs + sizeMs)`. */
@@ -171,6 +198,7 @@ interface OpenWindow {
   evictNext: string | undefined;
   firstEventMs: number;
   lastEventMs: number;
+  future: number;
 }
 
 /**
@@ -183,7 +211,7 @@ export function resolveWindowOptions(options: Partial<WindowOptions> = {}): Wind
   for (const key of positive) {
     if (!Number.isSafeInteger(o[key]) || (o[key] as number) <= 0) throw new RangeError(`window ${key} must be a whole number > 0, got ${String(o[key])}`);
   }
-  const nonNegative: Array<keyof WindowOptions> = ['allowedLatenessMs', 'maxErrorMessages'];
+  const nonNegative: Array<keyof WindowOptions> = ['allowedLatenessMs', 'maxErrorMessages', 'futureSkewMs'];
   for (const key of nonNegative) {
     if (!Number.isSafeInteger(o[key]) || (o[key] as number) < 0) throw new RangeError(`window ${key} must be a whole number >= 0, got ${String(o[key])}`);
   }
@@ -257,15 +285,18 @@ export class WindowAggregator {
    */
   add(record: WindowRecord): AddOutcome {
     const event = this.options.mode === 'event';
-    const t = event ? record.timeMs : record.arrivalMs;
-    if (!Number.isFinite(t) || !Number.isFinite(record.timeMs)) {
+    if (!Number.isFinite(record.timeMs) || !Number.isFinite(record.arrivalMs)) {
       throw new RangeError(`record time must be a finite number, got timeMs=${record.timeMs} arrivalMs=${record.arrivalMs}`);
     }
+    const future = record.timeMs - record.arrivalMs > this.options.futureSkewMs;
+    // The time the record counts at: its arrival (processing time), its own, or for a future-dated
+    // one the newest believable time before it (the module comment).
+    const placed = !event ? record.arrivalMs : !future ? record.timeMs : this.believableTime(record);
     const { sizeMs } = this.options;
-    const startMs = windowStart(t, sizeMs);
+    const startMs = windowStart(placed, sizeMs);
     const id = windowId(sizeMs, startMs);
     this.lastActivityMs = this.now();
-    if (event) {
+    if (event && !future) {
       this.maxEventMs = Math.max(this.maxEventMs, record.timeMs);
       const src = this.sources.get(record.source);
       if (src) {
@@ -277,24 +308,27 @@ export class WindowAggregator {
     }
     if (startMs + sizeMs <= this.closedUntilMs) {
       this.pendingLate++;
-      return { windowId: id, late: true };
+      return { windowId: id, late: true, future };
     }
+    // A future-dated record's own time is not believed: the window's first/last event time take the time it counted at.
+    const eventMs = future ? placed : record.timeMs;
     let w = this.open.get(startMs);
     if (!w) {
-      w = newWindow(startMs, record.timeMs);
+      w = newWindow(startMs, eventMs);
       this.open.set(startMs, w);
     }
     w.counts[record.level]++;
     w.total++;
+    if (future) w.future++;
     let s = w.sources.get(record.source);
     if (!s) w.sources.set(record.source, (s = { counts: emptyCounts(), total: 0 }));
     s.counts[record.level]++;
     s.total++;
     if (record.level === 'ERROR') track(w, record.message, this.options.maxErrorMessages);
-    w.firstEventMs = Math.min(w.firstEventMs, record.timeMs);
-    w.lastEventMs = Math.max(w.lastEventMs, record.timeMs);
-    if (event && this.options.closeOnAdd) this.advance(this.watermarkMs);
-    return { windowId: id, late: false };
+    w.firstEventMs = Math.min(w.firstEventMs, eventMs);
+    w.lastEventMs = Math.max(w.lastEventMs, eventMs);
+    if (event && this.options.closeOnAdd && !future) this.advance(this.watermarkMs);
+    return { windowId: id, late: false, future };
   }
 
   /**
@@ -381,6 +415,13 @@ export class WindowAggregator {
     this.lastActivityMs = this.now();
   }
 
+  /** Where a future-dated record counts: its source's highest event time, else the partition's, else its arrival. */
+  private believableTime(record: WindowRecord): number {
+    const own = this.sources.get(record.source);
+    if (own) return own.maxEventMs;
+    return Number.isFinite(this.maxEventMs) ? this.maxEventMs : record.arrivalMs;
+  }
+
   /** Moves the horizon to `untilMs` (never back) and closes the windows ending at or before it. */
   private advance(untilMs: number): void {
     if (untilMs <= this.closedUntilMs) return;
@@ -412,6 +453,7 @@ export class WindowAggregator {
       firstEventMs: w.firstEventMs,
       lastEventMs: w.lastEventMs,
       late,
+      future: w.future,
       errorMessages,
       maxErrorMessages,
     };
@@ -468,6 +510,8 @@ export function mergeWindowResults(a: WindowResult, b: WindowResult): WindowResu
     firstEventMs: Math.min(a.firstEventMs, b.firstEventMs),
     lastEventMs: Math.max(a.lastEventMs, b.lastEventMs),
     late: a.late + b.late,
+    // Absent in partials and snapshots written before the figure existed.
+    future: (a.future ?? 0) + (b.future ?? 0),
     errorMessages,
     maxErrorMessages,
   };
@@ -475,8 +519,8 @@ export function mergeWindowResults(a: WindowResult, b: WindowResult): WindowResu
 
 /** The report part of a result, without the message table: what the report record and files carry. */
 export function toReport(result: WindowReport): WindowReport {
-  const { id, sizeMs, startMs, endMs, counts, total, sources, topErrors, firstEventMs, lastEventMs, late } = result;
-  return { id, sizeMs, startMs, endMs, counts, total, sources, topErrors, firstEventMs, lastEventMs, late };
+  const { id, sizeMs, startMs, endMs, counts, total, sources, topErrors, firstEventMs, lastEventMs, late, future } = result;
+  return { id, sizeMs, startMs, endMs, counts, total, sources, topErrors, firstEventMs, lastEventMs, late, future: future ?? 0 };
 }
 
 function newWindow(startMs: number, timeMs: number): OpenWindow {
@@ -489,6 +533,7 @@ function newWindow(startMs: number, timeMs: number): OpenWindow {
     evictNext: undefined,
     firstEventMs: timeMs,
     lastEventMs: timeMs,
+    future: 0,
   };
 }
 
@@ -502,6 +547,7 @@ function windowOf(r: WindowResult): OpenWindow {
     evictNext: undefined,
     firstEventMs: r.firstEventMs,
     lastEventMs: r.lastEventMs,
+    future: r.future ?? 0,
   };
 }
 

@@ -76,6 +76,7 @@ export interface LogpipeConfig {
     windowMode: 'event' | 'processing';
     windowSizeMs: number;
     allowedLatenessMs: number;
+    futureSkewMs: number;
     idleCloseMs: number;
     ingestStallMs: number;
     maxErrorMessages: number;
@@ -611,6 +612,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
       format: 'nat',
       default: 5000,
       env: 'LOGPIPE_REPORT_ALLOWED_LATENESS_MS',
+    },
+    futureSkewMs: {
+      doc: 'Event time: a record dated more than this beyond the wall clock when the report stage reads it is future-dated (a host with a wrong clock or zone). It does not move the watermark; it is counted in the window of the time it was read, and that window\'s `future` figure (report field, text report, dashboard, metric logpipe_report_future_records_total) says how many such records it holds.',
+      format: 'nat',
+      default: 300000,
+      env: 'LOGPIPE_REPORT_FUTURE_SKEW_MS',
     },
     idleCloseMs: {
       doc: 'Event time: a partition with no new record for this long (and nothing left to read) closes its open windows, so the last window of a burst is reported; also how long a source (object) without a new record keeps holding its partition\'s watermark back.',

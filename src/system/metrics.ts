@@ -82,6 +82,7 @@ export class Metrics {
   readonly consumerLag: Gauge<'topic' | 'partition'>;
   readonly windowsClosed: Counter;
   readonly lateRecords: Counter;
+  readonly futureRecords: Counter;
   readonly alerts: Counter<'decision'>;
   readonly emails: Counter<'outcome'>;
 
@@ -110,6 +111,7 @@ export class Metrics {
     this.consumerLag = new Gauge({ name: 'logpipe_report_consumer_lag_records', help: 'Log-topic records not yet counted by the report stage, per assigned partition (updated every second).', labelNames: ['topic', 'partition'], registers });
     this.windowsClosed = new Counter({ name: 'logpipe_report_windows_closed_total', help: 'Windows closed and reported (report topic record and files).', registers });
     this.lateRecords = new Counter({ name: 'logpipe_report_late_records_total', help: 'Records that arrived after their window closed (reported in the late figure of a later window).', registers });
+    this.futureRecords = new Counter({ name: 'logpipe_report_future_records_total', help: 'Records dated more than report.futureSkewMs beyond the time they were read, counted at their source\'s newest believable time instead (the future figure of reports).', registers });
     this.alerts = new Counter({ name: 'logpipe_report_alerts_total', help: 'Windows that breached the alert rules, by decision: alert (emailed) or suppressed (report.realertMs).', labelNames: ['decision'], registers });
     this.emails = new Counter({ name: 'logpipe_report_emails_total', help: 'Alert email attempts by outcome: sent, failed-transient (retried), failed-permanent (dropped).', labelNames: ['outcome'], registers });
 

@@ -28,7 +28,7 @@ function realisticReport(): WindowReport {
   const agg = new WindowAggregator({}, () => 0);
   let t = START + 500;
   const add = (n: number, level: 'ERROR' | 'WARN' | 'INFO' | 'DEBUG', source: string, message: string): void => {
-    for (let i = 0; i < n; i++) agg.add({ timeMs: (t += 37), arrivalMs: 0, level, source, message });
+    for (let i = 0; i < n; i++) agg.add({ timeMs: (t += 37), arrivalMs: t, level, source, message });
   };
   add(420, 'INFO', 'app-1.log', 'request served');
   add(96, 'DEBUG', 'app-2.log', 'cache hit');

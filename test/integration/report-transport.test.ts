@@ -36,6 +36,7 @@ function sampleReport(): WindowReport {
     firstEventMs: startMs + 150,
     lastEventMs: startMs + 59_870,
     late: 0,
+    future: 0,
   };
 }
 

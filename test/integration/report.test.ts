@@ -9,7 +9,7 @@ import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import type { CountsWithTotal } from '../../src/generator/truth';
 import { idempotencyKey } from '../../src/report/email';
-import type { ReportDocument } from '../../src/report/render';
+import { type ReportDocument, reportFileNames } from '../../src/report/render';
 import { createKafka } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
 import { eventually, freePort, quietLogger, readTopic, sesEmails, startSesEmulator, testConfig, uniqueName } from './helpers';
@@ -211,6 +211,35 @@ describe('logpipe report', () => {
     } finally {
       await ses.stop();
     }
+  });
+
+  // Issue 15 item 5: one line from a host with a wrong clock must not make the next upload late.
+  it('a future-dated line does not poison the topic: the next upload\'s ERRORs are counted and alert, and the line is in a `future` figure', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-future-'));
+    const topic = uniqueName('it-future');
+    const group = uniqueName('g-future');
+    const env = reportEnv(dir, group, { LOGPIPE_REPORT_EMAIL_TRANSPORT: 'file', LOGPIPE_REPORT_OUTBOX_DIR: path.join(dir, 'outbox') });
+    const minute = (ms: number): number => Math.floor(ms / 60_000) * 60_000;
+    const base = minute(Date.now()) - 20 * 60_000;
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    // A first upload: a quiet minute of INFO lines, then one line dated four years ahead.
+    const first = [...Array.from({ length: 30 }, (_, i) => `${iso(base + i * 1_000)} INFO app - request ${i} served`), `${iso(base + 4 * 365 * 86_400_000)} WARN app - clock says the future`];
+    fs.writeFileSync(path.join(dir, 'first.log'), `${first.join('\n')}\n`);
+    expect((await run(['ingest', path.join(dir, 'first.log'), '--topic', topic])).status).toBe(0);
+    const one = await run(['report', '--exit-when-idle', '--topic', topic], env);
+    expect(one.status).toBe(0);
+    const firstReports = reportsOf(one.stdout);
+    expect(firstReports.map((r) => [r.startMs - base, r.total, r.counts.WARN, r.future])).toEqual([[0, 31, 1, 1]]);
+    // The next upload, five minutes of event time later: 40 ERRORs in one minute.
+    const second = Array.from({ length: 40 }, (_, i) => `${iso(base + 5 * 60_000 + i * 500)} ERROR app - payment gateway timed out`);
+    fs.writeFileSync(path.join(dir, 'second.log'), `${second.join('\n')}\n`);
+    expect((await run(['ingest', path.join(dir, 'second.log'), '--topic', topic])).status).toBe(0);
+    const two = await run(['report', '--exit-when-idle', '--topic', topic], env);
+    expect(two.status).toBe(0);
+    const secondReports = reportsOf(two.stdout);
+    expect(secondReports.map((r) => [r.startMs - base, r.counts.ERROR, r.late, r.future, r.alert.alert])).toEqual([[5 * 60_000, 40, 0, 0, true]]);
+    expect(fs.readdirSync(path.join(dir, 'outbox')).filter((f) => f.endsWith('.eml'))).toHaveLength(1);
+    expect(fs.readFileSync(path.join(dir, 'reports', reportFileNames(firstReports[0], topic).txt), 'utf8')).toMatch(/Future-dated records .*: 1$/m);
   });
 
   it('sends alert emails through an SMTP server', async () => {
