@@ -1,0 +1,135 @@
+import { emptyCounts, type Level } from '../model/levels';
+import { compareMinutes, compareSystem, diagnose, minuteKey, observedMinutes, oracleLevel, readOracle, renderTable, rowStamp, type WindowCounts } from './conformance-compare';
+
+const MIN = 60_000;
+
+/** A one-minute window report with the given counts. */
+function win(iso: string, counts: Partial<Record<Level, number>>, late = 0): WindowCounts {
+  const c = { ...emptyCounts(), ...counts };
+  return { startMs: Date.parse(iso), sizeMs: MIN, counts: c, total: Object.values(c).reduce((a, b) => a + b, 0), late };
+}
+
+describe('rowStamp: the date and time of an oracle row, per loghub layout', () => {
+  it.each<[string, Record<string, string>, string]>([
+    ['Android Date MM-dd, Time with ms', { Date: '03-17', Time: '16:13:38.811' }, '03-17 16:13'],
+    ['HDFS yyMMdd and HHmmss', { Date: '081109', Time: '203615' }, '2008-11-09 20:36'],
+    ['Hadoop time with a comma', { Date: '2015-10-18', Time: '18:01:47,978' }, '2015-10-18 18:01'],
+    ['Spark yy/MM/dd', { Date: '17/06/09', Time: '20:10:40' }, '2017-06-09 20:10'],
+    ['Apache, one column', { Time: 'Sun Dec 04 04:47:44 2005' }, '2005-12-04 04:47'],
+    ['BGL yyyy-MM-dd-HH.mm.ss.SSSSSS (its Date column is ignored)', { Date: '2005.06.03', Time: '2005-06-03-15.42.50.675872' }, '2005-06-03 15:42'],
+    ['HealthApp yyyyMMdd-HH:mm:ss:SSS', { Time: '20171223-22:15:29:606' }, '2017-12-23 22:15'],
+    ['Proxifier MM.dd, no year', { Time: '10.30 16:49:06' }, '10-30 16:49'],
+    ['HPC epoch seconds, as UTC', { Time: '1077804742' }, '2004-02-26 14:12'],
+    ['Linux Month + Date', { Month: 'Jun', Date: '14', Time: '15:16:01' }, '06-14 15:16'],
+    ['OpenSSH Date holding the month + Day', { Date: 'Dec', Day: '10', Time: '06:55:46' }, '12-10 06:55'],
+    ['Thunderbird yyyy.MM.dd beside Month and Day', { Date: '2005.11.09', Month: 'Nov', Day: '9', Time: '12:01:01' }, '2005-11-09 12:01'],
+  ])('%s', (_name, row, key) => {
+    const s = rowStamp(row);
+    expect(s).toBeDefined();
+    expect(minuteKey(s!, s!.year !== undefined)).toBe(key);
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['no Time column', { Date: '2015-10-18' }],
+    ['a time of day and no date', { Time: '16:13:38' }],
+    ['a day that is no number', { Month: 'Jun', Date: 'x', Time: '15:16:01' }],
+  ])('is undefined for %s', (_name, row) => {
+    expect(rowStamp(row)).toBeUndefined();
+  });
+});
+
+describe('oracleLevel', () => {
+  it('maps through normalizeLevel, spelling out logcat letters', () => {
+    expect(['Info', 'notice', 'Warning', 'FATAL', 'D', 'V', 'E', 'W', 'I'].map(oracleLevel)).toEqual(['INFO', 'INFO', 'WARN', 'ERROR', 'DEBUG', 'TRACE', 'ERROR', 'WARN', 'INFO']);
+    // Linux's "Level" column holds the host name.
+    expect(oracleLevel('combo')).toBeUndefined();
+    expect(oracleLevel('')).toBeUndefined();
+  });
+});
+
+const HADOOP_LIKE = ['LineId,Date,Time,Level', '1,2015-10-18,"18:01:47,978",INFO', '2,2015-10-18,"18:01:59,001",WARN', '3,2015-10-18,"18:02:00,000",ERROR', ''].join('\n');
+
+describe('readOracle', () => {
+  it('counts lines per minute and level; a year makes it part of the key', () => {
+    const o = readOracle(HADOOP_LIKE);
+    expect(o).toMatchObject({ lines: 3, withLevel: 3, yearKnown: true, untimed: 0 });
+    expect(o.minutes.get('2015-10-18 18:01')).toEqual({ counts: { ...emptyCounts(), INFO: 1, WARN: 1 }, total: 2 });
+    expect(o.minutes.get('2015-10-18 18:02')?.counts.ERROR).toBe(1);
+  });
+
+  it('counts lines whose level column is no level word as UNPARSED and names the words', () => {
+    const o = readOracle('LineId,Month,Date,Time,Level\n1,Jun,14,15:16:01,combo\n2,Jun,14,15:16:02,combo\n');
+    expect(o).toMatchObject({ withLevel: 0, yearKnown: false, otherLevelWords: { combo: 2 } });
+    expect(o.minutes.get('06-14 15:16')).toEqual({ counts: { ...emptyCounts(), UNPARSED: 2 }, total: 2 });
+  });
+});
+
+describe('compareMinutes and compareSystem', () => {
+  it('is exact when every minute agrees per level', () => {
+    const r = compareSystem('H', HADOOP_LIKE, [win('2015-10-18T18:01:00Z', { INFO: 1, WARN: 1 }), win('2015-10-18T18:02:00Z', { ERROR: 1 })], { ranAtMs: Date.parse('2026-12-05T08:00:00Z'), format: 'log4j' });
+    expect(r).toMatchObject({ verdict: 'exact', format: 'log4j', hints: [], comparison: { minutes: 2, minutesExact: 2, matched: 3, differing: 0 } });
+  });
+
+  it('counts a line in the wrong level or minute as differing', () => {
+    const o = readOracle(HADOOP_LIKE);
+    const c = compareMinutes(o, observedMinutes([win('2015-10-18T18:01:00Z', { INFO: 2 }), win('2015-10-18T18:03:00Z', { ERROR: 1 })], true), true);
+    expect(c).toEqual({ minutes: 3, minutesExact: 0, matched: 1, differing: 2 });
+  });
+
+  it('compares month-day-time when the log has no year (the pipeline takes it from the object)', () => {
+    const csv = 'LineId,Date,Time,Level\n1,03-17,16:13:38.811,D\n2,03-17,16:14:00.000,E\n';
+    const r = compareSystem('A', csv, [win('2026-03-17T16:13:00Z', { DEBUG: 1 }), win('2026-03-17T16:14:00Z', { ERROR: 1 })], { ranAtMs: Date.parse('2026-12-05T08:00:00Z') });
+    expect(r.verdict).toBe('exact');
+  });
+
+  it('is a MISS when entries were late, even if the minutes agree otherwise', () => {
+    const r = compareSystem('H', HADOOP_LIKE, [win('2015-10-18T18:01:00Z', { INFO: 1, WARN: 1 }), win('2015-10-18T18:02:00Z', {}, 1)], { ranAtMs: 0 });
+    expect(r.verdict).toBe('MISS');
+    expect(r.hints.join('\n')).toMatch(/late: 1 entries/);
+  });
+
+  it('reports a system without levels as "no level", compared on totals per minute', () => {
+    const r = compareSystem('L', 'LineId,Month,Date,Time,Level\n1,Jun,14,15:16:01,combo\n', [win('2026-06-14T15:16:00Z', { UNPARSED: 1 })], { ranAtMs: 0 });
+    expect(r).toMatchObject({ verdict: 'no level', comparison: { minutesExact: 1, matched: 1 } });
+  });
+});
+
+describe('diagnose', () => {
+  const ranAtMs = Date.parse('2026-12-05T08:00:00Z');
+
+  it('names lines read as UNPARSED at the run time (nothing recognised)', () => {
+    const o = readOracle(HADOOP_LIKE);
+    const hints = diagnose(o, observedMinutes([win('2026-12-05T07:59:00Z', { UNPARSED: 3 })], true), { ranAtMs });
+    expect(hints.join('\n')).toMatch(/every entry UNPARSED/);
+    expect(hints.join('\n')).toMatch(/time: 3 entries dated within a day of the run/);
+  });
+
+  it('names continuation lines joined into the entry before', () => {
+    const hints = diagnose(readOracle(HADOOP_LIKE), observedMinutes([win('2015-10-18T18:01:00Z', { INFO: 1 }), win('2015-10-18T18:02:00Z', { ERROR: 1 })], true), { ranAtMs });
+    expect(hints.join('\n')).toMatch(/entries: 2 for 3 lines \(lines joined/);
+  });
+
+  it('finds a wrong year and a whole-hour zone offset', () => {
+    const o = readOracle(HADOOP_LIKE);
+    const year = diagnose(o, observedMinutes([win('2026-10-18T18:01:00Z', { INFO: 1, WARN: 1 }), win('2026-10-18T18:02:00Z', { ERROR: 1 })], true), { ranAtMs: 0 });
+    expect(year).toContain('year: exact when the year is set aside');
+    const zone = diagnose(o, observedMinutes([win('2015-10-18T16:01:00Z', { INFO: 1, WARN: 1 }), win('2015-10-18T16:02:00Z', { ERROR: 1 })], true), { ranAtMs: 0 });
+    expect(zone).toContain('zone: exact when the oracle is moved by -2 h');
+  });
+
+  it('names level totals that differ when everything was read', () => {
+    const hints = diagnose(readOracle(HADOOP_LIKE), observedMinutes([win('2015-10-18T18:01:00Z', { INFO: 2 }), win('2015-10-18T18:02:00Z', { ERROR: 1 })], true), { ranAtMs: 0 });
+    expect(hints.join('\n')).toMatch(/level: totals per level differ \(counted\/expected: WARN 0\/1, INFO 2\/1\)/);
+  });
+});
+
+describe('renderTable', () => {
+  it('renders one row per system and the hints below', () => {
+    const ok = compareSystem('Hadoop', HADOOP_LIKE, [win('2015-10-18T18:01:00Z', { INFO: 1, WARN: 1 }), win('2015-10-18T18:02:00Z', { ERROR: 1 })], { ranAtMs: 0, format: 'log4j' });
+    const miss = compareSystem('Other', HADOOP_LIKE, [win('2026-12-05T07:59:00Z', { UNPARSED: 3 })], { ranAtMs: Date.parse('2026-12-05T08:00:00Z') });
+    const text = renderTable([ok, miss]);
+    expect(text).toContain('| Hadoop | 3 | 3 | 2 | 2 | 3 / 0 | log4j | exact |');
+    expect(text).toContain('| Other | 3 | 3 | 3 | 0 | 0 / 3 | ? | MISS |');
+    expect(text).toMatch(/\n- Other: level: every entry UNPARSED/);
+  });
+});
