@@ -23,6 +23,7 @@ import { createLogger } from '../system/logging';
 import FileFetcherActor, { type IngestOutcome } from './file-fetcher-actor';
 import LineStreamerActor from './line-streamer-actor';
 import S3WatcherActor, { type Trigger, type WatcherSettings } from './s3-watcher-actor';
+import { watcherTestSettings } from './watcher-test-settings';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 const TOPIC = 't';
@@ -161,17 +162,7 @@ class FakePublisher {
   };
 }
 
-const settings = (over: Partial<WatcherSettings> = {}): WatcherSettings => ({
-  parallelObjects: 4,
-  maxQueuedObjects: 100,
-  maxAttempts: 3,
-  sqsQueueUrl: '',
-  sqsWaitSeconds: 0,
-  visibilityTimeoutSeconds: 30,
-  listings: [],
-  listIntervalMs: 1000,
-  ...over,
-});
+const settings = (over: Partial<WatcherSettings> = {}): WatcherSettings => watcherTestSettings({ parallelObjects: 4, maxQueuedObjects: 100, ...over });
 
 /** The pipeline with real actors over the fakes; `ingests` counts fetcher ingests per version at the boundary. */
 function pipeline(opts: { versioned: boolean; gate?: Gate; parallelObjects?: number; versionsDenied?: boolean }) {

@@ -3,20 +3,11 @@ import { createLogger } from '../system/logging';
 import { Metrics } from '../system/metrics';
 import type { IngestOutcome } from './file-fetcher-actor';
 import S3WatcherActor, { type WatcherSettings } from './s3-watcher-actor';
+import { watcherTestSettings } from './watcher-test-settings';
 import type { ObjectMeta, ObjectRef } from '../ingest/object-ref';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
-const settings = (over: Partial<WatcherSettings> = {}): WatcherSettings => ({
-  parallelObjects: 1,
-  maxQueuedObjects: 10,
-  maxAttempts: 3,
-  sqsQueueUrl: '',
-  sqsWaitSeconds: 0,
-  visibilityTimeoutSeconds: 30,
-  listings: [],
-  listIntervalMs: 1000,
-  ...over,
-});
+const settings = watcherTestSettings;
 const ref = (key: string): ObjectRef => ({ kind: 's3', bucket: 'b', key });
 const outcome = (key: string, status: IngestOutcome['status'] = 'ingested'): IngestOutcome => ({ id: key, object: key, status, lines: 1, entries: 1, records: 1, bytes: 1, resumed: false, seconds: 0 });
 
