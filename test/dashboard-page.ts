@@ -49,3 +49,17 @@ export async function chartState(page: Page): Promise<{ type: string; stacked: [
     };
   });
 }
+
+/** The range the page shows: its view (`latest` or the day), title, note, and the day choices offered. */
+export async function rangeState(page: Page): Promise<{ view: string | null; title: string; note: string; selected: string; options: Array<{ value: string; text: string }> }> {
+  const select = await page.$eval('#day-select', (el) => {
+    const s = el as unknown as { value: string; options: ArrayLike<{ value: string; text: string }> };
+    return { selected: s.value, options: Array.from(s.options, (o) => ({ value: o.value, text: o.text })) };
+  });
+  return {
+    view: await page.getAttribute('body', 'data-view'),
+    title: (await page.textContent('#windows-title')) ?? '',
+    note: (await page.textContent('#range-note')) ?? '',
+    ...select,
+  };
+}

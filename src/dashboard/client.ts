@@ -5,13 +5,18 @@
  * Contract with the server (src/system/dashboard.ts): it listens to `GET /events` for `dashboard`
  * events carrying DashboardData (src/system/dashboard-types.ts) and `failure` events carrying
  * `{error}`; when the stream cannot be opened at all it polls `GET /api/dashboard` every 2 s instead.
+ * Both carry the page's own `?day=YYYY-MM-DD` (absent: the latest hour of event time); picking a day
+ * in `#day-select` rewrites the page's URL and reopens the stream for that day, and data for another
+ * view than the one picked (a late answer after a switch) is never shown.
  * Every value from the data is set with textContent or as an attribute, never parsed as HTML, and a
  * link is made only from a `/reports/<name>` URL.
  *
  * What the browser tests rely on: `#windows-table` rows carry `data-window-id` and their level cells
  * `data-level`/`data-count`; `#alerts-list` items carry `data-window-id`; `#objects-body` rows carry
- * `data-object-id`/`data-status`; `body[data-generated-at]` is the generatedAt of the data shown;
- * `Chart.getChart('levels-chart')` is the chart.
+ * `data-object-id`/`data-status`; `body[data-generated-at]` is the generatedAt of the data shown and
+ * `body[data-view]` its view (`latest` or the day); `#day-select` offers the days held (its
+ * `data-days` is their number); a window's `td[data-future]` holds its future-dated records when the
+ * data has them; `Chart.getChart('levels-chart')` is the chart.
  *
  * Kept as a string module so that it is served the same from dist/ and from ts-jest; written
  * without backticks and template placeholders so that the String.raw literal holds it verbatim
@@ -24,10 +29,16 @@ export const DASHBOARD_JS = String.raw`(function () {
   var EXTRA_COLOURS = ['#17becf', '#e377c2', '#8c564b', '#2ca02c', '#393b79'];
   var POLL_MS = 2000;
   var REPORT_URL = /^\/reports\/[0-9A-Za-z:_.-]+$/;
+  var LATEST_TITLE = 'latest hour of event time';
 
   var chart = null;
-  var shown = { windows: null, alerts: null, objects: null };
+  var shown = { windows: null, alerts: null, objects: null, days: null };
   var current = { windows: [], windowSizeMs: 60000 };
+  /** The day picked ('YYYY-MM-DD'), or null for the latest hour; from the page's ?day= at first. */
+  var selectedDay = new URLSearchParams(window.location.search).get('day') || null;
+  /** Bumped at every (re)connection: answers and timers of an earlier one are dropped. */
+  var generation = 0;
+  var source = null;
 
   function byId(id) { return document.getElementById(id); }
 
@@ -102,12 +113,17 @@ export const DASHBOARD_JS = String.raw`(function () {
         clock(windows[windows.length - 1].end) + ' UTC, ' + number(lines) + ' lines, ' +
         alerting + (alerting === 1 ? ' alerting window.' : ' alerting windows.');
 
+    // Future-dated records (beyond processing time plus the allowed skew) get a column only when
+    // some window shown has any: they are rare, and a column of zeros would read as noise.
+    var future = windows.some(function (w) { return typeof w.future === 'number' && w.future > 0; });
     var head = byId('windows-head');
     clear(head);
-    var headers = ['Window (UTC)'].concat(levels, ['Total', 'Late', 'Alert', 'Report']);
+    var headers = ['Window (UTC)'].concat(levels, ['Total', 'Late'], future ? ['Future'] : [], ['Alert', 'Report']);
+    var numeric = levels.length + 2 + (future ? 1 : 0);
     headers.forEach(function (name, i) {
-      var th = make('th', name, i > 0 && i <= levels.length + 2 ? 'num' : '');
+      var th = make('th', name, i > 0 && i <= numeric ? 'num' : '');
       th.scope = 'col';
+      if (name === 'Future') th.title = 'Records dated beyond processing time plus the allowed skew: counted, but they did not move the watermark';
       head.appendChild(th);
     });
     var body = byId('windows-body');
@@ -130,6 +146,12 @@ export const DASHBOARD_JS = String.raw`(function () {
       total.setAttribute('data-total', String(w.total));
       tr.appendChild(total);
       tr.appendChild(make('td', number(w.late), 'num'));
+      if (future) {
+        var f = typeof w.future === 'number' ? w.future : 0;
+        var futureCell = make('td', f > 0 ? number(f) : '', 'num');
+        futureCell.setAttribute('data-future', String(f));
+        tr.appendChild(futureCell);
+      }
       var alertCell = make('td');
       alertCell.appendChild(w.alert ? badge('alert', 'alert') : make('span', 'no'));
       tr.appendChild(alertCell);
@@ -210,6 +232,48 @@ export const DASHBOARD_JS = String.raw`(function () {
     });
   }
 
+  function dayOf(iso) { return typeof iso === 'string' ? iso.slice(0, 10) : ''; }
+
+  /** The title, day choices and range note of the view shown; tolerates data without a view. */
+  function renderRange(data) {
+    var view = data.view || { kind: 'latest', day: null, from: null, to: null, omitted: 0 };
+    var label = view.kind === 'day' ? view.day + ' (UTC)' : LATEST_TITLE;
+    document.body.setAttribute('data-view', view.kind === 'day' ? view.day : 'latest');
+    byId('windows-title').textContent = 'Log levels per window, ' + label;
+    byId('alerts-title').textContent = 'Alerts, ' + label;
+    byId('alerts-empty').textContent = view.kind === 'day' ? 'No alerts on ' + view.day + '.' : 'No alerts in the latest hour of event time.';
+    byId('windows-empty').textContent = view.kind === 'day'
+      ? 'No windows held for ' + view.day + '. Pick one of the days offered above.'
+      : 'No windows yet: the report stage closes a window when its time has passed.';
+
+    var note = '';
+    if (view.kind === 'day') note = 'Windows starting on ' + view.day + ', 00:00–24:00 UTC.';
+    else if (view.from && view.to) {
+      note = 'The hour of event time up to the newest window: ' + dayOf(view.from) + ' ' + clock(view.from) + '–' +
+        (dayOf(view.to) !== dayOf(view.from) ? dayOf(view.to) + ' ' : '') + clock(view.to) + ' UTC.';
+    }
+    if (view.omitted > 0) note += ' The ' + number(view.omitted) + ' oldest windows of this range are left out.';
+    byId('range-note').textContent = note;
+    byId('api-link').href = '/api/dashboard' + query();
+
+    var days = data.days || [];
+    var key = JSON.stringify([days, selectedDay]);
+    if (key === shown.days) return;
+    shown.days = key;
+    var select = byId('day-select');
+    while (select.options.length > 1) select.remove(1);
+    var listed = false;
+    days.forEach(function (d) {
+      var text = d.day + ' · ' + number(d.windows) + (d.windows === 1 ? ' window' : ' windows') +
+        (d.alerts > 0 ? ', ' + number(d.alerts) + ' alerting' : '');
+      select.appendChild(new Option(text, d.day));
+      if (d.day === selectedDay) listed = true;
+    });
+    if (selectedDay && !listed) select.appendChild(new Option(selectedDay + ' · nothing held', selectedDay));
+    select.value = selectedDay || '';
+    select.setAttribute('data-days', String(days.length));
+  }
+
   function renderAlerts(data) {
     var key = JSON.stringify(data.alerts);
     if (key === shown.alerts) return;
@@ -277,15 +341,25 @@ export const DASHBOARD_JS = String.raw`(function () {
   }
 
   function render(data) {
+    renderRange(data);
     renderWindows(data);
     renderAlerts(data);
     renderObjects(data);
     document.body.setAttribute('data-generated-at', data.generatedAt);
   }
 
+  function query() { return selectedDay ? '?day=' + encodeURIComponent(selectedDay) : ''; }
+
+  /** Whether data answers the view picked now (an answer for an earlier pick is dropped). */
+  function isForSelection(data) {
+    if (!data || !data.view) return true;
+    return (data.view.kind === 'day' ? data.view.day : null) === selectedDay;
+  }
+
   function handle(read, how) {
     try {
       var data = read();
+      if (!isForSelection(data)) return;
       render(data);
       setState('live', how + ' · updated ' + clock(data.generatedAt, true) + ' UTC');
     } catch (err) {
@@ -293,32 +367,54 @@ export const DASHBOARD_JS = String.raw`(function () {
     }
   }
 
-  function poll() {
-    fetch('/api/dashboard', { headers: { accept: 'application/json' }, cache: 'no-store' })
+  function poll(gen) {
+    if (gen !== generation) return;
+    fetch('/api/dashboard' + query(), { headers: { accept: 'application/json' }, cache: 'no-store' })
       .then(function (res) {
-        if (!res.ok) throw new Error('GET /api/dashboard answered ' + res.status);
-        return res.json();
+        if (res.ok) return res.json();
+        return res.json().catch(function () { return {}; }).then(function (body) {
+          throw new Error('GET /api/dashboard answered ' + res.status + (body && typeof body.error === 'string' ? ' (' + body.error + ')' : ''));
+        });
       })
-      .then(function (data) { handle(function () { return data; }, 'Polling'); })
-      .catch(function (err) { setState('error', 'No data: ' + err.message + '; retrying'); })
-      .then(function () { setTimeout(poll, POLL_MS); });
+      .then(function (data) { if (gen === generation) handle(function () { return data; }, 'Polling'); })
+      .catch(function (err) { if (gen === generation) setState('error', 'No data: ' + err.message + '; retrying'); })
+      .then(function () { if (gen === generation) setTimeout(function () { poll(gen); }, POLL_MS); });
   }
 
-  function start() {
-    if (typeof window.EventSource !== 'function') { poll(); return; }
-    var source = new EventSource('/events');
-    source.addEventListener('dashboard', function (ev) { handle(function () { return JSON.parse(ev.data); }, 'Live'); });
-    source.addEventListener('failure', function (ev) {
+  /** Opens the event stream for the view picked (closing any earlier one), else polls. */
+  function connect() {
+    generation++;
+    var gen = generation;
+    if (source) { source.close(); source = null; }
+    if (typeof window.EventSource !== 'function') { poll(gen); return; }
+    var stream = new EventSource('/events' + query());
+    source = stream;
+    stream.addEventListener('dashboard', function (ev) { handle(function () { return JSON.parse(ev.data); }, 'Live'); });
+    stream.addEventListener('failure', function (ev) {
       var error = 'unknown error';
       try { error = JSON.parse(ev.data).error; } catch (e) { /* keep the generic text */ }
       setState('error', 'The service could not collect the data: ' + error);
     });
-    source.addEventListener('error', function () {
+    stream.addEventListener('error', function () {
+      if (gen !== generation) return;
       // EventSource reconnects by itself after a dropped stream; it gives up (CLOSED) only when the
       // stream cannot be opened, and then polling takes over.
-      if (source.readyState === EventSource.CLOSED) { poll(); return; }
+      if (stream.readyState === EventSource.CLOSED) { source = null; poll(gen); return; }
       setState('reconnecting', 'Connection lost; reconnecting…');
     });
+  }
+
+  /** A day picked (or the latest hour): the URL says it, so a reload or a shared link shows the same. */
+  function pick(day) {
+    selectedDay = day || null;
+    window.history.replaceState(null, '', selectedDay ? '?day=' + encodeURIComponent(selectedDay) : window.location.pathname);
+    setState('connecting', 'Loading ' + (selectedDay ? selectedDay : 'the ' + LATEST_TITLE) + '…');
+    connect();
+  }
+
+  function start() {
+    byId('day-select').addEventListener('change', function (ev) { pick(ev.target.value); });
+    connect();
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

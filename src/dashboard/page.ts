@@ -25,7 +25,14 @@ export const DASHBOARD_HTML = `<!DOCTYPE html>
 </header>
 <main>
   <section aria-labelledby="windows-title">
-    <h2 id="windows-title">Log levels per window, last hour</h2>
+    <h2 id="windows-title">Log levels per window, latest hour of event time</h2>
+    <div id="range" class="range">
+      <label for="day-select">Show</label>
+      <select id="day-select" data-days="0">
+        <option value="">the latest hour of event time</option>
+      </select>
+      <span id="range-note" class="muted"></span>
+    </div>
     <p id="windows-summary" class="summary">Waiting for data…</p>
     <p id="windows-empty" class="empty" hidden>No windows yet: the report stage closes a window when its time has passed.</p>
     <div id="chart-box" class="chart-box" hidden>
@@ -44,8 +51,8 @@ export const DASHBOARD_HTML = `<!DOCTYPE html>
   </section>
 
   <section aria-labelledby="alerts-title">
-    <h2 id="alerts-title">Alerts, last hour</h2>
-    <p id="alerts-empty" class="empty">No alerts in the last hour.</p>
+    <h2 id="alerts-title">Alerts, latest hour of event time</h2>
+    <p id="alerts-empty" class="empty">No alerts in the windows shown.</p>
     <ol id="alerts-list" class="alerts" aria-live="polite" data-alerts="0"></ol>
   </section>
 
@@ -72,7 +79,7 @@ export const DASHBOARD_HTML = `<!DOCTYPE html>
   </section>
 </main>
 <footer>
-  <p>Times are UTC. Data: <a href="/api/dashboard">/api/dashboard</a> (JSON), live stream <code>/events</code>.</p>
+  <p>Times are UTC; windows are placed by event time (the time in the log lines), objects by when they were ingested. Data: <a id="api-link" href="/api/dashboard">/api/dashboard</a> (JSON, <code>?day=YYYY-MM-DD</code> for one day), live stream <code>/events</code>.</p>
 </footer>
 </body>
 </html>

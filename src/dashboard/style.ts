@@ -38,6 +38,8 @@ body[data-state="live"] .status::before { content: "● "; color: var(--ok); }
 body[data-state="error"] .status::before,
 body[data-state="reconnecting"] .status::before { content: "● "; color: var(--alert); }
 .summary { margin: 0 0 0.5rem; color: var(--muted); }
+.range { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0.25rem 0.6rem; margin: 0 0 0.5rem; }
+.range select { font: inherit; }
 .empty { color: var(--muted); font-style: italic; }
 .muted { color: var(--muted); }
 .chart-box { position: relative; height: 320px; max-width: 72rem; }

@@ -6,15 +6,27 @@
 import type { ObjectActivity } from '../actors/s3-watcher-actor';
 import type { RecentWindow } from '../report/recent-windows';
 import { LEVELS } from '../model/levels';
-import type { DashboardAlert, DashboardData, DashboardObject, DashboardSource, DashboardWindow } from './dashboard-types';
+import type { DashboardAlert, DashboardData, DashboardDaySummary, DashboardObject, DashboardQuery, DashboardSource, DashboardView, DashboardWindow } from './dashboard-types';
 import type { Logger } from './logging';
 
-/** The dashboard shows the last hour. */
+/** The latest view spans this much event time, ending with the newest window held. */
 export const DASHBOARD_SPAN_MS = 60 * 60 * 1000;
+/** Objects are listed while queued or running and this long after they finished (wall clock). */
+export const DASHBOARD_OBJECTS_SPAN_MS = 60 * 60 * 1000;
 /** Most objects listed. */
 export const DASHBOARD_OBJECTS = 50;
+/**
+ * Most windows in one answer: a UTC day of the default 60-s windows. The held windows are bounded
+ * already (RECENT_WINDOWS, src/report/recent-windows.ts), but an answer goes to every open event
+ * stream every 2 s, and with 1-s windows all 3,600 held could fall in one day. The newest are kept.
+ */
+export const DASHBOARD_WINDOWS = 1440;
+/** Most days offered as choices, the newest. */
+export const DASHBOARD_DAYS = 366;
 /** Levels always stacked on the chart, in this order; others follow when a window has any. */
 const BASE_LEVELS = ['ERROR', 'WARN', 'INFO', 'DEBUG'];
+const DAY_MS = 24 * 60 * 60 * 1000;
+const DAY_FORMAT = /^\d{4}-\d{2}-\d{2}$/;
 
 export interface DashboardInputs {
   windowSizeMs: number;
@@ -22,24 +34,58 @@ export interface DashboardInputs {
   objects: ObjectActivity[];
 }
 
+/** A bad query parameter; the caller answers 400 with its message. */
+export class DashboardQueryError extends Error {
+  override readonly name = 'DashboardQueryError';
+}
+
 /**
- * The answer for `nowMs`: windows whose start is within the last hour (oldest first), the alerting
- * ones among them newest first (suppressed breaches included, with email `suppressed`), and at most
- * 50 objects, running first, then the others newest first (by finish, else start).
+ * The query of a `/api/dashboard` or `/events` URL: `day=YYYY-MM-DD` (a real UTC calendar day), or
+ * nothing for the latest hour. Other parameters are ignored. Throws DashboardQueryError naming the
+ * parameter for a malformed or impossible day, or a repeated one.
  */
-export function buildDashboardData(inputs: DashboardInputs, nowMs: number): DashboardData {
-  const since = nowMs - DASHBOARD_SPAN_MS;
-  const recent = inputs.windows.filter((w) => w.startMs >= since).sort((a, b) => a.startMs - b.startMs);
-  const windows: DashboardWindow[] = recent.map((w) => ({
-    id: w.id,
-    start: iso(w.startMs),
-    end: iso(w.endMs),
-    counts: { ...w.counts },
-    total: w.total,
-    late: w.late,
-    alert: w.alert,
-    reportUrl: `/reports/${w.files.json}`,
-  }));
+export function parseDashboardQuery(params: URLSearchParams): DashboardQuery {
+  const days = params.getAll('day');
+  if (days.length === 0 || (days.length === 1 && days[0] === '')) return {};
+  if (days.length > 1) throw new DashboardQueryError('day: give one day, not several');
+  const day = days[0];
+  if (!DAY_FORMAT.test(day) || dayOf(Date.parse(`${day}T00:00:00Z`)) !== day) {
+    throw new DashboardQueryError(`day: expected a UTC date as YYYY-MM-DD, got ${JSON.stringify(day.slice(0, 40))}`);
+  }
+  return { day };
+}
+
+/**
+ * The answer for `nowMs` and `query`. Windows are chosen by event time (their start), never by the
+ * wall clock, so a backfill or a host that was offline shows up like live data:
+ * - no day: the hour of event time that ends with the newest held window (ignoring windows that
+ *   start after `nowMs`: only future-dated records make those, and they would hide every real one);
+ * - `day`: the windows that start on that UTC day.
+ * Either way at most DASHBOARD_WINDOWS, the newest, oldest first; the alerting ones among them newest
+ * first (suppressed breaches included, with email `suppressed`); `days` lists the days that hold
+ * windows, newest first. Objects are activity, not event time: at most 50 queued, running, or
+ * finished within the last hour of `nowMs`, running first, then the others newest first (by finish,
+ * else start). `query.day` must have passed parseDashboardQuery.
+ */
+export function buildDashboardData(inputs: DashboardInputs, nowMs: number, query: DashboardQuery = {}): DashboardData {
+  const { view, inRange } = viewOf(inputs.windows, nowMs, query);
+  const all = inputs.windows.filter((w) => w.startMs >= inRange.from && w.startMs < inRange.to).sort((a, b) => a.startMs - b.startMs);
+  const omitted = Math.max(0, all.length - DASHBOARD_WINDOWS);
+  const recent = all.slice(omitted);
+  const windows: DashboardWindow[] = recent.map((w) => {
+    const future = futureOf(w);
+    return {
+      id: w.id,
+      start: iso(w.startMs),
+      end: iso(w.endMs),
+      counts: { ...w.counts },
+      total: w.total,
+      late: w.late,
+      alert: w.alert,
+      reportUrl: `/reports/${w.files.json}`,
+      ...(future !== undefined ? { future } : {}),
+    };
+  });
   const alerts: DashboardAlert[] = recent
     .filter((w) => w.email !== null)
     .reverse()
@@ -51,7 +97,56 @@ export function buildDashboardData(inputs: DashboardInputs, nowMs: number): Dash
     windows,
     alerts,
     objects: objectsOf(inputs.objects, nowMs),
+    view: { ...view, omitted },
+    days: daysOf(inputs.windows),
   };
+}
+
+/** The range of window starts [from, to) a query shows, and how the answer names it. */
+function viewOf(held: RecentWindow[], nowMs: number, query: DashboardQuery): { view: Omit<DashboardView, 'omitted'>; inRange: { from: number; to: number } } {
+  if (query.day !== undefined) {
+    const from = Date.parse(`${query.day}T00:00:00Z`);
+    return { view: { kind: 'day', day: query.day, from: iso(from), to: iso(from + DAY_MS) }, inRange: { from, to: from + DAY_MS } };
+  }
+  let newest: RecentWindow | undefined;
+  let newestAny: RecentWindow | undefined;
+  for (const w of held) {
+    if (!newestAny || w.startMs > newestAny.startMs) newestAny = w;
+    if (w.startMs <= nowMs && (!newest || w.startMs > newest.startMs)) newest = w;
+  }
+  newest ??= newestAny;
+  if (!newest) return { view: { kind: 'latest', day: null, from: null, to: null }, inRange: { from: 0, to: 0 } };
+  const to = newest.endMs;
+  const from = to - DASHBOARD_SPAN_MS;
+  // Windows starting after the newest one (future-dated) are left out; only their day shows them.
+  return { view: { kind: 'latest', day: null, from: iso(from), to: iso(to) }, inRange: { from, to: newest.startMs + 1 } };
+}
+
+/** The UTC days the held windows start on, newest first, with counts; at most DASHBOARD_DAYS. */
+function daysOf(held: RecentWindow[]): DashboardDaySummary[] {
+  const days = new Map<string, DashboardDaySummary>();
+  for (const w of held) {
+    const day = dayOf(w.startMs);
+    const entry = days.get(day) ?? { day, windows: 0, alerts: 0 };
+    entry.windows++;
+    if (w.email !== null) entry.alerts++;
+    days.set(day, entry);
+  }
+  return [...days.values()].sort((a, b) => (a.day < b.day ? 1 : a.day > b.day ? -1 : 0)).slice(0, DASHBOARD_DAYS);
+}
+
+function dayOf(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 10) : '';
+}
+
+/**
+ * The window's count of future-dated records, when the report stage passes one on. RecentWindow
+ * does not declare it yet (issue 15: the report's `future` field); read defensively so that the
+ * dashboard shows it as soon as it is there, and never a value that is not a count.
+ */
+function futureOf(w: RecentWindow): number | undefined {
+  const future = (w as RecentWindow & { future?: unknown }).future;
+  return typeof future === 'number' && Number.isFinite(future) && future >= 0 ? future : undefined;
 }
 
 /** ERROR, WARN, INFO, DEBUG, then any other level a window counted (known levels in LEVELS order). */
@@ -69,7 +164,7 @@ function rank(order: readonly string[], level: string): number {
 }
 
 function objectsOf(activity: ObjectActivity[], nowMs: number): DashboardObject[] {
-  const since = nowMs - DASHBOARD_SPAN_MS;
+  const since = nowMs - DASHBOARD_OBJECTS_SPAN_MS;
   const finishedOrStarted = (o: ObjectActivity): number => o.finishedMs ?? o.startedMs ?? nowMs;
   const listed = activity
     .filter((o) => o.finishedMs === undefined || o.finishedMs >= since)
@@ -114,12 +209,12 @@ export function createDashboardSource(ports: DashboardPorts, options: { windowSi
   };
   return {
     reportDir: options.reportDir,
-    async data(): Promise<DashboardData> {
+    async data(query: DashboardQuery = {}): Promise<DashboardData> {
       const [objects, windows] = await Promise.all([
         ports.watcher.sendAndReceive('activity').catch(empty('objects')),
         ports.report ? ports.report.sendAndReceive('recentWindows').catch(empty('windows')) : Promise.resolve([]),
       ]);
-      return buildDashboardData({ windowSizeMs: options.windowSizeMs, windows, objects }, now());
+      return buildDashboardData({ windowSizeMs: options.windowSizeMs, windows, objects }, now(), query);
     },
   };
 }

@@ -28,6 +28,12 @@ export interface DashboardWindow {
   alert: boolean;
   /** Relative URL of the window's JSON report: '/reports/<file>.json'. */
   reportUrl: string;
+  /**
+   * Records of the window whose event time lay beyond processing time plus the configured skew:
+   * counted, but they did not advance the watermark (issue 15). Present once the report stage
+   * passes it on (RecentWindow has no such field yet); the page shows it when above 0.
+   */
+  future?: number;
 }
 
 /** One alerting window. */
@@ -60,6 +66,40 @@ export interface DashboardObject {
   finishedAt?: string;
 }
 
+/** A UTC day, 'YYYY-MM-DD'. */
+export type DashboardDay = string;
+
+/**
+ * The range of event time `windows` covers. `latest`: the hour of event time that ends with the
+ * newest window held (windows starting after the answer's time, which only future-dated records can
+ * make, are not taken as the newest); `day`: one UTC day, asked for with `?day=YYYY-MM-DD`.
+ */
+export interface DashboardView {
+  kind: 'latest' | 'day';
+  /** The day shown for `day`; null for `latest`. */
+  day: DashboardDay | null;
+  /** ISO bounds of the range, [from, to); null for `latest` while no window is held. */
+  from: string | null;
+  to: string | null;
+  /** Windows of the range left out, the oldest ones, to keep one answer bounded (0 normally). */
+  omitted: number;
+}
+
+/** A day some held window starts on: a choice the page offers. */
+export interface DashboardDaySummary {
+  day: DashboardDay;
+  /** Windows held that start on this day. */
+  windows: number;
+  /** How many of them are in the alert list of that day (suppressed breaches included). */
+  alerts: number;
+}
+
+/** What `GET /api/dashboard` and `GET /events` accept as query parameters. */
+export interface DashboardQuery {
+  /** Show this UTC day's windows instead of the latest hour. */
+  day?: DashboardDay;
+}
+
 export interface DashboardData {
   /** ISO time of the answer. */
   generatedAt: string;
@@ -67,20 +107,25 @@ export interface DashboardData {
   windowSizeMs: number;
   /** The level order for the chart's stacks: ['ERROR','WARN','INFO','DEBUG', ...any others seen]. */
   levels: string[];
-  /** Closed windows whose start is within the last hour, oldest first. */
+  /** Closed windows of `view`'s range, oldest first. */
   windows: DashboardWindow[];
-  /** The alerting windows of the last hour, newest first. */
+  /** The alerting windows of `view`'s range, newest first. */
   alerts: DashboardAlert[];
-  /** At most 50: running first, then newest. */
+  /** At most 50, queued, running or finished in the last hour of the wall clock: running first, then newest. */
   objects: DashboardObject[];
+  /** The range `windows` and `alerts` cover. */
+  view: DashboardView;
+  /** The days with windows held (what a user can pick), newest first. */
+  days: DashboardDaySummary[];
 }
 
 /**
  * What registerDashboard needs from the running service: a snapshot of the
- * data (called per request / per SSE tick, so it should be cheap) and the
+ * data for a query (called per request / per SSE tick, so it should be cheap) and the
  * directory whose report files `GET /reports/<name>` may serve.
  */
 export interface DashboardSource {
-  data(): Promise<DashboardData>;
+  /** `query` is checked by the caller (parseDashboardQuery in dashboard-data.ts); absent: the latest hour. */
+  data(query?: DashboardQuery): Promise<DashboardData>;
   reportDir: string;
 }

@@ -31,6 +31,8 @@ function sampleData(generatedAt = '2026-03-14T10:05:00.000Z'): DashboardData {
     ],
     alerts: [],
     objects: [],
+    view: { kind: 'latest', day: null, from: '2026-03-14T09:01:00.000Z', to: '2026-03-14T10:01:00.000Z', omitted: 0 },
+    days: [{ day: '2026-03-14', windows: 1, alerts: 1 }],
   };
 }
 
@@ -139,6 +141,39 @@ describe('registerDashboard', () => {
       const broken = await fetch(`${base}/api/dashboard`);
       expect(broken.status).toBe(500);
       expect(await broken.json()).toEqual({ error: 'cannot collect the dashboard data: report view not loaded' });
+    });
+  });
+
+  // Issue 15: a user picks a day; the API and the stream pass it on, and refuse a malformed one.
+  it('passes ?day= of /api/dashboard and /events to the source, and answers 400 for a bad day without asking it', async () => {
+    const asked: unknown[] = [];
+    const source: DashboardSource = {
+      reportDir,
+      data: async (query) => {
+        asked.push(query);
+        return sampleData();
+      },
+    };
+    await withDashboard(source, async (base) => {
+      expect((await fetch(`${base}/api/dashboard`)).status).toBe(200);
+      expect((await fetch(`${base}/api/dashboard?day=2026-03-11`)).status).toBe(200);
+      expect((await fetch(`${base}/api/dashboard?day=`)).status).toBe(200);
+      const stream = await readEvents(`${base}/events?day=2026-03-12`, (events) => events.length >= 1);
+      stream.req.destroy();
+      expect(asked.slice(0, 4)).toEqual([{}, { day: '2026-03-11' }, {}, { day: '2026-03-12' }]);
+      asked.length = 0;
+      for (const [query, reason] of [
+        ['day=2026-02-30', 'day: expected a UTC date as YYYY-MM-DD, got "2026-02-30"'],
+        ['day=yesterday', 'day: expected a UTC date as YYYY-MM-DD, got "yesterday"'],
+        ['day=2026-3-1', 'day: expected a UTC date as YYYY-MM-DD, got "2026-3-1"'],
+        ['day=2026-03-11&day=2026-03-12', 'day: give one day, not several'],
+      ]) {
+        for (const route of ['/api/dashboard', '/events']) {
+          const res = await fetch(`${base}${route}?${query}`);
+          expect([route, query, res.status, await res.json()]).toEqual([route, query, 400, { error: reason }]);
+        }
+      }
+      expect(asked).toEqual([]);
     });
   });
 

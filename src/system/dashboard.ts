@@ -3,9 +3,11 @@
  *
  * - `GET /`                  the page (src/dashboard/page.ts), a stacked bar chart of level counts per
  *                            window, the alerts with links to their reports, the objects being ingested;
- * - `GET /api/dashboard`     DashboardData (dashboard-types.ts) as JSON;
- * - `GET /events`            server-sent events: `event: dashboard` with the same JSON at once and every
- *                            2 s, `event: failure` with `{error}` when the data cannot be collected;
+ * - `GET /api/dashboard`     DashboardData (dashboard-types.ts) as JSON: the latest hour of event time,
+ *                            or one UTC day with `?day=YYYY-MM-DD` (400 naming the parameter if bad);
+ * - `GET /events`            server-sent events: `event: dashboard` with the same JSON (same `?day=`) at
+ *                            once and every 2 s, `event: failure` with `{error}` when the data cannot be
+ *                            collected;
  * - `GET /assets/<file>`     the page's script, style sheet and icon, and Chart.js from node_modules;
  * - `GET /reports/<name>`    a `.json`, `.csv` or `.txt` file of the report directory, nothing else.
  *
@@ -21,7 +23,8 @@ import { DASHBOARD_JS } from '../dashboard/client';
 import { DASHBOARD_HTML } from '../dashboard/page';
 import { DASHBOARD_CSS, DASHBOARD_ICON_SVG } from '../dashboard/style';
 import { sendJson, type ControlServer } from './control-server';
-import type { DashboardSource } from './dashboard-types';
+import { DashboardQueryError, parseDashboardQuery } from './dashboard-data';
+import type { DashboardQuery, DashboardSource } from './dashboard-types';
 import type { Logger } from './logging';
 
 export interface DashboardOptions {
@@ -85,14 +88,26 @@ function sendAsset(req: http.IncomingMessage, res: http.ServerResponse, a: Asset
   res.end(a.body);
 }
 
+/** The request's dashboard query, or undefined after answering 400 with the reason. */
+function queryOf(req: http.IncomingMessage, res: http.ServerResponse): DashboardQuery | undefined {
+  try {
+    return parseDashboardQuery(new URL(req.url ?? '/', 'http://control').searchParams);
+  } catch (err) {
+    if (!(err instanceof DashboardQueryError)) throw err;
+    sendJson(res, 400, { error: err.message });
+    return undefined;
+  }
+}
+
 function notFound(res: http.ServerResponse, what: string): void {
   securityHeaders(res, FILE_CSP);
   sendJson(res, 404, { error: what });
 }
 
 /**
- * Registers the dashboard's routes on `control` (before or after it listens). `source.data()` is
- * called once per /api/dashboard request and per /events tick of each open stream; a rejection is
+ * Registers the dashboard's routes on `control` (before or after it listens). `source.data(query)` is
+ * called once per /api/dashboard request and per /events tick of each open stream, with the query
+ * of its URL (a malformed one is answered 400 and never reaches the source); a rejection is
  * answered with 500 (API) or a `failure` event (stream, which stays open) and logged as a warning.
  * Throws if one of the routes is already registered.
  */
@@ -124,12 +139,14 @@ export function registerDashboard(control: ControlServer, source: DashboardSourc
     }
   });
 
-  control.route('GET', '/api/dashboard', async (_req, res) => {
+  control.route('GET', '/api/dashboard', async (req, res) => {
     securityHeaders(res, FILE_CSP);
     res.setHeader('Cache-Control', 'no-store');
+    const query = queryOf(req, res);
+    if (!query) return;
     let data;
     try {
-      data = await source.data();
+      data = await source.data(query);
     } catch (err) {
       logger.warn('dashboard data failed', { error: err });
       sendJson(res, 500, { error: `cannot collect the dashboard data: ${(err as Error).message}` });
@@ -140,6 +157,9 @@ export function registerDashboard(control: ControlServer, source: DashboardSourc
 
   control.route('GET', '/events', (req, res) => {
     securityHeaders(res, FILE_CSP);
+    // Checked before the stream opens: EventSource gives up on a 4xx instead of retrying it.
+    const query = queryOf(req, res);
+    if (!query) return;
     if (streams >= maxEventStreams) {
       res.setHeader('Retry-After', '10');
       sendJson(res, 503, { error: `too many dashboard event streams open (${maxEventStreams}); close a dashboard tab or poll /api/dashboard` });
@@ -157,7 +177,7 @@ export function registerDashboard(control: ControlServer, source: DashboardSourc
       if (!open || busy || res.writableNeedDrain) return;
       busy = true;
       try {
-        const data = await source.data();
+        const data = await source.data(query);
         lastError = undefined;
         // JSON.stringify without indentation has no line breaks: one `data:` line per event.
         if (open) res.write(`event: dashboard\ndata: ${JSON.stringify(data)}\n\n`);

@@ -1,10 +1,11 @@
 /**
  * The dashboard of a real `logpipe start` (built CLI, local stack), end to end: a generated log
- * with an error burst, whose ground truth per window is known, goes to S3 and is ingested through
- * the control API; Chromium then shows, from the service's own data, the expected windows with the
- * truth's counts (table and Chart.js), the one alert (the burst's window) with a working report
- * link and its email sent, and the object ingested with all its lines. Screenshot in
- * test-artifacts/.
+ * with an error burst, whose ground truth per window is known, dated three days ago (a backfill: a
+ * host that was offline), goes to S3 and is ingested through the control API; Chromium then shows,
+ * from the service's own data, the expected windows with the truth's counts (table and Chart.js) as
+ * the latest hour of event time, the one alert (the burst's window) with a working report link and
+ * its email sent, and the object ingested with all its lines; picking the log's day shows the same
+ * windows. Screenshot in test-artifacts/.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,11 +25,12 @@ const MINUTE = 60_000;
 const LEVELS = ['ERROR', 'WARN', 'INFO', 'DEBUG'];
 
 /**
- * Where the generated log starts: ten minutes ago on a whole minute, so that its windows fall in the
- * dashboard's last hour, and all five minutes on one UTC date (the date comes from the object name).
+ * Where the generated log starts: three days ago on a whole minute (issue 15: the dashboard used to
+ * show only windows starting in the last wall-clock hour, so a backfill never appeared), and all
+ * five minutes on one UTC date (the date comes from the object name).
  */
 function logStart(nowMs: number): number {
-  const start = Math.floor(nowMs / MINUTE) * MINUTE - 10 * MINUTE;
+  const start = Math.floor(nowMs / MINUTE) * MINUTE - 3 * 24 * 60 * MINUTE;
   const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
   return day(start) === day(start + 5 * MINUTE) ? start : Date.parse(`${day(start + 5 * MINUTE)}T00:00:00Z`);
 }
@@ -173,6 +175,15 @@ describe('dashboard of logpipe start', () => {
       expect(objects[0].text).toContain('100 %');
 
       await saveScreenshot(page, 'dashboard-service');
+
+      // The log's day is offered; picking it lists the same windows and alert.
+      const day = new Date(startMs).toISOString().slice(0, 10);
+      expect(await page.$$eval('#day-select option', (options) => options.map((o) => o.getAttribute('value')))).toEqual(['', day]);
+      await page.selectOption('#day-select', day);
+      await page.waitForSelector(`body[data-view="${day}"][data-state="live"]`);
+      expect(new URL(page.url()).search).toBe(`?day=${day}`);
+      expect((await tableWindows(page)).map((w) => w.id)).toEqual(shown.map((w) => w.id));
+      expect(await page.locator('#alerts-list > li').count()).toBe(1);
       expect(errors).toEqual([]);
       await page.close();
 

@@ -3,8 +3,10 @@
  * fixture data source: the chart (Chart.js, stacked bars) and its table show the fixture's windows,
  * the alert appears with a working report link, the objects table shows progress and outcomes,
  * hostile strings stay text, the page updates live when the data changes, and the empty state reads
- * "No windows yet". Screenshots go to test-artifacts/. Needs Chromium (scripts/ensure-chromium.sh),
- * not the local stack.
+ * "No windows yet". With the real data selection (createDashboardSource over fake actors): a day
+ * backfilled three days ago shows as the latest hour of event time, is offered as a day, and picking
+ * it (or opening ?day=) lists that day's windows, alerts and future-dated records. Screenshots go to
+ * test-artifacts/. Needs Chromium (scripts/ensure-chromium.sh), not the local stack.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,9 +14,11 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { ControlServer } from '../../src/system/control-server';
 import { registerDashboard } from '../../src/system/dashboard';
+import type { RecentWindow } from '../../src/report/recent-windows';
+import { createDashboardSource } from '../../src/system/dashboard-data';
 import type { DashboardData, DashboardSource } from '../../src/system/dashboard-types';
 import { launchChromium, saveScreenshot, watchPageErrors } from '../browser';
-import { chartState, tableWindows } from '../dashboard-page';
+import { chartState, rangeState, tableWindows } from '../dashboard-page';
 import { eventually, quietLogger } from './helpers';
 
 const T0 = Date.parse('2026-03-14T10:00:00.000Z');
@@ -52,6 +56,8 @@ function fixture(): DashboardData {
       { id: 's3://logs/host-c/LogFileGenerator.2026-03-13.log', status: 'ingested', lines: 50_000, bytes: 4_000_000, totalBytes: 4_000_000, linesPerSecond: 41_000, startedAt: iso(T0 + 2 * MINUTE), finishedAt: iso(T0 + 2 * MINUTE + 1_220) },
       { id: HOSTILE_KEY, status: 'dead-letter', lines: 0, bytes: 0, totalBytes: 12, linesPerSecond: 0, reason: 'not a log file: <script>alert(1)</script>', startedAt: iso(T0 + MINUTE), finishedAt: iso(T0 + MINUTE + 10) },
     ],
+    view: { kind: 'latest', day: null, from: iso(T0 + 4 * MINUTE - 60 * MINUTE), to: iso(T0 + 4 * MINUTE), omitted: 0 },
+    days: [{ day: '2026-03-14', windows: 4, alerts: 1 }],
   };
 }
 
@@ -170,7 +176,7 @@ describe('dashboard page in Chromium', () => {
 
   it('reads "No windows yet" and no alerts when there is no data', async () => {
     const emptyServer = new ControlServer({ host: '127.0.0.1', port: 0, logger, readiness: [] });
-    const empty: DashboardData = { generatedAt: iso(T0), windowSizeMs: MINUTE, levels: LEVELS, windows: [], alerts: [], objects: [] };
+    const empty: DashboardData = { generatedAt: iso(T0), windowSizeMs: MINUTE, levels: LEVELS, windows: [], alerts: [], objects: [], view: { kind: 'latest', day: null, from: null, to: null, omitted: 0 }, days: [] };
     registerDashboard(emptyServer, { reportDir, data: async () => empty }, logger, { eventIntervalMs: 250 });
     const { port } = await emptyServer.listen();
     const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
@@ -190,6 +196,124 @@ describe('dashboard page in Chromium', () => {
     } finally {
       await page.close();
       await emptyServer.close();
+    }
+  });
+
+  // Issue 15: the page showed the windows of the last wall-clock hour, so a day of logs ingested
+  // today (a backfill, a host that was offline) never appeared.
+  it('shows a day backfilled three days ago, offers the days held, and picking a day lists its windows', async () => {
+    const BACKFILL_DAY = '2026-03-11';
+    const dayStart = Date.parse(`${BACKFILL_DAY}T00:00:00Z`);
+    const recent = (startMs: number, over: Partial<RecentWindow> & { future?: number } = {}): RecentWindow => ({
+      id: `logs.60000.${startMs}`,
+      startMs,
+      endMs: startMs + MINUTE,
+      counts: { ERROR: 0, WARN: 1, INFO: 10, DEBUG: 2 },
+      total: 13,
+      late: 0,
+      alert: false,
+      reasons: [],
+      suppressed: null,
+      email: null,
+      files: { json: `${stamp(startMs)}.json`, txt: `${stamp(startMs)}.txt` },
+      reportedMs: T0,
+      ...over,
+    });
+    // Two hours of that day, 08:00–09:59, one alerting window at 09:30 and one with future-dated records.
+    const backfill = Array.from({ length: 120 }, (_, i) => {
+      const startMs = dayStart + 8 * 60 * MINUTE + i * MINUTE;
+      if (i === 90) return recent(startMs, { counts: { ERROR: 7, WARN: 1, INFO: 10, DEBUG: 2 }, total: 20, alert: true, reasons: ['7 ERROR entries, more than the threshold of 1'], email: 'sent' });
+      if (i === 100) return recent(startMs, { future: 3 });
+      return recent(startMs);
+    });
+    const alerting = backfill[90];
+    fs.writeFileSync(path.join(reportDir, alerting.files.txt), 'logpipe report for 2026-03-11 09:30–09:31 UTC\n\nAlert: yes\n');
+    const held: RecentWindow[] = [...backfill];
+    const dataSource = createDashboardSource(
+      { watcher: { sendAndReceive: async () => [] }, report: { sendAndReceive: async () => structuredClone(held) } },
+      { windowSizeMs: MINUTE, reportDir, log: logger, now: () => T0 + 5 * MINUTE },
+    );
+    const dayServer = new ControlServer({ host: '127.0.0.1', port: 0, logger, readiness: [] });
+    registerDashboard(dayServer, dataSource, logger, { eventIntervalMs: 250 });
+    const { port } = await dayServer.listen();
+    const dayBase = `http://127.0.0.1:${port}`;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      const errors = watchPageErrors(page);
+      await page.goto(`${dayBase}/`);
+      await page.waitForSelector('body[data-state="live"]');
+
+      // Only the backfill is held: its last hour of event time is the latest, not an empty page.
+      await page.waitForSelector('#windows-table[data-windows="60"]', { state: 'attached' });
+      const latestBackfill = await tableWindows(page);
+      expect([latestBackfill[0].id, latestBackfill[59].id]).toEqual([backfill[60].id, backfill[119].id]);
+      expect(await page.isVisible('#windows-empty')).toBe(false);
+      expect(await rangeState(page)).toEqual({
+        view: 'latest',
+        title: 'Log levels per window, latest hour of event time',
+        note: 'The hour of event time up to the newest window: 2026-03-11 09:00–10:00 UTC.',
+        selected: '',
+        options: [
+          { value: '', text: 'the latest hour of event time' },
+          { value: BACKFILL_DAY, text: '2026-03-11 · 120 windows, 1 alerting' },
+        ],
+      });
+      expect(await page.locator('#alerts-list > li').first().getAttribute('data-window-id')).toBe(alerting.id);
+      await saveScreenshot(page, 'dashboard-backfill-latest');
+
+      // Live windows of today arrive: they are the latest hour now, and both days are offered.
+      held.push(...[0, 1, 2, 3].map((i) => recent(T0 + i * MINUTE)));
+      await page.waitForSelector('#windows-table[data-windows="4"]', { state: 'attached', timeout: 10_000 });
+      expect((await chartState(page)).labels).toEqual(['10:00', '10:01', '10:02', '10:03']);
+      expect((await rangeState(page)).options.map((o) => o.value)).toEqual(['', '2026-03-14', BACKFILL_DAY]);
+      expect(await page.isVisible('#alerts-empty')).toBe(true);
+      expect(await page.textContent('#alerts-empty')).toBe('No alerts in the latest hour of event time.');
+
+      // Picking the backfilled day: its windows, its alert with a working report link, the URL says it.
+      await page.selectOption('#day-select', BACKFILL_DAY);
+      await page.waitForSelector(`body[data-view="${BACKFILL_DAY}"][data-state="live"]`);
+      await page.waitForSelector('#windows-table[data-windows="120"]', { state: 'attached' });
+      expect(new URL(page.url()).search).toBe(`?day=${BACKFILL_DAY}`);
+      expect((await tableWindows(page)).map((w) => w.id)).toEqual(backfill.map((w) => w.id));
+      const chart = await chartState(page);
+      expect([chart.labels[0], chart.labels[119]]).toEqual(['08:00', '09:59']);
+      const state = await rangeState(page);
+      expect([state.title, state.note, state.selected]).toEqual(['Log levels per window, 2026-03-11 (UTC)', 'Windows starting on 2026-03-11, 00:00–24:00 UTC.', BACKFILL_DAY]);
+      expect(await page.textContent('#alerts-title')).toBe('Alerts, 2026-03-11 (UTC)');
+      const alerts = page.locator('#alerts-list > li');
+      expect(await alerts.count()).toBe(1);
+      expect(await alerts.first().innerText()).toContain('09:30–09:31 UTC');
+      expect(await alerts.first().innerText()).toContain('email sent');
+      const href = await alerts.first().getByRole('link').getAttribute('href');
+      expect((await page.request.get(`${dayBase}${href}`)).status()).toBe(200);
+      // The future-dated records get a column, shown where there are any.
+      expect(await page.locator('#windows-head th').allTextContents()).toEqual(['Window (UTC)', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'Total', 'Late', 'Future', 'Alert', 'Report']);
+      expect(await page.getAttribute(`#windows-body tr[data-window-id="${backfill[100].id}"] td[data-future]`, 'data-future')).toBe('3');
+      expect(await page.getAttribute(`#windows-body tr[data-window-id="${backfill[99].id}"] td[data-future]`, 'data-future')).toBe('0');
+      expect(await page.getAttribute('#api-link', 'href')).toBe(`/api/dashboard?day=${BACKFILL_DAY}`);
+      await saveScreenshot(page, 'dashboard-backfill-day');
+
+      // A reload (or a shared link) shows the same day; the latest hour is one pick away.
+      await page.reload();
+      await page.waitForSelector(`body[data-view="${BACKFILL_DAY}"]`);
+      await page.waitForSelector('#windows-table[data-windows="120"]', { state: 'attached' });
+      expect((await rangeState(page)).selected).toBe(BACKFILL_DAY);
+      await page.selectOption('#day-select', '');
+      await page.waitForSelector('body[data-view="latest"]');
+      await page.waitForSelector('#windows-table[data-windows="4"]', { state: 'attached' });
+      expect(new URL(page.url()).search).toBe('');
+      expect(await page.locator('#windows-head th').allTextContents()).not.toContain('Future');
+
+      // A day with nothing held, opened by URL: says so, and offers it beside the days held.
+      await page.goto(`${dayBase}/?day=2026-03-12`);
+      await page.waitForSelector('body[data-view="2026-03-12"][data-state="live"]');
+      expect(await page.isVisible('#windows-empty')).toBe(true);
+      expect(await page.textContent('#windows-empty')).toContain('No windows held for 2026-03-12');
+      expect((await rangeState(page)).options.map((o) => o.text)).toEqual(['the latest hour of event time', '2026-03-14 · 4 windows', '2026-03-11 · 120 windows, 1 alerting', '2026-03-12 · nothing held']);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await dayServer.close();
     }
   });
 
