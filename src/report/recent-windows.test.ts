@@ -26,6 +26,7 @@ describe('RecentWindows', () => {
         counts: { ...emptyCounts(), ERROR: 3, INFO: 10 },
         total: 13,
         late: 1,
+        future: 0,
         alert: true,
         reasons: ['3 ERROR entries, more than the threshold of 1'],
         suppressed: null,

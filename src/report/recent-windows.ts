@@ -17,6 +17,8 @@ export interface RecentWindow {
   counts: Record<string, number>;
   total: number;
   late: number;
+  /** Future-dated records counted in the window (WindowReport.future). */
+  future: number;
   /** AlertDecision.alert: the rules fired and the window is emailed. */
   alert: boolean;
   /** AlertDecision.reasons: the rules that fired (also for a suppressed breach). */
@@ -30,7 +32,10 @@ export interface RecentWindow {
   reportedMs: number;
 }
 
-/** Windows kept: an hour of 1-second windows would be 3600; the dashboard shows one hour. */
+/**
+ * Windows kept: an hour of 1-second windows, or two and a half days of 60-second ones; the dashboard
+ * browses what is kept (docs/dashboard.md), and the report files in report.dir hold the rest.
+ */
 export const RECENT_WINDOWS = 3600;
 
 export class RecentWindows {
@@ -56,6 +61,7 @@ export class RecentWindows {
       counts: { ...report.counts },
       total: report.total,
       late: report.late,
+      future: report.future,
       alert: decision.alert,
       reasons: [...decision.reasons],
       suppressed: decision.suppressed ?? null,

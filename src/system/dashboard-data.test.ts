@@ -21,6 +21,7 @@ function win(startMs: number, over: Partial<RecentWindow> = {}): RecentWindow {
     counts: { ...emptyCounts(), INFO: 5 },
     total: 5,
     late: 0,
+    future: 0,
     alert: false,
     reasons: [],
     suppressed: null,
@@ -59,6 +60,7 @@ describe('buildDashboardData', () => {
       counts: { ...emptyCounts(), INFO: 5 },
       total: 5,
       late: 0,
+      future: 0,
       alert: false,
       reportUrl: '/reports/logpipe_2elines.2026-11-26T11-58-00Z.json',
     });
@@ -85,7 +87,7 @@ describe('buildDashboardData', () => {
   // A future-dated record (a bad clock, a wrong date) closes a window far ahead: it must not become
   // "the newest window" and push every real one out of the latest hour.
   it('does not anchor the latest hour on a window that starts after the answer\'s time', () => {
-    const windows = [win(NOW - 3 * MIN), win(NOW - 2 * MIN), win(NOW + 2 * DAY, { future: 1 } as Partial<RecentWindow>)];
+    const windows = [win(NOW - 3 * MIN), win(NOW - 2 * MIN), win(NOW + 2 * DAY, { future: 1 })];
     const data = buildDashboardData({ windowSizeMs: MIN, objects: [], windows }, NOW);
     expect(data.windows.map((w) => w.id)).toEqual([windows[0].id, windows[1].id]);
     expect(data.days.map((d) => d.day)).toEqual(['2026-11-28', '2026-11-26']);

@@ -72,20 +72,17 @@ export function buildDashboardData(inputs: DashboardInputs, nowMs: number, query
   const all = inputs.windows.filter((w) => w.startMs >= inRange.from && w.startMs < inRange.to).sort((a, b) => a.startMs - b.startMs);
   const omitted = Math.max(0, all.length - DASHBOARD_WINDOWS);
   const recent = all.slice(omitted);
-  const windows: DashboardWindow[] = recent.map((w) => {
-    const future = futureOf(w);
-    return {
-      id: w.id,
-      start: iso(w.startMs),
-      end: iso(w.endMs),
-      counts: { ...w.counts },
-      total: w.total,
-      late: w.late,
-      alert: w.alert,
-      reportUrl: `/reports/${w.files.json}`,
-      ...(future !== undefined ? { future } : {}),
-    };
-  });
+  const windows: DashboardWindow[] = recent.map((w) => ({
+    id: w.id,
+    start: iso(w.startMs),
+    end: iso(w.endMs),
+    counts: { ...w.counts },
+    total: w.total,
+    late: w.late,
+    future: w.future,
+    alert: w.alert,
+    reportUrl: `/reports/${w.files.json}`,
+  }));
   const alerts: DashboardAlert[] = recent
     .filter((w) => w.email !== null)
     .reverse()
@@ -137,16 +134,6 @@ function daysOf(held: RecentWindow[]): DashboardDaySummary[] {
 
 function dayOf(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 10) : '';
-}
-
-/**
- * The window's count of future-dated records, when the report stage passes one on. RecentWindow
- * does not declare it yet (issue 15: the report's `future` field); read defensively so that the
- * dashboard shows it as soon as it is there, and never a value that is not a count.
- */
-function futureOf(w: RecentWindow): number | undefined {
-  const future = (w as RecentWindow & { future?: unknown }).future;
-  return typeof future === 'number' && Number.isFinite(future) && future >= 0 ? future : undefined;
 }
 
 /** ERROR, WARN, INFO, DEBUG, then any other level a window counted (known levels in LEVELS order). */

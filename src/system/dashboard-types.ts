@@ -29,9 +29,9 @@ export interface DashboardWindow {
   /** Relative URL of the window's JSON report: '/reports/<file>.json'. */
   reportUrl: string;
   /**
-   * Records of the window whose event time lay beyond processing time plus the configured skew:
-   * counted, but they did not advance the watermark (issue 15). Present once the report stage
-   * passes it on (RecentWindow has no such field yet); the page shows it when above 0.
+   * Future-dated records counted in the window (report.futureSkewMs, docs/report.md): dated beyond
+   * the clock when read, they did not move the watermark. The page shows it when above 0. Optional
+   * for answers from a service older than the field.
    */
   future?: number;
 }

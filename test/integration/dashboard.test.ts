@@ -204,13 +204,14 @@ describe('dashboard page in Chromium', () => {
   it('shows a day backfilled three days ago, offers the days held, and picking a day lists its windows', async () => {
     const BACKFILL_DAY = '2026-03-11';
     const dayStart = Date.parse(`${BACKFILL_DAY}T00:00:00Z`);
-    const recent = (startMs: number, over: Partial<RecentWindow> & { future?: number } = {}): RecentWindow => ({
+    const recent = (startMs: number, over: Partial<RecentWindow> = {}): RecentWindow => ({
       id: `logs.60000.${startMs}`,
       startMs,
       endMs: startMs + MINUTE,
       counts: { ERROR: 0, WARN: 1, INFO: 10, DEBUG: 2 },
       total: 13,
       late: 0,
+      future: 0,
       alert: false,
       reasons: [],
       suppressed: null,
