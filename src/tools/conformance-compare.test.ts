@@ -117,6 +117,11 @@ describe('diagnose', () => {
     expect(zone).toContain('zone: exact when the oracle is moved by -2 h');
   });
 
+  it('names future-dated entries (a year from the object that puts lines after the upload)', () => {
+    const hints = diagnose(readOracle(HADOOP_LIKE), observedMinutes([{ ...win('2015-10-18T18:01:00Z', { INFO: 1, WARN: 1 }), future: 2 }], true), { ranAtMs: 0 });
+    expect(hints.join('\n')).toMatch(/future: 2 entries future-dated/);
+  });
+
   it('names level totals that differ when everything was read', () => {
     const hints = diagnose(readOracle(HADOOP_LIKE), observedMinutes([win('2015-10-18T18:01:00Z', { INFO: 2 }), win('2015-10-18T18:02:00Z', { ERROR: 1 })], true), { ranAtMs: 0 });
     expect(hints.join('\n')).toMatch(/level: totals per level differ \(counted\/expected: WARN 0\/1, INFO 2\/1\)/);

@@ -174,6 +174,8 @@ export interface WindowCounts {
   counts: LevelCounts;
   total: number;
   late: number;
+  /** Future-dated entries (report.futureSkewMs beyond the clock when read), counted at a believable time, not their own; absent from reports of versions without it. */
+  future?: number;
 }
 
 /** What the pipeline counted, per minute key; `late` entries are in no window's counts. */
@@ -181,6 +183,8 @@ export interface Observed {
   minutes: Map<string, MinuteCounts>;
   entries: number;
   late: number;
+  /** Entries counted as future-dated: in another window than their time's. */
+  future: number;
   /** Windows that are not one minute long (the comparison needs report.windowSizeMs 60000). */
   otherSizes: number;
 }
@@ -190,6 +194,7 @@ export function observedMinutes(windows: readonly WindowCounts[], withYear: bool
   const minutes = new Map<string, MinuteCounts>();
   let entries = 0;
   let late = 0;
+  let future = 0;
   let otherSizes = 0;
   for (const w of windows) {
     if (w.sizeMs !== 60_000) otherSizes++;
@@ -200,8 +205,9 @@ export function observedMinutes(windows: readonly WindowCounts[], withYear: bool
     minutes.set(key, m);
     entries += w.total;
     late += w.late;
+    future += w.future ?? 0;
   }
-  return { minutes, entries, late, otherSizes };
+  return { minutes, entries, late, future, otherSizes };
 }
 
 /** The outcome of one system's comparison. */
@@ -287,7 +293,7 @@ function rekeyed(minutes: Map<string, MinuteCounts>, key: (k: string) => string)
 }
 
 const allExact = (oracle: Oracle, expected: Map<string, MinuteCounts>, observed: Map<string, MinuteCounts>, byLevel: boolean): boolean => {
-  const c = compareMinutes({ ...oracle, minutes: expected }, { minutes: observed, entries: 0, late: 0, otherSizes: 0 }, byLevel);
+  const c = compareMinutes({ ...oracle, minutes: expected }, { minutes: observed, entries: 0, late: 0, future: 0, otherSizes: 0 }, byLevel);
   return c.minutes > 0 && c.minutesExact === c.minutes;
 };
 
@@ -331,6 +337,7 @@ export function diagnose(oracle: Oracle, observed: Observed, facts: RunFacts): s
   }
   if (atClock > 0) hints.push(`time: ${atClock} entries dated within a day of the run (the clock's time or the object's date, not the line's)`);
   if (observed.late > 0) hints.push(`late: ${observed.late} entries counted late (in no window)`);
+  if (observed.future > 0) hints.push(`future: ${observed.future} entries future-dated (beyond the clock when read), counted at their source's newest believable time, not their own: a year or date taken from the object put them ahead?`);
   if (oracle.untimed > 0) hints.push(`oracle: ${oracle.untimed} rows whose date or time the harness cannot read`);
   const c = compareMinutes(oracle, observed, byLevel);
   if (c.minutesExact !== c.minutes && atClock === 0) {
