@@ -26,6 +26,8 @@ import { PermanentError, reasonOf, isTransient, backoffMs } from '../ingest/erro
 import { fetchObject, FileStore, type FetchOptions, type ObjectStore, S3Store } from '../ingest/fetcher';
 import { describeRef, ledgerKey, type ObjectMeta, type ObjectRef, objectId } from '../ingest/object-ref';
 import type { ObjectProgress } from '../ingest/progress';
+import { type SourceChoice, sourceRules } from '../ingest/source-rules';
+import type { FormatName } from '../model/formats';
 import { actorContext, actorModule, type ActorParameters } from '../system/actor-context';
 import { createS3 } from '../system/clients';
 import type { Logger } from '../system/logging';
@@ -43,6 +45,8 @@ export interface IngestOutcome {
   bytes: number;
   /** Whether this run continued an interrupted one. */
   resumed: boolean;
+  /** The format that read the object (the detected one under `auto`), from its committed progress; absent before any line was read. */
+  format?: FormatName;
   reason?: string;
   seconds: number;
 }
@@ -84,6 +88,11 @@ export interface FetcherDeps extends FetcherPorts {
   fetch: FetchOptions;
   log: Logger;
   now?: () => number;
+  /**
+   * The parser options of an object by its key (S3 key or absolute file path), from parser.sources;
+   * absent: every object is read with the streamer's own options.
+   */
+  parserFor?: (key: string) => SourceChoice;
   /** Read retries are counted here; a registry of its own if absent. */
   metrics?: Metrics;
 }
@@ -137,6 +146,7 @@ export default class FileFetcherActor {
       fetch: { maxDecompressedBytes: config.ingest.maxDecompressedBytes, retryBudgetMs: config.ingest.retryBudgetMs },
       log: logger,
       metrics,
+      parserFor: sourceRules(config.parser),
     });
   }
 
@@ -240,9 +250,11 @@ export default class FileFetcherActor {
       if (resumed) log.info('resuming object', { byteOffset: committed.byteOffset, lines: committed.lines });
       const headers: Record<string, string> =
         ref.kind === 's3' ? { bucket: ref.bucket, key: ref.key, version: meta.version } : { path: meta.name, version: meta.version };
+      // Chosen by the key alone, so a resumed version reads on with the options it started with.
+      const choice = this.deps.parserFor?.(meta.name);
       await streamer.sendAndReceive('begin', {
         id: meta.id,
-        context: { source: meta.name, headers, name: meta.name, lastModifiedMs: meta.lastModifiedMs },
+        context: { source: meta.name, headers, name: meta.name, lastModifiedMs: meta.lastModifiedMs, ...(choice ? { parser: choice.options } : {}) },
         resume: committed,
       });
       let last: ObjectProgress | undefined;
@@ -269,7 +281,15 @@ export default class FileFetcherActor {
         return outcome(meta, progress, 'dead-letter', resumed, seconds());
       }
       if (!last) throw new Error(`object ${meta.id} ended without a committed batch`);
-      log.info('object ingested', { lines: last.lines, records: last.records, bytes: last.byteOffset, seconds: seconds() });
+      // format: what read the object (auto's choice); sourceRule: the parser.sources rule that set its options.
+      log.info('object ingested', {
+        lines: last.lines,
+        records: last.records,
+        bytes: last.byteOffset,
+        seconds: seconds(),
+        format: last.parser.format ?? null,
+        ...(choice?.rule ? { sourceRule: choice.rule.match } : {}),
+      });
       return outcome(meta, last, 'ingested', resumed, seconds());
     } finally {
       this.running.delete(meta.id);
@@ -328,7 +348,8 @@ export default class FileFetcherActor {
 }
 
 function outcome(meta: ObjectMeta, p: ObjectProgress, status: IngestOutcome['status'], resumed: boolean, seconds: number): IngestOutcome {
-  return { id: meta.id, object: meta.name, status, lines: p.lines, entries: p.entries, records: p.records, bytes: p.byteOffset, resumed, ...(p.reason ? { reason: p.reason } : {}), seconds };
+  const format = p.parser?.format;
+  return { id: meta.id, object: meta.name, status, lines: p.lines, entries: p.entries, records: p.records, bytes: p.byteOffset, resumed, ...(format ? { format } : {}), ...(p.reason ? { reason: p.reason } : {}), seconds };
 }
 
 async function headWithRetry(store: ObjectStore, ref: ObjectRef, budgetMs: number, log: Logger, onRetry: () => void): Promise<ObjectMeta> {

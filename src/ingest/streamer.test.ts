@@ -9,7 +9,7 @@ const options = (over: Partial<StreamerOptions> = {}): StreamerOptions => ({
   maxInFlight: 1,
   ...over,
 });
-const ctx = { source: 'logs/a.log', headers: { bucket: 'b', key: 'logs/a.log', version: 'v1' }, name: 'LogFileGenerator.2026-11-26.log', lastModifiedMs: 0, now: () => 42 };
+const ctx = { source: 'logs/a.log', headers: { bucket: 'b', key: 'logs/a.log', version: 'v1' }, name: 'LogFileGenerator.2026-11-26.log', lastModifiedMs: 0 };
 const LOG = ['10:00:00.000 [m] INFO a - one', '10:00:01.000 [m] ERROR a - two', '\tat x.y(Z.java:1)', 'not a header', '10:00:02.000 [m] WARN a - three'].join('\n') + '\n';
 
 async function run(text: string | Buffer, opts = options(), chunk = 7): Promise<Batch[]> {
@@ -106,6 +106,37 @@ describe('LineStreamer', () => {
     });
     await expect(s.push(Buffer.from(LOG)).then(() => s.end())).rejects.toThrow('broker down');
     expect(seen).toHaveLength(1);
+  });
+});
+
+// Formats per source (issue 15): the options chosen for an object travel in its context and read
+// all of it, the lines after a resume included; the streamer's own options are the fallback.
+describe('LineStreamer with parser options of the object', () => {
+  const LOG4J = ['2026-11-26 10:00:00,000 INFO [main] a.B - one', '2026-11-26 10:00:01,000 ERROR [main] a.B - two', '2026-11-26 10:00:02,000 WARN [main] a.B - three'].join('\n') + '\n';
+  const object = { ...ctx, name: 'spark/app.log', parser: { format: 'log4j', zone: 'Europe/Berlin' } as ParserOptions };
+  const levels = (batches: Batch[]): unknown[] => batches.flatMap((b) => b.records.map((r) => [r.headers?.level, r.timestamp]));
+  const berlin = (s: number): string => String(Date.UTC(2026, 10, 26, 9, 0, s));
+
+  it('reads with the context\'s options instead of the streamer\'s', async () => {
+    const batches: Batch[] = [];
+    const s = new LineStreamer(object, options({ batchMaxRecords: 1 }), async (b) => void batches.push(b));
+    await s.push(Buffer.from(LOG4J));
+    await s.end();
+    expect(levels(batches)).toEqual([['INFO', berlin(0)], ['ERROR', berlin(1)], ['WARN', berlin(2)]]);
+    expect(batches[batches.length - 1].parser.format).toBe('log4j');
+  });
+
+  it('a resumed object keeps reading with them', async () => {
+    const first: Batch[] = [];
+    const s = new LineStreamer(object, options({ batchMaxRecords: 1 }), async (b) => void first.push(b));
+    await s.push(Buffer.from(LOG4J));
+    await s.end();
+    const committed = first[0];
+    const rest: Batch[] = [];
+    const resumed = new LineStreamer(object, options({ batchMaxRecords: 1 }), async (b) => void rest.push(b), { byteOffset: committed.byteOffset, lines: committed.lines, entries: committed.entries, parser: committed.parser });
+    await resumed.push(Buffer.from(LOG4J).subarray(committed.byteOffset));
+    await resumed.end();
+    expect(levels(rest)).toEqual([['ERROR', berlin(1)], ['WARN', berlin(2)]]);
   });
 });
 

@@ -24,6 +24,7 @@ export interface Batch {
 }
 
 export interface StreamerOptions {
+  /** Parser options of objects whose context names none. */
   parser: ParserOptions;
   maxLineBytes: number;
   batchMaxRecords: number;
@@ -39,10 +40,11 @@ export interface ObjectContext {
   name: string;
   lastModifiedMs: number;
   /**
-   * Not used: a record's timestamp is its entry's event time, never the clock (an entry without a
-   * time of its own inherits one, see the parser). Accepted while callers still pass it.
+   * The parser options chosen for this object (parser.sources, src/ingest/source-rules.ts); absent:
+   * StreamerOptions.parser. A resumed object must get the same options it started with: they read
+   * the lines after the checkpoint (plain data: the context crosses actor boundaries).
    */
-  now?: () => number;
+  parser?: ParserOptions;
 }
 
 /** Where to resume: a committed progress, or the object's start. */
@@ -74,8 +76,9 @@ export class LineStreamer {
   ) {
     this.offset = resume.byteOffset;
     this.entries = resume.entries;
-    this.parser = new ObjectParser({ name: ctx.name, lastModifiedMs: ctx.lastModifiedMs }, options.parser, (e) => this.onEntry(e));
-    if (resume.parser) this.parser.restore(resume.parser, options.parser);
+    const parserOptions = ctx.parser ?? options.parser;
+    this.parser = new ObjectParser({ name: ctx.name, lastModifiedMs: ctx.lastModifiedMs }, parserOptions, (e) => this.onEntry(e));
+    if (resume.parser) this.parser.restore(resume.parser, parserOptions);
     this.splitter = new LineSplitter(options.maxLineBytes, (l) => this.onLine(l), resume.byteOffset);
   }
 

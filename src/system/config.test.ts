@@ -120,7 +120,46 @@ describe('loadConfig', () => {
 
   it('parser settings pass straight to the parser', () => {
     const { config } = loadConfig({ env: { LOGPIPE_PARSER_FORMAT: 'regex', LOGPIPE_PARSER_REGEX: '^(?<time>\\S+) (?<level>\\S+)', LOGPIPE_PARSER_ZONE: 'Europe/Berlin' }, configDir: configDir({}) });
-    expect(config.parser).toEqual({ format: 'regex', regex: '^(?<time>\\S+) (?<level>\\S+)', zone: 'Europe/Berlin', multiline: true, maxEntryBytes: 1048576 });
+    expect(config.parser).toEqual({ format: 'regex', regex: '^(?<time>\\S+) (?<level>\\S+)', timeFormat: '', zone: 'Europe/Berlin', sources: [], multiline: true, maxEntryBytes: 1048576 });
+  });
+
+  // Formats per source (issue 15): parser.timeFormat and the parser.sources rules, from a file or as
+  // JSON in the environment.
+  it('parser.timeFormat and parser.sources come from files and from the environment (JSON)', () => {
+    const rules = [{ match: 'spark/', format: 'log4j', zone: 'Asia/Shanghai' }, { match: 'logs/*/nginx-*.log', format: 'regex', regex: '^(?<time>\\S+ \\S+) \\[(?<level>\\w+)\\]' }];
+    const fromFile = loadConfig({ env: {}, configDir: configDir({ 'default.json': { parser: { sources: rules } } }) }).config.parser;
+    expect(fromFile.sources).toEqual(rules);
+    expect(fromFile.timeFormat).toBe('');
+    const fromEnv = loadConfig({ env: { LOGPIPE_PARSER_SOURCES: JSON.stringify(rules), LOGPIPE_PARSER_FORMAT: 'regex', LOGPIPE_PARSER_REGEX: '^(?<time>\\S+ \\S+) (?<level>\\w+)', LOGPIPE_PARSER_TIME_FORMAT: 'yyyy-MM-dd HH:mm:ss,SSS' }, configDir: configDir({}) }).config.parser;
+    expect(fromEnv.sources).toEqual(rules);
+    expect(fromEnv.timeFormat).toBe('yyyy-MM-dd HH:mm:ss,SSS');
+  });
+
+  // A bad rule stops start-up with one line per bad field: the rule's index and field, the value,
+  // where it came from and the parser's own reason.
+  it.each([
+    [{ LOGPIPE_PARSER_SOURCES: '[{"match": "a/", "zone": "Mars/Olympus"}]' }, 'parser.sources[0].zone', '"Mars/Olympus"', 'env LOGPIPE_PARSER_SOURCES', 'unknown time zone "Mars/Olympus"'],
+    [{ LOGPIPE_PARSER_SOURCES: '[{"match": "a/"}, {"match": "b/", "format": "apache"}]' }, 'parser.sources[1].format', '"apache"', 'env LOGPIPE_PARSER_SOURCES', 'expected one of auto, logback'],
+    [{ LOGPIPE_PARSER_SOURCES: '[{"match": "b/", "format": "regex", "regex": "(?<time>\\\\S+)"}]' }, 'parser.sources[0].regex', '"(?<time>\\\\S+)"', 'env', 'needs a named group (?<level>...)'],
+    [{ LOGPIPE_PARSER_SOURCES: '[{"format": "json"}]' }, 'parser.sources[0].match', 'not set', 'env', 'expected a key prefix'],
+    [{ LOGPIPE_PARSER_SOURCES: '[{"match": "a/",}]' }, 'parser.sources', '"[{\\"match\\": \\"a/\\",}]"', 'env LOGPIPE_PARSER_SOURCES', 'expected a JSON list of rules'],
+    [{ LOGPIPE_PARSER_SOURCES: '{"match": "a/"}' }, 'parser.sources', '"{\\"match\\": \\"a/\\"}"', 'env', 'expected a JSON list of rules {"match": ..., "format"?, "regex"?, "timeFormat"?, "zone"?}: it is not a list'],
+  ])('rejects parser.sources %j naming %s', (env, key, value, origin, expected) => {
+    const lines = errorLines(() => loadConfig({ env, configDir: configDir({}) }));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`"${key}"`);
+    expect(lines[0]).toContain(value);
+    expect(lines[0]).toContain(origin);
+    expect(lines[0]).toContain(expected);
+  });
+
+  it('names a bad rule that came from a file, and reports every bad rule', () => {
+    const dir = configDir({ 'default.json': { parser: { sources: [{ match: 'a/', zone: 'Nowhere/City' }, { match: 'b/' }, { match: 'c/', format: 'xml' }] } } });
+    const lines = errorLines(() => loadConfig({ env: {}, configDir: dir }));
+    expect(lines).toEqual([
+      expect.stringMatching(/^invalid configuration value for "parser\.sources\[0\]\.zone": "Nowhere\/City" \(from .*default\.json\); unknown time zone/),
+      expect.stringMatching(/^invalid configuration value for "parser\.sources\[2\]\.format": "xml" \(from .*default\.json\); expected one of auto, /),
+    ]);
   });
 
   it('never shows a secret, neither in the printed config nor in an error', () => {

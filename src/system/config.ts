@@ -10,6 +10,8 @@ import convict from 'convict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FORMAT_NAMES, type FormatName, regexFormat } from '../model/formats';
+import { resolveFormat } from '../model/parser';
+import { type SourceParserOptions, type SourceRule, sourceRuleProblems } from '../ingest/source-rules';
 import { Zone } from '../model/time';
 import { LEVELS } from '../model/levels';
 import { packageRoot } from './paths';
@@ -62,7 +64,11 @@ export interface LogpipeConfig {
   parser: {
     format: 'auto' | FormatName;
     regex: string;
+    /** A logback/log4j-style time pattern; '' leaves the time to the format's own reading. */
+    timeFormat: string;
     zone: string;
+    /** Formats per source, first match wins (src/ingest/source-rules.ts). */
+    sources: SourceRule[];
     multiline: boolean;
     maxEntryBytes: number;
   };
@@ -155,6 +161,35 @@ convict.addFormat({
       new Zone(String(value));
     } catch {
       throw new Error('expected UTC or an IANA time zone name such as Europe/Berlin');
+    }
+  },
+});
+
+// Validates the shape only: a list. Each rule is checked with the rest of the parser settings in
+// checkCombinations, one line per bad field.
+convict.addFormat({
+  name: 'source-rules',
+  validate(value: unknown) {
+    if (typeof value === 'string') {
+      let reason = 'it is not a list';
+      try {
+        JSON.parse(value);
+      } catch (err) {
+        reason = (err as Error).message;
+      }
+      throw new Error(`expected a JSON list of rules {"match": ..., "format"?, "regex"?, "timeFormat"?, "zone"?}: ${reason}`);
+    }
+    if (!Array.isArray(value)) throw new Error('expected a list of rules {"match": ..., "format"?, "regex"?, "timeFormat"?, "zone"?}');
+  },
+  // The environment variable holds JSON; text that is not a JSON list stays as it is for validate()
+  // to name (convict would spread an object over keys of its own).
+  coerce: (value: unknown) => {
+    if (typeof value !== 'string') return value;
+    try {
+      const parsed = JSON.parse(value) as unknown;
+      return Array.isArray(parsed) ? parsed : value;
+    } catch {
+      return value;
     }
   },
 });
@@ -539,11 +574,23 @@ export const schema: convict.Schema<LogpipeConfig> = {
       default: '',
       env: 'LOGPIPE_PARSER_REGEX',
     },
+    timeFormat: {
+      doc: 'For format regex: how its time group is written, as a logback/log4j time pattern such as yyyy-MM-dd HH:mm:ss,SSS or yy/MM/dd HH:mm:ss; "" reads it as the format does by itself. See docs/log-model.md.',
+      format: String,
+      default: '',
+      env: 'LOGPIPE_PARSER_TIME_FORMAT',
+    },
     zone: {
       doc: 'Time zone of timestamps written without one: UTC or an IANA name such as Europe/Berlin.',
       format: 'time-zone',
       default: 'UTC',
       env: 'LOGPIPE_PARSER_ZONE',
+    },
+    sources: {
+      doc: 'Formats per source: an ordered list of rules {"match", "format", "regex", "timeFormat", "zone"}, all but match optional. The first rule whose match fits an object\'s key (a key prefix such as app1/, or a glob of the whole key such as logs/*/nginx-*.log, ** across slashes; for a local file its absolute path) sets its format, regex, time pattern and zone; a rule without a format takes parser.format with parser.regex and parser.timeFormat, one without a zone parser.zone. Keys no rule matches use the settings above. The environment variable holds JSON. See docs/log-model.md.',
+      format: 'source-rules',
+      default: [],
+      env: 'LOGPIPE_PARSER_SOURCES',
     },
     multiline: {
       doc: 'Join lines that do not start an entry (stack traces) to the entry before them; the entry counts once.',
@@ -821,7 +868,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     throw new ConfigError(formatErrors((err as Error).message, cfg, env, fileData));
   }
   const config = cfg.getProperties();
-  const crossChecks = checkCombinations(config);
+  const crossChecks = checkCombinations(config, (key) => originOf(key, env, fileData));
   if (crossChecks.length) throw new ConfigError(crossChecks);
   return {
     config,
@@ -830,15 +877,29 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   };
 }
 
-/** Rules that involve more than one key. */
-function checkCombinations(config: LogpipeConfig): string[] {
+/** Rules that involve more than one key. `origin` says where a key's value came from. */
+function checkCombinations(config: LogpipeConfig, origin: (key: string) => string): string[] {
   const problems: string[] = [];
-  if (config.parser.format === 'regex') {
+  const { parser } = config;
+  let formatOk = true;
+  if (parser.format === 'regex') {
     try {
-      regexFormat(config.parser.regex);
+      regexFormat(parser.regex);
     } catch (err) {
-      problems.push(`invalid configuration value for "parser.regex": ${JSON.stringify(config.parser.regex)}; parser.format is regex: ${(err as Error).message}`);
+      formatOk = false;
+      problems.push(`invalid configuration value for "parser.regex": ${JSON.stringify(parser.regex)}; parser.format is regex: ${(err as Error).message}`);
     }
+  }
+  if (formatOk && parser.timeFormat !== '') {
+    const options: SourceParserOptions = { format: parser.format, regex: parser.regex, timeFormat: parser.timeFormat };
+    try {
+      resolveFormat(options);
+    } catch (err) {
+      problems.push(`invalid configuration value for "parser.timeFormat": ${JSON.stringify(parser.timeFormat)} (${origin('parser.timeFormat')}); parser.format is ${parser.format}: ${(err as Error).message}`);
+    }
+  }
+  for (const p of sourceRuleProblems(parser)) {
+    problems.push(`invalid configuration value for "${p.key}": ${p.value === undefined ? 'not set' : JSON.stringify(p.value)} (${origin('parser.sources')}); ${p.message}`);
   }
   return problems;
 }
