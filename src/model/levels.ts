@@ -8,6 +8,15 @@ export type Level = (typeof LEVELS)[number];
 
 const ALIASES = new Map<string, Exclude<Level, 'UNPARSED'>>(Object.entries({
   TRACE: 'TRACE',
+  // Apache httpd 2.4's trace levels.
+  TRACE1: 'TRACE',
+  TRACE2: 'TRACE',
+  TRACE3: 'TRACE',
+  TRACE4: 'TRACE',
+  TRACE5: 'TRACE',
+  TRACE6: 'TRACE',
+  TRACE7: 'TRACE',
+  TRACE8: 'TRACE',
   FINEST: 'TRACE',
   FINER: 'TRACE',
   VERBOSE: 'TRACE',
@@ -30,11 +39,28 @@ const ALIASES = new Map<string, Exclude<Level, 'UNPARSED'>>(Object.entries({
   EMERG: 'ERROR',
   EMERGENCY: 'ERROR',
   PANIC: 'ERROR',
+  DPANIC: 'ERROR',
 } as const));
 
-/** The normalised level of a level word, case-insensitively; undefined if it is not one. */
+/**
+ * One-letter levels (Android logcat, glog): only formats that read a level letter in a fixed place
+ * pass one to normalizeLevel; a format that looks for a level among a line's words never takes a
+ * one-letter word (`A` and `I` are words).
+ */
+const LETTERS = new Map<string, Exclude<Level, 'UNPARSED'>>(Object.entries({
+  V: 'TRACE',
+  D: 'DEBUG',
+  I: 'INFO',
+  W: 'WARN',
+  E: 'ERROR',
+  F: 'ERROR',
+  A: 'ERROR',
+} as const));
+
+/** The normalised level of a level word, case-insensitively (a one-letter level: upper case only); undefined if it is not one. */
 export function normalizeLevel(text: string): Exclude<Level, 'UNPARSED'> | undefined {
-  if (text.length === 0 || text.length > 11) return undefined;
+  if (text.length <= 1) return LETTERS.get(text);
+  if (text.length > 11) return undefined;
   return ALIASES.get(text) ?? ALIASES.get(text.toUpperCase());
 }
 

@@ -76,6 +76,52 @@ describe('formats', () => {
     expect(() => parseText('', named, { format: 'regex' })).toThrow(/needs a regex/);
   });
 
+  describe('regex with timeFormat', () => {
+    it('reads date + " " + time with the pattern (Spark-style yy/MM/dd), in the zone', () => {
+      const options: ParserOptions = { format: 'regex', regex: '^(?<date>\\S+) (?<time>\\S+) (?<level>\\w+) (?<message>.*)$', timeFormat: 'yy/MM/dd HH:mm:ss', zone: 'Europe/Berlin' };
+      const e = one('26/11/20 11:00:01 WARN executor.X: lost', options);
+      expect([e.level, e.timeMs, e.message]).toEqual(['WARN', Date.UTC(2026, 10, 20, 10, 0, 1), 'executor.X: lost']);
+    });
+
+    it('reads the time group alone: epoch, a time of day (date from the object), a month and day (year from the object)', () => {
+      const regex = '^(?<time>.+?) \\| (?<level>\\w+)';
+      expect(one('1795168800.5 | ERROR', { format: 'regex', regex, timeFormat: 'epoch' }).timeMs).toBe(Date.UTC(2026, 10, 20, 10, 0, 0, 500));
+      expect(one('081109 203615 | INFO', { format: 'regex', regex, timeFormat: 'yyMMdd HHmmss' }).timeMs).toBe(Date.UTC(2008, 10, 9, 20, 36, 15));
+      expect(one('7:05:00 PM | INFO', { format: 'regex', regex, timeFormat: 'h:mm:ss a' }).timeMs).toBe(at('19:05:00'));
+      expect(one('Nov 26 10:00:00.5 | INFO', { format: 'regex', regex, timeFormat: 'MMM dd HH:mm:ss.S' }).timeMs).toBe(Date.UTC(2026, 10, 26, 10, 0, 0, 500));
+    });
+
+    it('a time the pattern does not read in full leaves the entry without a time of its own (it inherits)', () => {
+      const entries = parseText('10:00:00 | INFO\n10:00:01,5 | WARN\n', named, { format: 'regex', regex: '^(?<time>.+?) \\| (?<level>\\w+)', timeFormat: 'HH:mm:ss' });
+      expect(entries.map((e) => [e.level, e.hasTime, e.timeMs])).toEqual([
+        ['INFO', true, at('10:00:00')],
+        ['WARN', false, at('10:00:00')],
+      ]);
+    });
+
+    it('rejects an invalid pattern naming the option, the pattern and the letter; and a timeFormat without format regex', () => {
+      expect(() => parseText('', named, { format: 'regex', regex: '(?<time>\\S+) (?<level>\\S+)', timeFormat: 'yyyy-MM-dd HH:mm:ss,SSQ' })).toThrow(
+        `parser timeFormat: invalid time pattern "yyyy-MM-dd HH:mm:ss,SSQ": unknown pattern letter 'Q' at 22`,
+      );
+      expect(() => parseText('', named, { format: 'log4j', timeFormat: 'yy/MM/dd HH:mm:ss' })).toThrow('parser timeFormat "yy/MM/dd HH:mm:ss" is for format "regex" only (format is "log4j")');
+      expect(() => parseText('', named, { format: 'auto', timeFormat: '' })).not.toThrow();
+    });
+
+    it('a checkpoint of a regex object restores with the same pattern', () => {
+      const options: ParserOptions = { format: 'regex', regex: '^(?<time>\\S+) (?<level>\\w+)', timeFormat: 'yyMMdd-HHmmss' };
+      const seen: LogEntry[] = [];
+      const q = new ObjectParser(named, options, (e) => seen.push(e));
+      q.restore({ v: 2, format: 'regex', lines: 0 }, options);
+      q.push('261120-100000 ERROR');
+      q.end();
+      expect(seen[0].timeMs).toBe(Date.UTC(2026, 10, 20, 10));
+    });
+  });
+
+  it('rejects an unknown format, naming it', () => {
+    expect(() => parseText('', named, { format: 'xml' as ParserOptions['format'] })).toThrow('unknown parser format "xml"');
+  });
+
   it('rejects an unknown zone, naming it', () => {
     expect(() => parseText('', named, { format: 'logback', zone: 'Mars/Olympus' })).toThrow('unknown time zone "Mars/Olympus"');
   });

@@ -17,14 +17,20 @@
  *   held back and take its time; past HELD_MAX_ENTRIES or `maxEntryBytes` of them, or at the end of
  *   an object without any time, they take the object's date (named) or LastModified. Never the clock.
  */
-import { AUTO_CANDIDATES, builtinFormat, type FormatName, type Header, type LineFormat, newHeader, regexFormat, TimeKind } from './formats';
+import { AUTO_CANDIDATES, builtinFormat, FORMAT_NAMES, type FormatName, type Header, type LineFormat, newHeader, regexFormat } from './formats';
 import { type Level, normalizeLevel } from './levels';
 import { DAY_MS, DayResolver, dateFromName, Zone } from './time';
+import { compileTimePattern, TimeKind } from './time-pattern';
 
 export interface ParserOptions {
   format: FormatName | 'auto';
   /** Required for format 'regex'. */
   regex?: string;
+  /**
+   * Format 'regex' only: the time pattern (time-pattern.ts, e.g. `yy/MM/dd HH:mm:ss`) that reads its
+   * `time` group, or `date + ' ' + time` when it also has a `date` group. '' is the same as absent.
+   */
+  timeFormat?: string;
   /** Zone of times written without one; default UTC. */
   zone?: string;
   /** Join continuation lines to the entry before them; default true. */
@@ -110,26 +116,52 @@ interface Held {
   tod: number;
 }
 
-/** Validates options and builds the format; throws an Error naming the bad option. */
+/**
+ * Validates options and builds the format (undefined for `auto`); throws an Error naming the bad
+ * option: a regex that is missing or invalid, an invalid `timeFormat`, or a `timeFormat` with a
+ * format other than `regex` (the built-in formats read their own times).
+ */
 export function resolveFormat(options: ParserOptions): LineFormat | undefined {
+  const timeFormat = options.timeFormat === '' ? undefined : options.timeFormat;
+  if (timeFormat !== undefined && options.format !== 'regex') {
+    throw new Error(`parser timeFormat ${JSON.stringify(timeFormat)} is for format "regex" only (format is "${options.format}"): the built-in formats read their own times`);
+  }
   if (options.format === 'auto') return undefined;
   if (options.format === 'regex') {
     if (!options.regex) throw new Error('parser format "regex" needs a regex with named groups (?<time>...) and (?<level>...)');
-    return regexFormat(options.regex);
+    if (timeFormat !== undefined) {
+      try {
+        compileTimePattern(timeFormat);
+      } catch (err) {
+        throw new Error(`parser timeFormat: ${(err as Error).message}`);
+      }
+    }
+    return regexFormat(options.regex, timeFormat);
   }
-  return builtinFormat(options.format);
+  const format = (FORMAT_NAMES as readonly string[]).includes(options.format) ? builtinFormat(options.format) : undefined;
+  if (!format) throw new Error(`unknown parser format ${JSON.stringify(options.format)}: expected auto, ${FORMAT_NAMES.join(', ')}`);
+  return format;
 }
 
-/** Picks the candidate format that reads the most of `lines`; a header with a level scores 2, without 1. */
-export function detectFormat(lines: readonly string[]): LineFormat {
+/** How well `format` reads `lines`: each header with a level scores 2, without one 1. */
+export function scoreFormat(format: LineFormat, lines: readonly string[]): number {
   const h = newHeader();
+  let score = 0;
+  for (const line of lines) {
+    if (format.header(line, h)) score += normalizeLevel(h.levelText) ? 2 : 1;
+  }
+  return score;
+}
+
+/**
+ * Picks the candidate format that reads the most of `lines` (scoreFormat), the earlier candidate
+ * on a tie. Runs once per object: the chosen format alone reads every line after.
+ */
+export function detectFormat(lines: readonly string[]): LineFormat {
   let best = AUTO_CANDIDATES[0];
   let bestScore = 0;
   for (const format of AUTO_CANDIDATES) {
-    let score = 0;
-    for (const line of lines) {
-      if (format.header(line, h)) score += normalizeLevel(h.levelText) ? 2 : 1;
-    }
+    const score = scoreFormat(format, lines);
     if (score > bestScore) {
       best = format;
       bestScore = score;
