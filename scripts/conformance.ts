@@ -162,7 +162,7 @@ async function cliWithRetry(args: string[], env: NodeJS.ProcessEnv, timeoutMs: n
   return second.status === 0 ? { ...second, stdout: first.stdout + second.stdout, stderr: first.stderr + second.stderr } : second;
 }
 
-/** One system through upload, ingest and report, compared with its oracle. Never throws: a failure is a row. */
+/** One system through upload, ingest and report, compared with its oracle. A failing command is a row; throws for an unreadable sample or malformed CSV. */
 async function runSample(sample: Sample, ctx: { runId: string; bucket: string; workDir: string; configArgs: string[]; timeoutMs: number; progress?: (line: string) => void }): Promise<SystemResult> {
   const csv = fs.readFileSync(sample.csv, 'utf8');
   const id = `${ctx.runId}-${sample.system.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
@@ -185,6 +185,11 @@ async function runSample(sample: Sample, ctx: { runId: string; bucket: string; w
   if (report.status !== 0) return failed('report', report, format);
   const windows = jsonLines(report.stdout) as unknown as WindowCounts[];
   return compareSystem(sample.system, csv, windows, { ranAtMs, format });
+}
+
+/** The row of a system the harness could not check (an unreadable sample, a malformed CSV). */
+function failedRow(system: string, error: string): SystemResult {
+  return { system, lines: 0, withLevel: 0, comparison: { minutes: 0, minutesExact: 0, matched: 0, differing: 0 }, format: '?', verdict: 'MISS', hints: [], error };
 }
 
 /** Creates the bucket unless it exists (a user would with `aws s3 mb`). */
@@ -219,7 +224,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Syste
       const i = next++;
       const sample = options.samples[i];
       const started = Date.now();
-      results[i] = await runSample(sample, ctx);
+      results[i] = await runSample(sample, ctx).catch((err: Error) => failedRow(sample.system, err.message));
       options.progress?.(`${sample.system}: ${results[i].error ? 'failed' : results[i].verdict} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
   };
