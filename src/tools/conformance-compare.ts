@@ -315,7 +315,7 @@ export function diagnose(oracle: Oracle, observed: Observed, facts: RunFacts): s
   let unparsed = 0;
   for (const m of observed.minutes.values()) unparsed += m.counts.UNPARSED;
   const expectedUnparsed = oracle.lines - oracle.withLevel;
-  if (byLevel && unparsed === observed.entries && observed.entries > 0) hints.push(`level: every entry UNPARSED (no line recognised: detection, or no built-in format matches)`);
+  if (byLevel && unparsed === observed.entries && observed.entries > 0) hints.push(`level: every entry UNPARSED (${facts.format ? `auto chose ${facts.format} but` : 'the format'} recognised no line: detection, or no built-in format fits)`);
   else if (byLevel && unparsed > expectedUnparsed) hints.push(`level: ${unparsed - expectedUnparsed} more UNPARSED entries than lines without a level`);
   if (byLevel && unparsed === expectedUnparsed) {
     // Levels are read; do the counts per level agree in total?
