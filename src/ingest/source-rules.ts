@@ -138,11 +138,8 @@ export function sourceRuleProblems(parser: ParserSettings): RuleProblem[] {
     }
     if (typeof r.match !== 'string' || r.match === '') problems.push({ key: `${at}.match`, value: r.match, message: 'expected a key prefix such as "app1/" or a glob such as "logs/*/nginx-*.log"' });
     else if (isGlob(r.match) && minimatch.makeRe(r.match, { dot: true, nonegate: true, nocomment: true }) === false) problems.push({ key: `${at}.match`, value: r.match, message: 'not a valid glob' });
-    for (const field of ['regex', 'timeFormat', 'zone'] as const) {
+    for (const field of ['format', 'regex', 'timeFormat', 'zone'] as const) {
       if (r[field] !== undefined && typeof r[field] !== 'string') problems.push({ key: `${at}.${field}`, value: r[field], message: 'expected a string' });
-    }
-    if (r.format !== undefined && !(['auto', ...FORMAT_NAMES] as readonly unknown[]).includes(r.format)) {
-      problems.push({ key: `${at}.format`, value: r.format, message: `expected one of auto, ${FORMAT_NAMES.join(', ')}` });
     }
     if (problems.length > before) return;
     const options = ruleOptions(r as unknown as SourceRule, parser);
@@ -161,8 +158,14 @@ export function sourceRuleProblems(parser: ParserSettings): RuleProblem[] {
     try {
       resolveFormat(withoutTime);
     } catch (err) {
-      // Only format regex can fail here (auto and the built-in formats take no settings).
-      problems.push({ key: `${at}.regex`, value: options.regex, message: (err as Error).message });
+      // An unknown format name, or format regex without a usable regex.
+      const field = options.format === 'regex' ? 'regex' : 'format';
+      problems.push({ key: `${at}.${field}`, value: field === 'regex' ? options.regex : r.format, message: (err as Error).message });
+      return;
+    }
+    if (!(['auto', ...FORMAT_NAMES] as readonly string[]).includes(options.format)) {
+      // For a parser whose resolveFormat does not reject unknown names itself.
+      problems.push({ key: `${at}.format`, value: r.format, message: `expected one of auto, ${FORMAT_NAMES.join(', ')}` });
       return;
     }
     if (timeFormat !== undefined) {

@@ -74,7 +74,7 @@ describe('loadConfig', () => {
     [{ LOGPIPE_KAFKA_REQUEST_TIMEOUT_MS: '-5' }, 'kafka.requestTimeoutMs', '"-5"', 'env', 'greater than 0'],
     [{ LOGPIPE_AWS_ENDPOINT: 'ftp://x' }, 'aws.endpoint', '"ftp://x"', 'env', 'http(s) URL'],
     [{ LOGPIPE_KAFKA_CLIENT_ID: '  ' }, 'kafka.clientId', '"  "', 'env', 'non-empty'],
-    [{ LOGPIPE_PARSER_FORMAT: 'apache' }, 'parser.format', '"apache"', 'env', 'expected one of auto, logback, log4j, iso8601, syslog, json, regex'],
+    [{ LOGPIPE_PARSER_FORMAT: 'xml' }, 'parser.format', '"xml"', 'env', 'expected one of auto, logback, log4j, iso8601, syslog, json, regex'],
     [{ LOGPIPE_PARSER_ZONE: 'Mars/Olympus' }, 'parser.zone', '"Mars/Olympus"', 'env', 'IANA time zone'],
     [{ LOGPIPE_PARSER_FORMAT: 'regex', LOGPIPE_PARSER_REGEX: '(?<time>\\S+)' }, 'parser.regex', '"(?<time>\\\\S+)"', 'parser.format is regex', 'needs a named group (?<level>...)'],
   ])('rejects %j naming %s', (env, key, value, origin, expected) => {
@@ -139,7 +139,7 @@ describe('loadConfig', () => {
   // where it came from and the parser's own reason.
   it.each([
     [{ LOGPIPE_PARSER_SOURCES: '[{"match": "a/", "zone": "Mars/Olympus"}]' }, 'parser.sources[0].zone', '"Mars/Olympus"', 'env LOGPIPE_PARSER_SOURCES', 'unknown time zone "Mars/Olympus"'],
-    [{ LOGPIPE_PARSER_SOURCES: '[{"match": "a/"}, {"match": "b/", "format": "apache"}]' }, 'parser.sources[1].format', '"apache"', 'env LOGPIPE_PARSER_SOURCES', 'expected one of auto, logback'],
+    [{ LOGPIPE_PARSER_SOURCES: '[{"match": "a/"}, {"match": "b/", "format": "xml"}]' }, 'parser.sources[1].format', '"xml"', 'env LOGPIPE_PARSER_SOURCES', 'auto, logback, log4j'],
     [{ LOGPIPE_PARSER_SOURCES: '[{"match": "b/", "format": "regex", "regex": "(?<time>\\\\S+)"}]' }, 'parser.sources[0].regex', '"(?<time>\\\\S+)"', 'env', 'needs a named group (?<level>...)'],
     [{ LOGPIPE_PARSER_SOURCES: '[{"format": "json"}]' }, 'parser.sources[0].match', 'not set', 'env', 'expected a key prefix'],
     [{ LOGPIPE_PARSER_SOURCES: '[{"match": "a/",}]' }, 'parser.sources', '"[{\\"match\\": \\"a/\\",}]"', 'env LOGPIPE_PARSER_SOURCES', 'expected a JSON list of rules'],
@@ -158,7 +158,7 @@ describe('loadConfig', () => {
     const lines = errorLines(() => loadConfig({ env: {}, configDir: dir }));
     expect(lines).toEqual([
       expect.stringMatching(/^invalid configuration value for "parser\.sources\[0\]\.zone": "Nowhere\/City" \(from .*default\.json\); unknown time zone/),
-      expect.stringMatching(/^invalid configuration value for "parser\.sources\[2\]\.format": "xml" \(from .*default\.json\); expected one of auto, /),
+      expect.stringMatching(/^invalid configuration value for "parser\.sources\[2\]\.format": "xml" \(from .*default\.json\); .*auto, logback/),
     ]);
   });
 
