@@ -28,6 +28,7 @@ export const FORMAT_NAMES = [
   'cbs',
   'logfmt',
   'golog',
+  'bgl',
 ] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
 
@@ -174,12 +175,17 @@ const TOMCAT_TIME = compileTimePattern('dd-MMM-yyyy HH:mm:ss.SSS');
  * `yyyy-MM-dd HH:mm:ss[,.]SSS` (log4j, logback, Hadoop, ZooKeeper's `... - INFO  [thread] - msg`,
  * OpenStack), optionally in brackets (Kafka's `[2026-11-20 10:00:00,123] INFO msg (kafka.X)`),
  * `yy/MM/dd HH:mm:ss` (Spark's and Hadoop's console layout) or `dd-MMM-yyyy HH:mm:ss.SSS` (Tomcat).
+ * The first two may follow a source name (afterSource).
  */
 export const log4j: LineFormat = {
   name: 'log4j',
   header(s, out) {
-    const at = s.charCodeAt(0) === 91 ? 1 : 0;
+    let at = s.charCodeAt(0) === 91 ? 1 : 0;
     let i = dateTime(s, ' ', out, at);
+    if (i < 0) {
+      const source = afterSource(s);
+      if (source > 0) i = dateTime(s, ' ', out, (at = source));
+    }
     if (i < 0) {
       const c = s.charCodeAt(at + 2);
       const pattern = c === 47 ? SPARK_TIME : c === 45 ? TOMCAT_TIME : undefined;
@@ -195,19 +201,41 @@ export const log4j: LineFormat = {
 /**
  * ISO-8601 timestamps, with zone or local: `2026-11-26T05:50:06.123Z LEVEL ...` (zap's console
  * encoder, rsyslog's precise timestamps), also in brackets (Elasticsearch's
- * `[2026-11-20T10:00:00,123][WARN ][o.e.c.r.a] [node] msg`).
+ * `[2026-11-20T10:00:00,123][WARN ][o.e.c.r.a] [node] msg`), also after a source name (afterSource).
  */
 export const iso8601: LineFormat = {
   name: 'iso8601',
   header(s, out) {
-    const at = s.charCodeAt(0) === 91 ? 1 : 0;
+    let at = s.charCodeAt(0) === 91 ? 1 : 0;
     let i = dateTime(s, 'T', out, at);
+    if (i < 0) {
+      const source = afterSource(s);
+      if (source > 0) i = dateTime(s, 'T', out, (at = source));
+    }
     if (i < 0) return false;
     if (at === 1 && s.charCodeAt(i) === 93) i++;
     if (!findLevel(s, i, out)) out.messageStart = skipBlanks(s, i);
     return true;
   },
 };
+
+/**
+ * Where a line continues after a source name that a collector put before it: a file name
+ * (`nova-api.log.1 2026-...`, as in log collections that concatenate files), a container's
+ * (`web-1  | 2026-...`, docker compose) or a pod's (`[pod/web-1/app] 2026-...`, kubectl --prefix).
+ * The name is one word of at most 100 characters that does not start with a digit; -1 when the
+ * line does not start so.
+ */
+function afterSource(s: string): number {
+  const c = s.charCodeAt(0);
+  if ((c >= 48 && c <= 57) || c === SPACE || c === TAB || s.length === 0) return -1;
+  const end = tokenEnd(s, 0);
+  if (end > 100 || end >= s.length) return -1;
+  let i = skipBlanks(s, end);
+  if (s.charCodeAt(i) === 124) i = skipBlanks(s, i + 1);
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? i : -1;
+}
 
 /** Syslog severities 0–7, as their keywords. */
 const SEVERITIES = ['EMERG', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'];
@@ -603,6 +631,42 @@ export const cbs: LineFormat = {
   },
 };
 
+const BGL_TIME = compileTimePattern('yyyy-MM-dd-HH.mm.ss.SSSSSS');
+
+/**
+ * Blue Gene/L RAS logs (the Usenix 2007 supercomputer logs): `- 1795168800 2026.11.20 R10-M0-N4
+ * 2026-11-20-02.00.00.123456 R10-M0-N4 RAS KERNEL FATAL msg`: alert label (`-` for none), epoch
+ * seconds, date, node, local time, node, type, component, level. The time is the epoch's (UTC, no
+ * zone needed) with the local time's milliseconds.
+ */
+export const bgl: LineFormat = {
+  name: 'bgl',
+  header(s, out) {
+    let i = tokenEnd(s, 0);
+    if (i === 0 || i > 16 || s.charCodeAt(i) !== SPACE) return false;
+    const epochStart = i + 1;
+    i = digitsEnd(s, epochStart);
+    if (i - epochStart < 9 || i - epochStart > 10 || s.charCodeAt(i) !== SPACE) return false;
+    const seconds = Number(s.slice(epochStart, i));
+    // yyyy.MM.dd, then the node.
+    if (s.charCodeAt(i + 5) !== 46 || s.charCodeAt(i + 8) !== 46 || s.charCodeAt(i + 11) !== SPACE) return false;
+    i = tokenEnd(s, i + 12);
+    const t = BGL_TIME.match(s, i + 1, out);
+    if (s.charCodeAt(i) !== SPACE || t < 0) return false;
+    out.time = seconds * 1000 + (out.time % 1000);
+    out.timeKind = TimeKind.Utc;
+    // node, type, component, then the level.
+    i = t;
+    for (let field = 0; field < 3; field++) i = tokenEnd(s, skipBlanks(s, i));
+    const start = skipBlanks(s, i);
+    const end = tokenEnd(s, start);
+    const word = s.slice(start, end);
+    out.levelText = isLevelWord(word) ? word : '';
+    out.messageStart = skipBlanks(s, end);
+    return true;
+  },
+};
+
 /**
  * A user-supplied regular expression with named groups `time` and `level`, and optionally `date`
  * and `message`. Without `timeFormat`, `time` is `HH:mm:ss[.SSS]` (with `date` as yyyy-MM-dd before
@@ -655,9 +719,9 @@ export function regexFormat(source: string, timeFormat?: string): LineFormat {
  * narrower shape comes before one that also reads it (python and cbs before log4j, nginx before
  * golog), so that each family's lines get their own format.
  */
-export const AUTO_CANDIDATES: readonly LineFormat[] = [json, logfmt, syslog, apache, python, cbs, iso8601, log4j, logcat, hdfs, nginx, golog, logback];
+export const AUTO_CANDIDATES: readonly LineFormat[] = [json, logfmt, syslog, apache, python, cbs, iso8601, log4j, logcat, hdfs, nginx, golog, bgl, logback];
 
-const BUILTIN: Record<Exclude<FormatName, 'regex'>, LineFormat> = { logback, log4j, iso8601, syslog, json, python, logcat, apache, nginx, hdfs, cbs, logfmt, golog };
+const BUILTIN: Record<Exclude<FormatName, 'regex'>, LineFormat> = { logback, log4j, iso8601, syslog, json, python, logcat, apache, nginx, hdfs, cbs, logfmt, golog, bgl };
 
 /** The built-in format of a name (a checkpoint's, a configured one). */
 export function builtinFormat(name: Exclude<FormatName, 'regex'>): LineFormat {
