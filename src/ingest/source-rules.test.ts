@@ -86,12 +86,17 @@ describe('parserOptionsFor', () => {
 
 describe('sourceRuleProblems', () => {
   it('accepts good rules', () => {
-    expect(sourceRuleProblems(settings([{ match: 'a/', format: 'log4j', zone: 'Europe/Berlin' }, { match: 'b/**', format: 'regex', regex: REGEX }, { match: 'c/' }]))).toEqual([]);
+    expect(sourceRuleProblems(settings([{ match: 'a/', format: 'log4j', zone: 'Europe/Berlin' }, { match: 'b/**', format: 'regex', regex: REGEX, timeFormat: 'yy/MM/dd HH:mm:ss' }, { match: 'c/' }]))).toEqual([]);
+    // A rule's own time pattern for the top-level regex format.
+    expect(sourceRuleProblems(settings([{ match: 'd/', timeFormat: 'yyyy-MM-dd HH:mm:ss,SSS' }], { format: 'regex', regex: REGEX }))).toEqual([]);
   });
 
   // Each problem names the rule's index and field, shows the value and gives the parser's own reason.
   it.each([
-    [{ match: 'a/', format: 'xml' }, 'parser.sources[0].format', 'xml', /expected (one of )?auto, logback, log4j/],
+    [{ match: 'a/', format: 'xml' }, 'parser.sources[0].format', 'xml', /unknown parser format "xml": expected auto, logback, log4j/],
+    [{ match: 'a/', format: 'regex', regex: REGEX, timeFormat: 'yyyy-QQ' }, 'parser.sources[0].timeFormat', 'yyyy-QQ', /parser timeFormat: invalid time pattern "yyyy-QQ": unknown pattern letter 'Q'/],
+    [{ match: 'a/', format: 'log4j', timeFormat: 'yy/MM/dd HH:mm:ss' }, 'parser.sources[0].timeFormat', 'yy/MM/dd HH:mm:ss', /is for format "regex" only \(format is "log4j"\)/],
+    [{ match: 'a/', timeFormat: 'yy/MM/dd HH:mm:ss' }, 'parser.sources[0].timeFormat', 'yy/MM/dd HH:mm:ss', /is for format "regex" only \(format is "auto"\)/],
     [{ match: 'a/', zone: 'Mars/Olympus' }, 'parser.sources[0].zone', 'Mars/Olympus', /unknown time zone "Mars\/Olympus": expected UTC or an IANA name/],
     [{ match: 'a/', format: 'regex', regex: '(?<time>\\S+' }, 'parser.sources[0].regex', '(?<time>\\S+', /invalid parser regex/],
     [{ match: 'a/', format: 'regex', regex: '(?<time>\\S+) x' }, 'parser.sources[0].regex', '(?<time>\\S+) x', /needs a named group \(\?<level>\.\.\.\)/],

@@ -19,7 +19,7 @@
  * checkpoint keeps the format `auto` detected either way).
  */
 import { minimatch } from 'minimatch';
-import { FORMAT_NAMES, type FormatName } from '../model/formats';
+import type { FormatName } from '../model/formats';
 import { type ParserOptions, resolveFormat } from '../model/parser';
 import { Zone } from '../model/time';
 import type { LogpipeConfig } from '../system/config';
@@ -36,12 +36,6 @@ export interface SourceRule {
 
 /** The `parser` section of the configuration (src/system/config.ts declares it). */
 export type ParserSettings = LogpipeConfig['parser'];
-
-/**
- * ParserOptions with the time pattern. Written as an intersection so that this module compiles
- * whether or not ParserOptions (src/model/parser.ts) declares `timeFormat` itself yet.
- */
-export type SourceParserOptions = ParserOptions & { timeFormat?: string };
 
 const RULE_FIELDS = ['match', 'format', 'regex', 'timeFormat', 'zone'] as const;
 const GLOB_CHARS = /[*?[{]/;
@@ -71,14 +65,14 @@ export function ruleIndexFor(key: string, rules: readonly SourceRule[]): number 
  * matching rule, with the fallbacks described above, or the top-level ones. Never throws for a
  * configuration that passed sourceRuleProblems.
  */
-export function parserOptionsFor(key: string, parser: ParserSettings): SourceParserOptions {
+export function parserOptionsFor(key: string, parser: ParserSettings): ParserOptions {
   const i = ruleIndexFor(key, parser.sources ?? []);
   return i < 0 ? topLevelOptions(parser) : ruleOptions(parser.sources[i], parser);
 }
 
 /** What a rule set chose for a key: the options, and the rule that gave them (absent: the top-level settings). */
 export interface SourceChoice {
-  options: SourceParserOptions;
+  options: ParserOptions;
   rule?: { index: number; match: string };
 }
 
@@ -92,18 +86,18 @@ export function sourceRules(parser: ParserSettings): (key: string) => SourceChoi
   return (key) => rules.find((r) => r.matches(key))?.choice ?? fallback;
 }
 
-function topLevelOptions(parser: ParserSettings): SourceParserOptions {
+function topLevelOptions(parser: ParserSettings): ParserOptions {
   return options(parser.format, parser.regex, parser.timeFormat, parser.zone, parser);
 }
 
-function ruleOptions(rule: SourceRule, parser: ParserSettings): SourceParserOptions {
+function ruleOptions(rule: SourceRule, parser: ParserSettings): ParserOptions {
   // A rule naming a format brings its own regex and time pattern; the top-level ones belong to parser.format.
   const own = rule.format !== undefined;
   return options(rule.format ?? parser.format, own ? rule.regex : (rule.regex ?? parser.regex), own ? rule.timeFormat : (rule.timeFormat ?? parser.timeFormat), rule.zone ?? parser.zone, parser);
 }
 
-function options(format: 'auto' | FormatName, regex: string | undefined, timeFormat: string | undefined, zone: string, parser: ParserSettings): SourceParserOptions {
-  const out: SourceParserOptions = { format, zone, multiline: parser.multiline, maxEntryBytes: parser.maxEntryBytes };
+function options(format: 'auto' | FormatName, regex: string | undefined, timeFormat: string | undefined, zone: string, parser: ParserSettings): ParserOptions {
+  const out: ParserOptions = { format, zone, multiline: parser.multiline, maxEntryBytes: parser.maxEntryBytes };
   if (regex) out.regex = regex;
   if (timeFormat) out.timeFormat = timeFormat;
   return out;
@@ -161,11 +155,6 @@ export function sourceRuleProblems(parser: ParserSettings): RuleProblem[] {
       // An unknown format name, or format regex without a usable regex.
       const field = options.format === 'regex' ? 'regex' : 'format';
       problems.push({ key: `${at}.${field}`, value: field === 'regex' ? options.regex : r.format, message: (err as Error).message });
-      return;
-    }
-    if (!(['auto', ...FORMAT_NAMES] as readonly string[]).includes(options.format)) {
-      // For a parser whose resolveFormat does not reject unknown names itself.
-      problems.push({ key: `${at}.format`, value: r.format, message: `expected one of auto, ${FORMAT_NAMES.join(', ')}` });
       return;
     }
     if (timeFormat !== undefined) {

@@ -135,11 +135,23 @@ describe('loadConfig', () => {
     expect(fromEnv.timeFormat).toBe('yyyy-MM-dd HH:mm:ss,SSS');
   });
 
+  // parser.timeFormat is checked by the parser with the format it goes with.
+  it.each([
+    [{ LOGPIPE_PARSER_TIME_FORMAT: 'yy/MM/dd HH:mm:ss' }, 'is for format "regex" only (format is "auto")'],
+    [{ LOGPIPE_PARSER_FORMAT: 'regex', LOGPIPE_PARSER_REGEX: '^(?<time>\\S+ \\S+) (?<level>\\w+)', LOGPIPE_PARSER_TIME_FORMAT: 'yy/MM/dd HH:mm:ss q' }, 'parser timeFormat: invalid time pattern "yy/MM/dd HH:mm:ss q"'],
+  ])('rejects parser.timeFormat in %j', (env, expected) => {
+    const lines = errorLines(() => loadConfig({ env, configDir: configDir({}) }));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`"parser.timeFormat": ${JSON.stringify(env.LOGPIPE_PARSER_TIME_FORMAT)} (from env LOGPIPE_PARSER_TIME_FORMAT)`);
+    expect(lines[0]).toContain(expected);
+  });
+
   // A bad rule stops start-up with one line per bad field: the rule's index and field, the value,
   // where it came from and the parser's own reason.
   it.each([
     [{ LOGPIPE_PARSER_SOURCES: '[{"match": "a/", "zone": "Mars/Olympus"}]' }, 'parser.sources[0].zone', '"Mars/Olympus"', 'env LOGPIPE_PARSER_SOURCES', 'unknown time zone "Mars/Olympus"'],
-    [{ LOGPIPE_PARSER_SOURCES: '[{"match": "a/"}, {"match": "b/", "format": "xml"}]' }, 'parser.sources[1].format', '"xml"', 'env LOGPIPE_PARSER_SOURCES', 'auto, logback, log4j'],
+    [{ LOGPIPE_PARSER_SOURCES: '[{"match": "a/"}, {"match": "b/", "format": "xml"}]' }, 'parser.sources[1].format', '"xml"', 'env LOGPIPE_PARSER_SOURCES', 'unknown parser format "xml": expected auto, logback, log4j'],
+    [{ LOGPIPE_PARSER_SOURCES: '[{"match": "b/", "format": "regex", "regex": "(?<time>\\\\S+) (?<level>\\\\w+)", "timeFormat": "yy/MM/dd HH:mm:ss q"}]' }, 'parser.sources[0].timeFormat', '"yy/MM/dd HH:mm:ss q"', 'env', 'parser timeFormat: invalid time pattern "yy/MM/dd HH:mm:ss q"'],
     [{ LOGPIPE_PARSER_SOURCES: '[{"match": "b/", "format": "regex", "regex": "(?<time>\\\\S+)"}]' }, 'parser.sources[0].regex', '"(?<time>\\\\S+)"', 'env', 'needs a named group (?<level>...)'],
     [{ LOGPIPE_PARSER_SOURCES: '[{"format": "json"}]' }, 'parser.sources[0].match', 'not set', 'env', 'expected a key prefix'],
     [{ LOGPIPE_PARSER_SOURCES: '[{"match": "a/",}]' }, 'parser.sources', '"[{\\"match\\": \\"a/\\",}]"', 'env LOGPIPE_PARSER_SOURCES', 'expected a JSON list of rules'],
@@ -158,7 +170,7 @@ describe('loadConfig', () => {
     const lines = errorLines(() => loadConfig({ env: {}, configDir: dir }));
     expect(lines).toEqual([
       expect.stringMatching(/^invalid configuration value for "parser\.sources\[0\]\.zone": "Nowhere\/City" \(from .*default\.json\); unknown time zone/),
-      expect.stringMatching(/^invalid configuration value for "parser\.sources\[2\]\.format": "xml" \(from .*default\.json\); .*auto, logback/),
+      expect.stringMatching(/^invalid configuration value for "parser\.sources\[2\]\.format": "xml" \(from .*default\.json\); unknown parser format "xml"/),
     ]);
   });
 

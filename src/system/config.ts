@@ -10,8 +10,8 @@ import convict from 'convict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FORMAT_NAMES, type FormatName, regexFormat } from '../model/formats';
-import { resolveFormat } from '../model/parser';
-import { type SourceParserOptions, type SourceRule, sourceRuleProblems } from '../ingest/source-rules';
+import { type ParserOptions, resolveFormat } from '../model/parser';
+import { type SourceRule, sourceRuleProblems } from '../ingest/source-rules';
 import { Zone } from '../model/time';
 import { LEVELS } from '../model/levels';
 import { packageRoot } from './paths';
@@ -575,7 +575,7 @@ export const schema: convict.Schema<LogpipeConfig> = {
       env: 'LOGPIPE_PARSER_REGEX',
     },
     timeFormat: {
-      doc: 'For format regex: how its time group is written, as a logback/log4j time pattern such as yyyy-MM-dd HH:mm:ss,SSS or yy/MM/dd HH:mm:ss; "" reads it as the format does by itself. See docs/log-model.md.',
+      doc: 'For format regex: how its time group (date group, a space and time group, when it has both) is written, as a logback/log4j time pattern such as yyyy-MM-dd HH:mm:ss,SSS, yy/MM/dd HH:mm:ss, yyMMdd HHmmss or epochMillis; "" reads it as the regex format does by itself. The other formats read their own times and reject it. See docs/log-model.md.',
       format: String,
       default: '',
       env: 'LOGPIPE_PARSER_TIME_FORMAT',
@@ -891,7 +891,7 @@ function checkCombinations(config: LogpipeConfig, origin: (key: string) => strin
     }
   }
   if (formatOk && parser.timeFormat !== '') {
-    const options: SourceParserOptions = { format: parser.format, regex: parser.regex, timeFormat: parser.timeFormat };
+    const options: ParserOptions = { format: parser.format, regex: parser.regex, timeFormat: parser.timeFormat };
     try {
       resolveFormat(options);
     } catch (err) {

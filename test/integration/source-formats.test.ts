@@ -33,15 +33,16 @@ function logpipe(args: string[], env: NodeJS.ProcessEnv): { status: number | nul
   return { status: r.status, stderr: r.stderr, lines, summary: lines[lines.length - 1] ?? {} };
 }
 
-// Service A writes log4j lines in Berlin time; service B a layout of its own, read by a regex, in
-// New York time. Neither zone is written on the lines, and `auto` cannot read B's at all.
+// Service A writes log4j lines in Berlin time; service B a layout of its own, read by a regex and a
+// time pattern (parser.timeFormat's language), in New York time. Neither zone is written on the
+// lines, and `auto` reads none of B's levels.
 const A_KEY = 'svc-a/2026/app.log';
 const A_TEXT = ['2026-11-26 10:00:00,250 INFO  [main] a.Boot - started', '2026-11-26 10:00:01,500 ERROR [main] a.Db - connection lost', '\tat a.Db.connect(Db.java:42)', '2026-11-26 10:00:02,750 WARN  [main] a.Db - retrying'].join('\n') + '\n';
 const B_KEY = 'svc-b/host-1/events.log';
-const B_TEXT = ['2026-11-26|04:30:00.100|debug|polling', '2026-11-26|04:30:05.200|fatal|disk full', '2026-11-26|04:30:09.300|info|recovered'].join('\n') + '\n';
+const B_TEXT = ['26/11/26 04:30:00.100|debug|polling', '26/11/26 04:30:05.200|fatal|disk full', '26/11/26 04:30:09.300|info|recovered'].join('\n') + '\n';
 const RULES = [
   { match: 'svc-a/', format: 'log4j', zone: 'Europe/Berlin' },
-  { match: 'svc-b/**/*.log', format: 'regex', regex: '^(?<date>\\d{4}-\\d{2}-\\d{2})\\|(?<time>[\\d:.]+)\\|(?<level>\\w+)\\|(?<message>.*)$', zone: 'America/New_York' },
+  { match: 'svc-b/**/*.log', format: 'regex', regex: '^(?<time>[^|]+)\\|(?<level>\\w+)\\|(?<message>.*)$', timeFormat: 'yy/MM/dd HH:mm:ss.SSS', zone: 'America/New_York' },
 ];
 
 beforeAll(async () => {
@@ -52,7 +53,7 @@ beforeAll(async () => {
 afterAll(() => s3.destroy());
 
 describe('parser.sources through logpipe ingest', () => {
-  it('reads each object with the format and zone of the rule its key matches, and reports the format', async () => {
+  it('reads each object with the format, time pattern and zone of the rule its key matches, and reports the format', async () => {
     const topic = uniqueName('it-sources');
     const env = { LOGPIPE_PARSER_SOURCES: JSON.stringify(RULES) };
     const a = logpipe(['ingest', `s3://${bucket}/${A_KEY}`, '--topic', topic], env);
