@@ -632,12 +632,15 @@ export const cbs: LineFormat = {
 };
 
 const BGL_TIME = compileTimePattern('yyyy-MM-dd-HH.mm.ss.SSSSSS');
+const THUNDERBIRD_TIME = compileTimePattern('MMM d HH:mm:ss');
 
 /**
  * Blue Gene/L RAS logs (the Usenix 2007 supercomputer logs): `- 1795168800 2026.11.20 R10-M0-N4
  * 2026-11-20-02.00.00.123456 R10-M0-N4 RAS KERNEL FATAL msg`: alert label (`-` for none), epoch
  * seconds, date, node, local time, node, type, component, level. The time is the epoch's (UTC, no
- * zone needed) with the local time's milliseconds.
+ * zone needed) with the local time's milliseconds. The same logs of Thunderbird and Spirit carry a
+ * syslog line after the node (`- 1795168800 2026.11.20 tb-7 Nov 20 02:00:00 tb-7/tb-7 sshd[1]: msg`):
+ * the epoch's time, a level word early in the message if any.
  */
 export const bgl: LineFormat = {
   name: 'bgl',
@@ -651,8 +654,19 @@ export const bgl: LineFormat = {
     // yyyy.MM.dd, then the node.
     if (s.charCodeAt(i + 5) !== 46 || s.charCodeAt(i + 8) !== 46 || s.charCodeAt(i + 11) !== SPACE) return false;
     i = tokenEnd(s, i + 12);
+    if (s.charCodeAt(i) !== SPACE) return false;
     const t = BGL_TIME.match(s, i + 1, out);
-    if (s.charCodeAt(i) !== SPACE || t < 0) return false;
+    if (t < 0) {
+      // Thunderbird's and Spirit's shape: a syslog line (`Nov 9 12:01:01 host/host app[1]: msg`) after the node.
+      const n = THUNDERBIRD_TIME.match(s, i + 1, out);
+      if (n < 0) return false;
+      out.time = seconds * 1000;
+      out.timeKind = TimeKind.Utc;
+      const colon = s.indexOf(': ', n);
+      const messageStart = colon >= 0 && colon - n < 128 ? colon + 2 : skipBlanks(s, n);
+      if (!findLevel(s, messageStart, out, 3)) out.messageStart = messageStart;
+      return true;
+    }
     out.time = seconds * 1000 + (out.time % 1000);
     out.timeKind = TimeKind.Utc;
     // node, type, component, then the level.
