@@ -118,6 +118,13 @@ describe('formats', () => {
     });
   });
 
+  // Times without a year were kept in 1970, which has no 29 February: the line came out on 1 March.
+  it('a 29 February without a year (syslog, logcat) stays on 29 February of the object\'s leap year', () => {
+    const leap: ObjectInfo = { name: 'hosts/a/messages.2028-02-29.log' };
+    expect(one('Feb 29 10:00:00 host app: INFO x', { format: 'auto' }, leap).timeMs).toBe(Date.UTC(2028, 1, 29, 10));
+    expect(one('02-29 10:00:00.000  1  2 I Tag: x', { format: 'auto' }, leap).timeMs).toBe(Date.UTC(2028, 1, 29, 10));
+  });
+
   it('rejects an unknown format, naming it', () => {
     expect(() => parseText('', named, { format: 'xml' as ParserOptions['format'] })).toThrow('unknown parser format "xml"');
   });

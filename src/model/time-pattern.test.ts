@@ -25,6 +25,8 @@ describe('compileTimePattern: the patterns of logback and log4j configs', () => 
     ['hh:mm:ss a', '12:00:00 am', 0, TimeKind.TimeOfDay],
     ['HH:mm:ss.SSS', '21:06:44.473', ((21 * 60 + 6) * 60 + 44) * 1000 + 473, TimeKind.TimeOfDay],
     ["HH:mm:ss '''x'''", "21:06:44 'x'", ((21 * 60 + 6) * 60 + 44) * 1000, TimeKind.TimeOfDay],
+    ['yyyyMMdd-HH:mm:ss:SSS', '20261120-10:00:00:606', Date.UTC(2026, 10, 20, 10, 0, 0, 606), TimeKind.Local],
+    ['MM.dd HH:mm:ss', '11.20 10:00:00', Date.UTC(NO_YEAR, 10, 20, 10), TimeKind.LocalNoYear],
     ['epoch', '1795672206.5', 1795672206500, TimeKind.Utc],
     ['epoch', '1795672206', 1795672206000, TimeKind.Utc],
     ['epochMillis', '1795672206123', 1795672206123, TimeKind.Utc],
