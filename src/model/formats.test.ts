@@ -101,6 +101,27 @@ const WIDER: Record<string, FormatName[]> = {
   nginx: ['golog'],
 };
 
+describe('messages', () => {
+  it.each<[string, string]>([
+    ['[2026-11-20T10:00:01,200][WARN ][o.e.c.DiskMonitor] [node-a] high disk watermark', 'high disk watermark'],
+    ['[Fri Nov 20 10:00:01.000001 2026] [core:error] [pid 901:tid 141] [client 10.9.8.7:51000] AH00037: denied', '[client 10.9.8.7:51000] AH00037: denied'],
+    ['2026/11/20 10:00:01 [error] 102#102: *7 open() failed', '*7 open() failed'],
+    ['11-20 10:00:00.400  4242  4250 W NotesSync: server answered 503', 'server answered 503'],
+    ['2026-11-20 11:00:02,500 - worker.jobs - ERROR - job 18 failed', 'job 18 failed'],
+    ['ERROR:export.s3:upload failed', 'upload failed'],
+    ['261120 100001 149 WARN dfs.DataNode$Receiver: slow block receiver', 'slow block receiver'],
+    ['2026-11-20 10:00:02, Warning               CBS    Failed to open package file', 'Failed to open package file'],
+    ['<165>1 2026-11-20T11:00:01.000+01:00 relay-1 mailer 411 ID48 [origin ip="10.0.0.1"][meta note="a \\] b"] delivered 12', 'delivered 12'],
+    ['<12>1 2026-11-20T10:00:02Z relay-1 mailer - - - deferred', 'deferred'],
+    ['time="2026-11-20T10:00:00Z" level=info msg="server started" port=8080', 'server started" port=8080'],
+    ['2026/11/20 10:00:00.250000 main.go:30: ERROR: cannot reach collector', 'cannot reach collector'],
+    ['- 1795168802 2026.11.20 R22-M1 2026-11-20-02.00.02.000001 R22-M1 RAS MMCS WARNING fan speed low', 'fan speed low'],
+    ['[2026-11-20 10:00:00,001] INFO [Broker id=2] joined (kafka.server.Broker)', '[Broker id=2] joined (kafka.server.Broker)'],
+  ])('%s', (line, message) => {
+    expect(parseText(line, { name: 'a.2026-11-20.log' }, { format: 'auto' })[0].message).toBe(message);
+  });
+});
+
 describe('levels', () => {
   it('one-letter levels (logcat) are read where a format puts a level letter', () => {
     expect(['V', 'D', 'I', 'W', 'E', 'F', 'A'].map((l) => normalizeLevel(l))).toEqual(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'ERROR', 'ERROR']);

@@ -175,7 +175,7 @@ const TOMCAT_TIME = compileTimePattern('dd-MMM-yyyy HH:mm:ss.SSS');
  * `yyyy-MM-dd HH:mm:ss[,.]SSS` (log4j, logback, Hadoop, ZooKeeper's `... - INFO  [thread] - msg`,
  * OpenStack), optionally in brackets (Kafka's `[2026-11-20 10:00:00,123] INFO msg (kafka.X)`),
  * `yy/MM/dd HH:mm:ss` (Spark's and Hadoop's console layout) or `dd-MMM-yyyy HH:mm:ss.SSS` (Tomcat).
- * The first two may follow a source name (afterSource).
+ * Any of them may follow a source name (afterSource).
  */
 export const log4j: LineFormat = {
   name: 'log4j',
@@ -213,11 +213,33 @@ export const iso8601: LineFormat = {
       if (source > 0) i = dateTime(s, 'T', out, (at = source));
     }
     if (i < 0) return false;
-    if (at === 1 && s.charCodeAt(i) === 93) i++;
+    if (at === 1 && s.charCodeAt(i) === 93) {
+      i++;
+      if (s.charCodeAt(i) === 91 && elasticsearch(s, i, out)) return true;
+    }
     if (!findLevel(s, i, out)) out.messageStart = skipBlanks(s, i);
     return true;
   },
 };
+
+/** Elasticsearch's `[LEVEL ][component] [node] message` at `i`; false when the brackets hold no level. */
+function elasticsearch(s: string, i: number, out: Header): boolean {
+  const close = s.indexOf(']', i);
+  if (close < 0 || close - i > 12) return false;
+  const word = s.slice(i + 1, close).trim();
+  if (!isLevelWord(word)) return false;
+  out.levelText = word;
+  let m = close + 1;
+  for (let bracket = 0; bracket < 2; bracket++) {
+    m = skipBlanks(s, m);
+    if (s.charCodeAt(m) !== 91) break;
+    const end = s.indexOf('] ', m);
+    if (end < 0) break;
+    m = end + 2;
+  }
+  out.messageStart = skipBlanks(s, m);
+  return true;
+}
 
 /**
  * Where a line continues after a source name that a collector put before it: a file name
