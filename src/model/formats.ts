@@ -29,6 +29,7 @@ export const FORMAT_NAMES = [
   'logfmt',
   'golog',
   'bgl',
+  'klog',
 ] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
 
@@ -615,6 +616,28 @@ export const golog: LineFormat = {
   },
 };
 
+const KLOG_TIME = compileTimePattern('MMdd HH:mm:ss.SSSSSS');
+
+/**
+ * glog and klog (Kubernetes components, many Go and C++ servers):
+ * `E1120 10:00:00.123456    4321 server.go:88] msg`: a level letter I W E F, month and day (the
+ * object's year), time in microseconds, thread id, file:line.
+ */
+export const klog: LineFormat = {
+  name: 'klog',
+  header(s, out) {
+    const c = s.charCodeAt(0);
+    if (c !== 73 && c !== 87 && c !== 69 && c !== 70) return false;
+    const i = KLOG_TIME.match(s, 1, out);
+    if (i < 0 || s.charCodeAt(i) !== SPACE) return false;
+    const close = s.indexOf('] ', i);
+    if (close < 0 || close - i > 200) return false;
+    out.levelText = s[0];
+    out.messageStart = close + 2;
+    return true;
+  },
+};
+
 const HDFS_TIME = compileTimePattern('yyMMdd HHmmss');
 
 /** HDFS's (Hadoop 0.x) layout: `081109 203615 148 INFO dfs.DataNode: msg`, local time. */
@@ -755,9 +778,9 @@ export function regexFormat(source: string, timeFormat?: string): LineFormat {
  * narrower shape comes before one that also reads it (python and cbs before log4j, nginx before
  * golog), so that each family's lines get their own format.
  */
-export const AUTO_CANDIDATES: readonly LineFormat[] = [json, logfmt, syslog, apache, python, cbs, iso8601, log4j, logcat, hdfs, nginx, golog, bgl, logback];
+export const AUTO_CANDIDATES: readonly LineFormat[] = [json, logfmt, syslog, apache, python, cbs, iso8601, log4j, logcat, hdfs, nginx, golog, bgl, klog, logback];
 
-const BUILTIN: Record<Exclude<FormatName, 'regex'>, LineFormat> = { logback, log4j, iso8601, syslog, json, python, logcat, apache, nginx, hdfs, cbs, logfmt, golog, bgl };
+const BUILTIN: Record<Exclude<FormatName, 'regex'>, LineFormat> = { logback, log4j, iso8601, syslog, json, python, logcat, apache, nginx, hdfs, cbs, logfmt, golog, bgl, klog };
 
 /** The built-in format of a name (a checkpoint's, a configured one). */
 export function builtinFormat(name: Exclude<FormatName, 'regex'>): LineFormat {
