@@ -17,12 +17,14 @@ describe('rowStamp: the date and time of an oracle row, per loghub layout', () =
     ['Spark yy/MM/dd', { Date: '17/06/09', Time: '20:10:40' }, '2017-06-09 20:10'],
     ['Apache, one column', { Time: 'Sun Dec 04 04:47:44 2005' }, '2005-12-04 04:47'],
     ['BGL yyyy-MM-dd-HH.mm.ss.SSSSSS (its Date column is ignored)', { Date: '2005.06.03', Time: '2005-06-03-15.42.50.675872' }, '2005-06-03 15:42'],
+    // The instant, not the site's wall clock (15:42 Pacific daylight time).
+    ['BGL with its epoch Timestamp', { Timestamp: '1117838570', Date: '2005.06.03', Time: '2005-06-03-15.42.50.675872' }, '2005-06-03 22:42'],
     ['HealthApp yyyyMMdd-HH:mm:ss:SSS', { Time: '20171223-22:15:29:606' }, '2017-12-23 22:15'],
     ['Proxifier MM.dd, no year', { Time: '10.30 16:49:06' }, '10-30 16:49'],
     ['HPC epoch seconds, as UTC', { Time: '1077804742' }, '2004-02-26 14:12'],
     ['Linux Month + Date', { Month: 'Jun', Date: '14', Time: '15:16:01' }, '06-14 15:16'],
     ['OpenSSH Date holding the month + Day', { Date: 'Dec', Day: '10', Time: '06:55:46' }, '12-10 06:55'],
-    ['Thunderbird yyyy.MM.dd beside Month and Day', { Date: '2005.11.09', Month: 'Nov', Day: '9', Time: '12:01:01' }, '2005-11-09 12:01'],
+    ['yyyy.MM.dd beside Month and Day', { Date: '2005.11.09', Month: 'Nov', Day: '9', Time: '12:01:01' }, '2005-11-09 12:01'],
   ])('%s', (_name, row, key) => {
     const s = rowStamp(row);
     expect(s).toBeDefined();

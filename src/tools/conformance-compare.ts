@@ -120,11 +120,16 @@ function calendarDate(value: string): Pick<Stamp, 'year' | 'month' | 'day'> | un
 
 /**
  * The date and time of one oracle row, from its columns by name and value shape (loghub's columns
- * differ per system): a `Time` holding a whole date-time; else a `Time` of day with a `Date`
+ * differ per system): a `Timestamp` of epoch seconds; else a `Time` holding a whole date-time; else a `Time` of day with a `Date`
  * (`yyyy-MM-dd`, `yyyy.MM.dd`, `yy/MM/dd`, `yyMMdd`, `MM-dd`), or with a month name (`Month`, or
  * `Date` when that is a name, as OpenSSH's) and a day (`Day`, or `Date`). Undefined when none fits.
  */
 export function rowStamp(row: Record<string, string>): Stamp | undefined {
+  // An epoch `Timestamp` (BGL, Thunderbird) is the instant the line states, and the pipeline reads
+  // it as such; their `Time` is the site's wall clock (US Pacific, daylight saving time included)
+  // and names no zone.
+  const epoch = (row.Timestamp ?? '').trim();
+  if (/^\d{9,10}$/.test(epoch)) return stampOfMs(Number(epoch) * 1000);
   const time = (row.Time ?? '').trim();
   const full = fullStamp(time);
   if (full) return full;
