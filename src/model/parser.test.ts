@@ -253,6 +253,19 @@ describe('event time', () => {
     expect(one('Dec 31 23:00:00 h app: INFO x', { format: 'syslog' }, { name: 'syslog-2027-01-01.log' }).timeMs).toBe(Date.UTC(2026, 11, 31, 23));
     expect(one('Jan  1 01:00:00 h app: INFO x', { format: 'syslog' }, { name: 'syslog-2027-01-01.log' }).timeMs).toBe(Date.UTC(2027, 0, 1, 1));
   });
+
+  // Conformance against loghub's OpenSSH sample: 'Dec 10' lines in an object uploaded on 5 December
+  // took the object's year, days after the upload, and counted as future-dated.
+  it('dates a line without a year in the year that puts it before the object was uploaded (a day of slack for a wrong zone)', () => {
+    const uploaded = { name: 'auth.log', lastModifiedMs: Date.UTC(2026, 11, 5, 10) };
+    expect(one('Dec 10 06:55:46 h sshd[24200]: INFO x', { format: 'syslog' }, uploaded).timeMs).toBe(Date.UTC(2025, 11, 10, 6, 55, 46));
+    expect(one('Dec  5 09:00:00 h sshd[1]: INFO x', { format: 'syslog' }, uploaded).timeMs).toBe(Date.UTC(2026, 11, 5, 9));
+    expect(one('Dec  5 22:00:00 h sshd[1]: INFO x', { format: 'syslog' }, uploaded).timeMs).toBe(Date.UTC(2026, 11, 5, 22));
+    expect(one('Dec  6 11:00:00 h sshd[1]: INFO x', { format: 'syslog' }, uploaded).timeMs).toBe(Date.UTC(2025, 11, 6, 11));
+    expect(one('Feb 28 00:00:00 h sshd[1]: INFO x', { format: 'syslog' }, uploaded).timeMs).toBe(Date.UTC(2026, 1, 28));
+    // In a zone: the bound is compared in UTC.
+    expect(one('Dec  5 17:00:00 h sshd[1]: INFO x', { format: 'syslog', zone: 'America/Los_Angeles' }, uploaded).timeMs).toBe(Date.UTC(2026, 11, 6, 1));
+  });
 });
 
 // Issue 15 item 4: entries without a time of their own were stamped with the ingest clock, and one

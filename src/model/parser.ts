@@ -183,6 +183,12 @@ export class ObjectParser {
   private readonly localDay: number;
   /** The time of entries when the object has no timed entry to take one from. */
   private readonly fallbackMs: number;
+  /**
+   * The latest a line without a year may be (UTC): the object's upload plus a day of slack for a
+   * zone set wrong; without a known upload, 31 days after the object's date. A date after it is
+   * last year's.
+   */
+  private readonly noYearLatestMs: number;
   /** The latest event time so far (NaN: none yet). */
   private refMs = NaN;
   /** The last timed entry's time, inherited by entries without one (NaN: none yet). */
@@ -234,6 +240,7 @@ export class ObjectParser {
     // second of the upload are after it. The bound is the end of that second.
     const latestMs = named === undefined || modified >= this.fallbackMs ? modified - (((modified % 1000) + 1000) % 1000) + 999 : Infinity;
     this.days = new DayResolver(this.zone, { dayMs: this.localDay, named: named !== undefined, latestMs });
+    this.noYearLatestMs = Number.isFinite(latestMs) ? latestMs + DAY_MS : this.zone.toUtc(this.localDay) + 31 * DAY_MS;
   }
 
   /**
@@ -511,12 +518,13 @@ export class ObjectParser {
       case TimeKind.Local:
         return this.zone.toUtc(h.time);
       case TimeKind.LocalNoYear: {
-        // Syslog has no year: take the object's; a date far after the object's is last year's.
+        // Syslog has no year: take the object's, unless that puts the line after the object was
+        // written (noYearLatestMs): then it is last year's. ('Dec 10' in an object uploaded on 5 December.)
         const d = new Date(h.time);
         const year = new Date(this.localDay).getUTCFullYear();
         const tod = h.time % DAY_MS;
         let local = Date.UTC(year, d.getUTCMonth(), d.getUTCDate()) + tod;
-        if (local > this.localDay + 31 * DAY_MS) local = Date.UTC(year - 1, d.getUTCMonth(), d.getUTCDate()) + tod;
+        if (this.zone.toUtc(local) > this.noYearLatestMs) local = Date.UTC(year - 1, d.getUTCMonth(), d.getUTCDate()) + tod;
         return this.zone.toUtc(local);
       }
       default:
