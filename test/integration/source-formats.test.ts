@@ -5,6 +5,8 @@
  * and levels), and the format that read it is in the "object ingested" log line and the summary.
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createKafka, createS3 } from '../../src/system/clients';
@@ -76,6 +78,24 @@ describe('parser.sources through logpipe ingest', () => {
     ]);
     // 04:30 in New York (UTC-5 in November) is 09:30 UTC; fatal counts as ERROR.
     expect(of(B_KEY)).toEqual([
+      ['DEBUG', Date.UTC(2026, 10, 26, 9, 30, 0, 100)],
+      ['ERROR', Date.UTC(2026, 10, 26, 9, 30, 5, 200)],
+      ['INFO', Date.UTC(2026, 10, 26, 9, 30, 9, 300)],
+    ]);
+  });
+
+  // `logpipe ingest PATH`: rules see the absolute path (the identity of a file object), not the path as typed.
+  it('a local file is matched by its absolute path', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-sources-'));
+    const file = path.join(dir, 'svc-b', 'host-2', 'events.log');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, B_TEXT);
+    const topic = uniqueName('it-sources-file');
+    const r = logpipe(['ingest', file, '--topic', topic], { LOGPIPE_PARSER_SOURCES: JSON.stringify([{ ...RULES[1], match: '**/svc-b/**/*.log' }]) });
+    expect(r.status).toBe(0);
+    expect(r.summary).toMatchObject({ status: 'ingested', records: 3, format: 'regex' });
+    const records = await readTopic(kafka, topic, 3);
+    expect(records.map((x) => [x.headers.level, x.timestamp])).toEqual([
       ['DEBUG', Date.UTC(2026, 10, 26, 9, 30, 0, 100)],
       ['ERROR', Date.UTC(2026, 10, 26, 9, 30, 5, 200)],
       ['INFO', Date.UTC(2026, 10, 26, 9, 30, 9, 300)],
