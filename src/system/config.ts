@@ -661,7 +661,7 @@ export const schema: convict.Schema<LogpipeConfig> = {
       env: 'LOGPIPE_REPORT_ALLOWED_LATENESS_MS',
     },
     futureSkewMs: {
-      doc: 'Event time: a record dated more than this beyond the wall clock when the report stage reads it is future-dated (a host with a wrong clock or zone). It does not move the watermark; it is counted in the window of the time it was read, and that window\'s `future` figure (report field, text report, dashboard, metric logpipe_report_future_records_total) says how many such records it holds.',
+      doc: 'Event time: a record dated more than this beyond the wall clock when the report stage reads it is future-dated (a host with a wrong clock or zone). It does not move the watermark; it is counted at its source\'s newest believable time (docs/report.md, Future-dated records), and that window\'s `future` figure (report field, text report, dashboard, metric logpipe_report_future_records_total) says how many such records it holds.',
       format: 'nat',
       default: 300000,
       env: 'LOGPIPE_REPORT_FUTURE_SKEW_MS',
