@@ -17,7 +17,7 @@ import { Metrics } from '../system/metrics';
 /** What the streamer needs to know of an object (all plain data: it crosses actor boundaries). */
 export interface StreamedObject {
   id: string;
-  context: Omit<ObjectContext, 'now'>;
+  context: ObjectContext;
   /** Committed progress to continue from, if the object was interrupted before. */
   resume?: ObjectProgress;
 }
@@ -91,7 +91,7 @@ export default class LineStreamerActor {
     });
     const r = object.resume;
     const resume: ResumePoint | undefined = r ? { byteOffset: r.byteOffset, lines: r.lines, entries: r.entries, parser: r.parser } : undefined;
-    // No clock: a record's timestamp is its entry's event time (ObjectContext.now is unused).
+    // No clock: a record's timestamp is its entry's event time.
     state.streamer = new LineStreamer(object.context, this.deps.options, async (batch) => {
       const progress = progressOf(batch);
       try {
