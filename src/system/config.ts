@@ -100,6 +100,7 @@ export interface LogpipeConfig {
     dir: string;
     kafkaPort: number;
     kafkaControllerPort: number;
+    kafkaSaslPort: number;
     kafkaHeapBytes: number;
     motoPort: number;
     sesPort: number;
@@ -807,6 +808,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
       format: 'tcp-port',
       default: 9093,
       env: 'LOGPIPE_STACK_KAFKA_CONTROLLER_PORT',
+    },
+    kafkaSaslPort: {
+      doc: 'Port of the local broker\'s SASL_SSL listener on 127.0.0.1: SCRAM-SHA-512 over TLS with a CA generated at `logpipe dev up` (docs/local-stack.md).',
+      format: 'tcp-port',
+      default: 9094,
+      env: 'LOGPIPE_STACK_KAFKA_SASL_PORT',
     },
     kafkaHeapBytes: {
       doc: 'Maximum Java heap of the local broker.',
