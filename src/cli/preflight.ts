@@ -6,6 +6,7 @@
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LogpipeConfig } from '../system/config';
 import { createKafka } from '../system/clients';
+import { explainKafkaFailure } from '../system/kafka-failure';
 import type { Logger } from '../system/logging';
 
 /** How long the S3 check waits for an answer: a black-holed endpoint would otherwise hang the command. */
@@ -29,7 +30,8 @@ export function kafkaUnreachableMessage(brokers: readonly string[], reason: stri
 
 /**
  * Connects an admin client once (kafkajs's default retries, about 10 s for a refused connection) and
- * returns it connected. Throws PreflightError naming the brokers when they do not answer.
+ * returns it connected. Throws PreflightError naming the brokers when they do not answer, and naming
+ * the settings to check when they refuse the credentials or present a certificate that cannot be verified.
  */
 export async function connectKafkaAdmin(config: LogpipeConfig, logger: Logger): Promise<import('kafkajs').Admin> {
   const admin = createKafka(config, logger).admin();
@@ -37,7 +39,7 @@ export async function connectKafkaAdmin(config: LogpipeConfig, logger: Logger): 
     await admin.connect();
   } catch (err) {
     await admin.disconnect().catch(() => undefined);
-    throw new PreflightError(kafkaUnreachableMessage(config.kafka.brokers, (err as Error).message));
+    throw new PreflightError(explainKafkaFailure(err, config.kafka) ?? kafkaUnreachableMessage(config.kafka.brokers, (err as Error).message));
   }
   return admin;
 }
