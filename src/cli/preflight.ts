@@ -1,7 +1,8 @@
 /**
  * Checks a one-shot command makes before it starts work, so that a wrong address or a missing bucket
  * ends it within seconds with a message saying what happened and what to do. (`logpipe start` and
- * `logpipe report` without --exit-when-idle wait for Kafka instead, logging each retry.)
+ * `logpipe report` without --exit-when-idle wait for Kafka instead, logging each retry, but end too
+ * when the brokers refuse the credentials or the certificate: see kafka-failure.ts.)
  */
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LogpipeConfig } from '../system/config';
@@ -42,6 +43,23 @@ export async function connectKafkaAdmin(config: LogpipeConfig, logger: Logger): 
     throw new PreflightError(explainKafkaFailure(err, config.kafka) ?? kafkaUnreachableMessage(config.kafka.brokers, (err as Error).message));
   }
   return admin;
+}
+
+/**
+ * For the long-running commands, which wait for a broker that is down: one connection attempt that
+ * throws PreflightError only when the brokers answer and refuse the credentials or the certificate
+ * (waiting cannot fix those); any other outcome returns and the command waits as before.
+ */
+export async function checkKafkaSecurity(config: LogpipeConfig, logger: Logger): Promise<void> {
+  const admin = createKafka(config, logger, { clientIdSuffix: '-check', retry: { retries: 0 } }).admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    const explained = explainKafkaFailure(err, config.kafka);
+    if (explained) throw new PreflightError(explained);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /** Where S3 requests go, for messages: the configured endpoint, or AWS itself in the region. */

@@ -119,6 +119,12 @@ describe('Kafka over SASL_SSL (SCRAM-SHA-512)', () => {
     expect(r.ms).toBeLessThan(30_000);
   });
 
+  it('a wrong password: the long-running logpipe report exits 1 at start-up instead of retrying', async () => {
+    const r = await run(['report', '--topic', 'logpipe.lines', '--group', uniqueName('g-secure-auth')], { ...secureEnv, LOGPIPE_KAFKA_SASL_PASSWORD: 'wrong-password-for-the-test' });
+    expect(r.status).toBe(1);
+    expect(failureLine(r)).toMatch(/^logpipe: Kafka authentication failed/);
+  });
+
   // The long-running service: a wrong password stops it (exit 1) so that a supervisor and an
   // operator see it, instead of a service that runs and never becomes ready.
   it('a wrong password: logpipe start stops with exit 1 and says why', async () => {
