@@ -21,11 +21,19 @@ export class PreflightError extends Error {
   }
 }
 
-/** The message for brokers that did not answer: the addresses tried, the client's reason, the fix. */
-export function kafkaUnreachableMessage(brokers: readonly string[], reason: string): string {
+/**
+ * The message for brokers that did not answer: the addresses tried, the client's reason, the fix.
+ * With TLS or SASL configured it also names the likeliest cause, a listener of another kind: a TLS
+ * client on a PLAINTEXT port (or the reverse) sees its connection closed, like a broker going away.
+ */
+export function kafkaUnreachableMessage(brokers: readonly string[], reason: string, security?: Pick<LogpipeConfig['kafka'], 'ssl' | 'sasl'>): string {
+  const secured = security && (security.ssl.enabled || security.sasl.mechanism !== 'none');
+  const listener = secured
+    ? `; with kafka.ssl.enabled ${String(security.ssl.enabled)} and kafka.sasl.mechanism ${security.sasl.mechanism}, the brokers must be those of the matching listener (e.g. on MSK: 9094 TLS, 9096 SASL/SCRAM, 9098 IAM)`
+    : '';
   return (
     `cannot reach Kafka at ${brokers.join(',')}: ${reason}; check that the brokers are running and that ` +
-    'kafka.brokers is right (--brokers or LOGPIPE_KAFKA_BROKERS); for the local stack run `npm run dev:up`'
+    `kafka.brokers is right (--brokers or LOGPIPE_KAFKA_BROKERS)${listener}; for the local stack run \`npm run dev:up\``
   );
 }
 
@@ -40,7 +48,7 @@ export async function connectKafkaAdmin(config: LogpipeConfig, logger: Logger): 
     await admin.connect();
   } catch (err) {
     await admin.disconnect().catch(() => undefined);
-    throw new PreflightError(explainKafkaFailure(err, config.kafka) ?? kafkaUnreachableMessage(config.kafka.brokers, (err as Error).message));
+    throw new PreflightError(explainKafkaFailure(err, config.kafka) ?? kafkaUnreachableMessage(config.kafka.brokers, (err as Error).message, config.kafka));
   }
   return admin;
 }

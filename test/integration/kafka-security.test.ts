@@ -119,6 +119,16 @@ describe('Kafka over SASL_SSL (SCRAM-SHA-512)', () => {
     expect(r.ms).toBeLessThan(30_000);
   });
 
+  // The commonest slip: TLS settings with the PLAINTEXT listener's address. The broker just closes
+  // the connection, so the message says which kind of listener the settings need.
+  it('TLS settings against the PLAINTEXT listener: exit 1 naming kafka.ssl.enabled and the listener', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-secure-')), 'one.log');
+    fs.writeFileSync(file, '2026-11-25 10:00:00,000 ERROR [main] a.B - boom\n');
+    const r = await run(['ingest', file, '--topic', uniqueName('it-secure-port')], { ...secureEnv, LOGPIPE_KAFKA_BROKERS: `127.0.0.1:${config.stack.kafkaPort}` });
+    expect(r.status).toBe(1);
+    expect(failureLine(r)).toMatch(/^logpipe: cannot reach Kafka at .*with kafka\.ssl\.enabled true and kafka\.sasl\.mechanism scram-sha-512, the brokers must be those of the matching listener/);
+  });
+
   it('a wrong password: the long-running logpipe report exits 1 at start-up instead of retrying', async () => {
     const r = await run(['report', '--topic', 'logpipe.lines', '--group', uniqueName('g-secure-auth')], { ...secureEnv, LOGPIPE_KAFKA_SASL_PASSWORD: 'wrong-password-for-the-test' });
     expect(r.status).toBe(1);
