@@ -7,6 +7,8 @@ const KafkaJSSASLAuthenticationError = kafkajs.KafkaJSSASLAuthenticationError as
 const KafkaJSConnectionError = kafkajs.KafkaJSConnectionError as unknown as Ctor;
 const KafkaJSNonRetriableError = kafkajs.KafkaJSNonRetriableError as unknown as Ctor;
 const KafkaJSNumberOfRetriesExceeded = kafkajs.KafkaJSNumberOfRetriesExceeded as unknown as Ctor;
+const KafkaJSProtocolError = kafkajs.KafkaJSProtocolError as unknown as new (e: { type: string; code: number; retriable: boolean; message: string }) => Error;
+const unsupportedMechanism = (): Error => new KafkaJSProtocolError({ type: 'UNSUPPORTED_SASL_MECHANISM', code: 33, retriable: false, message: 'The broker does not support the requested SASL mechanism' });
 
 const kafka = {
   brokers: ['b-1.example.test:9096'],
@@ -24,6 +26,7 @@ describe('kafkaFailureKind', () => {
   it.each([
     ['a SASL authentication error', auth, 'authentication'],
     ['one wrapped by the retrier', wrapped(auth), 'authentication'],
+    ['a listener without the mechanism', wrapped(unsupportedMechanism()), 'mechanism'],
     ['a certificate error', cert, 'certificate'],
     ['one after the retries ran out', new KafkaJSNumberOfRetriesExceeded(cert, { retryCount: 5, retryTime: 1000, cause: cert }), 'certificate'],
     ['a host name the certificate does not list', new KafkaJSConnectionError('Connection error: Hostname/IP does not match', { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), 'certificate'],
@@ -52,6 +55,12 @@ describe('explainKafkaFailure', () => {
     const m = explainKafkaFailure(err, { ...kafka, ssl: { ...kafka.ssl, caFile: '/etc/ca.pem' } })!;
     expect(m).toMatch(/^the TLS certificate of Kafka at b-1\.example\.test:9096 cannot be verified against kafka\.ssl\.caFile "\/etc\/ca\.pem": Connection error: unable to get local issuer certificate/);
     expect(explainKafkaFailure(err, kafka)).toContain('the system CAs');
+  });
+
+  it('mechanism: names the mechanism and the listeners', () => {
+    const m = explainKafkaFailure(unsupportedMechanism(), { ...kafka, sasl: { ...kafka.sasl, mechanism: 'aws-msk-iam', username: '', password: '' } })!;
+    expect(m).toMatch(/^the Kafka listener at b-1\.example\.test:9096 does not offer SASL aws-msk-iam: The broker does not support/);
+    expect(m).toContain('9098 IAM');
   });
 
   it('anything else: undefined (the caller reports it as it is)', () => {

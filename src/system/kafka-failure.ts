@@ -1,12 +1,12 @@
 /**
- * Kafka connection failures that waiting cannot fix: the broker refused the credentials, or its TLS
- * certificate cannot be verified. The one-shot commands end on them with a message naming the setting
+ * Kafka connection failures that waiting cannot fix: the broker refused the credentials, its listener
+ * does not offer the configured SASL mechanism, or its TLS certificate cannot be verified. The one-shot commands end on them with a message naming the setting
  * to change; `logpipe start` stops on them (exit 1) instead of reporting "not ready" forever.
  */
-import { KafkaJSSASLAuthenticationError } from 'kafkajs';
+import { KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
 import type { LogpipeConfig } from './config';
 
-export type KafkaFailureKind = 'authentication' | 'certificate';
+export type KafkaFailureKind = 'authentication' | 'mechanism' | 'certificate';
 
 /** Node's TLS verification error codes (tls.TLSSocket#authorizationError, checkServerIdentity). */
 const CERTIFICATE_CODES = new Set([
@@ -39,12 +39,13 @@ function chain(err: unknown): Array<Error & { code?: string }> {
 export function kafkaFailureKind(err: unknown): KafkaFailureKind | undefined {
   const errors = chain(err);
   if (errors.some((e) => e instanceof KafkaJSSASLAuthenticationError)) return 'authentication';
+  if (errors.some((e) => e instanceof KafkaJSProtocolError && (e as KafkaJSProtocolError & { type?: string }).type === 'UNSUPPORTED_SASL_MECHANISM')) return 'mechanism';
   if (errors.some((e) => e.code !== undefined && CERTIFICATE_CODES.has(e.code))) return 'certificate';
   return undefined;
 }
 
 /**
- * A message for an authentication or certificate failure: what happened at which brokers, the
+ * A message for an authentication, mechanism or certificate failure: what happened at which brokers, the
  * client's reason, and the keys to check (never their secret values). undefined for other failures.
  */
 export function explainKafkaFailure(err: unknown, kafka: Pick<LogpipeConfig['kafka'], 'brokers' | 'ssl' | 'sasl'>): string | undefined {
@@ -59,6 +60,12 @@ export function explainKafkaFailure(err: unknown, kafka: Pick<LogpipeConfig['kaf
         : 'check kafka.sasl.username and kafka.sasl.password (LOGPIPE_KAFKA_SASL_USERNAME, LOGPIPE_KAFKA_SASL_PASSWORD) and kafka.sasl.mechanism';
     const who = mechanism === 'aws-msk-iam' || !username ? '' : ` user "${username}"`;
     return `Kafka authentication failed at ${at} (SASL ${mechanism}${who}): ${reason}; ${fix}. Not retried: the same credentials fail again`;
+  }
+  if (kind === 'mechanism') {
+    return (
+      `the Kafka listener at ${at} does not offer SASL ${kafka.sasl.mechanism}: ${reason}; set kafka.sasl.mechanism (LOGPIPE_KAFKA_SASL_MECHANISM) ` +
+      'to one it offers, or point kafka.brokers at the listener that offers it (on MSK: 9096 SASL/SCRAM, 9098 IAM). Not retried: the listener will not change'
+    );
   }
   if (kind === 'certificate') {
     const trust = kafka.ssl.caFile ? `kafka.ssl.caFile "${kafka.ssl.caFile}"` : 'the system CAs (kafka.ssl.caFile is "")';

@@ -129,6 +129,17 @@ describe('Kafka over SASL_SSL (SCRAM-SHA-512)', () => {
     expect(failureLine(r)).toMatch(/^logpipe: cannot reach Kafka at .*with kafka\.ssl\.enabled true and kafka\.sasl\.mechanism scram-sha-512, the brokers must be those of the matching listener/);
   });
 
+  // aws-msk-iam configured against a listener that offers SCRAM only (a wrong port on MSK): the
+  // handshake refuses the mechanism, which no retry changes.
+  it('aws-msk-iam against the SCRAM-only listener: exit 1 naming the mechanism', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-secure-')), 'one.log');
+    fs.writeFileSync(file, '2026-11-25 10:00:00,000 ERROR [main] a.B - boom\n');
+    const env = { ...secureEnv, LOGPIPE_KAFKA_SASL_MECHANISM: 'aws-msk-iam', LOGPIPE_KAFKA_SASL_USERNAME: '', LOGPIPE_KAFKA_SASL_PASSWORD: '', AWS_ACCESS_KEY_ID: 'AKIDFAKEFORTESTS', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-tests' };
+    const r = await run(['ingest', file, '--topic', uniqueName('it-secure-iam')], env);
+    expect(r.status).toBe(1);
+    expect(failureLine(r)).toMatch(/^logpipe: the Kafka listener at 127\.0\.0\.1:\d+ does not offer SASL aws-msk-iam/);
+  });
+
   it('a wrong password: the long-running logpipe report exits 1 at start-up instead of retrying', async () => {
     const r = await run(['report', '--topic', 'logpipe.lines', '--group', uniqueName('g-secure-auth')], { ...secureEnv, LOGPIPE_KAFKA_SASL_PASSWORD: 'wrong-password-for-the-test' });
     expect(r.status).toBe(1);
