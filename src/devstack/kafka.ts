@@ -112,7 +112,9 @@ export function kafkaService(config: LogpipeConfig, stackDir: string): StackServ
       }
       fs.mkdirSync(dataDir, { recursive: true });
       const { storePassword } = await ensureSecureMaterial(home, installLog, log);
+      // It holds the keystore password: readable by this user only (also when written before).
       fs.writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir, secure: { port: saslPort, keystore: secure.brokerKeystore, storePassword } }), { mode: 0o600 });
+      fs.chmodSync(propsFile, 0o600);
       if (!formatted()) {
         log(`formatting KRaft storage in ${dataDir}`);
         await runLogged(installLog, 'java', javaArgs('kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propsFile, '--standalone', '-g'), 'Kafka storage format');
