@@ -39,8 +39,19 @@ interface Credentials {
   password: string;
 }
 
-/** The keytool beside the `java` that runs the broker: $JAVA_HOME/bin/keytool, else keytool on PATH. */
+/**
+ * The keytool of the Java that runs the broker: the one beside `java` on PATH (symbolic links
+ * followed, as Debian's alternatives link only some programs), else $JAVA_HOME/bin/keytool, else
+ * plain `keytool` for PATH to resolve.
+ */
 export function keytoolCommand(env: NodeJS.ProcessEnv = process.env): string {
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const java = path.join(dir, 'java');
+    if (!fs.existsSync(java)) continue;
+    const beside = path.join(path.dirname(fs.realpathSync(java)), 'keytool');
+    if (fs.existsSync(beside)) return beside;
+    break;
+  }
   const home = env.JAVA_HOME;
   if (home && fs.existsSync(path.join(home, 'bin', 'keytool'))) return path.join(home, 'bin', 'keytool');
   return 'keytool';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { brokerVersionFromLog, newClusterId, pinnedKafkaVersion, serverProperties } from './kafka';
-import { scramUserArgs } from './kafka-secure';
+import { keytoolCommand, scramUserArgs } from './kafka-secure';
 
 function props(text: string): Map<string, string> {
   return new Map(
@@ -59,6 +59,19 @@ describe('scramUserArgs', () => {
       '--bootstrap-server', '127.0.0.1:9092', '--alter', '--entity-type', 'users', '--entity-name', 'logpipe',
       '--add-config', 'SCRAM-SHA-512=[iterations=4096,password=abc123]',
     ]);
+  });
+});
+
+describe('keytoolCommand', () => {
+  // Only java may be linked into PATH; keytool then lives beside the real java binary.
+  it('finds keytool beside the java that PATH links to', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-jdk-'));
+    fs.mkdirSync(path.join(root, 'jdk', 'bin'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'path'));
+    for (const tool of ['java', 'keytool']) fs.writeFileSync(path.join(root, 'jdk', 'bin', tool), '');
+    fs.symlinkSync(path.join(root, 'jdk', 'bin', 'java'), path.join(root, 'path', 'java'));
+    expect(keytoolCommand({ PATH: path.join(root, 'path') })).toBe(path.join(fs.realpathSync(root), 'jdk', 'bin', 'keytool'));
+    expect(keytoolCommand({ PATH: path.join(root, 'nothing') })).toBe('keytool');
   });
 });
 
