@@ -29,6 +29,8 @@
 #   --email-from ADDR       sender of alert emails, verified in SES (default logpipe@example.com)
 #   --email-to LIST         recipients, separated by commas (default oncall@example.com)
 #   --replication-factor N  replication factor of the topics logpipe creates (default: logpipe's, 1)
+#   --kafka-msk-iam         the brokers are Amazon MSK with IAM access control (port 9098): TLS and
+#                           SASL aws-msk-iam, signed with the instance role (docs/deploy-aws.md)
 #   --log-dir DIR           directory upload-logs.sh uploads from (default /var/lib/logpipe/logs)
 #   --no-generate           the cron job uploads the application's logs only (no generator)
 #   --no-cron               do not install /etc/cron.d/logpipe (an existing one is removed)
@@ -73,6 +75,7 @@ queue_url=
 email_from=logpipe@example.com
 email_to=oncall@example.com
 replication_factor=
+msk_iam=false
 log_dir=$STATE_DIR/logs
 generate=true
 cron=true
@@ -90,6 +93,7 @@ while [[ $# -gt 0 ]]; do
     --email-from) need_value "$1" $# "${2-}"; email_from=$2; shift ;;
     --email-to) need_value "$1" $# "${2-}"; email_to=$2; shift ;;
     --replication-factor) need_value "$1" $# "${2-}"; replication_factor=$2; shift ;;
+    --kafka-msk-iam) msk_iam=true ;;
     --log-dir) need_value "$1" $# "${2-}"; log_dir=$2; shift ;;
     --no-generate) generate=false ;;
     --no-cron) cron=false ;;
@@ -245,6 +249,10 @@ install_file "$work/wrapper" "$WRAPPER" 0755 root:root || true
   fi
   if [[ -n "$replication_factor" ]]; then
     printf "LOGPIPE_KAFKA_REPLICATION_FACTOR='%s'\n" "$replication_factor"
+  fi
+  if [[ "$msk_iam" == true ]]; then
+    # Tokens are signed for LOGPIPE_AWS_REGION with the instance role (the default credential chain).
+    printf "%s='%s'\n" LOGPIPE_KAFKA_SSL_ENABLED true LOGPIPE_KAFKA_SASL_MECHANISM aws-msk-iam
   fi
 } >"$work/env"
 if install_file "$work/env" "$ENV_FILE" 0640 root:logpipe; then

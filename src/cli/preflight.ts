@@ -1,11 +1,13 @@
 /**
  * Checks a one-shot command makes before it starts work, so that a wrong address or a missing bucket
  * ends it within seconds with a message saying what happened and what to do. (`logpipe start` and
- * `logpipe report` without --exit-when-idle wait for Kafka instead, logging each retry.)
+ * `logpipe report` without --exit-when-idle wait for Kafka instead, logging each retry, but end too
+ * when the brokers refuse the credentials or the certificate: see kafka-failure.ts.)
  */
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LogpipeConfig } from '../system/config';
 import { createKafka } from '../system/clients';
+import { explainKafkaFailure } from '../system/kafka-failure';
 import type { Logger } from '../system/logging';
 
 /** How long the S3 check waits for an answer: a black-holed endpoint would otherwise hang the command. */
@@ -19,17 +21,26 @@ export class PreflightError extends Error {
   }
 }
 
-/** The message for brokers that did not answer: the addresses tried, the client's reason, the fix. */
-export function kafkaUnreachableMessage(brokers: readonly string[], reason: string): string {
+/**
+ * The message for brokers that did not answer: the addresses tried, the client's reason, the fix.
+ * With TLS or SASL configured it also names the likeliest cause, a listener of another kind: a TLS
+ * client on a PLAINTEXT port (or the reverse) sees its connection closed, like a broker going away.
+ */
+export function kafkaUnreachableMessage(brokers: readonly string[], reason: string, security?: Pick<LogpipeConfig['kafka'], 'ssl' | 'sasl'>): string {
+  const secured = security && (security.ssl.enabled || security.sasl.mechanism !== 'none');
+  const listener = secured
+    ? `; with kafka.ssl.enabled ${String(security.ssl.enabled)} and kafka.sasl.mechanism ${security.sasl.mechanism}, the brokers must be those of the matching listener (e.g. on MSK: 9094 TLS, 9096 SASL/SCRAM, 9098 IAM)`
+    : '';
   return (
     `cannot reach Kafka at ${brokers.join(',')}: ${reason}; check that the brokers are running and that ` +
-    'kafka.brokers is right (--brokers or LOGPIPE_KAFKA_BROKERS); for the local stack run `npm run dev:up`'
+    `kafka.brokers is right (--brokers or LOGPIPE_KAFKA_BROKERS)${listener}; for the local stack run \`npm run dev:up\``
   );
 }
 
 /**
  * Connects an admin client once (kafkajs's default retries, about 10 s for a refused connection) and
- * returns it connected. Throws PreflightError naming the brokers when they do not answer.
+ * returns it connected. Throws PreflightError naming the brokers when they do not answer, and naming
+ * the settings to check when they refuse the credentials or present a certificate that cannot be verified.
  */
 export async function connectKafkaAdmin(config: LogpipeConfig, logger: Logger): Promise<import('kafkajs').Admin> {
   const admin = createKafka(config, logger).admin();
@@ -37,9 +48,26 @@ export async function connectKafkaAdmin(config: LogpipeConfig, logger: Logger): 
     await admin.connect();
   } catch (err) {
     await admin.disconnect().catch(() => undefined);
-    throw new PreflightError(kafkaUnreachableMessage(config.kafka.brokers, (err as Error).message));
+    throw new PreflightError(explainKafkaFailure(err, config.kafka) ?? kafkaUnreachableMessage(config.kafka.brokers, (err as Error).message, config.kafka));
   }
   return admin;
+}
+
+/**
+ * For the long-running commands, which wait for a broker that is down: one connection attempt that
+ * throws PreflightError only when the brokers answer and refuse the credentials or the certificate
+ * (waiting cannot fix those); any other outcome returns and the command waits as before.
+ */
+export async function checkKafkaSecurity(config: LogpipeConfig, logger: Logger): Promise<void> {
+  const admin = createKafka(config, logger, { clientIdSuffix: '-check', retry: { retries: 0 } }).admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    const explained = explainKafkaFailure(err, config.kafka);
+    if (explained) throw new PreflightError(explained);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /** Where S3 requests go, for messages: the configured endpoint, or AWS itself in the region. */

@@ -1,7 +1,8 @@
 /**
  * The local Apache Kafka broker: a single-node KRaft broker + controller started from Maven Central
  * jars (infra/kafka/pom.xml), bound to 127.0.0.1, with replication factors of 1 so consumer groups
- * and transactions work on one node.
+ * and transactions work on one node. Two client listeners: PLAINTEXT (stack.kafkaPort, what the
+ * tests and the demo use) and SASL_SSL with SCRAM (stack.kafkaSaslPort, kafka-secure.ts).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -10,7 +11,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { LogpipeConfig } from '../system/config';
 import { packageRoot } from '../system/paths';
 import { JAVA, MAVEN } from './prereqs';
-import { runLogged } from './process';
+import { ensureSecureMaterial, scramUserArgs, secureFiles, secureListenerProperties } from './kafka-secure';
+import { portOpen, runLogged } from './process';
 import type { StackService } from './service';
 
 /** The Kafka release pinned in infra/kafka/pom.xml. */
@@ -21,20 +23,26 @@ export function pinnedKafkaVersion(): string {
   return m[1];
 }
 
-/** server.properties for a combined broker + controller on 127.0.0.1. */
-export function serverProperties(opts: { port: number; controllerPort: number; dataDir: string }): string {
+/**
+ * server.properties for a combined broker + controller on 127.0.0.1; with `secure`, also a SASL_SSL
+ * listener (SCRAM over TLS) on its own port. The controller and inter-broker traffic stay PLAINTEXT:
+ * nothing of them leaves 127.0.0.1.
+ */
+export function serverProperties(opts: { port: number; controllerPort: number; dataDir: string; secure?: { port: number; keystore: string; storePassword: string } }): string {
   const broker = `127.0.0.1:${opts.port}`;
   const controller = `127.0.0.1:${opts.controllerPort}`;
+  const sasl = opts.secure ? `,SASL_SSL://127.0.0.1:${opts.secure.port}` : '';
   return [
     '# Written by `logpipe dev up`; edits are overwritten.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=${controller}`,
-    `listeners=PLAINTEXT://${broker},CONTROLLER://${controller}`,
-    `advertised.listeners=PLAINTEXT://${broker},CONTROLLER://${controller}`,
+    `listeners=PLAINTEXT://${broker},CONTROLLER://${controller}${sasl}`,
+    `advertised.listeners=PLAINTEXT://${broker},CONTROLLER://${controller}${sasl}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${opts.secure ? ',SASL_SSL:SASL_SSL' : ''}`,
+    ...(opts.secure ? secureListenerProperties(opts.secure) : []),
     `log.dirs=${opts.dataDir}`,
     'num.partitions=1',
     // One node: internal topics cannot have more replicas than brokers, or groups and transactions hang.
@@ -71,7 +79,8 @@ export function kafkaService(config: LogpipeConfig, stackDir: string): StackServ
   const logsDir = path.join(stackDir, 'logs');
   const installLog = path.join(logsDir, 'kafka-install.log');
   const log4j = path.join(packageRoot(), 'infra', 'kafka', 'log4j2.properties');
-  const { kafkaPort: port, kafkaControllerPort: controllerPort, kafkaHeapBytes } = config.stack;
+  const { kafkaPort: port, kafkaControllerPort: controllerPort, kafkaSaslPort: saslPort, kafkaHeapBytes } = config.stack;
+  const secure = secureFiles(home);
   const javaArgs = (mainClass: string, ...args: string[]): string[] => [
     `-Xmx${Math.floor(kafkaHeapBytes / (1024 * 1024))}m`,
     '-XX:+UseG1GC',
@@ -102,10 +111,30 @@ export function kafkaService(config: LogpipeConfig, stackDir: string): StackServ
         fs.writeFileSync(path.join(libs, '.complete'), `${version}\n`);
       }
       fs.mkdirSync(dataDir, { recursive: true });
-      fs.writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir }));
+      const { storePassword } = await ensureSecureMaterial(home, installLog, log);
+      // It holds the keystore password: readable by this user only (also when written before).
+      fs.writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir, secure: { port: saslPort, keystore: secure.brokerKeystore, storePassword } }), { mode: 0o600 });
+      fs.chmodSync(propsFile, 0o600);
       if (!formatted()) {
         log(`formatting KRaft storage in ${dataDir}`);
         await runLogged(installLog, 'java', javaArgs('kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propsFile, '--standalone', '-g'), 'Kafka storage format');
+      }
+    },
+    async afterReady(log) {
+      // SCRAM users live in the cluster metadata, so they are created through the running broker
+      // (kafka-configs); this also covers data directories formatted before the listener existed.
+      // The marker ties the user to this cluster id and password: a re-formatted storage or new
+      // credentials create it again.
+      const credentials = await ensureSecureMaterial(home, installLog, log);
+      const marker = path.join(secure.dir, 'scram-user.created');
+      const stamp = crypto.createHash('sha256').update(`${clusterIdOf(dataDir) ?? ''}\n${credentials.username}\n${credentials.password}`).digest('hex');
+      if (!(fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').trim() === stamp)) {
+        log(`creating SCRAM-SHA-512 user "${credentials.username}" for the SASL_SSL listener`);
+        await runLogged(installLog, 'java', javaArgs('kafka.admin.ConfigCommand', ...scramUserArgs(`127.0.0.1:${port}`, credentials.username, credentials.password)), 'kafka-configs: the SCRAM user');
+        fs.writeFileSync(marker, `${stamp}\n`);
+      }
+      if (!(await portOpen(saslPort))) {
+        log(`warning: nothing listens on the SASL_SSL port 127.0.0.1:${saslPort}: this broker was started before logpipe had that listener; \`logpipe dev down kafka && logpipe dev up\` restarts it with it`);
       }
     },
     spawnSpec: () => ({ command: 'java', args: javaArgs('kafka.Kafka', propsFile), cwd: home }),
@@ -131,9 +160,18 @@ export function kafkaService(config: LogpipeConfig, stackDir: string): StackServ
     },
     async describe() {
       const started = brokerVersionFromLog(path.join(logsDir, 'kafka-server.log'));
-      return `Apache Kafka ${started ?? version} (KRaft, 127.0.0.1:${port})`;
+      return `Apache Kafka ${started ?? version} (KRaft, 127.0.0.1:${port}; SASL_SSL 127.0.0.1:${saslPort})`;
     },
   };
+}
+
+/** cluster.id from a formatted log directory's meta.properties, if any. */
+export function clusterIdOf(dataDir: string): string | undefined {
+  try {
+    return /^cluster\.id=(.+)$/m.exec(fs.readFileSync(path.join(dataDir, 'meta.properties'), 'utf8'))?.[1].trim();
+  } catch {
+    return undefined;
+  }
 }
 
 /** The last "Kafka version: X" line the broker wrote to its log, if any. */

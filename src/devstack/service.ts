@@ -12,6 +12,11 @@ export interface StackService {
   prerequisites(): Prerequisite[];
   /** Installs and initialises what the service needs; idempotent and cached in the stack folder. */
   prepare(log: (message: string) => void): Promise<void>;
+  /**
+   * Set-up that needs the running service (e.g. users created through its API); idempotent, run
+   * after every `dev up` once the service is ready, also when it was already running.
+   */
+  afterReady?(log: (message: string) => void): Promise<void>;
   /** How to run it. */
   spawnSpec(): SpawnSpec;
   /** One readiness probe; false while the service is starting. */

@@ -66,6 +66,7 @@ async function upOne(svc: StackService, dir: string, timeoutMs: number, log: (m:
   if (running !== undefined) {
     await waitReady(svc, running, files.logFile, timeoutMs);
     log(`already running (pid ${running})`);
+    await afterReady(svc, log);
     return false;
   }
   if (await portOpen(svc.port)) {
@@ -85,7 +86,16 @@ async function upOne(svc: StackService, dir: string, timeoutMs: number, log: (m:
   log(`starting (pid ${pid}, log ${files.logFile})`);
   await waitReady(svc, pid, files.logFile, timeoutMs);
   log(`ready on 127.0.0.1:${svc.port}`);
+  await afterReady(svc, log);
   return true;
+}
+
+async function afterReady(svc: StackService, log: (m: string) => void): Promise<void> {
+  try {
+    await svc.afterReady?.(log);
+  } catch (err) {
+    throw new StackError(`${svc.name}: ${(err as Error).message}`);
+  }
 }
 
 async function waitReady(svc: StackService, pid: number, logFile: string, timeoutMs: number): Promise<void> {

@@ -3,23 +3,29 @@
  * kafkajs client or an AWS SDK client, so endpoints, credentials and logging stay consistent.
  * Components receive these clients through their constructors; none creates its own.
  */
+import fs from 'node:fs';
 import { Kafka, type RetryOptions } from 'kafkajs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SESClient } from '@aws-sdk/client-ses';
 import type { LogpipeConfig } from './config';
+import { kafkaSecurityOptions, signMskIamToken } from './kafka-security';
 import { kafkaLogCreator, kafkaLogLevel, type Logger } from './logging';
 
 /**
  * A kafkajs client for the configured brokers, logging through `logger`. `clientIdSuffix` tells
  * this client apart in broker logs; `retry` replaces kafkajs's default (5 retries with backoff, about
- * 6 s), which also governs connecting.
+ * 6 s), which also governs connecting. TLS and SASL come from kafka.ssl.* and kafka.sasl.*
+ * (kafka-security.ts); every Kafka client of the service is made here, so none connects without them.
+ * Throws an Error naming the key when a certificate file cannot be read.
  */
 export function createKafka(config: LogpipeConfig, logger: Logger, options: { clientIdSuffix?: string; retry?: RetryOptions } = {}): Kafka {
+  const security = kafkaSecurityOptions(config.kafka, { readFile: (file) => fs.readFileSync(file), awsRegion: config.aws.region, mskIamToken: signMskIamToken });
   return new Kafka({
     clientId: config.kafka.clientId + (options.clientIdSuffix ?? ''),
     ...(options.retry ? { retry: options.retry } : {}),
+    ...security,
     brokers: config.kafka.brokers,
     connectionTimeout: config.kafka.connectionTimeoutMs,
     requestTimeout: config.kafka.requestTimeoutMs,

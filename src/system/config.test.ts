@@ -246,3 +246,52 @@ describe('unknown keys', () => {
     );
   });
 });
+
+// kafka.ssl.* and kafka.sasl.*: each contradiction or omission names the key to change, never a secret.
+describe('Kafka security settings', () => {
+  const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-ca-')), 'ca.pem');
+  fs.writeFileSync(caFile, 'not checked here');
+
+  it('default: plaintext, no SASL', () => {
+    const { config } = loadConfig({ env: {}, configDir: configDir({}) });
+    expect(config.kafka.ssl).toEqual({ enabled: false, caFile: '', certFile: '', keyFile: '', keyPassword: '' });
+    expect(config.kafka.sasl).toEqual({ mechanism: 'none', username: '', password: '', region: '' });
+  });
+
+  it('SCRAM over TLS with a CA file from env vars; the password is redacted when printed', () => {
+    const loaded = loadConfig({
+      env: { LOGPIPE_KAFKA_SSL_ENABLED: 'true', LOGPIPE_KAFKA_SSL_CA_FILE: caFile, LOGPIPE_KAFKA_SASL_MECHANISM: 'scram-sha-512', LOGPIPE_KAFKA_SASL_USERNAME: 'logpipe', LOGPIPE_KAFKA_SASL_PASSWORD: 'hunter2-secret' },
+      configDir: configDir({}),
+    });
+    expect(loaded.config.kafka.ssl.enabled).toBe(true);
+    expect(loaded.config.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'logpipe', password: 'hunter2-secret', region: '' });
+    expect(JSON.stringify(loaded.redacted())).not.toContain('hunter2-secret');
+  });
+
+  it('aws-msk-iam over TLS needs no username or password', () => {
+    const { config } = loadConfig({ env: { LOGPIPE_KAFKA_SSL_ENABLED: 'true', LOGPIPE_KAFKA_SASL_MECHANISM: 'aws-msk-iam', LOGPIPE_KAFKA_SASL_REGION: 'eu-west-1' }, configDir: configDir({}) });
+    expect(config.kafka.sasl.mechanism).toBe('aws-msk-iam');
+  });
+
+  it.each([
+    [{ LOGPIPE_KAFKA_SASL_MECHANISM: 'gssapi' }, 'kafka.sasl.mechanism', 'expected one of none, scram-sha-512, scram-sha-256, plain, aws-msk-iam'],
+    [{ LOGPIPE_KAFKA_SASL_MECHANISM: 'scram-sha-512', LOGPIPE_KAFKA_SASL_PASSWORD: 'x' }, 'kafka.sasl.username', 'needs a username'],
+    [{ LOGPIPE_KAFKA_SASL_MECHANISM: 'scram-sha-256', LOGPIPE_KAFKA_SASL_USERNAME: 'u' }, 'kafka.sasl.password', 'needs a password'],
+    [{ LOGPIPE_KAFKA_SASL_MECHANISM: 'plain', LOGPIPE_KAFKA_SASL_USERNAME: 'u', LOGPIPE_KAFKA_SASL_PASSWORD: 'p' }, 'kafka.ssl.enabled', 'plain needs TLS'],
+    [{ LOGPIPE_KAFKA_SASL_MECHANISM: 'aws-msk-iam' }, 'kafka.ssl.enabled', 'aws-msk-iam needs TLS'],
+    [{ LOGPIPE_KAFKA_SASL_USERNAME: 'u' }, 'kafka.sasl.username', 'kafka.sasl.mechanism is none'],
+    [{ LOGPIPE_KAFKA_SASL_REGION: 'eu-west-1' }, 'kafka.sasl.region', 'only by kafka.sasl.mechanism aws-msk-iam'],
+    [{ LOGPIPE_KAFKA_SSL_CA_FILE: '/etc/ca.pem' }, 'kafka.ssl.caFile', 'kafka.ssl.enabled is false'],
+    [{ LOGPIPE_KAFKA_SSL_ENABLED: 'true', LOGPIPE_KAFKA_SSL_CA_FILE: '/nonexistent/ca.pem' }, 'kafka.ssl.caFile', 'cannot be read (ENOENT)'],
+    [{ LOGPIPE_KAFKA_SSL_ENABLED: 'true', LOGPIPE_KAFKA_SSL_CERT_FILE: '/x/c.pem' }, 'kafka.ssl.keyFile', 'needs both'],
+  ])('rejects %j naming %s', (env, key, expected) => {
+    const lines = errorLines(() => loadConfig({ env, configDir: configDir({}) }));
+    expect(lines.some((l) => l.includes(`"${key}"`) && l.includes(expected))).toBe(true);
+  });
+
+  it('a password set without a mechanism is refused without echoing it', () => {
+    const lines = errorLines(() => loadConfig({ env: { LOGPIPE_KAFKA_SASL_PASSWORD: 'very-secret-value' }, configDir: configDir({}) }));
+    expect(lines).toEqual([expect.stringContaining('"kafka.sasl.password": [redacted]')]);
+    expect(lines.join('\n')).not.toContain('very-secret-value');
+  });
+});

@@ -15,6 +15,7 @@ import { type SourceRule, sourceRuleProblems } from '../ingest/source-rules';
 import { Zone } from '../model/time';
 import { LEVELS } from '../model/levels';
 import { packageRoot } from './paths';
+import { SASL_MECHANISMS, type KafkaSecurityConfig } from './kafka-security';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -32,6 +33,8 @@ export interface LogpipeConfig {
     progressTopic: string;
     deadLetterTopic: string;
     transactionalIdPrefix: string;
+    ssl: KafkaSecurityConfig['ssl'];
+    sasl: KafkaSecurityConfig['sasl'];
   };
   ingest: {
     maxLineBytes: number;
@@ -103,6 +106,7 @@ export interface LogpipeConfig {
     dir: string;
     kafkaPort: number;
     kafkaControllerPort: number;
+    kafkaSaslPort: number;
     kafkaHeapBytes: number;
     motoPort: number;
     sesPort: number;
@@ -407,6 +411,66 @@ export const schema: convict.Schema<LogpipeConfig> = {
       format: 'non-empty-string',
       default: 'logpipe-ingest',
       env: 'LOGPIPE_KAFKA_TRANSACTIONAL_ID_PREFIX',
+    },
+    ssl: {
+      enabled: {
+        doc: 'Connect to the brokers over TLS (MSK, Confluent Cloud, any SSL or SASL_SSL listener). The broker certificate is always verified, against Node\'s default CAs or kafka.ssl.caFile.',
+        format: Boolean,
+        default: false,
+        env: 'LOGPIPE_KAFKA_SSL_ENABLED',
+      },
+      caFile: {
+        doc: 'PEM file of the CA(s) that signed the broker certificates; when set, only these are trusted. "" trusts Node\'s default CAs (what MSK and Confluent Cloud need).',
+        format: String,
+        default: '',
+        env: 'LOGPIPE_KAFKA_SSL_CA_FILE',
+      },
+      certFile: {
+        doc: 'PEM file of the client certificate for mutual TLS (with keyFile); "" for none.',
+        format: String,
+        default: '',
+        env: 'LOGPIPE_KAFKA_SSL_CERT_FILE',
+      },
+      keyFile: {
+        doc: 'PEM file of the client certificate\'s private key (with certFile); "" for none.',
+        format: String,
+        default: '',
+        env: 'LOGPIPE_KAFKA_SSL_KEY_FILE',
+      },
+      keyPassword: {
+        doc: 'Passphrase of an encrypted keyFile; "" when the key is not encrypted.',
+        format: String,
+        default: '',
+        env: 'LOGPIPE_KAFKA_SSL_KEY_PASSWORD',
+        sensitive: true,
+      },
+    },
+    sasl: {
+      mechanism: {
+        doc: 'SASL authentication: none, scram-sha-512, scram-sha-256, plain (username and password), or aws-msk-iam (Amazon MSK IAM access control: tokens signed with the AWS default credential chain, e.g. the instance role). plain and aws-msk-iam need kafka.ssl.enabled. See docs/deploy-aws.md.',
+        format: oneOf(SASL_MECHANISMS),
+        default: 'none',
+        env: 'LOGPIPE_KAFKA_SASL_MECHANISM',
+      },
+      username: {
+        doc: 'SASL username for scram-sha-512, scram-sha-256 and plain.',
+        format: String,
+        default: '',
+        env: 'LOGPIPE_KAFKA_SASL_USERNAME',
+      },
+      password: {
+        doc: 'SASL password for scram-sha-512, scram-sha-256 and plain.',
+        format: String,
+        default: '',
+        env: 'LOGPIPE_KAFKA_SASL_PASSWORD',
+        sensitive: true,
+      },
+      region: {
+        doc: 'For aws-msk-iam: AWS region of the MSK cluster the tokens are signed for; "" uses aws.region.',
+        format: String,
+        default: '',
+        env: 'LOGPIPE_KAFKA_SASL_REGION',
+      },
     },
   },
   ingest: {
@@ -792,6 +856,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
       default: 9093,
       env: 'LOGPIPE_STACK_KAFKA_CONTROLLER_PORT',
     },
+    kafkaSaslPort: {
+      doc: 'Port of the local broker\'s SASL_SSL listener on 127.0.0.1: SCRAM-SHA-512 over TLS with a CA generated at `logpipe dev up` (docs/local-stack.md).',
+      format: 'tcp-port',
+      default: 9094,
+      env: 'LOGPIPE_STACK_KAFKA_SASL_PORT',
+    },
     kafkaHeapBytes: {
       doc: 'Maximum Java heap of the local broker.',
       format: 'positive-int',
@@ -900,6 +970,52 @@ function checkCombinations(config: LogpipeConfig, origin: (key: string) => strin
   }
   for (const p of sourceRuleProblems(parser)) {
     problems.push(`invalid configuration value for "${p.key}": ${p.value === undefined ? 'not set' : JSON.stringify(p.value)} (${origin('parser.sources')}); ${p.message}`);
+  }
+  problems.push(...kafkaSecurityProblems(config.kafka));
+  return problems;
+}
+
+/**
+ * kafka.ssl.* and kafka.sasl.* settings that contradict each other or leave something out. Each line
+ * names the key to change; secrets are never repeated.
+ */
+function kafkaSecurityProblems({ ssl, sasl }: LogpipeConfig['kafka']): string[] {
+  const problems: string[] = [];
+  const bad = (key: string, value: string, why: string): number => problems.push(`invalid configuration value for "${key}": ${value}; ${why}`);
+  if (!ssl.enabled) {
+    for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+      if (ssl[key]) bad(`kafka.ssl.${key}`, JSON.stringify(ssl[key]), 'it is set but kafka.ssl.enabled is false; set kafka.ssl.enabled to true (LOGPIPE_KAFKA_SSL_ENABLED) or remove it');
+    }
+  }
+  if (Boolean(ssl.certFile) !== Boolean(ssl.keyFile)) {
+    const [set, missing] = ssl.certFile ? ['certFile', 'keyFile'] : ['keyFile', 'certFile'];
+    bad(`kafka.ssl.${missing}`, '""', `kafka.ssl.${set} is set; a client certificate needs both kafka.ssl.certFile and kafka.ssl.keyFile`);
+  }
+  if (ssl.enabled) {
+    for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+      const file = ssl[key];
+      if (!file) continue;
+      try {
+        fs.accessSync(file, fs.constants.R_OK);
+      } catch (err) {
+        bad(`kafka.ssl.${key}`, JSON.stringify(file), `the file cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    }
+  }
+  const usesPassword = sasl.mechanism === 'scram-sha-512' || sasl.mechanism === 'scram-sha-256' || sasl.mechanism === 'plain';
+  if (usesPassword) {
+    if (!sasl.username) bad('kafka.sasl.username', '""', `kafka.sasl.mechanism is ${sasl.mechanism}, which needs a username (LOGPIPE_KAFKA_SASL_USERNAME)`);
+    if (!sasl.password) bad('kafka.sasl.password', '""', `kafka.sasl.mechanism is ${sasl.mechanism}, which needs a password (LOGPIPE_KAFKA_SASL_PASSWORD)`);
+  } else if (sasl.username || sasl.password) {
+    const key = sasl.username ? 'kafka.sasl.username' : 'kafka.sasl.password';
+    bad(key, sasl.username ? JSON.stringify(sasl.username) : '[redacted]', `it is set but kafka.sasl.mechanism is ${sasl.mechanism}, which does not use it; set kafka.sasl.mechanism (LOGPIPE_KAFKA_SASL_MECHANISM) or remove it`);
+  }
+  // PLAIN sends the password as it is, and MSK offers IAM only on its TLS listener.
+  if ((sasl.mechanism === 'plain' || sasl.mechanism === 'aws-msk-iam') && !ssl.enabled) {
+    bad('kafka.ssl.enabled', 'false', `kafka.sasl.mechanism ${sasl.mechanism} needs TLS: set kafka.ssl.enabled to true (LOGPIPE_KAFKA_SSL_ENABLED)`);
+  }
+  if (sasl.region && sasl.mechanism !== 'aws-msk-iam') {
+    bad('kafka.sasl.region', JSON.stringify(sasl.region), `it is used only by kafka.sasl.mechanism aws-msk-iam (it is ${sasl.mechanism})`);
   }
   return problems;
 }

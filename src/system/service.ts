@@ -7,6 +7,7 @@ import type { ActorRef } from 'comedy';
 import { actorModule, type ActorParameters } from './actor-context';
 import type { Admin } from 'kafkajs';
 import { createKafka } from './clients';
+import { explainKafkaFailure, kafkaFailureKind } from './kafka-failure';
 import type { LogpipeConfig } from './config';
 import { assertControlExposure } from './control-auth';
 import { ControlServer } from './control-server';
@@ -54,12 +55,15 @@ export function createActorSystem(logger: Logger, log: LogpipeConfig['log']): co
 /**
  * Starts the service: the actor pipeline with its SQS and listing triggers, and the control server
  * (health, readiness, POST /v1/ingest, GET /metrics, the dashboard). Kafka may be down at start: the publisher connects and
- * creates the topics when it returns, and /readyz says so meanwhile.
+ * creates the topics when it returns, and /readyz says so meanwhile. A broker that refuses the
+ * credentials or presents a certificate that cannot be verified resolves `fatal` instead (kafka-failure.ts).
  */
 export async function startService(config: LogpipeConfig, logger: Logger): Promise<RunningService> {
   // Before anything connects: an exposed control server without a token is a configuration error.
   assertControlExposure(config.control);
   const log = logger.child({ component: 'service' });
+  let onFatal: (err: Error) => void = () => undefined;
+  const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
   // No retries inside a probe: /readyz answers within seconds and the next probe tries again.
   const admin: Admin = createKafka(config, logger, { clientIdSuffix: '-health', retry: { retries: 0 } }).admin();
   let adminConnected = false;
@@ -73,7 +77,15 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
       await admin.describeCluster();
       return true;
     } catch (err) {
-      log.warn('kafka not reachable', { brokers: config.kafka.brokers, error: err });
+      // Refused credentials or an unverifiable certificate do not cure themselves: stop (exit 1) so
+      // that the supervisor and an operator see it, rather than run on never ready.
+      const explained = explainKafkaFailure(err, config.kafka);
+      if (explained) {
+        log.error('kafka refused the connection; stopping', { brokers: config.kafka.brokers, reason: kafkaFailureKind(err), error: err });
+        onFatal(new Error(explained));
+      } else {
+        log.warn('kafka not reachable', { brokers: config.kafka.brokers, error: err });
+      }
       return false;
     }
   };
@@ -81,8 +93,6 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
   const system = createActorSystem(logger, config.log);
   // One registry for this process; a forked ingest worker keeps its own, merged into GET /metrics.
   const metrics = new Metrics({ defaultMetricsPrefix: 'logpipe_' });
-  let onFatal: (err: Error) => void = () => undefined;
-  const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
   let pipeline: IngestPipeline;
   try {
     pipeline = await startIngestPipeline(system, config, logger, {

@@ -5,7 +5,7 @@ import { createActorSystem } from '../../system/service';
 import type { ReportDocument } from '../../report/render';
 import { ensureReportTopics } from '../../report/stage';
 import { loadFromCommand } from '../context';
-import { connectKafkaAdmin } from '../preflight';
+import { checkKafkaSecurity, connectKafkaAdmin } from '../preflight';
 
 interface ReportOptions {
   topic?: string;
@@ -44,6 +44,9 @@ export function registerReportCommand(program: Command): void {
           await admin.disconnect();
         }
         if (!topics.includes(topic)) throw new Error(`the log topic "${topic}" does not exist; ingest something first (logpipe ingest FILE) or pass --topic`);
+      } else {
+        // It waits for a broker that is down, but not for one that refuses its credentials or certificate.
+        await checkKafkaSecurity(config, logger);
       }
       const system = createActorSystem(logger, config.log);
       try {
