@@ -15,11 +15,9 @@
  *   the shell joins the pieces into the same word, and the line never contains `{{`.
  */
 
-/** S3's limit on an object key, in UTF-8 bytes. */
-export const MAX_KEY_BYTES = 1024;
+import { bucketNameProblem, MAX_KEY_BYTES, objectKeyProblem } from '../ingest/object-names';
 
-/** Bucket names as S3 allows them today: 3–63 of a-z, 0-9, `.`, `-`, starting and ending alphanumeric. */
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+export { MAX_KEY_BYTES };
 
 /** An argument that cannot be carried to the host safely; permanent, retrying cannot help. */
 export class UnsafeArgumentError extends Error {
@@ -35,24 +33,19 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`.replace(/\{(?=\{)/g, `{''`);
 }
 
-/** Throws UnsafeArgumentError unless `bucket` is a valid S3 bucket name (current naming rules). */
+/** Throws UnsafeArgumentError unless `bucket` is a valid S3 bucket name (src/ingest/object-names.ts). */
 export function assertBucketName(bucket: string): void {
-  if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
-    throw new UnsafeArgumentError(`bucket name ${JSON.stringify(bucket)} is not a valid S3 bucket name`);
-  }
+  const problem = bucketNameProblem(bucket);
+  if (problem) throw new UnsafeArgumentError(problem);
 }
 
 /**
- * Throws UnsafeArgumentError unless `key` can be an S3 object key and survive the trip: non-empty,
- * at most 1024 UTF-8 bytes, no NUL byte, and well-formed Unicode (a lone surrogate has no UTF-8
- * form and would reach the host as U+FFFD, i.e. as another key).
+ * Throws UnsafeArgumentError unless `key` can be ingested (src/ingest/object-names.ts, the rule the
+ * control API applies too): non-empty, at most 1024 UTF-8 bytes, no NUL byte, well-formed Unicode.
  */
 export function assertObjectKey(key: string): void {
-  if (key === '') throw new UnsafeArgumentError('object key is empty');
-  if (key.includes('\0')) throw new UnsafeArgumentError('object key contains a NUL byte, which a shell argument cannot hold');
-  if (/\p{Cs}/u.test(key)) throw new UnsafeArgumentError('object key is not well-formed Unicode (lone surrogate)');
-  const bytes = Buffer.byteLength(key, 'utf8');
-  if (bytes > MAX_KEY_BYTES) throw new UnsafeArgumentError(`object key is ${bytes} bytes long; S3 allows at most ${MAX_KEY_BYTES}`);
+  const problem = objectKeyProblem(key);
+  if (problem) throw new UnsafeArgumentError(problem);
 }
 
 /**

@@ -45,6 +45,7 @@ export interface LogpipeConfig {
     sqsWaitSeconds: number;
     visibilityTimeoutSeconds: number;
     listings: string[];
+    allowedPrefixes: string[];
     listIntervalMs: number;
     workerMode: 'in-memory' | 'forked';
     workerRestartDelayMs: number;
@@ -476,6 +477,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
       format: 'bucket-prefix-list',
       default: [],
       env: 'LOGPIPE_INGEST_LISTINGS',
+    },
+    allowedPrefixes: {
+      doc: 'Allow-list of POST /v1/ingest, comma-separated BUCKET or BUCKET/PREFIX entries (a prefix matches as plain text: logs/ does not match logs-old/): a request for any other object is refused with 403. Empty: every bucket the host can read. install-ec2.sh sets it to the bucket and prefix it lists.',
+      format: 'bucket-prefix-list',
+      default: [],
+      env: 'LOGPIPE_INGEST_ALLOWED_PREFIXES',
     },
     listIntervalMs: {
       doc: 'Time between two listings of the configured prefixes.',

@@ -118,7 +118,7 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
     logger: logger.child({ component: 'control' }),
     readiness: [{ name: 'kafka', check: kafkaReady }],
   });
-  control.route('POST', '/v1/ingest', ingestHandler(pipeline.watcher));
+  control.route('POST', '/v1/ingest', ingestHandler(pipeline.watcher, { allowedPrefixes: config.ingest.allowedPrefixes, logger: logger.child({ component: 'ingest-api' }) }));
   const forked = config.ingest.workerMode === 'forked';
   control.route('GET', '/metrics', metricsHandler(metrics, forked ? () => pipeline.worker.sendAndReceive('metrics') as Promise<MetricsSnapshot> : undefined));
   const ports: DashboardPorts = { watcher: pipeline.watcher, ...(report ? { report } : {}) };

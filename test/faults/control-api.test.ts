@@ -120,7 +120,10 @@ const CASES: Case[] = [
   { what: 'an unknown field', send: (p) => request(p, { headers: json, chunks: body(`{"bucket":"${bucket}","key":"k","priority":1}`) }), status: 400, error: /^unknown field "priority"/ },
   { what: 'a `__proto__` field', send: (p) => request(p, { headers: json, chunks: body(`{"bucket":"${bucket}","key":"k","__proto__":{"admin":true}}`) }), status: 400, error: /^unknown field "__proto__"/ },
   { what: 'JSON nested 30,000 deep (60 KB)', send: (p) => request(p, { headers: json, chunks: body(`${'['.repeat(30_000)}${']'.repeat(30_000)}`) }), status: 400, error: /^body (is not JSON|must be a JSON object)/ },
-  { what: 'a key over 1024 bytes', send: (p) => request(p, { headers: json, chunks: body(JSON.stringify({ bucket, key: 'k'.repeat(2000) })) }), status: 400, error: /^key is 2000 bytes; S3 keys have at most 1024$/ },
+  { what: 'a key over 1024 bytes', send: (p) => request(p, { headers: json, chunks: body(JSON.stringify({ bucket, key: 'k'.repeat(2000) })) }), status: 400, error: /^object key is 2000 bytes long; S3 allows at most 1024$/ },
+  // The keys the trigger Lambda refuses, refused by the API with the same words (src/ingest/object-names.ts).
+  { what: 'a key with a NUL byte', send: (p) => request(p, { headers: json, chunks: body(`{"bucket":"${bucket}","key":"logs/nul\\u0000.log"}`) }), status: 400, error: /^object key contains a NUL byte, which cannot be carried to the host$/ },
+  { what: 'a key with a lone surrogate', send: (p) => request(p, { headers: json, chunks: body(`{"bucket":"${bucket}","key":"logs/\\ud800.log"}`) }), status: 400, error: /^object key is not well-formed Unicode \(lone surrogate\)$/ },
   {
     what: 'a 100 KiB body with Content-Length',
     send: (p) => request(p, { headers: { ...json, 'content-length': String(100 * 1024) }, chunks: [Buffer.alloc(100 * 1024, ' ')] }),
@@ -201,7 +204,7 @@ describe('R7 control API', () => {
     const records = (await readTopic(kafka, topic, 2000, 1500, 60_000)).filter((r) => r.headers.key === GOOD.key);
     expect(records.map((r) => r.value.toString())).toEqual(GOOD.body.trimEnd().split('\n'));
     // No request reached the ingest queue but the good one: no ledger entry for the keys above.
-    const refusedKeys = ['k', 'k'.repeat(2000), 'y'];
+    const refusedKeys = ['k', 'k'.repeat(2000), 'y', 'logs/nul\0.log', 'logs/\ud800.log'];
     const ledger = await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, [GOOD.key], 30_000);
     expect(refusedKeys.filter((k) => ledger.has(k))).toEqual([]);
     expect(service.child.exitCode).toBeNull();
@@ -212,6 +215,36 @@ describe('R7 control API', () => {
       checked: 'the service still running; 202; every line once, in order',
       result: 'pass',
     });
+    await service.stop();
+  });
+
+  // Whoever reaches the API (a local user without a token, a leaked token) must not make the
+  // service read other buckets with the host's role, or keys outside its prefix.
+  it('with ingest.allowedPrefixes: 403 for another bucket or another prefix, 202 inside it', async () => {
+    const service = await startServiceProcess({ ...serviceEnv, LOGPIPE_INGEST_ALLOWED_PREFIXES: `${bucket}/good/` });
+    services.push(service);
+    const rows: Array<[string, Answer, number]> = [
+      ['another bucket', await request(service.port, { headers: json, chunks: body(JSON.stringify({ bucket: 'someone-elses-bucket', key: 'good/x.log' })) }), 403],
+      ['a key outside the prefix', await request(service.port, { headers: json, chunks: body(JSON.stringify({ bucket, key: 'token/x.log' })) }), 403],
+      ['a prefix look-alike (good-old/)', await request(service.port, { headers: json, chunks: body(JSON.stringify({ bucket, key: 'good-old/x.log' })) }), 403],
+      ['a key under the prefix', await request(service.port, { headers: json, chunks: body(JSON.stringify({ bucket, key: GOOD.key })) }), 202],
+    ];
+    const failures: string[] = [];
+    for (const [what, a, status] of rows) {
+      const error = status === 403 ? ((JSON.parse(a.body) as { error?: string }).error ?? '') : '';
+      const ok = a.status === status && (status !== 403 || /is outside ingest\.allowedPrefixes/.test(error));
+      if (!ok) failures.push(`${what}: expected ${status}, got ${a.status} ${a.body.slice(0, 200)}`);
+      recordScenario({
+        id: 'R7',
+        scenario: `control API with ingest.allowedPrefixes=<bucket>/good/: ${what}`,
+        injected: 'POST /v1/ingest to a running `logpipe start`',
+        checked: status === 403 ? 'HTTP 403 naming ingest.allowedPrefixes; nothing queued' : 'HTTP 202',
+        result: ok ? `pass (${a.status}${error ? `: ${error.slice(0, 90)}` : ''})` : `FAIL (${a.status}: ${a.body.slice(0, 90)})`,
+      });
+    }
+    expect(failures).toEqual([]);
+    expect(service.log()).toContain('ingest request refused');
+    expect(service.child.exitCode).toBeNull();
     await service.stop();
   });
 
