@@ -89,6 +89,7 @@ export interface LogpipeConfig {
     emailFrom: string;
     emailTo: string[];
     smtpUrl: string;
+    smtpAllowInsecureAuth: boolean;
     outboxDir: string;
     emailRetryDelayMs: number;
     emailRetryMaxDelayMs: number;
@@ -692,6 +693,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
       default: '',
       env: 'LOGPIPE_REPORT_SMTP_URL',
       sensitive: true,
+    },
+    smtpAllowInsecureAuth: {
+      doc: 'For emailTransport smtp with user:password in smtpUrl: false (the default) requires TLS (smtps://, or a relay that accepts STARTTLS) and fails the send, credentials unsent, when the relay offers none; true sends the credentials in cleartext to a relay without TLS (only on a network you trust).',
+      format: Boolean,
+      default: false,
+      env: 'LOGPIPE_REPORT_SMTP_ALLOW_INSECURE_AUTH',
     },
     outboxDir: {
       doc: 'For emailTransport file: directory of the .eml files, one per alerting window.',
