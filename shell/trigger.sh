@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# trigger.sh [--] BUCKET KEY
+# trigger.sh [--key-encoding none|percent] [--version-id ID] [--] BUCKET KEY
 #
-# Asks the running `logpipe start` on this host to ingest s3://BUCKET/KEY, through its control API
-# (POST http://127.0.0.1:${LOGPIPE_CONTROL_PORT:-8787}/v1/ingest). The S3-event Lambda runs it via
-# SSM AWS-RunShellScript as `'trigger.sh' -- 'BUCKET' 'KEY'`, each argument single-quoted; the
-# leading `--` is optional and dropped, so a KEY starting with `-` is never taken for an option.
+# Asks the running `logpipe start` on this host to ingest s3://BUCKET/KEY (that version when
+# --version-id is given and not empty), through its control API
+# (POST http://127.0.0.1:${LOGPIPE_CONTROL_PORT:-8787}/v1/ingest). The S3-event Lambda runs it
+# through the stack's SSM document (TriggerDocument, src/lambda/trigger-document.ts) as
+# `exec 'trigger.sh' --key-encoding percent --version-id 'ID' -- 'BUCKET' 'KEY'`: the key arrives
+# percent-encoded (UTF-8) and is decoded here, so no character of it ever meant anything to SSM or
+# the shell. Everything after `--`, or from the first argument not starting with `-`, is BUCKET and
+# KEY, so a KEY starting with `-` is never taken for an option.
 #
 # The JSON body is built by python3 (json.dumps), never by string pasting: keys may hold quotes,
 # backslashes, newlines and any unicode. python3 is part of the Amazon Linux 2023 base system
@@ -30,15 +34,45 @@ die() {
   exit "$status"
 }
 
-if [[ "${1-}" == "--" ]]; then
-  shift
-fi
+readonly USAGE="usage: $PROG [--key-encoding none|percent] [--version-id ID] [--] BUCKET KEY"
+key_encoding=none
+version_id=
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --key-encoding)
+      [[ $# -ge 2 && ( "$2" == none || "$2" == percent ) ]] || die 2 "$USAGE"
+      key_encoding=$2
+      shift 2
+      ;;
+    --version-id)
+      [[ $# -ge 2 ]] || die 2 "$USAGE"
+      version_id=$2
+      shift 2
+      ;;
+    --) shift; break ;;
+    -*) die 2 "$USAGE" ;;
+    *) break ;;
+  esac
+done
 if [[ $# -ne 2 || -z "$1" || -z "$2" ]]; then
-  die 2 "usage: $PROG [--] BUCKET KEY"
+  die 2 "$USAGE"
 fi
 
 url="http://127.0.0.1:${LOGPIPE_CONTROL_PORT:-8787}/v1/ingest"
-body=$(python3 -I -c 'import json, sys; print(json.dumps({"bucket": sys.argv[1], "key": sys.argv[2]}))' "$1" "$2")
+# A percent-encoded key must decode to UTF-8; anything else is refused here (exit 2), not guessed at.
+body=$(python3 -I -c '
+import json, sys, urllib.parse
+bucket, key, encoding, version = sys.argv[1:5]
+if encoding == "percent":
+    try:
+        key = urllib.parse.unquote_to_bytes(key).decode("utf-8")
+    except UnicodeDecodeError:
+        sys.exit("the percent-encoded key is not UTF-8")
+body = {"bucket": bucket, "key": key}
+if version:
+    body["versionId"] = version
+print(json.dumps(body))
+' "$1" "$2" "$key_encoding" "$version_id" 2>&1) || die 2 "$body"
 
 token=${LOGPIPE_CONTROL_TOKEN-}
 env_file=${LOGPIPE_ENV_FILE:-/etc/logpipe/env}

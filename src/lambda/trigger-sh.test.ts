@@ -4,7 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { buildTriggerCommand, MAX_KEY_BYTES } from './shell-command';
+import { renderCommandDocument } from '../devstack/ssm-document';
+import { MAX_KEY_BYTES } from '../ingest/object-names';
+import { triggerDocument, triggerParameters } from './trigger-document';
 
 const TRIGGER = path.resolve(__dirname, '../../shell/trigger.sh');
 
@@ -14,9 +16,13 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the command line the Lambda would send, in `sh` as AWS-RunShellScript does, against the given port. */
-function runTrigger(bucket: string, key: string, port: number): Promise<Run> {
-  const command = buildTriggerCommand(TRIGGER, bucket, key);
+/**
+ * Runs what the host runs for the Lambda's parameters: the trigger document's step with the
+ * parameters checked and pasted in (as SSM and its agent do), in `sh`, against the given port.
+ */
+function runTrigger(bucket: string, key: string, port: number, versionId?: string): Promise<Run> {
+  const [step] = renderCommandDocument(triggerDocument(TRIGGER, '60'), triggerParameters(bucket, key, versionId));
+  const command = step.script;
   return new Promise((resolve) => {
     execFile('sh', ['-c', command], { env: { ...process.env, LOGPIPE_CONTROL_PORT: String(port) }, encoding: 'utf8' }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
@@ -56,7 +62,7 @@ const HOSTILE_KEYS: Array<[string, string]> = [
 ];
 
 describe('shell/trigger.sh', () => {
-  // The key travels S3 event → quoted SSM command → shell → trigger.sh → JSON → API, and must arrive unchanged.
+  // The key travels S3 event → document parameter (percent-encoded) → shell → trigger.sh → JSON → API, and must arrive unchanged.
   it.each(HOSTILE_KEYS)('posts a key with %s unchanged to /v1/ingest', async (_what, key) => {
     const api = await fakeApi({ status: 202, body: '{"id":"ingest-1","status":"queued"}' });
     try {
@@ -65,6 +71,31 @@ describe('shell/trigger.sh', () => {
       expect(api.requests).toHaveLength(1);
       expect(api.requests[0]).toMatchObject({ method: 'POST', url: '/v1/ingest', contentType: 'application/json' });
       expect(JSON.parse(api.requests[0].body)).toEqual({ bucket: 'logs-bucket.example', key });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('passes the version id on when the event has one', async () => {
+    const api = await fakeApi({ status: 202, body: '{"id":"ingest-v","status":"queued"}' });
+    try {
+      expect((await runTrigger('logs', 'a b.log', api.port, '3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY_MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo')).code).toBe(0);
+      expect(JSON.parse(api.requests[0].body)).toEqual({ bucket: 'logs', key: 'a b.log', versionId: '3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY_MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo' });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('refuses a percent-encoded key that is not UTF-8, sending nothing', async () => {
+    const api = await fakeApi({ status: 202, body: '{}' });
+    try {
+      const run = await new Promise<Run>((resolve) => {
+        execFile(TRIGGER, ['--key-encoding', 'percent', '--', 'logs', 'a%FFb'], { env: { ...process.env, LOGPIPE_CONTROL_PORT: String(api.port) }, encoding: 'utf8' }, (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: unknown }).code) : 0, stdout, stderr }),
+        );
+      });
+      expect(run).toEqual({ code: 2, stdout: '', stderr: 'trigger.sh: the percent-encoded key is not UTF-8\n' });
+      expect(api.requests).toHaveLength(0);
     } finally {
       await api.close();
     }
@@ -115,11 +146,11 @@ describe('shell/trigger.sh', () => {
     }
   });
 
-  it.each([[[] as string[]], [['only-bucket']], [['--', 'b']], [['b', 'k', 'extra']], [['b', '']]])('exits 2 with usage for arguments %j', async (args) => {
+  it.each([[[] as string[]], [['only-bucket']], [['--', 'b']], [['b', 'k', 'extra']], [['b', '']], [['--key-encoding', 'base64', 'b', 'k']], [['--version-id']], [['-x', 'b', 'k']]])('exits 2 with usage for arguments %j', async (args) => {
     const run = await new Promise<Run>((resolve) => {
       execFile(TRIGGER, args, { encoding: 'utf8' }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: unknown }).code) : 0, stdout, stderr }));
     });
-    expect(run).toEqual({ code: 2, stdout: '', stderr: 'trigger.sh: usage: trigger.sh [--] BUCKET KEY\n' });
+    expect(run).toEqual({ code: 2, stdout: '', stderr: 'trigger.sh: usage: trigger.sh [--key-encoding none|percent] [--version-id ID] [--] BUCKET KEY\n' });
   });
 
   describe('control token', () => {

@@ -1,6 +1,6 @@
 /**
  * Fault suite R6: hostile object keys end to end through the local AWS chain — PutObject (moto S3) →
- * S3 notification → SQS → the real Lambda handler → SSM SendCommand → the local SSM agent → `sh` →
+ * S3 notification → SQS → the real Lambda handler → SSM SendCommand of the trigger document → the local SSM agent (allowedPattern, parameters pasted in) → `sh` →
  * shell/trigger.sh → the control API of a real `logpipe start` → ingest. Keys carry shell
  * metacharacters, quotes, command substitution, newlines and other control characters, a leading
  * dash, SSM parameter references, 1024 bytes and more, and unicode. Every payload would create the
