@@ -9,6 +9,8 @@
  *
  * `logpipe dev chain` runs it until Ctrl-C; the demo and the end-to-end tests start it in-process.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -86,12 +88,17 @@ export async function startLocalChain(config: LogpipeConfig, logger: Logger, opt
   });
   const handler = createHandler({ config: lambdaConfig, ssm, logger: logger.child({ component: 'lambda' }) });
   const runner = new LocalLambdaRunner({ sqs, queueUrl, handler, log: logger.child({ component: 'local-lambda' }) });
+  // trigger.sh reads its settings from the service's env file only, as on a host.
+  const envDir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-chain-env-'));
+  const envFile = path.join(envDir, 'env');
+  const settings: Record<string, string> = { LOGPIPE_CONTROL_PORT: String(config.control.port), LOGPIPE_CONTROL_SOCKET: config.control.socket, LOGPIPE_CONTROL_TOKEN: config.control.token };
+  fs.writeFileSync(envFile, Object.entries(settings).map(([k, v]) => `${k}='${v}'\n`).join(''), { mode: 0o600 });
   const agent = new LocalSsmAgent({
     ssm,
     instanceId,
     documentName,
     log: logger.child({ component: 'local-ssm-agent' }),
-    env: { LOGPIPE_CONTROL_PORT: String(config.control.port) },
+    env: { LOGPIPE_ENV_FILE: envFile },
   });
   await agent.start();
   runner.start();
@@ -105,6 +112,7 @@ export async function startLocalChain(config: LogpipeConfig, logger: Logger, opt
       await runner.stop();
       await agent.stop();
       for (const c of [s3, sqs, ssm]) c.destroy();
+      fs.rmSync(envDir, { recursive: true, force: true });
     },
   };
 }

@@ -94,7 +94,7 @@ export interface LogpipeConfig {
     emailRetryDelayMs: number;
     emailRetryMaxDelayMs: number;
   };
-  control: { host: string; port: number; token: string };
+  control: { host: string; port: number; token: string; socket: string; loginMaxAgeSeconds: number; secureCookie: boolean };
   stack: {
     dir: string;
     kafkaPort: number;
@@ -256,6 +256,19 @@ convict.addFormat({
  * no escaping in any of them, and a length that resists guessing. The message never repeats the value.
  */
 export const CONTROL_TOKEN = /^[A-Za-z0-9._~+/=-]{16,}$/;
+
+/** sun_path holds 108 bytes with the terminating NUL on Linux. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+convict.addFormat({
+  name: 'socket-path-or-empty',
+  validate(value: unknown) {
+    if (value === '') return;
+    if (typeof value !== 'string' || !value.startsWith('/') || /[\x00-\x1f\x7f]/.test(value) || Buffer.byteLength(value) > MAX_SOCKET_PATH_BYTES) {
+      throw new Error(`expected "" (no socket) or an absolute path of at most ${MAX_SOCKET_PATH_BYTES} bytes without control characters`);
+    }
+  },
+});
 
 convict.addFormat({
   name: 'control-token',
@@ -738,6 +751,24 @@ export const schema: convict.Schema<LogpipeConfig> = {
       default: '',
       env: 'LOGPIPE_CONTROL_TOKEN',
       sensitive: true,
+    },
+    socket: {
+      doc: 'Also serve the control API on this Unix socket (mode 0660: the service\'s user and group, and root); requests on it need no token, the file permissions decide. install-ec2.sh sets /run/logpipe/control.sock (systemd RuntimeDirectory), which shell/trigger.sh uses. "" for none. A socket left by a previous run is replaced; any other file there is an error.',
+      format: 'socket-path-or-empty',
+      default: '',
+      env: 'LOGPIPE_CONTROL_SOCKET',
+    },
+    loginMaxAgeSeconds: {
+      doc: 'Lifetime of a dashboard login (the cookie GET /?token= sets): Max-Age, and the server refuses the cookie after it. POST /logout ends it sooner.',
+      format: 'positive-int',
+      default: 43200,
+      env: 'LOGPIPE_CONTROL_LOGIN_MAX_AGE_SECONDS',
+    },
+    secureCookie: {
+      doc: 'true when browsers reach the dashboard over HTTPS (a TLS-terminating proxy in front of control.host:port): the login cookie gets Secure, so a browser never sends it over plain HTTP. The service does not read X-Forwarded-Proto: a header anyone can send cannot say whether TLS was used.',
+      format: Boolean,
+      default: false,
+      env: 'LOGPIPE_CONTROL_SECURE_COOKIE',
     },
   },
   stack: {

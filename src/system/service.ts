@@ -115,6 +115,9 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
     host: config.control.host,
     port: config.control.port,
     token: config.control.token,
+    ...(config.control.socket ? { socketPath: config.control.socket } : {}),
+    loginMaxAgeSeconds: config.control.loginMaxAgeSeconds,
+    secureCookie: config.control.secureCookie,
     logger: logger.child({ component: 'control' }),
     readiness: [{ name: 'kafka', check: kafkaReady }],
   });

@@ -7,8 +7,10 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createKafka, createS3 } from '../../src/system/clients';
@@ -31,12 +33,13 @@ const serviceEnv = { LOGPIPE_KAFKA_TOPIC: topic, LOGPIPE_REPORT_ENABLED: 'false'
 const lines = (n: number, tag: string): string => Array.from({ length: n }, (_, i) => `10:00:${String(i % 60).padStart(2, '0')}.000 [main] INFO app.${tag} - line ${i}`).join('\n') + '\n';
 const GOOD = { key: 'good/LogFileGenerator.2026-11-25.log', body: lines(2000, 'Good') };
 const GOOD_WITH_TOKEN = { key: 'token/LogFileGenerator.2026-11-25.log', body: lines(1000, 'Token') };
+const VIA_SOCKET = { key: 'socket/LogFileGenerator.2026-11-25.log', body: lines(500, 'Socket') };
 
 let services: ServiceProcess[] = [];
 
 beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  for (const o of [GOOD, GOOD_WITH_TOKEN]) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body }));
+  for (const o of [GOOD, GOOD_WITH_TOKEN, VIA_SOCKET]) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body }));
 });
 
 afterAll(async () => {
@@ -248,6 +251,67 @@ describe('R7 control API', () => {
     await service.stop();
   });
 
+  // Issue 16: without a token any local user could use the API; trigger.sh sent the token to
+  // whatever held the port (a user who bound it while logpipe restarted) or to a proxy from its
+  // environment. Now the service listens on a socket only root and its group can open, trigger.sh
+  // uses it, never a proxy, and TCP needs the token.
+  it('with control.socket: trigger.sh goes through the 0660 socket, not to a port squatter or a proxy; TCP needs the token', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r7-sock-'));
+    const socketPath = path.join(dir, 'control.sock');
+    const service = await startServiceProcess({ ...serviceEnv, LOGPIPE_CONTROL_SOCKET: socketPath, LOGPIPE_CONTROL_TOKEN: TOKEN });
+    services.push(service);
+    // Stand-ins for a port squatter and a proxy: they record what reaches them and answer 202.
+    const heard: string[] = [];
+    const listeners = await Promise.all(
+      ['squatter', 'proxy'].map(async (who) => {
+        const server = http.createServer((req, res) => {
+          heard.push(`${who}: ${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+          res.writeHead(202, { 'content-type': 'application/json' });
+          res.end('{"id":"fake","status":"queued"}');
+        });
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+        return { server, port: (server.address() as net.AddressInfo).port };
+      }),
+    );
+    const [squatter, proxy] = listeners;
+    const results: Array<[string, string, string, boolean]> = [];
+    try {
+      const mode = (fs.statSync(socketPath).mode & 0o777).toString(8);
+      results.push(['the socket file', 'mode 0660', mode, mode === '660']);
+      const tcp = await request(service.port, { headers: json, chunks: body(JSON.stringify({ bucket, key: VIA_SOCKET.key })) });
+      results.push(['another local user over TCP without the token', '401', String(tcp.status), tcp.status === 401]);
+
+      const envFile = path.join(dir, 'env');
+      fs.writeFileSync(envFile, `LOGPIPE_CONTROL_SOCKET='${socketPath}'\nLOGPIPE_CONTROL_PORT='${squatter.port}'\nLOGPIPE_CONTROL_TOKEN='${TOKEN}'\n`);
+      const viaProxy = `http://127.0.0.1:${proxy.port}`;
+      const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          path.join(packageRoot(), 'shell', 'trigger.sh'),
+          ['--', bucket, VIA_SOCKET.key],
+          { env: { ...process.env, LOGPIPE_ENV_FILE: envFile, http_proxy: viaProxy, HTTP_PROXY: viaProxy, ALL_PROXY: viaProxy, LOGPIPE_CONTROL_PORT: String(squatter.port) } },
+          (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+      const answer = run.stdout.trim();
+      results.push([
+        'shell/trigger.sh with the socket in its env file, the TCP port held by a squatter, http_proxy and ALL_PROXY set',
+        'exit 0 with the service\'s answer; nothing reached the squatter or the proxy',
+        `exit ${run.code} ${answer.slice(0, 80)}; heard: ${heard.length ? heard.join('; ') : 'nothing'}`,
+        run.code === 0 && answer.includes(`s3://${bucket}/${VIA_SOCKET.key}`) && heard.length === 0,
+      ]);
+      const outcome = (await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, [VIA_SOCKET.key], 120_000)).get(VIA_SOCKET.key);
+      results.push(['the object triggered through the socket', 'ingested: 500 lines', `${outcome?.status} ${outcome?.lines}`, outcome?.status === 'done' && outcome.lines === 500]);
+    } finally {
+      for (const l of listeners) l.server.close();
+      await service.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    for (const [injected, checked, got, ok] of results) {
+      recordScenario({ id: 'R7', scenario: 'control API with control.socket and control.token (a running `logpipe start`)', injected, checked, result: ok ? `pass (${got})` : `FAIL (${got})` });
+    }
+    expect(results.filter(([, , , ok]) => !ok)).toEqual([]);
+  });
+
   it('refuses to start on 0.0.0.0 without control.token, saying why and what to set', async () => {
     const child = spawn(process.execPath, [bin, 'start'], {
       env: { ...process.env, NODE_ENV: 'test', LOGPIPE_LOG_FORMAT: 'json', ...serviceEnv, LOGPIPE_CONTROL_HOST: '0.0.0.0', LOGPIPE_CONTROL_PORT: String(await freePort()), LOGPIPE_CONTROL_TOKEN: '' },
@@ -309,11 +373,14 @@ describe('R7 control API', () => {
 
     const sh = (env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> =>
       new Promise((resolve) => {
-        execFile(path.join(packageRoot(), 'shell', 'trigger.sh'), ['--', bucket, GOOD_WITH_TOKEN.key], { env: { ...process.env, LOGPIPE_CONTROL_PORT: String(port), LOGPIPE_ENV_FILE: '/nonexistent', ...env } }, (err, _stdout, stderr) =>
+        // trigger.sh reads the port and token from the service's env file only.
+        const envFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r7-env-')), 'env');
+        fs.writeFileSync(envFile, `LOGPIPE_CONTROL_PORT='${port}'\nLOGPIPE_CONTROL_TOKEN='${env.LOGPIPE_CONTROL_TOKEN ?? ''}'\n`, { mode: 0o600 });
+        execFile(path.join(packageRoot(), 'shell', 'trigger.sh'), ['--', bucket, GOOD_WITH_TOKEN.key], { env: { ...process.env, LOGPIPE_ENV_FILE: envFile } }, (err, _stdout, stderr) =>
           resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
         );
       });
-    expectStatus('shell/trigger.sh with LOGPIPE_CONTROL_TOKEN → exit 0', (await sh({ LOGPIPE_CONTROL_TOKEN: TOKEN })).code, 0);
+    expectStatus('shell/trigger.sh with LOGPIPE_CONTROL_TOKEN in its env file → exit 0', (await sh({ LOGPIPE_CONTROL_TOKEN: TOKEN })).code, 0);
     const shWithout = await sh({ LOGPIPE_CONTROL_TOKEN: '' });
     expectStatus('shell/trigger.sh without the token → exit 1 naming HTTP 401', `${shWithout.code} ${shWithout.stderr.includes('HTTP 401')}`, '1 true');
 
