@@ -41,6 +41,8 @@ export interface LocalChainOptions {
 
 export interface LocalChain {
   bucket: string;
+  /** The trigger document created in moto for this chain. */
+  documentName: string;
   queueUrl: string;
   agent: LocalSsmAgent;
   runner: LocalLambdaRunner;
@@ -105,6 +107,7 @@ export async function startLocalChain(config: LogpipeConfig, logger: Logger, opt
   logger.info('local AWS chain running', { component: 'dev', bucket, queueUrl, instanceId, document: documentName });
   return {
     bucket,
+    documentName,
     queueUrl,
     agent,
     runner,
