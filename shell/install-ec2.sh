@@ -332,17 +332,19 @@ else
   fi
 fi
 
-# A short check: the control server answers once the service is up.
+# A short check: the control server answers on its socket (what trigger.sh uses) once the service
+# is up. Never through a proxy: SSM's shell may export one.
+healthz() { curl --disable --noproxy '*' --silent --fail --max-time 2 --unix-socket "$CONTROL_SOCKET" http://localhost/healthz >/dev/null 2>&1; }
 if [[ "$start" == true ]]; then
   for _ in $(seq 1 30); do
-    if curl --silent --fail --max-time 2 http://127.0.0.1:8787/healthz >/dev/null 2>&1; then
-      say "logpipe answers on http://127.0.0.1:8787/healthz"
+    if healthz; then
+      say "logpipe answers on $CONTROL_SOCKET"
       break
     fi
     sleep 1
   done || true
-  if ! curl --silent --fail --max-time 2 http://127.0.0.1:8787/healthz >/dev/null 2>&1; then
-    say "warning: no answer from http://127.0.0.1:8787/healthz after 30 s: journalctl -u logpipe"
+  if ! healthz; then
+    say "warning: no answer on $CONTROL_SOCKET after 30 s: journalctl -u logpipe"
   fi
 fi
 installed=("$PREFIX_DIR" "$ENV_FILE")

@@ -357,8 +357,10 @@ describe('R7 control API', () => {
 
     const login = await request(port, { method: 'GET', path: `/?token=${TOKEN}` });
     const cookie = String(login.headers['set-cookie'] ?? '').split(';')[0];
-    expectStatus('GET /?token= → 303 to / with an HttpOnly SameSite=Strict cookie', `${login.status} ${login.headers.location} ${/HttpOnly; SameSite=Strict/.test(String(login.headers['set-cookie']))}`, '303 / true');
+    expectStatus('GET /?token= → 303 to / (no token in the URL) with an HttpOnly SameSite=Strict cookie that expires (Max-Age)', `${login.status} ${login.headers.location} ${/HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+$/.test(String(login.headers['set-cookie']))}`, '303 / true');
     expectStatus('the cookie, on an unknown path → accepted like the header: 404, not 401', (await request(port, { method: 'GET', path: '/v2/admin', headers: { cookie } })).status, 404);
+    const logout = await request(port, { method: 'POST', path: '/logout', headers: { cookie } });
+    expectStatus('POST /logout → 303 clearing the cookie (Max-Age=0)', `${logout.status} ${/^logpipe_token=; .*Max-Age=0$/.test(String(logout.headers['set-cookie']))}`, '303 true');
 
     const cli = (env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> =>
       new Promise((resolve) => {
