@@ -6,13 +6,18 @@
 #
 # Configuration comes from LOGPIPE_* variables or a file mounted and passed with --config.
 
+# Dependencies exactly as locked (npm ci), with install scripts off (none is needed: core-js's
+# only prints a banner, esbuild's and @parcel/watcher's serve development tools this build does
+# not use), and as the unprivileged `node` user: nothing from the registry runs as root.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN chown node:node /app
+USER node
+COPY --chown=node:node package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY --chown=node:node tsconfig.json tsconfig.build.json ./
+COPY --chown=node:node src ./src
+RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
@@ -21,7 +26,8 @@ ENV NODE_ENV=production \
     LOGPIPE_CONTROL_HOST=0.0.0.0 \
     LOGPIPE_LOG_FORMAT=json
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
+# Copied as root-owned files: the service (user node) can read but not change its code.
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config

@@ -8,11 +8,18 @@
 #   1. dnf: nodejs20 and nodejs20-npm (Node 20, as /usr/bin/node-20 and npm-20), cronie (AL2023
 #      has no cron by default), util-linux (flock, logger), python3 and curl (for trigger.sh).
 #   2. the system user and group `logpipe`; /var/lib/logpipe/{logs,reports,outbox} owned by it.
-#   3. the package from FILE (made by `npm pack` after `npm run build`) into /opt/logpipe, with its
-#      production dependencies (npm install --omit=dev, which needs the npm registry); the previous
-#      install is replaced only once the new one is complete. /usr/local/bin/logpipe runs it.
+#   3. the package from FILE (made by `npm pack` after `npm run build`, with npm-shrinkwrap.json:
+#      docs/deploy-aws.md) into /opt/logpipe, with its production dependencies exactly as locked:
+#      `npm ci --omit=dev --ignore-scripts`, run as the logpipe user, never root, so no code from
+#      the registry runs at install time, and none as root (the dependencies need no install
+#      script: core-js's only prints a banner). The tree is then made root-owned and read-only for
+#      the service. The previous install is replaced only once the new one is complete.
+#      /usr/local/bin/logpipe runs it.
 #   4. /etc/logpipe/env (root:logpipe, 0640) from the arguments: LOGPIPE_* variables for AWS (empty
-#      endpoints and keys: the AWS defaults and the instance role), Kafka, SQS, listing, email.
+#      endpoints and keys: the AWS defaults and the instance role), Kafka, SQS, listing, email, the
+#      ingest allow-list (the bucket and prefix), the control socket /run/logpipe/control.sock
+#      (what trigger.sh uses) and a control token for the TCP port (generated once, kept on
+#      later runs), so no other local user can use the control API or read the dashboard.
 #   5. /etc/systemd/system/logpipe.service (shell/logpipe.service), enabled and started
 #      (not with --no-service: app hosts that only upload).
 #   6. /etc/cron.d/logpipe from shell/crontab.example: upload-logs.sh at 0, 20 and 40 past the hour.
@@ -49,6 +56,8 @@ readonly ENV_FILE=/etc/logpipe/env
 readonly UNIT_FILE=/etc/systemd/system/logpipe.service
 readonly CRON_FILE=/etc/cron.d/logpipe
 readonly WRAPPER=/usr/local/bin/logpipe
+# The unit's RuntimeDirectory=logpipe; the service creates the socket there with mode 0660.
+readonly CONTROL_SOCKET=/run/logpipe/control.sock
 readonly NODE_MAJOR=20
 
 usage() { sed -n '2,/^set -euo pipefail/{/^set -euo pipefail/d;s/^# \{0,1\}//;p}' "$0"; }
@@ -149,7 +158,8 @@ install_file() {
 }
 
 work=$(mktemp -d)
-cleanup() { rm -rf -- "$work"; }
+npm_cache=
+cleanup() { rm -rf -- "$work" ${npm_cache:+"$npm_cache"}; }
 trap cleanup EXIT
 
 # 1. Packages.
@@ -197,12 +207,18 @@ else
   rm -rf -- "$staging"
   mkdir -p -- "$staging"
   tar -xzf "$tarball" -C "$staging" --strip-components=1 --no-same-owner
-  say "installing the production dependencies of $(basename -- "$tarball")"
-  # A package packed after `npm shrinkwrap` carries its exact dependency tree: npm ci installs it.
-  npm_command=install
-  [[ -f "$staging/npm-shrinkwrap.json" ]] && npm_command=ci
-  (cd "$staging" && "$npm_bin" "$npm_command" --omit=dev --no-audit --no-fund --loglevel=error) ||
-    die 1 "npm $npm_command in $staging failed; $PREFIX_DIR is unchanged"
+  [[ -f "$staging/npm-shrinkwrap.json" ]] ||
+    die 1 "$tarball has no npm-shrinkwrap.json: pack it with the lockfile (cp package-lock.json npm-shrinkwrap.json && npm pack), so the dependencies installed are the ones tested"
+  say "installing the production dependencies of $(basename -- "$tarball") as the logpipe user"
+  # The registry's code never runs here (--ignore-scripts) and npm itself runs as logpipe, in a
+  # staging tree and with a cache it owns; root only takes the finished tree over below.
+  chown -R logpipe:logpipe "$staging"
+  # Its own directory: $work is root's (0700), which logpipe cannot enter.
+  npm_cache=$(mktemp -d /tmp/logpipe-npm.XXXXXX)
+  chown logpipe:logpipe "$npm_cache"
+  (cd "$staging" && runuser -u logpipe -- env HOME="$npm_cache" npm_config_cache="$npm_cache" \
+    "$npm_bin" ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error) ||
+    die 1 "npm ci in $staging failed; $PREFIX_DIR is unchanged"
   chmod 0755 "$staging"/shell/*.sh
   printf '%s\n' "$tarball_sum" >"$staging/.tarball-sha256"
   chown -R root:root "$staging"
@@ -224,7 +240,14 @@ exec $node_bin $PREFIX_DIR/dist/cli/main.js "\$@"
 EOF
 install_file "$work/wrapper" "$WRAPPER" 0755 root:root || true
 
-# 4. Configuration. Values are single-quoted, which systemd's EnvironmentFile= and the shell (the
+# 4. Configuration. The control token of the TCP port is generated once and kept: rewriting it on
+# every run would log browsers out and change the file for nothing.
+control_token=$(sed -n "s/^LOGPIPE_CONTROL_TOKEN='\([A-Za-z0-9._~+\/=-]\{16,\}\)'\$/\1/p" "$ENV_FILE" 2>/dev/null | tail -n 1 || true)
+if [[ -z "$control_token" ]]; then
+  control_token=$(python3 -I -c 'import secrets; print(secrets.token_hex(32))') || die 1 "cannot generate a control token"
+  say "generated a control token (LOGPIPE_CONTROL_TOKEN in $ENV_FILE)"
+fi
+# Values are single-quoted, which systemd's EnvironmentFile= and the shell (the
 # cron job sources this file) read alike; the checks above keep single quotes out of them.
 {
   printf '# Written by %s; run it again to change these. Keys: docs/configuration.md.\n' "$PROG"
@@ -239,6 +262,9 @@ install_file "$work/wrapper" "$WRAPPER" 0755 root:root || true
     LOGPIPE_SES_ENDPOINT '' \
     LOGPIPE_INGEST_SQS_QUEUE_URL "$queue_url" \
     LOGPIPE_INGEST_LISTINGS "$bucket/$prefix" \
+    LOGPIPE_INGEST_ALLOWED_PREFIXES "$bucket/$prefix" \
+    LOGPIPE_CONTROL_SOCKET "$CONTROL_SOCKET" \
+    LOGPIPE_CONTROL_TOKEN "$control_token" \
     LOGPIPE_REPORT_DIR "$STATE_DIR/reports" \
     LOGPIPE_REPORT_OUTBOX_DIR "$STATE_DIR/outbox" \
     LOGPIPE_REPORT_EMAIL_TRANSPORT ses \
@@ -314,17 +340,19 @@ else
   fi
 fi
 
-# A short check: the control server answers once the service is up.
+# A short check: the control server answers on its socket (what trigger.sh uses) once the service
+# is up. Never through a proxy: SSM's shell may export one.
+healthz() { curl --disable --noproxy '*' --silent --fail --max-time 2 --unix-socket "$CONTROL_SOCKET" http://localhost/healthz >/dev/null 2>&1; }
 if [[ "$start" == true ]]; then
   for _ in $(seq 1 30); do
-    if curl --silent --fail --max-time 2 http://127.0.0.1:8787/healthz >/dev/null 2>&1; then
-      say "logpipe answers on http://127.0.0.1:8787/healthz"
+    if healthz; then
+      say "logpipe answers on $CONTROL_SOCKET"
       break
     fi
     sleep 1
   done || true
-  if ! curl --silent --fail --max-time 2 http://127.0.0.1:8787/healthz >/dev/null 2>&1; then
-    say "warning: no answer from http://127.0.0.1:8787/healthz after 30 s: journalctl -u logpipe"
+  if ! healthz; then
+    say "warning: no answer on $CONTROL_SOCKET after 30 s: journalctl -u logpipe"
   fi
 fi
 installed=("$PREFIX_DIR" "$ENV_FILE")

@@ -26,7 +26,7 @@ export function transportFromConfig(config: LogpipeConfig): EmailTransport {
       return sesTransport(createSes(config), config.ses.endpoint);
     case 'smtp':
       if (!r.smtpUrl) throw new Error('report.emailTransport is "smtp" but report.smtpUrl is empty (set LOGPIPE_REPORT_SMTP_URL)');
-      return smtpTransport({ url: r.smtpUrl });
+      return smtpTransport({ url: r.smtpUrl, allowInsecureAuth: r.smtpAllowInsecureAuth });
     case 'file':
       return fileTransport(r.outboxDir);
   }

@@ -22,6 +22,7 @@ export const DASHBOARD_HTML = `<!DOCTYPE html>
 <header>
   <h1>logpipe</h1>
   <p id="status" class="status">Connecting…</p>
+  <form method="post" action="/logout" class="logout"><button type="submit">Log out</button></form>
 </header>
 <main>
   <section aria-labelledby="windows-title">

@@ -34,6 +34,8 @@ main { padding: 0 1.5rem 1rem; max-width: 80rem; }
 section { margin: 1.25rem 0 1.75rem; }
 footer { padding: 0.5rem 1.5rem 1.5rem; color: var(--muted); font-size: 0.85rem; }
 .status { margin: 0; color: var(--muted); }
+/* Log out (POST /logout): at the header's end. */
+.logout { margin: 0 0 0 auto; }
 body[data-state="live"] .status::before { content: "● "; color: var(--ok); }
 body[data-state="error"] .status::before,
 body[data-state="reconnecting"] .status::before { content: "● "; color: var(--alert); }

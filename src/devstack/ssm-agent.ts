@@ -1,26 +1,30 @@
 /**
  * Dev only: a stand-in for the SSM agent of one EC2 instance, against moto. moto records
  * SendCommand but has no agent to run anything; this one lists the commands recorded for its
- * instance id and runs each AWS-RunShellScript command once, as the real agent does: the `commands`
- * parameter's lines written to a script file and run with `sh`, in the working directory and within
- * the execution timeout the command names. Output and exit code are logged (moto has no API to
- * report them back).
+ * instance id and runs each once, as Systems Manager and the real agent do: the document is read
+ * from SSM (GetDocument), the parameters are checked against it (allowedPattern: moto does not,
+ * the real service refuses them at SendCommand) and pasted into its aws:runShellScript steps
+ * (ssm-document.ts), and each step's lines are written to a script file and run with `sh` within
+ * the step's timeoutSeconds. Output and exit code are logged (moto has no API to report them back).
  *
  * Commands recorded before the agent started are not run (a restarted agent must not replay old
- * triggers); other documents are skipped with a log line.
+ * triggers); commands of a document other than `documentName` are skipped with a log line.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Command, ListCommandsCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { type Command, GetDocumentCommand, ListCommandsCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { Logger } from '../system/logging';
+import { renderCommandDocument, type RenderedStep } from './ssm-document';
 
 export interface SsmAgentOptions {
   ssm: Pick<SSMClient, 'send'>;
   instanceId: string;
   log: Logger;
   pollIntervalMs?: number;
+  /** The only document this host runs (the trigger document); others are skipped. */
+  documentName: string;
   /** Extra environment for the scripts (e.g. LOGPIPE_* for trigger.sh). */
   env?: NodeJS.ProcessEnv;
 }
@@ -31,8 +35,6 @@ export interface ScriptRun {
   stdout: string;
   stderr: string;
 }
-
-const DEFAULT_EXECUTION_TIMEOUT_SECONDS = 3600;
 
 export class LocalSsmAgent {
   private readonly seen = new Set<string>();
@@ -78,24 +80,52 @@ export class LocalSsmAgent {
       const id = command.CommandId;
       if (!id || this.seen.has(id)) continue;
       this.seen.add(id);
-      if (command.DocumentName !== 'AWS-RunShellScript') {
+      if (command.DocumentName !== this.o.documentName) {
         this.o.log.warn('skipping a command of another document', { commandId: id, document: command.DocumentName });
         continue;
       }
-      const run = this.run(id, command.Parameters ?? {});
+      const run = this.render(id, command).then((steps) => (Array.isArray(steps) ? this.run(id, steps) : steps));
       this.running.add(run);
       void run.finally(() => this.running.delete(run));
     }
   }
 
-  /** Runs the command's lines as one `sh` script, like the agent's aws:runShellScript plugin. */
-  private async run(commandId: string, parameters: Record<string, string[]>): Promise<ScriptRun> {
+  /**
+   * The command's steps with its parameters in place, or, when SSM would have refused them, a
+   * finished run without an exit code whose stderr says why.
+   */
+  private async render(commandId: string, command: Command): Promise<RenderedStep[] | ScriptRun> {
+    try {
+      const out = await this.o.ssm.send(new GetDocumentCommand({ Name: command.DocumentName, DocumentVersion: command.DocumentVersion }));
+      return renderCommandDocument(JSON.parse(out.Content ?? '{}'), command.Parameters ?? {});
+    } catch (err) {
+      const result: ScriptRun = { commandId, exitCode: null, stdout: '', stderr: `${(err as Error).name}: ${(err as Error).message}` };
+      this.runs.push(result);
+      this.o.log.warn('command refused', { commandId, document: command.DocumentName, error: result.stderr });
+      return result;
+    }
+  }
+
+  /** Runs the steps one after the other, each as one `sh` script, like the agent's aws:runShellScript plugin. */
+  private async run(commandId: string, steps: RenderedStep[]): Promise<ScriptRun> {
+    let last: ScriptRun = { commandId, exitCode: 0, stdout: '', stderr: '' };
+    for (const step of steps) {
+      last = await this.runStep(commandId, step);
+      if (last.exitCode !== 0) break;
+    }
+    this.runs.push(last);
+    const level = last.exitCode === 0 ? 'info' : 'warn';
+    this.o.log.log(level, 'command finished', { commandId, exitCode: last.exitCode, stdout: last.stdout.trim().slice(-2000), stderr: last.stderr.trim().slice(-2000) });
+    return last;
+  }
+
+  private async runStep(commandId: string, step: RenderedStep): Promise<ScriptRun> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-ssm-'));
     const script = path.join(dir, '_script.sh');
-    fs.writeFileSync(script, `${(parameters.commands ?? []).join('\n')}\n`, { mode: 0o700 });
-    const timeoutSeconds = Number(parameters.executionTimeout?.[0] ?? DEFAULT_EXECUTION_TIMEOUT_SECONDS);
-    const cwd = parameters.workingDirectory?.[0] || dir;
-    this.o.log.info('running command', { commandId, script });
+    fs.writeFileSync(script, step.script, { mode: 0o700 });
+    const timeoutSeconds = step.timeoutSeconds;
+    const cwd = dir;
+    this.o.log.info('running command', { commandId, step: step.name, script });
     const result = await new Promise<ScriptRun>((resolve) => {
       const child = spawn('sh', [script], { cwd, env: { ...process.env, ...this.o.env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutSeconds * 1000 });
       let stdout = '';
@@ -106,9 +136,6 @@ export class LocalSsmAgent {
       child.on('close', (code) => resolve({ commandId, exitCode: code, stdout, stderr }));
     });
     fs.rmSync(dir, { recursive: true, force: true });
-    this.runs.push(result);
-    const level = result.exitCode === 0 ? 'info' : 'warn';
-    this.o.log.log(level, 'command finished', { commandId, exitCode: result.exitCode, stdout: result.stdout.trim().slice(-2000), stderr: result.stderr.trim().slice(-2000) });
     return result;
   }
 }

@@ -1,6 +1,6 @@
-import { DEFAULT_SCRIPT_PATH, LambdaConfigError, loadLambdaConfig } from './config';
+import { LambdaConfigError, loadLambdaConfig } from './config';
 
-const BASE = { AWS_REGION: 'eu-west-1', LOGPIPE_TARGET_INSTANCE_IDS: 'i-0123456789abcdef0' };
+const BASE = { AWS_REGION: 'eu-west-1', LOGPIPE_TARGET_INSTANCE_IDS: 'i-0123456789abcdef0', LOGPIPE_DOCUMENT_NAME: 'logpipe-trigger' };
 
 function errorOf(env: Record<string, string | undefined>): string {
   try {
@@ -16,7 +16,7 @@ describe('loadLambdaConfig', () => {
   it('applies the defaults', () => {
     expect(loadLambdaConfig(BASE)).toEqual({
       target: { kind: 'instances', instanceIds: ['i-0123456789abcdef0'] },
-      scriptPath: DEFAULT_SCRIPT_PATH,
+      documentName: 'logpipe-trigger',
       region: 'eu-west-1',
       commandTimeoutSeconds: 60,
       waitForResult: false,
@@ -27,14 +27,14 @@ describe('loadLambdaConfig', () => {
     const config = loadLambdaConfig({
       AWS_REGION: 'us-east-1',
       LOGPIPE_TARGET_INSTANCE_IDS: ' i-0123456789abcdef0, mi-0123456789abcdef1 ,i-0123456789abcdef0',
-      LOGPIPE_SCRIPT_PATH: '/srv/logpipe dir/trigger.sh',
+      LOGPIPE_DOCUMENT_NAME: 'logpipe-TriggerDocument-AbC123',
       LOGPIPE_COMMAND_TIMEOUT_SECONDS: '120',
       LOGPIPE_WAIT_FOR_RESULT: 'true',
       LOGPIPE_SSM_ENDPOINT: 'http://127.0.0.1:5000',
     });
     expect(config).toEqual({
       target: { kind: 'instances', instanceIds: ['i-0123456789abcdef0', 'mi-0123456789abcdef1'] },
-      scriptPath: '/srv/logpipe dir/trigger.sh',
+      documentName: 'logpipe-TriggerDocument-AbC123',
       region: 'us-east-1',
       commandTimeoutSeconds: 120,
       waitForResult: true,
@@ -43,12 +43,12 @@ describe('loadLambdaConfig', () => {
   });
 
   it('reads a tag target, keeping any = in the value', () => {
-    expect(loadLambdaConfig({ AWS_REGION: 'eu-west-1', LOGPIPE_TARGET_TAG: 'Role=logpipe=ingest' }).target).toEqual({ kind: 'tag', key: 'Role', value: 'logpipe=ingest' });
+    expect(loadLambdaConfig({ AWS_REGION: 'eu-west-1', LOGPIPE_DOCUMENT_NAME: 'logpipe-trigger', LOGPIPE_TARGET_TAG: 'Role=logpipe=ingest' }).target).toEqual({ kind: 'tag', key: 'Role', value: 'logpipe=ingest' });
   });
 
   // CloudFormation passes "" for an unset optional parameter.
   it('treats empty variables as unset', () => {
-    expect(loadLambdaConfig({ ...BASE, LOGPIPE_TARGET_TAG: '', LOGPIPE_SCRIPT_PATH: '', LOGPIPE_SSM_ENDPOINT: '' })).toMatchObject({ scriptPath: DEFAULT_SCRIPT_PATH });
+    expect(loadLambdaConfig({ ...BASE, LOGPIPE_TARGET_TAG: '', LOGPIPE_SSM_ENDPOINT: '' })).not.toHaveProperty('ssmEndpoint');
   });
 
   // Each error names the variable and the value, so a misconfigured deployment is fixed from one log line.
@@ -57,10 +57,12 @@ describe('loadLambdaConfig', () => {
     ['both targets', { ...BASE, LOGPIPE_TARGET_TAG: 'Role=logpipe' }, 'LOGPIPE_TARGET_INSTANCE_IDS and LOGPIPE_TARGET_TAG are both set'],
     ['a bad instance id', { ...BASE, LOGPIPE_TARGET_INSTANCE_IDS: 'i-0123456789abcdef0,web-1' }, 'LOGPIPE_TARGET_INSTANCE_IDS="i-0123456789abcdef0,web-1" is invalid'],
     ['an empty item in the id list', { ...BASE, LOGPIPE_TARGET_INSTANCE_IDS: 'i-0123456789abcdef0,' }, 'LOGPIPE_TARGET_INSTANCE_IDS="i-0123456789abcdef0," is invalid'],
-    ['a tag without =', { AWS_REGION: 'eu-west-1', LOGPIPE_TARGET_TAG: 'Role' }, 'LOGPIPE_TARGET_TAG="Role" is invalid: expected Key=Value'],
-    ['a tag without value', { AWS_REGION: 'eu-west-1', LOGPIPE_TARGET_TAG: 'Role=' }, 'LOGPIPE_TARGET_TAG="Role=" is invalid'],
-    ['a relative script path', { ...BASE, LOGPIPE_SCRIPT_PATH: 'shell/trigger.sh' }, 'LOGPIPE_SCRIPT_PATH="shell/trigger.sh" is invalid: expected an absolute path'],
-    ['a script path with a newline', { ...BASE, LOGPIPE_SCRIPT_PATH: '/opt/x\n/y' }, 'LOGPIPE_SCRIPT_PATH="/opt/x\\n/y" is invalid'],
+    ['a tag without =', { ...BASE, LOGPIPE_TARGET_INSTANCE_IDS: undefined, LOGPIPE_TARGET_TAG: 'Role' }, 'LOGPIPE_TARGET_TAG="Role" is invalid: expected Key=Value'],
+    ['a tag without value', { ...BASE, LOGPIPE_TARGET_INSTANCE_IDS: undefined, LOGPIPE_TARGET_TAG: 'Role=' }, 'LOGPIPE_TARGET_TAG="Role=" is invalid'],
+    ['no document', { AWS_REGION: 'eu-west-1', LOGPIPE_TARGET_INSTANCE_IDS: 'i-0123456789abcdef0' }, 'LOGPIPE_DOCUMENT_NAME is not set'],
+    // The documents that run any shell must never be the trigger's (issue 16).
+    ['AWS-RunShellScript as the document', { ...BASE, LOGPIPE_DOCUMENT_NAME: 'AWS-RunShellScript' }, 'LOGPIPE_DOCUMENT_NAME="AWS-RunShellScript" is invalid: expected the name of your own SSM Command document'],
+    ['a document name with a space', { ...BASE, LOGPIPE_DOCUMENT_NAME: 'my doc' }, 'LOGPIPE_DOCUMENT_NAME="my doc" is invalid'],
     ['no region', { LOGPIPE_TARGET_INSTANCE_IDS: 'i-0123456789abcdef0' }, 'AWS_REGION is not set'],
     ['a bad region', { ...BASE, AWS_REGION: 'Europe' }, 'AWS_REGION="Europe" is invalid'],
     ['a timeout that is not a number', { ...BASE, LOGPIPE_COMMAND_TIMEOUT_SECONDS: '1m' }, 'LOGPIPE_COMMAND_TIMEOUT_SECONDS="1m" is invalid: expected a whole number of seconds from 30 to 172800'],

@@ -9,8 +9,8 @@ export type LambdaTarget = { kind: 'instances'; instanceIds: string[] } | { kind
 
 export interface LambdaConfig {
   target: LambdaTarget;
-  /** Absolute path of trigger.sh on the host. */
-  scriptPath: string;
+  /** Name of the SSM Command document that runs trigger.sh (TriggerDocument; trigger-document.ts). */
+  documentName: string;
   region: string;
   /** SSM's delivery timeout and the script's execution timeout, in seconds. */
   commandTimeoutSeconds: number;
@@ -25,9 +25,10 @@ export class LambdaConfigError extends Error {
   override readonly name = 'LambdaConfigError';
 }
 
-export const DEFAULT_SCRIPT_PATH = '/opt/logpipe/shell/trigger.sh';
+/** SSM document names: 3–128 of A-Z a-z 0-9 _ - . (AWS- and Amazon- names are AWS's own). */
+const DOCUMENT_NAME = /^[A-Za-z0-9_.-]{3,128}$/;
 export const DEFAULT_COMMAND_TIMEOUT_SECONDS = 60;
-/** SendCommand's TimeoutSeconds is at least 30; AWS-RunShellScript's executionTimeout at most 172800. */
+/** SendCommand's TimeoutSeconds is at least 30 and at most 2592000; this also bounds the wait, to a runShellScript step's most (172800). */
 export const MIN_COMMAND_TIMEOUT_SECONDS = 30;
 export const MAX_COMMAND_TIMEOUT_SECONDS = 172_800;
 /** SendCommand takes at most 50 instance IDs. */
@@ -52,9 +53,11 @@ export function loadLambdaConfig(env: Record<string, string | undefined>): Lambd
 
   const target = readTarget(read('LOGPIPE_TARGET_INSTANCE_IDS'), read('LOGPIPE_TARGET_TAG'), bad, problems);
 
-  const scriptPath = read('LOGPIPE_SCRIPT_PATH') ?? DEFAULT_SCRIPT_PATH;
-  if (!scriptPath.startsWith('/') || /[\x00-\x1f\x7f]/.test(scriptPath)) {
-    bad('LOGPIPE_SCRIPT_PATH', scriptPath, 'an absolute path on the host without control characters');
+  const documentName = read('LOGPIPE_DOCUMENT_NAME');
+  if (documentName === undefined) problems.push('LOGPIPE_DOCUMENT_NAME is not set: the name of the SSM document that runs trigger.sh (the stack\'s TriggerDocument)');
+  else if (!DOCUMENT_NAME.test(documentName) || /^(AWS|Amazon)-/i.test(documentName)) {
+    // AWS-RunShellScript and the like run whatever they are given: never the trigger.
+    bad('LOGPIPE_DOCUMENT_NAME', documentName, 'the name of your own SSM Command document (3-128 of A-Z a-z 0-9 _ - ., not an AWS- or Amazon- document)');
   }
 
   const region = read('AWS_REGION');
@@ -77,10 +80,10 @@ export function loadLambdaConfig(env: Record<string, string | undefined>): Lambd
   const ssmEndpoint = read('LOGPIPE_SSM_ENDPOINT');
   if (ssmEndpoint !== undefined && !isHttpUrl(ssmEndpoint)) bad('LOGPIPE_SSM_ENDPOINT', ssmEndpoint, 'an http:// or https:// URL');
 
-  if (problems.length > 0 || target === undefined || region === undefined) {
+  if (problems.length > 0 || target === undefined || region === undefined || documentName === undefined) {
     throw new LambdaConfigError(`invalid Lambda configuration: ${problems.join('; ')}`);
   }
-  return { target, scriptPath, region, commandTimeoutSeconds, waitForResult, ...(ssmEndpoint ? { ssmEndpoint } : {}) };
+  return { target, documentName, region, commandTimeoutSeconds, waitForResult, ...(ssmEndpoint ? { ssmEndpoint } : {}) };
 }
 
 function readTarget(

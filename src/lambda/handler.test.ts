@@ -17,7 +17,7 @@ import type { Clock, SsmClientLike } from './ssm-command';
 const INSTANCE = 'i-0123456789abcdef0';
 const CONFIG: LambdaConfig = {
   target: { kind: 'instances', instanceIds: [INSTANCE] },
-  scriptPath: '/opt/logpipe/shell/trigger.sh',
+  documentName: 'logpipe-trigger',
   region: 'eu-west-1',
   commandTimeoutSeconds: 60,
   waitForResult: false,
@@ -78,18 +78,20 @@ function setup(ssm: FakeSsm, config: Partial<LambdaConfig> = {}, deps: Partial<H
 const awsError = (name: string, httpStatusCode: number): Error => Object.assign(new Error(`${name}!`), { name, $metadata: { httpStatusCode } });
 
 describe('handler', () => {
-  // The original read Records[0] only and pasted the key into the command unquoted.
-  it('sends one quoted AWS-RunShellScript command per record', async () => {
+  // The original read Records[0] only and pasted the key into the command unquoted; then it quoted
+  // it for AWS-RunShellScript; now it sends the trigger document's parameters, the key encoded.
+  it('sends one trigger-document command per record, with bucket, encoded key and version id', async () => {
     const ssm = new FakeSsm();
     const { handler } = setup(ssm);
-    const result = await handler({ Records: [record('logs-a', 'one+1.log'), record('logs-b', "it%27s%3B+%24%28id%29")] });
+    const versioned = { ...record('logs-b', "it%27s%3B+%24%28id%29"), s3: { bucket: { name: 'logs-b' }, object: { key: "it%27s%3B+%24%28id%29", versionId: 'v.2_x' } } };
+    const result = await handler({ Records: [record('logs-a', 'one+1.log'), versioned] });
     expect(result.outcomes).toEqual([
       { index: 0, status: 'sent', bucket: 'logs-a', key: 'one 1.log', commandId: 'cmd-1' },
       { index: 1, status: 'sent', bucket: 'logs-b', key: "it's; $(id)", commandId: 'cmd-2' },
     ]);
-    expect(ssm.sent.map((i) => [i.DocumentName, i.InstanceIds, i.Parameters?.commands, i.TimeoutSeconds])).toEqual([
-      ['AWS-RunShellScript', [INSTANCE], ["'/opt/logpipe/shell/trigger.sh' -- 'logs-a' 'one 1.log'"], 60],
-      ['AWS-RunShellScript', [INSTANCE], ["'/opt/logpipe/shell/trigger.sh' -- 'logs-b' 'it'\\''s; $(id)'"], 60],
+    expect(ssm.sent.map((i) => [i.DocumentName, i.InstanceIds, i.Parameters, i.TimeoutSeconds])).toEqual([
+      ['logpipe-trigger', [INSTANCE], { bucket: ['logs-a'], key: ['one%201.log'] }, 60],
+      ['logpipe-trigger', [INSTANCE], { bucket: ['logs-b'], key: ['it%27s%3B%20%24%28id%29'], version: ['v.2_x'] }, 60],
     ]);
   });
 
@@ -247,6 +249,7 @@ describe('handler entry point', () => {
         AWS_ACCESS_KEY_ID: 'testing',
         AWS_SECRET_ACCESS_KEY: 'testing',
         LOGPIPE_TARGET_INSTANCE_IDS: INSTANCE,
+        LOGPIPE_DOCUMENT_NAME: 'logpipe-trigger',
         LOGPIPE_TARGET_TAG: '',
         LOGPIPE_SSM_ENDPOINT: `http://127.0.0.1:${port}`,
       };
@@ -256,7 +259,7 @@ describe('handler entry point', () => {
       expect(requests).toEqual([
         {
           target: 'AmazonSSM.SendCommand',
-          body: expect.objectContaining({ DocumentName: 'AWS-RunShellScript', InstanceIds: [INSTANCE], Parameters: { commands: ["'/opt/logpipe/shell/trigger.sh' -- 'logs-a' 'a b.log'"], executionTimeout: ['60'] } }),
+          body: expect.objectContaining({ DocumentName: 'logpipe-trigger', InstanceIds: [INSTANCE], Parameters: { bucket: ['logs-a'], key: ['a%20b.log'] } }),
         },
       ]);
     } finally {

@@ -1,7 +1,7 @@
 /**
- * The S3-event Lambda: for every ObjectCreated record, asks Systems Manager to run
- * `trigger.sh <bucket> <key>` on the host (AWS-RunShellScript), which asks `logpipe start` to
- * ingest the object. Bundled by scripts/package-lambda.ts into dist/lambda.zip; the Lambda's
+ * The S3-event Lambda: for every ObjectCreated record, asks Systems Manager to run the trigger
+ * document (trigger-document.ts: trigger.sh and nothing else, with the bucket, the encoded key and
+ * the version id as parameters) on the host, which asks `logpipe start` to ingest the object. Bundled by scripts/package-lambda.ts into dist/lambda.zip; the Lambda's
  * handler setting is `index.handler`. Environment variables: src/lambda/README.md.
  *
  * Failure policy: a record that can never succeed (undecodable key, unsafe argument, SSM refusing
@@ -15,7 +15,7 @@ import { createLogger, type Logger } from '../system/logging';
 import { loadLambdaConfig, type LambdaConfig } from './config';
 import { describeError, isRetriable } from './errors';
 import { parseS3Event, type ParsedRecord } from '../ingest/s3-event';
-import { buildTriggerCommand, UnsafeArgumentError } from './shell-command';
+import { triggerParameters, type TriggerParameters, UnsafeArgumentError } from './trigger-document';
 import { DEFAULT_BACKOFF, sendCommandInput, systemClock, waitForInvocation, type Backoff, type Clock, type InvocationResult, type SsmClientLike } from './ssm-command';
 
 /**
@@ -110,11 +110,11 @@ export function createHandler(deps: HandlerDeps): S3EventHandler {
       const { index } = record;
       if (record.kind === 'skipped') return { index, status: 'skipped', reason: record.reason };
       if (record.kind === 'invalid') return { index, status: 'rejected', reason: record.reason, ...(record.bucket ? { bucket: record.bucket } : {}) };
-      const { bucket, key } = record;
+      const { bucket, key, versionId } = record;
 
-      let command: string;
+      let parameters: TriggerParameters;
       try {
-        command = buildTriggerCommand(config.scriptPath, bucket, key);
+        parameters = triggerParameters(bucket, key, versionId);
       } catch (err) {
         if (err instanceof UnsafeArgumentError) return { index, status: 'rejected', bucket, key, reason: err.message };
         throw err;
@@ -122,7 +122,7 @@ export function createHandler(deps: HandlerDeps): S3EventHandler {
 
       let commandId: string | undefined;
       try {
-        commandId = (await ssm.send(new SendCommandCommand(sendCommandInput(config, command)))).Command?.CommandId;
+        commandId = (await ssm.send(new SendCommandCommand(sendCommandInput(config, parameters)))).Command?.CommandId;
       } catch (err) {
         return { index, status: isRetriable(err) ? 'retriable' : 'rejected', bucket, key, reason: `SendCommand failed: ${describeError(err)}` };
       }

@@ -10,7 +10,7 @@ import { sendCommandInput, waitForInvocation, type Clock, type SsmClientLike } f
 
 const CONFIG: LambdaConfig = {
   target: { kind: 'instances', instanceIds: ['i-0123456789abcdef0'] },
-  scriptPath: '/opt/logpipe/shell/trigger.sh',
+  documentName: 'logpipe-trigger',
   region: 'eu-west-1',
   commandTimeoutSeconds: 90,
   waitForResult: true,
@@ -50,25 +50,26 @@ class ScriptedSsm implements SsmClientLike {
 const notYet = () => new InvocationDoesNotExist({ message: 'not yet', $metadata: { httpStatusCode: 400 } });
 
 describe('sendCommandInput', () => {
-  it('runs AWS-RunShellScript on the instances with the command and timeout', () => {
-    expect(sendCommandInput(CONFIG, "'/x' -- 'b' 'k'")).toEqual({
-      DocumentName: 'AWS-RunShellScript',
+  // Issue 16: the trigger document, never AWS-RunShellScript (which runs whatever it is sent).
+  it('runs the trigger document on the instances with its parameters and the delivery timeout', () => {
+    expect(sendCommandInput(CONFIG, { bucket: ['b'], key: ['k'], version: ['v1'] })).toEqual({
+      DocumentName: 'logpipe-trigger',
       InstanceIds: ['i-0123456789abcdef0'],
-      Parameters: { commands: ["'/x' -- 'b' 'k'"], executionTimeout: ['90'] },
+      Parameters: { bucket: ['b'], key: ['k'], version: ['v1'] },
       TimeoutSeconds: 90,
       Comment: expect.any(String),
     });
   });
 
   it('targets a tag with Targets and no InstanceIds', () => {
-    const input = sendCommandInput({ ...CONFIG, target: { kind: 'tag', key: 'Role', value: 'logpipe' } }, 'c');
+    const input = sendCommandInput({ ...CONFIG, target: { kind: 'tag', key: 'Role', value: 'logpipe' } }, { bucket: ['b'], key: ['k'] });
     expect(input.Targets).toEqual([{ Key: 'tag:Role', Values: ['logpipe'] }]);
     expect(input).not.toHaveProperty('InstanceIds');
   });
 
   // SendCommand's Comment is limited to 100 characters.
   it('keeps the comment within SSM limits', () => {
-    expect(sendCommandInput(CONFIG, 'c').Comment!.length).toBeLessThanOrEqual(100);
+    expect(sendCommandInput(CONFIG, { bucket: ['b'], key: ['k'] }).Comment!.length).toBeLessThanOrEqual(100);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   type SendCommandCommandOutput,
 } from '@aws-sdk/client-ssm';
 import type { LambdaConfig } from './config';
+import type { TriggerParameters } from './trigger-document';
 
 /** The part of SSMClient the Lambda uses; an SSMClient satisfies it, tests pass a fake. */
 export interface SsmClientLike {
@@ -57,18 +58,18 @@ export interface InvocationResult {
 const STDERR_EXCERPT_CHARS = 500;
 
 /**
- * The SendCommand request running `command` (built by buildTriggerCommand) through
- * AWS-RunShellScript on the configured target. The command timeout is used both as SSM's delivery
- * timeout (TimeoutSeconds) and as the script's executionTimeout.
+ * The SendCommand request running the trigger document (config.documentName) with `parameters`
+ * (built by triggerParameters) on the configured target. The command timeout is SSM's delivery
+ * timeout (TimeoutSeconds); the script's own limit is fixed in the document.
  */
-export function sendCommandInput(config: LambdaConfig, command: string): SendCommandCommandInput {
+export function sendCommandInput(config: LambdaConfig, parameters: TriggerParameters): SendCommandCommandInput {
   const { target, commandTimeoutSeconds } = config;
   return {
-    DocumentName: 'AWS-RunShellScript',
+    DocumentName: config.documentName,
     ...(target.kind === 'instances'
       ? { InstanceIds: target.instanceIds }
       : { Targets: [{ Key: `tag:${target.key}`, Values: [target.value] }] }),
-    Parameters: { commands: [command], executionTimeout: [String(commandTimeoutSeconds)] },
+    Parameters: { ...parameters },
     TimeoutSeconds: commandTimeoutSeconds,
     Comment: 'logpipe: ingest an S3 object (shell/trigger.sh)',
   };

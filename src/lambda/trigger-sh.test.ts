@@ -4,9 +4,29 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { buildTriggerCommand, MAX_KEY_BYTES } from './shell-command';
+import { renderCommandDocument } from '../devstack/ssm-document';
+import { MAX_KEY_BYTES } from '../ingest/object-names';
+import { triggerDocument, triggerParameters } from './trigger-document';
 
 const TRIGGER = path.resolve(__dirname, '../../shell/trigger.sh');
+const envDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trigger-env-'));
+afterAll(() => fs.rmSync(envDir, { recursive: true, force: true }));
+let envFiles = 0;
+
+/** An env file as install-ec2.sh writes it, with `settings`; trigger.sh reads its settings from there only. */
+function envFile(settings: Record<string, string>): string {
+  const file = path.join(envDir, `env-${++envFiles}`);
+  fs.writeFileSync(file, Object.entries(settings).map(([k, v]) => `${k}='${v}'\n`).join(''));
+  return file;
+}
+
+/** The environment of a run against the fake API on `port`: settings in an env file, none in the environment. */
+function envFor(port: number, settings: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOGPIPE_ENV_FILE: envFile({ LOGPIPE_CONTROL_PORT: String(port), ...settings }) };
+  delete env.LOGPIPE_CONTROL_PORT;
+  delete env.LOGPIPE_CONTROL_TOKEN;
+  return env;
+}
 
 interface Run {
   code: number;
@@ -14,11 +34,15 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the command line the Lambda would send, in `sh` as AWS-RunShellScript does, against the given port. */
-function runTrigger(bucket: string, key: string, port: number): Promise<Run> {
-  const command = buildTriggerCommand(TRIGGER, bucket, key);
+/**
+ * Runs what the host runs for the Lambda's parameters: the trigger document's step with the
+ * parameters checked and pasted in (as SSM and its agent do), in `sh`, against the given port.
+ */
+function runTrigger(bucket: string, key: string, port: number, versionId?: string): Promise<Run> {
+  const [step] = renderCommandDocument(triggerDocument(TRIGGER, '60'), triggerParameters(bucket, key, versionId));
+  const command = step.script;
   return new Promise((resolve) => {
-    execFile('sh', ['-c', command], { env: { ...process.env, LOGPIPE_CONTROL_PORT: String(port) }, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile('sh', ['-c', command], { env: envFor(port), encoding: 'utf8' }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -56,7 +80,7 @@ const HOSTILE_KEYS: Array<[string, string]> = [
 ];
 
 describe('shell/trigger.sh', () => {
-  // The key travels S3 event → quoted SSM command → shell → trigger.sh → JSON → API, and must arrive unchanged.
+  // The key travels S3 event → document parameter (percent-encoded) → shell → trigger.sh → JSON → API, and must arrive unchanged.
   it.each(HOSTILE_KEYS)('posts a key with %s unchanged to /v1/ingest', async (_what, key) => {
     const api = await fakeApi({ status: 202, body: '{"id":"ingest-1","status":"queued"}' });
     try {
@@ -70,12 +94,37 @@ describe('shell/trigger.sh', () => {
     }
   });
 
+  it('passes the version id on when the event has one', async () => {
+    const api = await fakeApi({ status: 202, body: '{"id":"ingest-v","status":"queued"}' });
+    try {
+      expect((await runTrigger('logs', 'a b.log', api.port, '3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY_MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo')).code).toBe(0);
+      expect(JSON.parse(api.requests[0].body)).toEqual({ bucket: 'logs', key: 'a b.log', versionId: '3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY_MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo' });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('refuses a percent-encoded key that is not UTF-8, sending nothing', async () => {
+    const api = await fakeApi({ status: 202, body: '{}' });
+    try {
+      const run = await new Promise<Run>((resolve) => {
+        execFile(TRIGGER, ['--key-encoding', 'percent', '--', 'logs', 'a%FFb'], { env: envFor(api.port), encoding: 'utf8' }, (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: unknown }).code) : 0, stdout, stderr }),
+        );
+      });
+      expect(run).toEqual({ code: 2, stdout: '', stderr: 'trigger.sh: the percent-encoded key is not UTF-8\n' });
+      expect(api.requests).toHaveLength(0);
+    } finally {
+      await api.close();
+    }
+  });
+
   // Operators run it by hand without the -- the Lambda adds.
   it('accepts BUCKET KEY without a leading --', async () => {
     const api = await fakeApi({ status: 202, body: '{"id":"ingest-2","status":"duplicate"}' });
     try {
       const code = await new Promise<number>((resolve) => {
-        execFile(TRIGGER, ['logs', '-k'], { env: { ...process.env, LOGPIPE_CONTROL_PORT: String(api.port) } }, (error) => resolve(error ? 1 : 0));
+        execFile(TRIGGER, ['logs', '-k'], { env: envFor(api.port) }, (error) => resolve(error ? 1 : 0));
       });
       expect(code).toBe(0);
       expect(JSON.parse(api.requests[0].body)).toEqual({ bucket: 'logs', key: '-k' });
@@ -115,24 +164,29 @@ describe('shell/trigger.sh', () => {
     }
   });
 
-  it.each([[[] as string[]], [['only-bucket']], [['--', 'b']], [['b', 'k', 'extra']], [['b', '']]])('exits 2 with usage for arguments %j', async (args) => {
+  it.each([[[] as string[]], [['only-bucket']], [['--', 'b']], [['b', 'k', 'extra']], [['b', '']], [['--key-encoding', 'base64', 'b', 'k']], [['--version-id']], [['-x', 'b', 'k']]])('exits 2 with usage for arguments %j', async (args) => {
     const run = await new Promise<Run>((resolve) => {
       execFile(TRIGGER, args, { encoding: 'utf8' }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: unknown }).code) : 0, stdout, stderr }));
     });
-    expect(run).toEqual({ code: 2, stdout: '', stderr: 'trigger.sh: usage: trigger.sh [--] BUCKET KEY\n' });
+    expect(run).toEqual({ code: 2, stdout: '', stderr: 'trigger.sh: usage: trigger.sh [--key-encoding none|percent] [--version-id ID] [--] BUCKET KEY\n' });
   });
 
-  describe('control token', () => {
+  describe('settings, token, socket and proxies', () => {
     const TOKEN = 'c0ffee0123456789abcdef.~+/=-_';
 
-    /** Runs trigger.sh with `env`, a `curl` first on PATH that records its arguments, then runs the real one. */
-    async function runWithToken(env: NodeJS.ProcessEnv, port: number): Promise<Run & { curlArgs: string }> {
+    /**
+     * Runs trigger.sh with the env file `content` and the extra environment `env`, a `curl` first on
+     * PATH that records its arguments, then runs the real one.
+     */
+    async function runWith(content: string, env: NodeJS.ProcessEnv = {}): Promise<Run & { curlArgs: string }> {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trigger-sh-'));
       const argsFile = path.join(dir, 'curl-args');
       const realCurl = await new Promise<string>((resolve) => execFile('sh', ['-c', 'command -v curl'], (_e, out) => resolve(String(out).trim())));
       fs.writeFileSync(path.join(dir, 'curl'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\nexec '${realCurl}' "$@"\n`, { mode: 0o755 });
-      const base: NodeJS.ProcessEnv = { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}`, LOGPIPE_CONTROL_PORT: String(port), LOGPIPE_ENV_FILE: path.join(dir, 'no-env-file') };
+      fs.writeFileSync(path.join(dir, 'env'), content);
+      const base: NodeJS.ProcessEnv = { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}`, LOGPIPE_ENV_FILE: path.join(dir, 'env') };
       delete base.LOGPIPE_CONTROL_TOKEN;
+      delete base.LOGPIPE_CONTROL_PORT;
       const run = await new Promise<Run>((resolve) => {
         execFile(TRIGGER, ['--', 'logs', 'k.log'], { env: { ...base, ...env }, encoding: 'utf8' }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }));
       });
@@ -141,12 +195,15 @@ describe('shell/trigger.sh', () => {
       return { ...run, curlArgs };
     }
 
-    // A service bound beyond loopback requires the token (control.token); the Lambda's SSM command
-    // cannot carry it, so the script sends it, and never on curl's command line (ps shows that).
-    it('sends LOGPIPE_CONTROL_TOKEN as a bearer token, not on the command line', async () => {
-      const api = await fakeApi({ status: 202, body: '{"id":"ingest-3","status":"queued"}' });
+    // A service bound beyond loopback requires the token (control.token); the SSM document cannot
+    // carry it, so the script sends it, and never on curl's command line (ps shows that).
+    it.each([
+      ['quoted, as install-ec2.sh writes it', (port: number) => `LOGPIPE_REGION='x'\nLOGPIPE_CONTROL_PORT='${port}'\nLOGPIPE_CONTROL_TOKEN='${TOKEN}'\n`],
+      ['unquoted, the last line winning', (port: number) => `LOGPIPE_CONTROL_PORT=${port}\nLOGPIPE_CONTROL_TOKEN=old-token-0123456789\nLOGPIPE_CONTROL_TOKEN=${TOKEN}\n`],
+    ])('sends the env file\'s token (%s) as a bearer token, not on the command line', async (_what, content) => {
+      const api = await fakeApi({ status: 202, body: '{"id":"ingest-4","status":"queued"}' });
       try {
-        const run = await runWithToken({ LOGPIPE_CONTROL_TOKEN: TOKEN }, api.port);
+        const run = await runWith(content(api.port));
         expect(run.code).toBe(0);
         expect(api.requests[0].authorization).toBe(`Bearer ${TOKEN}`);
         expect(run.curlArgs).toContain('/v1/ingest');
@@ -156,37 +213,85 @@ describe('shell/trigger.sh', () => {
       }
     });
 
-    it.each([
-      ['quoted, as install-ec2.sh writes it', `LOGPIPE_REGION='x'\nLOGPIPE_CONTROL_TOKEN='${TOKEN}'\n`],
-      ['unquoted, the last line winning', `LOGPIPE_CONTROL_TOKEN=old-token-0123456789\nLOGPIPE_CONTROL_TOKEN=${TOKEN}\n`],
-    ])('reads the token from LOGPIPE_ENV_FILE (%s) when the variable is unset', async (_what, content) => {
-      const api = await fakeApi({ status: 202, body: '{"id":"ingest-4","status":"queued"}' });
-      const envFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trigger-env-')), 'env');
-      fs.writeFileSync(envFile, content);
+    // Issue 16: the port and token came from the caller's environment, so the request (and the
+    // token) went wherever the environment said.
+    it('ignores LOGPIPE_CONTROL_PORT and LOGPIPE_CONTROL_TOKEN of its environment', async () => {
+      const api = await fakeApi({ status: 202, body: '{"id":"ingest-5","status":"queued"}' });
+      const decoy = await fakeApi({ status: 202, body: '{"id":"decoy","status":"queued"}' });
       try {
-        const run = await runWithToken({ LOGPIPE_ENV_FILE: envFile }, api.port);
+        const run = await runWith(`LOGPIPE_CONTROL_PORT='${api.port}'\n`, { LOGPIPE_CONTROL_PORT: String(decoy.port), LOGPIPE_CONTROL_TOKEN: TOKEN });
         expect(run.code).toBe(0);
-        expect(api.requests[0].authorization).toBe(`Bearer ${TOKEN}`);
+        expect(api.requests).toHaveLength(1);
+        expect(api.requests[0].authorization).toBeUndefined();
+        expect(decoy.requests).toHaveLength(0);
       } finally {
         await api.close();
+        await decoy.close();
+      }
+    });
+
+    // Issue 16: with the SSM agent's proxy set-up, curl sent the loopback request and the token to the proxy.
+    it('never uses a proxy, whatever the environment or ~/.curlrc say', async () => {
+      const api = await fakeApi({ status: 202, body: '{"id":"ingest-6","status":"queued"}' });
+      const proxy = await fakeApi({ status: 202, body: '{"id":"from-the-proxy","status":"queued"}' });
+      const home = fs.mkdtempSync(path.join(os.tmpdir(), 'trigger-home-'));
+      fs.writeFileSync(path.join(home, '.curlrc'), `proxy = "http://127.0.0.1:${proxy.port}"\n`);
+      const viaProxy = `http://127.0.0.1:${proxy.port}`;
+      try {
+        const run = await runWith(`LOGPIPE_CONTROL_PORT='${api.port}'\nLOGPIPE_CONTROL_TOKEN='${TOKEN}'\n`, { http_proxy: viaProxy, HTTP_PROXY: viaProxy, ALL_PROXY: viaProxy, all_proxy: viaProxy, NO_PROXY: '', HOME: home });
+        expect(run).toMatchObject({ code: 0, stdout: '{"id":"ingest-6","status":"queued"}\n' });
+        expect(proxy.requests).toHaveLength(0);
+        expect(run.curlArgs.split('\n').slice(0, 3)).toEqual(['--disable', '--noproxy', '*']);
+      } finally {
+        await api.close();
+        await proxy.close();
+        fs.rmSync(home, { recursive: true, force: true });
+      }
+    });
+
+    // Issue 16: the service listens on a Unix socket only root and its group can open; no token needed.
+    it('uses the socket of LOGPIPE_CONTROL_SOCKET, sending no token', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trigger-sock-'));
+      const socketPath = path.join(dir, 'control.sock');
+      const requests: Array<{ url?: string; host?: string; authorization?: string; body: string }> = [];
+      const server = http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          requests.push({ url: req.url, host: req.headers.host, authorization: req.headers.authorization, body });
+          res.writeHead(202, { 'content-type': 'application/json' });
+          res.end('{"id":"ingest-7","status":"queued"}');
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+      try {
+        const run = await runWith(`LOGPIPE_CONTROL_SOCKET='${socketPath}'\nLOGPIPE_CONTROL_PORT='1'\nLOGPIPE_CONTROL_TOKEN='${TOKEN}'\n`);
+        expect(run).toMatchObject({ code: 0, stdout: '{"id":"ingest-7","status":"queued"}\n' });
+        expect(requests).toEqual([{ url: '/v1/ingest', host: 'localhost', authorization: undefined, body: '{"bucket": "logs", "key": "k.log"}' }]);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        const down = await runWith(`LOGPIPE_CONTROL_SOCKET='${socketPath}'\n`);
+        expect(down).toMatchObject({ code: 3, stderr: `trigger.sh: logpipe is not running: connection refused at unix:${socketPath}\n` });
+      } finally {
+        server.close();
+        fs.rmSync(dir, { recursive: true, force: true });
       }
     });
 
     it('sends no Authorization header without a token', async () => {
       const api = await fakeApi({ status: 202, body: '{"id":"ingest-5","status":"queued"}' });
       try {
-        expect((await runWithToken({}, api.port)).code).toBe(0);
+        expect((await runWith(`LOGPIPE_CONTROL_PORT='${api.port}'\n`)).code).toBe(0);
         expect(api.requests[0].authorization).toBeUndefined();
       } finally {
         await api.close();
       }
     });
 
-    // A newline in the variable would add header lines of the caller's choosing.
+    // A newline in the value would add header lines of the caller's choosing.
     it('refuses a token with characters that could forge headers, sending nothing', async () => {
       const api = await fakeApi({ status: 202, body: '{}' });
       try {
-        const run = await runWithToken({ LOGPIPE_CONTROL_TOKEN: `${TOKEN}\nX-Forged: 1` }, api.port);
+        const run = await runWith(`LOGPIPE_CONTROL_PORT='${api.port}'\nLOGPIPE_CONTROL_TOKEN='${TOKEN} X-Forged: 1'\n`);
         expect(run.code).toBe(2);
         expect(run.stderr).toBe('trigger.sh: LOGPIPE_CONTROL_TOKEN holds characters a control token cannot have (A-Z a-z 0-9 . _ ~ + / = -)\n');
         expect(api.requests).toHaveLength(0);

@@ -144,10 +144,17 @@ function smtpReason(err: unknown): string {
  * with `user:pass@` for AUTH. Each send opens its own connection; `timeoutMs` (default 30 s) bounds
  * connecting, the greeting and every wait for the server. providerMessageId is the relay's final
  * reply (e.g. `250 2.0.0 Ok: queued as 4F1B2C`): SMTP has no message id field, relays put theirs there.
+ *
+ * A URL with credentials requires TLS: `smtps://`, or `smtp://` whose relay accepts STARTTLS before
+ * anything else is sent. A relay that does not (or someone on the path who strips STARTTLS from its
+ * answer) gets no AUTH: the send fails permanently, saying so. `allowInsecureAuth`
+ * (report.smtpAllowInsecureAuth) turns that off, for a relay on a trusted network that has no TLS.
+ * Without credentials, `smtp://` still upgrades when the relay offers STARTTLS and goes on in plain
+ * text when it does not (nothing secret travels; the message itself is as private as the relay).
  * Throws an Error, with the password redacted, for a URL that is not smtp: or smtps: with a host.
  */
-export function smtpTransport(options: { url: string; timeoutMs?: number }): EmailTransport {
-  const { url, timeoutMs = 30_000 } = options;
+export function smtpTransport(options: { url: string; timeoutMs?: number; allowInsecureAuth?: boolean }): EmailTransport {
+  const { url, timeoutMs = 30_000, allowInsecureAuth = false } = options;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -164,7 +171,21 @@ export function smtpTransport(options: { url: string; timeoutMs?: number }): Ema
   // Even a short password is masked wherever it occurs: a garbled message beats a leaked secret.
   const secrets = [parsed.password, safeDecode(parsed.password)].filter((s) => s.length > 0);
   const scrub = (text: string): string => secrets.reduce((t, s) => t.split(s).join('***'), text);
-  const transporter = createTransport({ url, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs });
+  const hasCredentials = parsed.username !== '' || parsed.password !== '';
+  // requireTLS: nodemailer sends STARTTLS whether or not it is advertised and stops when it fails,
+  // before AUTH. smtps: is TLS from the first byte and needs nothing more.
+  const requireTls = hasCredentials && !allowInsecureAuth && parsed.protocol === 'smtp:';
+  const transporter = createTransport({ url, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs, ...(requireTls ? { requireTLS: true } : {}) });
+  const reason = (err: unknown): string => {
+    const code = (err as { code?: string } | null)?.code;
+    if (requireTls && code === 'ETLS') {
+      return (
+        `the relay did not start TLS (STARTTLS) and report.smtpUrl carries credentials, which are never sent in cleartext: ` +
+        `use a relay that offers STARTTLS, or smtps:// (TLS from the start), or set report.smtpAllowInsecureAuth=true for a trusted network without TLS (${smtpReason(err)})`
+      );
+    }
+    return smtpReason(err);
+  };
   let closed = false;
   return {
     kind: 'smtp',
@@ -183,7 +204,8 @@ export function smtpTransport(options: { url: string; timeoutMs?: number }): Ema
           const info = await transporter.sendMail({ envelope: { from: envelope.from, to: [...envelope.to] }, raw: email.raw });
           return info.response?.trim() || null;
         },
-        { transient: isTransientSmtpError, reason: smtpReason, scrub },
+        // A relay without TLS will not grow it by the next attempt: ETLS is permanent (isTransientSmtpError).
+        { transient: isTransientSmtpError, reason, scrub },
       ),
   };
 }

@@ -28,7 +28,7 @@ describe('loadConfig', () => {
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.aws.endpoint).toBe('http://127.0.0.1:5000');
     expect(config.ses.endpoint).toBe('http://127.0.0.1:8005');
-    expect(config.control).toEqual({ host: '127.0.0.1', port: 8787, token: '' });
+    expect(config.control).toEqual({ host: '127.0.0.1', port: 8787, token: '', socket: '', loginMaxAgeSeconds: 43200, secureCookie: false });
   });
 
   it('the shipped config/default.json is valid', () => {
@@ -116,6 +116,24 @@ describe('loadConfig', () => {
     const dir = configDir(content === undefined ? {} : { 'given.json': content });
     const lines = errorLines(() => loadConfig({ env: {}, configDir: configDir({}), file: path.join(dir, 'given.json') }));
     expect(lines[0]).toMatch(message);
+  });
+
+  // Issue 16: the control socket, the login lifetime, the Secure cookie, SMTP TLS and the ingest allow-list.
+  it('reads the lockdown keys and refuses bad ones, naming the key', () => {
+    const env = { LOGPIPE_CONTROL_SOCKET: '/run/logpipe/control.sock', LOGPIPE_CONTROL_LOGIN_MAX_AGE_SECONDS: '600', LOGPIPE_CONTROL_SECURE_COOKIE: 'true', LOGPIPE_REPORT_SMTP_ALLOW_INSECURE_AUTH: 'true', LOGPIPE_INGEST_ALLOWED_PREFIXES: 'logs-a/app/, logs-b' };
+    const { config } = loadConfig({ env, configDir: configDir({}) });
+    expect(config.control).toMatchObject({ socket: '/run/logpipe/control.sock', loginMaxAgeSeconds: 600, secureCookie: true });
+    expect(config.report.smtpAllowInsecureAuth).toBe(true);
+    expect(config.ingest.allowedPrefixes).toEqual(['logs-a/app/', 'logs-b']);
+    expect(loadConfig({ env: {}, configDir: configDir({}) }).config.report.smtpAllowInsecureAuth).toBe(false);
+    for (const [name, value, key] of [
+      ['LOGPIPE_CONTROL_SOCKET', 'relative/control.sock', 'control.socket'],
+      ['LOGPIPE_CONTROL_SOCKET', `/${'s'.repeat(120)}`, 'control.socket'],
+      ['LOGPIPE_CONTROL_LOGIN_MAX_AGE_SECONDS', '0', 'control.loginMaxAgeSeconds'],
+      ['LOGPIPE_INGEST_ALLOWED_PREFIXES', 'Not_A_Bucket/x', 'ingest.allowedPrefixes'],
+    ]) {
+      expect(errorLines(() => loadConfig({ env: { [name]: value }, configDir: configDir({}) }))[0]).toContain(`"${key}"`);
+    }
   });
 
   it('parser settings pass straight to the parser', () => {

@@ -50,6 +50,7 @@ export interface LogpipeConfig {
     sqsWaitSeconds: number;
     visibilityTimeoutSeconds: number;
     listings: string[];
+    allowedPrefixes: string[];
     listIntervalMs: number;
     workerMode: 'in-memory' | 'forked';
     workerRestartDelayMs: number;
@@ -97,11 +98,12 @@ export interface LogpipeConfig {
     emailFrom: string;
     emailTo: string[];
     smtpUrl: string;
+    smtpAllowInsecureAuth: boolean;
     outboxDir: string;
     emailRetryDelayMs: number;
     emailRetryMaxDelayMs: number;
   };
-  control: { host: string; port: number; token: string };
+  control: { host: string; port: number; token: string; socket: string; loginMaxAgeSeconds: number; secureCookie: boolean };
   stack: {
     dir: string;
     kafkaPort: number;
@@ -293,6 +295,19 @@ convict.addFormat({
  * no escaping in any of them, and a length that resists guessing. The message never repeats the value.
  */
 export const CONTROL_TOKEN = /^[A-Za-z0-9._~+/=-]{16,}$/;
+
+/** sun_path holds 108 bytes with the terminating NUL on Linux. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+convict.addFormat({
+  name: 'socket-path-or-empty',
+  validate(value: unknown) {
+    if (value === '') return;
+    if (typeof value !== 'string' || !value.startsWith('/') || /[\x00-\x1f\x7f]/.test(value) || Buffer.byteLength(value) > MAX_SOCKET_PATH_BYTES) {
+      throw new Error(`expected "" (no socket) or an absolute path of at most ${MAX_SOCKET_PATH_BYTES} bytes without control characters`);
+    }
+  },
+});
 
 convict.addFormat({
   name: 'control-token',
@@ -576,6 +591,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
       default: [],
       env: 'LOGPIPE_INGEST_LISTINGS',
     },
+    allowedPrefixes: {
+      doc: 'Allow-list of POST /v1/ingest, comma-separated BUCKET or BUCKET/PREFIX entries (a prefix matches as plain text: logs/ does not match logs-old/): a request for any other object is refused with 403. Empty: every bucket the host can read. install-ec2.sh sets it to the bucket and prefix it lists.',
+      format: 'bucket-prefix-list',
+      default: [],
+      env: 'LOGPIPE_INGEST_ALLOWED_PREFIXES',
+    },
     listIntervalMs: {
       doc: 'Time between two listings of the configured prefixes.',
       format: 'positive-int',
@@ -797,6 +818,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
       env: 'LOGPIPE_REPORT_SMTP_URL',
       sensitive: true,
     },
+    smtpAllowInsecureAuth: {
+      doc: 'For emailTransport smtp with user:password in smtpUrl: false (the default) requires TLS (smtps://, or a relay that accepts STARTTLS) and fails the send, credentials unsent, when the relay offers none; true sends the credentials in cleartext to a relay without TLS (only on a network you trust).',
+      format: Boolean,
+      default: false,
+      env: 'LOGPIPE_REPORT_SMTP_ALLOW_INSECURE_AUTH',
+    },
     outboxDir: {
       doc: 'For emailTransport file: directory of the .eml files, one per alerting window.',
       format: 'non-empty-string',
@@ -835,6 +862,24 @@ export const schema: convict.Schema<LogpipeConfig> = {
       default: '',
       env: 'LOGPIPE_CONTROL_TOKEN',
       sensitive: true,
+    },
+    socket: {
+      doc: 'Also serve the control API on this Unix socket (mode 0660: the service\'s user and group, and root); requests on it need no token, the file permissions decide. install-ec2.sh sets /run/logpipe/control.sock (systemd RuntimeDirectory), which shell/trigger.sh uses. "" for none. A socket left by a previous run is replaced; any other file there is an error.',
+      format: 'socket-path-or-empty',
+      default: '',
+      env: 'LOGPIPE_CONTROL_SOCKET',
+    },
+    loginMaxAgeSeconds: {
+      doc: 'Lifetime of a dashboard login (the cookie GET /?token= sets): Max-Age, and the server refuses the cookie after it. POST /logout ends it sooner.',
+      format: 'positive-int',
+      default: 43200,
+      env: 'LOGPIPE_CONTROL_LOGIN_MAX_AGE_SECONDS',
+    },
+    secureCookie: {
+      doc: 'true when browsers reach the dashboard over HTTPS (a TLS-terminating proxy in front of control.host:port): the login cookie gets Secure, so a browser never sends it over plain HTTP. The service does not read X-Forwarded-Proto: a header anyone can send cannot say whether TLS was used.',
+      format: Boolean,
+      default: false,
+      env: 'LOGPIPE_CONTROL_SECURE_COOKIE',
     },
   },
   stack: {

@@ -1,13 +1,19 @@
 /**
- * Who may use the control server. Two modes, chosen by `control.token`:
+ * Who may use the control server. Requests on the Unix socket (control.socket) may do anything:
+ * reaching the socket at all takes the file permissions the service gives it (0660, the service's
+ * user and group, in a directory only they and root can enter), so the kernel has already decided.
+ * Requests over TCP are decided by `control.token`:
  *
  * - No token: the server must be bound to a loopback address (assertControlExposure), so only
  *   processes on the host reach it. Requests must also be addressed to a loopback name (the Host
  *   header): a web page whose domain re-resolves to 127.0.0.1 (DNS rebinding) is refused.
  * - A token: every request but the probes (GET /healthz, GET /readyz) needs
  *   `Authorization: Bearer <token>`. A browser opens `/?token=<token>` once; the answer sets an
- *   HttpOnly, SameSite=Strict cookie holding a value derived from the token (not the token) and
- *   redirects to `/`; the cookie is then accepted like the header.
+ *   HttpOnly, SameSite=Strict cookie with Max-Age (control.loginMaxAgeSeconds), and Secure when
+ *   control.secureCookie says the dashboard is served over HTTPS, and redirects to `/` (no token in
+ *   the URL the browser keeps, no Referer: it never travels in a URL again). The cookie holds its
+ *   expiry and an HMAC of it keyed by the token (not the token): it is refused once expired, even by
+ *   a client that ignores Max-Age, and once the token changes. `POST /logout` clears it.
  *
  * Tokens are compared in constant time (over their SHA-256), and no token, cookie or presented
  * credential is ever logged or repeated in an answer.
@@ -56,6 +62,8 @@ export type AuthDecision =
   | { kind: 'allow' }
   /** GET /?token= with the right token: set the cookie, redirect to `/`. */
   | { kind: 'login'; cookie: string }
+  /** POST /logout: clear the cookie, redirect to `/`. */
+  | { kind: 'logout'; cookie: string }
   | {
       kind: 'deny';
       status: 400 | 401 | 403;
@@ -83,26 +91,70 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
-export class ControlAuth {
-  /** What the login cookie holds: HMAC(token), so the cookie store never has the token itself. */
-  private readonly cookie: string | undefined;
+/** How long a dashboard login lasts unless control.loginMaxAgeSeconds says otherwise. */
+export const DEFAULT_LOGIN_MAX_AGE_SECONDS = 12 * 60 * 60;
 
-  constructor(private readonly token: string | undefined) {
-    this.cookie = token ? crypto.createHmac('sha256', token).update('logpipe control cookie v1').digest('base64url') : undefined;
+export interface ControlAuthOptions {
+  /** control.loginMaxAgeSeconds: lifetime of a login cookie. */
+  loginMaxAgeSeconds?: number;
+  /** control.secureCookie: the dashboard is served over HTTPS (a TLS proxy in front): cookies get Secure. */
+  secureCookie?: boolean;
+  /** The clock, in ms; tests move it. */
+  now?: () => number;
+}
+
+/** Where a request came in: the Unix socket (trusted by its file permissions) or TCP. */
+export type Via = 'socket' | 'tcp';
+
+export class ControlAuth {
+  private readonly maxAgeSeconds: number;
+  private readonly attributes: string;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly token: string | undefined,
+    options: ControlAuthOptions = {},
+  ) {
+    this.maxAgeSeconds = options.loginMaxAgeSeconds ?? DEFAULT_LOGIN_MAX_AGE_SECONDS;
+    this.attributes = `HttpOnly; SameSite=Strict; Path=/${options.secureCookie ? '; Secure' : ''}`;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** `<expiry, epoch s>.<HMAC(token) of it>`: proof of a login, not the token, and only until the expiry. */
+  private cookieFor(expiresSec: number): string {
+    const mac = crypto.createHmac('sha256', this.token ?? '').update(`logpipe control cookie v2 ${expiresSec}`).digest('base64url');
+    return `${expiresSec}.${mac}`;
+  }
+
+  /** Whether a presented cookie value is one this server issued with its token and not yet expired. */
+  private validCookie(value: string): boolean {
+    const m = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+    if (!m || !this.token) return false;
+    const expiresSec = Number(m[1]);
+    return safeEqual(value, this.cookieFor(expiresSec)) && expiresSec * 1000 > this.now();
   }
 
   /** The Set-Cookie value of a login. */
   loginCookie(): string {
-    return `${TOKEN_COOKIE}=${this.cookie ?? ''}; HttpOnly; SameSite=Strict; Path=/`;
+    const expiresSec = Math.floor(this.now() / 1000) + this.maxAgeSeconds;
+    return `${TOKEN_COOKIE}=${this.cookieFor(expiresSec)}; ${this.attributes}; Max-Age=${this.maxAgeSeconds}`;
+  }
+
+  /** The Set-Cookie value that removes the login cookie. */
+  clearCookie(): string {
+    return `${TOKEN_COOKIE}=; ${this.attributes}; Max-Age=0`;
   }
 
   /**
-   * Whether `req` (parsed target `url`) may proceed. Public routes always may; without a token, any
-   * request addressed to a loopback name (or without a Host header) may; with one, see the module
-   * comment.
+   * Whether `req` (parsed target `url`, arrived `via` the socket or TCP) may proceed. Public routes
+   * and the socket always may; `POST /logout` always clears the cookie; over TCP without a token,
+   * any request addressed to a loopback name (or without a Host header) may; with one, see the
+   * module comment.
    */
-  decide(req: http.IncomingMessage, url: URL): AuthDecision {
+  decide(req: http.IncomingMessage, url: URL, via: Via = 'tcp'): AuthDecision {
+    if (req.method === 'POST' && url.pathname === '/logout') return { kind: 'logout', cookie: this.clearCookie() };
     if (PUBLIC_ROUTES.has(`${req.method} ${url.pathname}`)) return { kind: 'allow' };
+    if (via === 'socket') return { kind: 'allow' };
     if (!this.token) return this.checkHost(req);
 
     if (req.method === 'GET' && url.pathname === '/' && url.searchParams.has('token')) {
@@ -118,10 +170,10 @@ export class ControlAuth {
     }
     const cookie = cookieValue(req.headers.cookie, TOKEN_COOKIE);
     if (cookie !== undefined) {
-      if (this.cookie && safeEqual(cookie, this.cookie)) return { kind: 'allow' };
-      const refused = deny(401, 'stale login cookie', `the ${TOKEN_COOKIE} cookie does not match this server's token (was it changed?); open /?token=<control.token> again`, true);
+      if (this.validCookie(cookie)) return { kind: 'allow' };
+      const refused = deny(401, 'stale login cookie', `the ${TOKEN_COOKIE} cookie has expired or does not match this server's token; open /?token=<control.token> again`, true);
       // Drop the stale cookie so the browser stops sending it.
-      if (refused.kind === 'deny') refused.headers['set-cookie'] = `${TOKEN_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`;
+      if (refused.kind === 'deny') refused.headers['set-cookie'] = this.clearCookie();
       return refused;
     }
     return deny(401, 'no token', 'this control server requires a token: send "Authorization: Bearer <control.token>" (in a browser, open /?token=<control.token> once)', false);

@@ -1,8 +1,11 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { isLoopbackHost } from './control-auth';
-import { ControlServer, sendJson } from './control-server';
+import { ControlAuth, isLoopbackHost } from './control-auth';
+import { ControlServer, type ControlServerOptions, sendJson } from './control-server';
 import { createLogger } from './logging';
 
 const logger = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
@@ -104,11 +107,11 @@ describe('ControlServer access control (control.token)', () => {
   const TOKEN = 'test-token-0123456789abcdef';
 
   /** A server with `token` ('' for none) and a logger whose output the test reads; POST /v1/thing and GET / answer. */
-  async function withTokenServer(fn: (base: string, logText: () => string) => Promise<void>, token = TOKEN): Promise<void> {
+  async function withTokenServer(fn: (base: string, logText: () => string) => Promise<void>, token = TOKEN, extra: Partial<ControlServerOptions> = {}): Promise<void> {
     const stream = new PassThrough();
     let text = '';
     stream.on('data', (c: Buffer) => (text += c.toString()));
-    const server = new ControlServer({ host: '127.0.0.1', port: 0, logger: createLogger({ level: 'debug', format: 'json', stream }), readiness: [], token });
+    const server = new ControlServer({ host: '127.0.0.1', port: 0, logger: createLogger({ level: 'debug', format: 'json', stream }), readiness: [], token, ...extra });
     server.route('POST', '/v1/thing', (_q, r) => sendJson(r, 202, { ok: true }));
     server.route('GET', '/', (_q, r) => sendJson(r, 200, { page: true }));
     const { port } = await server.listen();
@@ -162,13 +165,14 @@ describe('ControlServer access control (control.token)', () => {
   });
 
   // A browser cannot send a header when a person opens the dashboard: /?token= once, then a cookie.
-  it('GET /?token= sets an HttpOnly SameSite=Strict cookie (not the token) and redirects to /; the cookie then works like the header', async () => {
+  it('GET /?token= sets an HttpOnly SameSite=Strict cookie with Max-Age (not the token) and redirects to / without it; the cookie then works like the header', async () => {
     await withTokenServer(async (base) => {
       const login = await fetch(`${base}/?token=${TOKEN}`, { redirect: 'manual' });
       expect(login.status).toBe(303);
       expect(login.headers.get('location')).toBe('/');
       const setCookie = login.headers.get('set-cookie') ?? '';
-      expect(setCookie).toMatch(/^logpipe_token=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/$/);
+      expect(setCookie).toMatch(/^logpipe_token=\d+\.[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
+      expect(login.headers.get('referrer-policy')).toBe('no-referrer');
       expect(setCookie).not.toContain(TOKEN);
       const cookie = setCookie.split(';')[0];
 
@@ -187,6 +191,75 @@ describe('ControlServer access control (control.token)', () => {
       expect(stale.status).toBe(401);
       expect(stale.headers.get('set-cookie')).toBe('logpipe_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0');
     });
+  });
+
+  // Issue 16: the cookie never expired, so a copied cookie was a login for good.
+  it('refuses a login cookie once it has expired, or with its expiry changed, and drops it', async () => {
+    let now = Date.UTC(2026, 11, 1);
+    const auth = new ControlAuth(TOKEN, { loginMaxAgeSeconds: 60, now: () => now });
+    const cookie = auth.loginCookie().split(';')[0];
+    const req = (c: string) => ({ method: 'GET', headers: { cookie: c, host: '127.0.0.1' } }) as unknown as http.IncomingMessage;
+    const url = new URL('http://control/');
+    expect(auth.decide(req(cookie), url)).toEqual({ kind: 'allow' });
+    const [name, value] = cookie.split('=');
+    const [expires, mac] = value.split('.');
+    expect(auth.decide(req(`${name}=${Number(expires) + 3600}.${mac}`), url)).toMatchObject({ kind: 'deny', status: 401, reason: 'stale login cookie' });
+    now += 61_000;
+    const expired = auth.decide(req(cookie), url);
+    expect(expired).toMatchObject({ kind: 'deny', status: 401, reason: 'stale login cookie', headers: { 'set-cookie': 'logpipe_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0' } });
+    // Another token's cookie, however fresh, is not this server's.
+    expect(new ControlAuth(`${TOKEN}x`, { now: () => now }).decide(req(new ControlAuth(TOKEN, { now: () => now }).loginCookie().split(';')[0]), url)).toMatchObject({ kind: 'deny' });
+  });
+
+  it('marks the cookie Secure with control.secureCookie, and POST /logout clears it', async () => {
+    await withTokenServer(
+      async (base) => {
+        const login = await fetch(`${base}/?token=${TOKEN}`, { redirect: 'manual' });
+        expect(login.headers.get('set-cookie')).toMatch(/; HttpOnly; SameSite=Strict; Path=\/; Secure; Max-Age=600$/);
+        const logout = await fetch(`${base}/logout`, { method: 'POST', redirect: 'manual' });
+        expect(logout.status).toBe(303);
+        expect(logout.headers.get('location')).toBe('/');
+        expect(logout.headers.get('set-cookie')).toBe('logpipe_token=; HttpOnly; SameSite=Strict; Path=/; Secure; Max-Age=0');
+      },
+      TOKEN,
+      { secureCookie: true, loginMaxAgeSeconds: 600 },
+    );
+  });
+
+  // Issue 16: the host's other users reached the API over TCP without a token. The socket is
+  // guarded by its file mode instead; TCP keeps needing the token.
+  it('serves control.socket with mode 0660, where requests need no token, while TCP still does', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-sock-'));
+    const socketPath = path.join(dir, 'control.sock');
+    // A socket already at the path (left by a killed run) is replaced.
+    const stale = net.createServer();
+    await new Promise<void>((r) => stale.listen(socketPath, () => r()));
+    try {
+      await withTokenServer(
+        async (base) => {
+          expect(fs.statSync(socketPath).mode & 0o777).toBe(0o660);
+          const viaSocket = await new Promise<number>((resolve, reject) => {
+            const req = http.request({ socketPath, method: 'POST', path: '/v1/thing', headers: { host: 'localhost' } }, (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            });
+            req.on('error', reject);
+            req.end();
+          });
+          expect(viaSocket).toBe(202);
+          expect((await fetch(`${base}/v1/thing`, { method: 'POST' })).status).toBe(401);
+        },
+        TOKEN,
+        { socketPath },
+      );
+      fs.writeFileSync(path.join(dir, 'plain-file'), 'x');
+      const server = new ControlServer({ host: '127.0.0.1', port: 0, logger, readiness: [], socketPath: path.join(dir, 'plain-file') });
+      await expect(server.listen()).rejects.toThrow(`control server: ${path.join(dir, 'plain-file')} exists and is not a socket`);
+      expect(fs.readFileSync(path.join(dir, 'plain-file'), 'utf8')).toBe('x');
+    } finally {
+      stale.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('logs each refusal with a reason, never a token', async () => {

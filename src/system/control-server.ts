@@ -1,5 +1,6 @@
 /**
- * The control HTTP server of `logpipe start`, bound to 127.0.0.1 by default. It answers
+ * The control HTTP server of `logpipe start`, bound to 127.0.0.1 by default, and also on a Unix
+ * socket when control.socket names one (mode 0660: the service's user and group, and root). It answers
  * `GET /healthz` (the process is alive) and `GET /readyz` (every readiness check passes); later
  * stages register their own routes (ingest requests, metrics, dashboard) with `route()`.
  *
@@ -7,9 +8,10 @@
  * registered it. Every refusal, including what Node's HTTP parser rejects, is a 4xx with a JSON
  * `{"error": ...}` saying why; no request can end the process.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { assertControlExposure, ControlAuth } from './control-auth';
+import { assertControlExposure, ControlAuth, type Via } from './control-auth';
 import type { Logger } from './logging';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
@@ -40,7 +42,16 @@ export interface ControlServerOptions {
   token?: string;
   /** Time allowed for receiving a whole request; REQUEST_TIMEOUT_MS unless a test shortens it. */
   requestTimeoutMs?: number;
+  /** control.socket: also listen on this Unix socket (requests on it need no token). */
+  socketPath?: string;
+  /** control.loginMaxAgeSeconds. */
+  loginMaxAgeSeconds?: number;
+  /** control.secureCookie. */
+  secureCookie?: boolean;
 }
+
+/** The socket's mode: read and write for the service's user and group (root passes anyway), nothing for others. */
+export const SOCKET_MODE = 0o660;
 
 function withTimeout(check: Promise<boolean>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -55,12 +66,13 @@ export class ControlServer {
   /** Prefix routes (`GET /reports/`), tried after the exact routes, longest prefix first. */
   private readonly prefixRoutes: Array<{ method: string; prefix: string; handler: Handler }> = [];
   private server: http.Server | undefined;
+  private socketServer: http.Server | undefined;
   private readonly auth: ControlAuth;
 
   /** Throws a ConfigError when `host` is not a loopback address and no token is set. */
   constructor(private readonly options: ControlServerOptions) {
     assertControlExposure(options);
-    this.auth = new ControlAuth(options.token);
+    this.auth = new ControlAuth(options.token, { loginMaxAgeSeconds: options.loginMaxAgeSeconds, secureCookie: options.secureCookie });
     this.route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
     this.route('GET', '/readyz', async (_req, res) => {
       const results = await Promise.all(
@@ -91,16 +103,13 @@ export class ControlServer {
     this.prefixRoutes.sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
-  /** Starts listening; rejects with a message naming the address when the port is taken. */
+  /**
+   * Starts listening on TCP, and on control.socket when set; rejects with a message naming the
+   * address when the port is taken or the socket path is unusable.
+   */
   async listen(): Promise<{ host: string; port: number }> {
     const { host, port, logger } = this.options;
-    const requestTimeout = this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-    const server = http.createServer(
-      // Node checks the request timeout every connectionsCheckingInterval ms (30 s by default).
-      { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1000, requestTimeout) },
-      (req, res) => void this.dispatch(req, res),
-    );
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, requestTimeout));
+    const server = this.createServer('tcp');
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         reject(
@@ -115,22 +124,46 @@ export class ControlServer {
     const address = server.address();
     const bound = typeof address === 'object' && address ? { host: address.address, port: address.port } : { host, port };
     logger.info('control server listening', { url: `http://${bound.host}:${bound.port}/` });
+    if (this.options.socketPath) {
+      try {
+        this.socketServer = await listenOnSocket(this.createServer('socket'), this.options.socketPath);
+      } catch (err) {
+        await this.close();
+        throw err;
+      }
+      logger.info('control server listening', { socket: this.options.socketPath, mode: SOCKET_MODE.toString(8) });
+    }
     return bound;
   }
 
+  private createServer(via: Via): http.Server {
+    const requestTimeout = this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const server = http.createServer(
+      // Node checks the request timeout every connectionsCheckingInterval ms (30 s by default).
+      { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1000, requestTimeout) },
+      (req, res) => void this.dispatch(req, res, via),
+    );
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, requestTimeout));
+    return server;
+  }
+
   async close(): Promise<void> {
-    const server = this.server;
+    const servers = [this.server, this.socketServer].filter((s): s is http.Server => s !== undefined);
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.socketServer = undefined;
+    await Promise.all(
+      servers.map((server) => {
+        server.closeAllConnections();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      }),
+    );
   }
 
   /**
    * Parses the target, applies access control (control-auth.ts) to every route, whoever registered
    * it, then runs the route's handler. Never rejects: a throw becomes a 500 and a log entry.
    */
-  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, via: Via): Promise<void> {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://control');
@@ -139,8 +172,8 @@ export class ControlServer {
       return;
     }
     const pathname = url.pathname;
-    const decision = this.auth.decide(req, url);
-    if (decision.kind === 'login') {
+    const decision = this.auth.decide(req, url, via);
+    if (decision.kind === 'login' || decision.kind === 'logout') {
       res.writeHead(303, { location: '/', 'set-cookie': decision.cookie, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'content-length': 0 });
       res.end();
       return;
@@ -184,6 +217,29 @@ export class ControlServer {
  * headers, a timeout, malformed HTTP) with a JSON reason like every other answer, then closes the
  * connection. A connection already answering, or gone, is just closed.
  */
+/**
+ * Listens on a Unix socket at `socketPath` with mode SOCKET_MODE. A socket left there by a previous
+ * run is replaced; anything else at that path (a file, a directory) is an error, never removed.
+ * The mode is set before the listener is announced; its directory (systemd's RuntimeDirectory,
+ * /run/logpipe) keeps others out while it is set.
+ */
+async function listenOnSocket(server: http.Server, socketPath: string): Promise<http.Server> {
+  let existing: fs.Stats | undefined;
+  try {
+    existing = fs.lstatSync(socketPath);
+  } catch {
+    existing = undefined;
+  }
+  if (existing && !existing.isSocket()) throw new Error(`control server: ${socketPath} exists and is not a socket; remove it or set LOGPIPE_CONTROL_SOCKET`);
+  if (existing) fs.unlinkSync(socketPath);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: Error) => reject(new Error(`control server: cannot listen on ${socketPath}: ${err.message}`)));
+    server.listen(socketPath, () => resolve());
+  });
+  fs.chmodSync(socketPath, SOCKET_MODE);
+  return server;
+}
+
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, requestTimeoutMs: number): void {
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {

@@ -39,7 +39,7 @@ export const REPORT_NAME = /^[0-9A-Za-z:_.-]+\.(json|csv|txt)$/;
 
 /** The page's policy: its own scripts, styles and connections only; no inline code, no framing. */
 export const PAGE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** Report files are data: nothing in them may run, even if a browser renders one. */
 const FILE_CSP = "default-src 'none'; sandbox";

@@ -18,11 +18,16 @@ describe('parseIngestBody', () => {
     [{ bucket: 'logs', key: ['k'] }, 'key must be a string, got an array'],
     [{ bucket: 'logs', key: null }, 'key must be a string, got null'],
     [{ bucket: 'logs', key: { a: 1 } }, 'key must be a string, got an object'],
-    [{ bucket: 'Not_A_Bucket', key: 'k' }, 'bucket "Not_A_Bucket" is not an S3 bucket name'],
+    [{ bucket: 'Not_A_Bucket', key: 'k' }, 'bucket name "Not_A_Bucket" is not a valid S3 bucket name'],
     [{ bucket: 'logs', key: '' }, 'key must be a non-empty string'],
     [{ bucket: 'logs', key: 'k', versionId: 7 }, 'versionId must be a non-empty string when given'],
     [{ bucket: 'logs', key: 'k', extra: true }, 'unknown field "extra": expected bucket, key, versionId'],
     [JSON.parse('{"bucket":"logs","key":"k","__proto__":{"x":1}}'), 'unknown field "__proto__": expected bucket, key, versionId'],
+    // The keys the trigger Lambda refuses, refused with the same words (src/ingest/object-names.ts).
+    [{ bucket: 'logs', key: 'a\0b' }, 'object key contains a NUL byte, which cannot be carried to the host'],
+    [{ bucket: 'logs', key: 'a\ud800b' }, 'object key is not well-formed Unicode (lone surrogate)'],
+    [{ bucket: 'logs', key: 'k'.repeat(1025) }, 'object key is 1025 bytes long; S3 allows at most 1024'],
+    [{ bucket: 'a..b', key: 'k' }, 'bucket name "a..b" is not a valid S3 bucket name'],
   ])('refuses %j: %s', (body, error) => {
     expect(parseIngestBody(body)).toEqual({ error });
   });
@@ -61,7 +66,7 @@ describe('POST /v1/ingest', () => {
 
   beforeAll(async () => {
     server = new ControlServer({ host: '127.0.0.1', port: 0, logger, readiness: [] });
-    server.route('POST', '/v1/ingest', ingestHandler(watcher as never));
+    server.route('POST', '/v1/ingest', ingestHandler(watcher as never, { allowedPrefixes: ['logs/app/', 'archive'] }));
     port = (await server.listen()).port;
   });
   afterAll(() => server.close());
@@ -88,9 +93,23 @@ describe('POST /v1/ingest', () => {
   }
 
   it('queues a valid request: 202 with the id', async () => {
-    const res = await post([Buffer.from('{"bucket":"logs","key":"k"}')], { 'content-type': 'application/json' });
+    const res = await post([Buffer.from('{"bucket":"logs","key":"app/k"}')], { 'content-type': 'application/json' });
     expect(res).toEqual({ status: 202, body: '{"id":"s3://logs/k","status":"queued"}' });
-    expect(requests).toEqual([{ ref: { kind: 's3', bucket: 'logs', key: 'k' }, via: 'api' }]);
+    expect(requests).toEqual([{ ref: { kind: 's3', bucket: 'logs', key: 'app/k' }, via: 'api' }]);
+    expect((await post([Buffer.from('{"bucket":"archive","key":"any/thing"}')], { 'content-type': 'application/json' })).status).toBe(202);
+  });
+
+  // ingest.allowedPrefixes: whoever reaches the API must not make the service read other buckets
+  // (with the host's role) or keys outside the configured prefixes.
+  it.each([
+    ['another bucket', { bucket: 'secrets', key: 'app/k' }],
+    ['the bucket outside the prefix', { bucket: 'logs', key: 'other/k' }],
+    ['a prefix look-alike', { bucket: 'logs', key: 'app-old/k' }],
+  ])('answers 403 naming ingest.allowedPrefixes for %s, queueing nothing', async (_what, body) => {
+    const res = await post([Buffer.from(JSON.stringify(body))], { 'content-type': 'application/json' });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body)).toEqual({ error: `s3://${body.bucket}/${body.key} is outside ingest.allowedPrefixes: this service ingests only from the buckets and prefixes listed there` });
+    expect(requests).toEqual([]);
   });
 
   // A browser sends text/plain or form types cross-origin without asking; application/json it cannot.

@@ -1,8 +1,10 @@
 /**
  * `POST /v1/ingest` of the control server: `{bucket, key, versionId?}` → 202 `{id, status}` once
  * the request is queued (`queued`, or `merged` with one already waiting), 400 `{error}` naming what
- * is wrong with the body, 413 for a body over 64 KiB, 415 unless the content type is
- * application/json, 503 `{error}` when the ingest queue is full.
+ * is wrong with the body (bucket names and keys by the rules the trigger Lambda applies too,
+ * src/ingest/object-names.ts), 403 `{error}` for an object outside ingest.allowedPrefixes when that
+ * list is set, 413 for a body over 64 KiB, 415 unless the content type is application/json, 503
+ * `{error}` when the ingest queue is full.
  *
  * Requiring application/json also keeps web pages out: a browser sends that type cross-origin only
  * after a CORS preflight, which this server never grants.
@@ -10,8 +12,10 @@
 import type http from 'node:http';
 import type { ActorRef } from 'comedy';
 import type { RequestAnswer } from '../actors/s3-watcher-actor';
+import { type AllowedSource, bucketNameProblem, isAllowedSource, objectKeyProblem, parseAllowedSource } from '../ingest/object-names';
 import type { ObjectRef } from '../ingest/object-ref';
 import { sendJson } from './control-server';
+import type { Logger } from './logging';
 
 const MAX_BODY_BYTES = 64 * 1024;
 /**
@@ -19,7 +23,6 @@ const MAX_BODY_BYTES = 64 * 1024;
  * on lets the client see the answer (closing with unread data makes TCP reset the connection).
  */
 const MAX_DISCARD_BYTES = 1024 * 1024;
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /** Validates a request body; returns the object or a reason. */
 export function parseIngestBody(body: unknown): ObjectRef | { error: string } {
@@ -29,11 +32,13 @@ export function parseIngestBody(body: unknown): ObjectRef | { error: string } {
   if (unknown.length) return { error: `unknown field ${JSON.stringify(unknown[0].slice(0, 100))}: expected bucket, key, versionId` };
   if (bucket === undefined) return { error: 'missing field "bucket"' };
   if (typeof bucket !== 'string') return { error: `bucket must be a string, got ${typeName(bucket)}` };
-  if (!BUCKET.test(bucket)) return { error: `bucket ${JSON.stringify(bucket.slice(0, 100))} is not an S3 bucket name` };
+  const bucketProblem = bucketNameProblem(bucket);
+  if (bucketProblem) return { error: bucketProblem };
   if (key === undefined) return { error: 'missing field "key"' };
   if (typeof key !== 'string') return { error: `key must be a string, got ${typeName(key)}` };
   if (key.length === 0) return { error: 'key must be a non-empty string' };
-  if (Buffer.byteLength(key) > 1024) return { error: `key is ${Buffer.byteLength(key)} bytes; S3 keys have at most 1024` };
+  const keyProblem = objectKeyProblem(key);
+  if (keyProblem) return { error: keyProblem };
   if (versionId !== undefined && (typeof versionId !== 'string' || versionId === '')) return { error: 'versionId must be a non-empty string when given' };
   return { kind: 's3', bucket, key, ...(versionId ? { versionId } : {}) };
 }
@@ -45,7 +50,16 @@ export function isJsonContentType(header: string | undefined): boolean {
   return header !== undefined && /^application\/json\s*(;|$)/i.test(header.trim());
 }
 
-export function ingestHandler(watcher: Pick<ActorRef, 'sendAndReceive'>) {
+export interface IngestApiOptions {
+  /** ingest.allowedPrefixes: BUCKET or BUCKET/PREFIX entries; empty allows every bucket. */
+  allowedPrefixes?: readonly string[];
+  /** Where refusals of the allow-list are logged (a warning each). */
+  logger?: Logger;
+}
+
+/** The handler of POST /v1/ingest; `watcher` receives each accepted request (`request` message). */
+export function ingestHandler(watcher: Pick<ActorRef, 'sendAndReceive'>, options: IngestApiOptions = {}) {
+  const allowed: AllowedSource[] = (options.allowedPrefixes ?? []).map(parseAllowedSource);
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const type = req.headers['content-type'];
     if (!isJsonContentType(type)) {
@@ -67,6 +81,11 @@ export function ingestHandler(watcher: Pick<ActorRef, 'sendAndReceive'>) {
     const ref = parseIngestBody(body);
     if ('error' in ref) {
       sendJson(res, 400, ref);
+      return;
+    }
+    if (ref.kind === 's3' && !isAllowedSource(allowed, ref.bucket, ref.key)) {
+      options.logger?.warn('ingest request refused', { bucket: ref.bucket, key: ref.key.slice(0, 200), reason: 'outside ingest.allowedPrefixes' });
+      sendJson(res, 403, { error: `s3://${ref.bucket}/${ref.key} is outside ingest.allowedPrefixes: this service ingests only from the buckets and prefixes listed there` });
       return;
     }
     const answer = (await watcher.sendAndReceive('request', { ref, via: 'api' })) as RequestAnswer;

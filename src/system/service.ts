@@ -125,10 +125,13 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
     host: config.control.host,
     port: config.control.port,
     token: config.control.token,
+    ...(config.control.socket ? { socketPath: config.control.socket } : {}),
+    loginMaxAgeSeconds: config.control.loginMaxAgeSeconds,
+    secureCookie: config.control.secureCookie,
     logger: logger.child({ component: 'control' }),
     readiness: [{ name: 'kafka', check: kafkaReady }],
   });
-  control.route('POST', '/v1/ingest', ingestHandler(pipeline.watcher));
+  control.route('POST', '/v1/ingest', ingestHandler(pipeline.watcher, { allowedPrefixes: config.ingest.allowedPrefixes, logger: logger.child({ component: 'ingest-api' }) }));
   const forked = config.ingest.workerMode === 'forked';
   control.route('GET', '/metrics', metricsHandler(metrics, forked ? () => pipeline.worker.sendAndReceive('metrics') as Promise<MetricsSnapshot> : undefined));
   const ports: DashboardPorts = { watcher: pipeline.watcher, ...(report ? { report } : {}) };

@@ -7,8 +7,10 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createKafka, createS3 } from '../../src/system/clients';
@@ -31,12 +33,13 @@ const serviceEnv = { LOGPIPE_KAFKA_TOPIC: topic, LOGPIPE_REPORT_ENABLED: 'false'
 const lines = (n: number, tag: string): string => Array.from({ length: n }, (_, i) => `10:00:${String(i % 60).padStart(2, '0')}.000 [main] INFO app.${tag} - line ${i}`).join('\n') + '\n';
 const GOOD = { key: 'good/LogFileGenerator.2026-11-25.log', body: lines(2000, 'Good') };
 const GOOD_WITH_TOKEN = { key: 'token/LogFileGenerator.2026-11-25.log', body: lines(1000, 'Token') };
+const VIA_SOCKET = { key: 'socket/LogFileGenerator.2026-11-25.log', body: lines(500, 'Socket') };
 
 let services: ServiceProcess[] = [];
 
 beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  for (const o of [GOOD, GOOD_WITH_TOKEN]) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body }));
+  for (const o of [GOOD, GOOD_WITH_TOKEN, VIA_SOCKET]) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body }));
 });
 
 afterAll(async () => {
@@ -120,7 +123,10 @@ const CASES: Case[] = [
   { what: 'an unknown field', send: (p) => request(p, { headers: json, chunks: body(`{"bucket":"${bucket}","key":"k","priority":1}`) }), status: 400, error: /^unknown field "priority"/ },
   { what: 'a `__proto__` field', send: (p) => request(p, { headers: json, chunks: body(`{"bucket":"${bucket}","key":"k","__proto__":{"admin":true}}`) }), status: 400, error: /^unknown field "__proto__"/ },
   { what: 'JSON nested 30,000 deep (60 KB)', send: (p) => request(p, { headers: json, chunks: body(`${'['.repeat(30_000)}${']'.repeat(30_000)}`) }), status: 400, error: /^body (is not JSON|must be a JSON object)/ },
-  { what: 'a key over 1024 bytes', send: (p) => request(p, { headers: json, chunks: body(JSON.stringify({ bucket, key: 'k'.repeat(2000) })) }), status: 400, error: /^key is 2000 bytes; S3 keys have at most 1024$/ },
+  { what: 'a key over 1024 bytes', send: (p) => request(p, { headers: json, chunks: body(JSON.stringify({ bucket, key: 'k'.repeat(2000) })) }), status: 400, error: /^object key is 2000 bytes long; S3 allows at most 1024$/ },
+  // The keys the trigger Lambda refuses, refused by the API with the same words (src/ingest/object-names.ts).
+  { what: 'a key with a NUL byte', send: (p) => request(p, { headers: json, chunks: body(`{"bucket":"${bucket}","key":"logs/nul\\u0000.log"}`) }), status: 400, error: /^object key contains a NUL byte, which cannot be carried to the host$/ },
+  { what: 'a key with a lone surrogate', send: (p) => request(p, { headers: json, chunks: body(`{"bucket":"${bucket}","key":"logs/\\ud800.log"}`) }), status: 400, error: /^object key is not well-formed Unicode \(lone surrogate\)$/ },
   {
     what: 'a 100 KiB body with Content-Length',
     send: (p) => request(p, { headers: { ...json, 'content-length': String(100 * 1024) }, chunks: [Buffer.alloc(100 * 1024, ' ')] }),
@@ -201,7 +207,7 @@ describe('R7 control API', () => {
     const records = (await readTopic(kafka, topic, 2000, 1500, 60_000)).filter((r) => r.headers.key === GOOD.key);
     expect(records.map((r) => r.value.toString())).toEqual(GOOD.body.trimEnd().split('\n'));
     // No request reached the ingest queue but the good one: no ledger entry for the keys above.
-    const refusedKeys = ['k', 'k'.repeat(2000), 'y'];
+    const refusedKeys = ['k', 'k'.repeat(2000), 'y', 'logs/nul\0.log', 'logs/\ud800.log'];
     const ledger = await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, [GOOD.key], 30_000);
     expect(refusedKeys.filter((k) => ledger.has(k))).toEqual([]);
     expect(service.child.exitCode).toBeNull();
@@ -213,6 +219,97 @@ describe('R7 control API', () => {
       result: 'pass',
     });
     await service.stop();
+  });
+
+  // Whoever reaches the API (a local user without a token, a leaked token) must not make the
+  // service read other buckets with the host's role, or keys outside its prefix.
+  it('with ingest.allowedPrefixes: 403 for another bucket or another prefix, 202 inside it', async () => {
+    const service = await startServiceProcess({ ...serviceEnv, LOGPIPE_INGEST_ALLOWED_PREFIXES: `${bucket}/good/` });
+    services.push(service);
+    const rows: Array<[string, Answer, number]> = [
+      ['another bucket', await request(service.port, { headers: json, chunks: body(JSON.stringify({ bucket: 'someone-elses-bucket', key: 'good/x.log' })) }), 403],
+      ['a key outside the prefix', await request(service.port, { headers: json, chunks: body(JSON.stringify({ bucket, key: 'token/x.log' })) }), 403],
+      ['a prefix look-alike (good-old/)', await request(service.port, { headers: json, chunks: body(JSON.stringify({ bucket, key: 'good-old/x.log' })) }), 403],
+      ['a key under the prefix', await request(service.port, { headers: json, chunks: body(JSON.stringify({ bucket, key: GOOD.key })) }), 202],
+    ];
+    const failures: string[] = [];
+    for (const [what, a, status] of rows) {
+      const error = status === 403 ? ((JSON.parse(a.body) as { error?: string }).error ?? '') : '';
+      const ok = a.status === status && (status !== 403 || /is outside ingest\.allowedPrefixes/.test(error));
+      if (!ok) failures.push(`${what}: expected ${status}, got ${a.status} ${a.body.slice(0, 200)}`);
+      recordScenario({
+        id: 'R7',
+        scenario: `control API with ingest.allowedPrefixes=<bucket>/good/: ${what}`,
+        injected: 'POST /v1/ingest to a running `logpipe start`',
+        checked: status === 403 ? 'HTTP 403 naming ingest.allowedPrefixes; nothing queued' : 'HTTP 202',
+        result: ok ? `pass (${a.status}${error ? `: ${error.slice(0, 90)}` : ''})` : `FAIL (${a.status}: ${a.body.slice(0, 90)})`,
+      });
+    }
+    expect(failures).toEqual([]);
+    expect(service.log()).toContain('ingest request refused');
+    expect(service.child.exitCode).toBeNull();
+    await service.stop();
+  });
+
+  // Issue 16: without a token any local user could use the API; trigger.sh sent the token to
+  // whatever held the port (a user who bound it while logpipe restarted) or to a proxy from its
+  // environment. Now the service listens on a socket only root and its group can open, trigger.sh
+  // uses it, never a proxy, and TCP needs the token.
+  it('with control.socket: trigger.sh goes through the 0660 socket, not to a port squatter or a proxy; TCP needs the token', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r7-sock-'));
+    const socketPath = path.join(dir, 'control.sock');
+    const service = await startServiceProcess({ ...serviceEnv, LOGPIPE_CONTROL_SOCKET: socketPath, LOGPIPE_CONTROL_TOKEN: TOKEN });
+    services.push(service);
+    // Stand-ins for a port squatter and a proxy: they record what reaches them and answer 202.
+    const heard: string[] = [];
+    const listeners = await Promise.all(
+      ['squatter', 'proxy'].map(async (who) => {
+        const server = http.createServer((req, res) => {
+          heard.push(`${who}: ${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+          res.writeHead(202, { 'content-type': 'application/json' });
+          res.end('{"id":"fake","status":"queued"}');
+        });
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+        return { server, port: (server.address() as net.AddressInfo).port };
+      }),
+    );
+    const [squatter, proxy] = listeners;
+    const results: Array<[string, string, string, boolean]> = [];
+    try {
+      const mode = (fs.statSync(socketPath).mode & 0o777).toString(8);
+      results.push(['the socket file', 'mode 0660', mode, mode === '660']);
+      const tcp = await request(service.port, { headers: json, chunks: body(JSON.stringify({ bucket, key: VIA_SOCKET.key })) });
+      results.push(['another local user over TCP without the token', '401', String(tcp.status), tcp.status === 401]);
+
+      const envFile = path.join(dir, 'env');
+      fs.writeFileSync(envFile, `LOGPIPE_CONTROL_SOCKET='${socketPath}'\nLOGPIPE_CONTROL_PORT='${squatter.port}'\nLOGPIPE_CONTROL_TOKEN='${TOKEN}'\n`);
+      const viaProxy = `http://127.0.0.1:${proxy.port}`;
+      const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          path.join(packageRoot(), 'shell', 'trigger.sh'),
+          ['--', bucket, VIA_SOCKET.key],
+          { env: { ...process.env, LOGPIPE_ENV_FILE: envFile, http_proxy: viaProxy, HTTP_PROXY: viaProxy, ALL_PROXY: viaProxy, LOGPIPE_CONTROL_PORT: String(squatter.port) } },
+          (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+      const answer = run.stdout.trim();
+      results.push([
+        'shell/trigger.sh with the socket in its env file, the TCP port held by a squatter, http_proxy and ALL_PROXY set',
+        'exit 0 with the service\'s answer; nothing reached the squatter or the proxy',
+        `exit ${run.code} ${answer.slice(0, 80)}; heard: ${heard.length ? heard.join('; ') : 'nothing'}`,
+        run.code === 0 && answer.includes(`s3://${bucket}/${VIA_SOCKET.key}`) && heard.length === 0,
+      ]);
+      const outcome = (await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, [VIA_SOCKET.key], 120_000)).get(VIA_SOCKET.key);
+      results.push(['the object triggered through the socket', 'ingested: 500 lines', `${outcome?.status} ${outcome?.lines}`, outcome?.status === 'done' && outcome.lines === 500]);
+    } finally {
+      for (const l of listeners) l.server.close();
+      await service.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    for (const [injected, checked, got, ok] of results) {
+      recordScenario({ id: 'R7', scenario: 'control API with control.socket and control.token (a running `logpipe start`)', injected, checked, result: ok ? `pass (${got})` : `FAIL (${got})` });
+    }
+    expect(results.filter(([, , , ok]) => !ok)).toEqual([]);
   });
 
   it('refuses to start on 0.0.0.0 without control.token, saying why and what to set', async () => {
@@ -260,8 +357,10 @@ describe('R7 control API', () => {
 
     const login = await request(port, { method: 'GET', path: `/?token=${TOKEN}` });
     const cookie = String(login.headers['set-cookie'] ?? '').split(';')[0];
-    expectStatus('GET /?token= → 303 to / with an HttpOnly SameSite=Strict cookie', `${login.status} ${login.headers.location} ${/HttpOnly; SameSite=Strict/.test(String(login.headers['set-cookie']))}`, '303 / true');
+    expectStatus('GET /?token= → 303 to / (no token in the URL) with an HttpOnly SameSite=Strict cookie that expires (Max-Age)', `${login.status} ${login.headers.location} ${/HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+$/.test(String(login.headers['set-cookie']))}`, '303 / true');
     expectStatus('the cookie, on an unknown path → accepted like the header: 404, not 401', (await request(port, { method: 'GET', path: '/v2/admin', headers: { cookie } })).status, 404);
+    const logout = await request(port, { method: 'POST', path: '/logout', headers: { cookie } });
+    expectStatus('POST /logout → 303 clearing the cookie (Max-Age=0)', `${logout.status} ${/^logpipe_token=; .*Max-Age=0$/.test(String(logout.headers['set-cookie']))}`, '303 true');
 
     const cli = (env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> =>
       new Promise((resolve) => {
@@ -276,11 +375,14 @@ describe('R7 control API', () => {
 
     const sh = (env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> =>
       new Promise((resolve) => {
-        execFile(path.join(packageRoot(), 'shell', 'trigger.sh'), ['--', bucket, GOOD_WITH_TOKEN.key], { env: { ...process.env, LOGPIPE_CONTROL_PORT: String(port), LOGPIPE_ENV_FILE: '/nonexistent', ...env } }, (err, _stdout, stderr) =>
+        // trigger.sh reads the port and token from the service's env file only.
+        const envFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r7-env-')), 'env');
+        fs.writeFileSync(envFile, `LOGPIPE_CONTROL_PORT='${port}'\nLOGPIPE_CONTROL_TOKEN='${env.LOGPIPE_CONTROL_TOKEN ?? ''}'\n`, { mode: 0o600 });
+        execFile(path.join(packageRoot(), 'shell', 'trigger.sh'), ['--', bucket, GOOD_WITH_TOKEN.key], { env: { ...process.env, LOGPIPE_ENV_FILE: envFile } }, (err, _stdout, stderr) =>
           resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
         );
       });
-    expectStatus('shell/trigger.sh with LOGPIPE_CONTROL_TOKEN → exit 0', (await sh({ LOGPIPE_CONTROL_TOKEN: TOKEN })).code, 0);
+    expectStatus('shell/trigger.sh with LOGPIPE_CONTROL_TOKEN in its env file → exit 0', (await sh({ LOGPIPE_CONTROL_TOKEN: TOKEN })).code, 0);
     const shWithout = await sh({ LOGPIPE_CONTROL_TOKEN: '' });
     expectStatus('shell/trigger.sh without the token → exit 1 naming HTTP 401', `${shWithout.code} ${shWithout.stderr.includes('HTTP 401')}`, '1 true');
 

@@ -1,6 +1,6 @@
 /**
  * Fault suite R6: hostile object keys end to end through the local AWS chain — PutObject (moto S3) →
- * S3 notification → SQS → the real Lambda handler → SSM SendCommand → the local SSM agent → `sh` →
+ * S3 notification → SQS → the real Lambda handler → SSM SendCommand of the trigger document → the local SSM agent (allowedPattern, parameters pasted in) → `sh` →
  * shell/trigger.sh → the control API of a real `logpipe start` → ingest. Keys carry shell
  * metacharacters, quotes, command substitution, newlines and other control characters, a leading
  * dash, SSM parameter references, 1024 bytes and more, and unicode. Every payload would create the
@@ -16,7 +16,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type LocalChain, startLocalChain } from '../../src/devstack/chain';
 import type { HandlerResult, RecordOutcome } from '../../src/lambda/handler';
-import { createKafka, createS3, createSqs } from '../../src/system/clients';
+import { SendCommandCommand } from '@aws-sdk/client-ssm';
+import { createKafka, createS3, createSqs, createSsm } from '../../src/system/clients';
 import { eventually, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
 import { recordScenario } from './reliability';
 import { ledgerOutcomes, startServiceProcess, type ServiceProcess } from './service';
@@ -240,5 +241,46 @@ describe('R6 hostile keys through the local AWS chain', () => {
     expect([...new Set(answered)].sort()).toEqual(passed.map((k) => `s3://${bucket}/${k}`).sort());
     expect(allAnswered).toBe(true);
     expect(service.child.exitCode).toBeNull();
+  });
+
+  // Issue 16: with AWS-RunShellScript the Lambda's role could run anything as root on the hosts.
+  // A caller holding the role now can only send TriggerDocument, and SSM refuses parameters outside
+  // their allowedPattern (the local agent checks them as SSM does; the role cannot send another
+  // document at all, which IAM enforces and moto does not, so the agent skips other documents).
+  it('a forged SendCommand with the Lambda\'s permissions runs nothing', async () => {
+    const ssm = createSsm(config);
+    const forged: Array<[string, string, Record<string, string[]>]> = [
+      ['a raw key breaking out of the quotes', chain!.documentName, { bucket: [bucket], key: [`x'; touch ${C}; '`] }],
+      ['a bucket with a command', chain!.documentName, { bucket: [`${bucket}'$(touch ${C})'`], key: ['k'] }],
+      ['a version id with a command', chain!.documentName, { bucket: [bucket], key: ['k'], version: [`'; touch ${C}; '`] }],
+      ['an extra `commands` parameter', chain!.documentName, { bucket: [bucket], key: ['k'], commands: [`touch ${C}`] }],
+      ['AWS-RunShellScript', 'AWS-RunShellScript', { commands: [`touch ${C}`] }],
+    ];
+    const before = chain!.agent.runs.length;
+    const ids: string[] = [];
+    for (const [, document, parameters] of forged) {
+      const sent = await ssm.send(new SendCommandCommand({ DocumentName: document, InstanceIds: [instanceId], Parameters: parameters }));
+      ids.push(sent.Command?.CommandId ?? '');
+    }
+    // Four refusals recorded by the agent; the other document is skipped without a run.
+    await eventually('the agent to refuse the forged commands', async () => (chain!.agent.runs.length >= before + 4 ? true : undefined), 30_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    ssm.destroy();
+    const canaryAbsent = !fs.existsSync(C) && fs.readdirSync(canaryDir).length === 0;
+    const failures: string[] = [];
+    for (const [i, [what]] of forged.entries()) {
+      const run = chain!.agent.runs.find((r) => r.commandId === ids[i]);
+      const ok = canaryAbsent && (i < 4 ? run?.exitCode === null && /^InvalidParameters: /.test(run.stderr) : run === undefined);
+      if (!ok) failures.push(`${what}: ${JSON.stringify(run)}`);
+      recordScenario({
+        id: 'R6',
+        scenario: `forged SendCommand with the Lambda's permissions: ${what}`,
+        injected: i < 4 ? 'SendCommand of TriggerDocument straight to the host, parameters not made by the Lambda' : 'SendCommand of AWS-RunShellScript (IAM refuses it to the role; the local agent runs only TriggerDocument)',
+        checked: i < 4 ? 'refused as SSM does (InvalidParameters, allowedPattern); nothing runs; no canary' : 'nothing runs; no canary',
+        result: ok ? `pass (${run ? run.stderr.slice(0, 90) : 'not run'})` : `FAIL (${JSON.stringify(run).slice(0, 120)})`,
+      });
+    }
+    expect(failures).toEqual([]);
+    expect(canaryAbsent).toBe(true);
   });
 });

@@ -19,7 +19,9 @@ import { packageRoot } from '../../src/system/paths';
 import { eventually, quietLogger, testConfig, uniqueName } from '../integration/helpers';
 import { recordScenario } from './reliability';
 import { ledgerOutcomes, type ServiceProcess, startServiceProcess } from './service';
-import { type SmtpServer, startSmtpServer } from '../integration/smtp';
+import { type SmtpServer, startSmtpServer, startSniffingProxy } from '../integration/smtp';
+import { smtpTransport } from '../../src/report/transport';
+import { buildAlertEmail } from '../../src/report/email';
 
 jest.setTimeout(240_000);
 
@@ -168,6 +170,8 @@ describe('R9 secrets never logged', () => {
       LOGPIPE_REPORT_EMAIL_TO: `${group}@example.test`,
       LOGPIPE_REPORT_EMAIL_RETRY_DELAY_MS: '200',
       LOGPIPE_REPORT_EMAIL_RETRY_MAX_DELAY_MS: '1000',
+      // This test's relay has no TLS; the refusal without this opt-out is the next scenario.
+      LOGPIPE_REPORT_SMTP_ALLOW_INSECURE_AUTH: 'true',
     }, ['--config', file]);
     // The forked ingest worker: the configuration, secrets included, went to another process.
     const workers = await eventually('the forked ingest worker', async () => {
@@ -214,5 +218,36 @@ describe('R9 secrets never logged', () => {
       `${lines} lines searched`,
     );
     expect(leaks).toEqual([]);
+  });
+
+  // Issue 16: a relay without STARTTLS (or a man in the middle who strips it) used to receive AUTH
+  // in cleartext. The eavesdropper here is a proxy recording every byte logpipe sends.
+  it('SMTP with credentials to a relay that offers no STARTTLS: not sent, the credentials never on the wire', async () => {
+    const proxy = await startSniffingProxy(smtp.port);
+    const before = smtp.received.length;
+    try {
+      const startMs = Date.UTC(2026, 10, 25, 10);
+      const report = { id: `60000@${startMs}`, sizeMs: 60_000, startMs, endMs: startMs + 60_000, counts: { ERROR: 5, WARN: 0, INFO: 1, DEBUG: 0, TRACE: 0, UNPARSED: 0 }, total: 6, sources: {}, topErrors: [], firstEventMs: startMs, lastEventMs: startMs + 1000, late: 0, future: 0 };
+      const email = await buildAlertEmail({ from: 'logpipe <logpipe@example.test>', to: ['oncall@example.test'], report, decision: { alert: true, reasons: ['5 ERROR entries'], suppressed: undefined, lastAlertStartMs: startMs }, date: new Date(startMs), scope: group, topic });
+      const transport = smtpTransport({ url: `smtp://${SMTP_USER}:${SECRETS.smtpPassword}@127.0.0.1:${proxy.port}`, timeoutMs: 10_000 });
+      const outcome = await transport.send(email, { from: 'logpipe@example.test', to: ['oncall@example.test'] });
+      await transport.close();
+      const wire = proxy.fromClients().toString('latin1');
+      const leaks = leaksIn(wire);
+      const error = outcome.ok ? '' : outcome.error;
+      const ok = !outcome.ok && !outcome.transient && error.includes('did not start TLS (STARTTLS)') && !/AUTH/.test(wire) && smtp.received.length === before;
+      record(
+        'SMTP relay without STARTTLS, user and password in report.smtpUrl (report.smtpAllowInsecureAuth off, the default)',
+        'the real smtp-server with STARTTLS disabled, behind a proxy recording every byte the client sends',
+        'the send fails permanently saying why; no AUTH command, no password (as is, URL-encoded or base64) on the wire; nothing delivered',
+        leaks,
+        ok,
+        ok ? `refused: ${error.slice(error.indexOf('failed: ') + 8, error.indexOf('failed: ') + 80)}...` : `outcome ${JSON.stringify(outcome).slice(0, 200)}`,
+      );
+      expect(leaks).toEqual([]);
+      expect(ok).toBe(true);
+    } finally {
+      await proxy.close();
+    }
   });
 });

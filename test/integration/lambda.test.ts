@@ -1,17 +1,19 @@
 /**
  * The Lambda handler against moto's SSM: for every record of an S3 event, the SendCommand that SSM
- * records has the AWS-RunShellScript document, the configured targets and a command in which the
- * shell sees the bucket and the key as single literal words; waiting reads the invocation's status.
+ * records names the trigger document (created in moto from trigger-document.ts), the configured
+ * targets and its parameters; rendered as SSM and its agent do, the host's shell passes the bucket
+ * and the encoded key to trigger.sh as single words; waiting reads the invocation's status.
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ListCommandsCommand } from '@aws-sdk/client-ssm';
+import { CreateDocumentCommand, GetDocumentCommand, ListCommandsCommand } from '@aws-sdk/client-ssm';
+import { renderCommandDocument } from '../../src/devstack/ssm-document';
 import { loadLambdaConfig } from '../../src/lambda/config';
 import { createHandler } from '../../src/lambda/handler';
-import { buildTriggerCommand } from '../../src/lambda/shell-command';
+import { encodeKey, triggerDocument } from '../../src/lambda/trigger-document';
 import { createSsm } from '../../src/system/clients';
 import { quietLogger, testConfig, uniqueName } from './helpers';
 
@@ -31,12 +33,17 @@ function event(bucket: string, keys: string[]): unknown {
 }
 
 describe('Lambda handler with moto SSM', () => {
-  it('records one safely quoted AWS-RunShellScript command per object and waits for its status', async () => {
+  it('records one trigger-document command per object and waits for its status', async () => {
     const instance = `i-${crypto.randomBytes(9).toString('hex').slice(0, 17)}`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-lambda-'));
+    const printer = path.join(dir, 'print.sh');
+    fs.writeFileSync(printer, '#!/bin/sh\nprintf "%s\\0" "$@"\n', { mode: 0o755 });
+    const documentName = uniqueName('it-lambda-doc');
+    await ssm.send(new CreateDocumentCommand({ Name: documentName, DocumentType: 'Command', DocumentFormat: 'JSON', Content: JSON.stringify(triggerDocument(printer, '60')) }));
     const config = loadLambdaConfig({
       AWS_REGION: 'us-east-1',
       LOGPIPE_TARGET_INSTANCE_IDS: instance,
-      LOGPIPE_SCRIPT_PATH: '/opt/logpipe/shell/trigger.sh',
+      LOGPIPE_DOCUMENT_NAME: documentName,
       LOGPIPE_WAIT_FOR_RESULT: 'true',
       LOGPIPE_COMMAND_TIMEOUT_SECONDS: '60',
     });
@@ -48,17 +55,15 @@ describe('Lambda handler with moto SSM', () => {
     const listed = await ssm.send(new ListCommandsCommand({ InstanceId: instance }));
     const commands = (listed.Commands ?? []).sort((a, b) => String(a.RequestedDateTime).localeCompare(String(b.RequestedDateTime)));
     expect(commands).toHaveLength(3);
+    const content = JSON.parse((await ssm.send(new GetDocumentCommand({ Name: documentName }))).Content ?? '{}');
     for (const [i, c] of commands.entries()) {
-      expect(c).toMatchObject({ DocumentName: 'AWS-RunShellScript', InstanceIds: [instance] });
-      const recorded = c.Parameters?.commands?.[0] ?? '';
-      expect(recorded).toBe(buildTriggerCommand(config.scriptPath, bucket, hostile[i]));
-      // What the host's shell would pass to trigger.sh: a printer stands in for the script.
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-lambda-'));
-      const printer = path.join(dir, 'print.sh');
-      fs.writeFileSync(printer, '#!/bin/sh\nprintf "%s\\0" "$@"\n', { mode: 0o755 });
-      const argv = execFileSync('bash', ['-c', recorded.replace(`'${config.scriptPath}'`, `'${printer}'`)]).toString().split('\0').slice(0, -1);
-      expect(argv).toEqual(['--', bucket, hostile[i]]);
+      expect(c).toMatchObject({ DocumentName: documentName, InstanceIds: [instance], Parameters: { bucket: [bucket], key: [encodeKey(hostile[i])] } });
+      // What the host's shell passes to trigger.sh: a printer stands in for the script.
+      const [step] = renderCommandDocument(content, c.Parameters ?? {});
+      const argv = execFileSync('bash', ['-c', step.script]).toString().split('\0').slice(0, -1);
+      expect(argv).toEqual(['--key-encoding', 'percent', '--version-id', '', '--', bucket, encodeKey(hostile[i])]);
     }
+    fs.rmSync(dir, { recursive: true, force: true });
     expect(fs.existsSync('/tmp/logpipe-lambda-canary')).toBe(false);
   });
 });

@@ -6,7 +6,7 @@ import { sesTransport, smtpTransport } from '../../src/report/transport';
 import type { WindowReport } from '../../src/report/window';
 import { createSes } from '../../src/system/clients';
 import { eventually, freePort, testConfig, uniqueName } from './helpers';
-import { type SmtpServer, startSmtpServer } from './smtp';
+import { type SmtpServer, startSmtpServer, startSniffingProxy } from './smtp';
 
 const config = testConfig();
 const ses = createSes(config);
@@ -98,11 +98,40 @@ const startSmtp = (options: Partial<SMTPServerOptions> = {}): Promise<SmtpServer
 const normalised = (b: Buffer): string => b.toString('latin1').replace(/\r?\n/g, '\r\n').replace(/(\r\n)+$/, '');
 
 describe('SMTP transport', () => {
-  it('delivers the raw message with the envelope, logging in with the URL credentials', async () => {
+  // Issue 16: a relay (or someone on the path) that offers no STARTTLS used to receive AUTH in
+  // cleartext. With credentials in the URL, TLS is required unless report.smtpAllowInsecureAuth.
+  it('refuses to send credentials to a relay without STARTTLS: a clear permanent error, no AUTH on the wire', async () => {
+    let authAttempts = 0;
+    const smtp = await startSmtp({ onAuth: (_auth, _session, callback) => ((authAttempts += 1), callback(null, { user: 'alice' })) });
+    const proxy = await startSniffingProxy(smtp.port);
+    try {
+      const { email } = await sampleEmail();
+      const transport = smtpTransport({ url: `smtp://alice:hunter2@127.0.0.1:${proxy.port}`, timeoutMs: 10_000 });
+      const outcome = await transport.send(email, { from: FROM, to: TO });
+      await transport.close();
+      expect(outcome).toEqual({ ok: false, transient: false, error: expect.stringContaining('did not start TLS (STARTTLS)') });
+      const { error } = outcome as { error: string };
+      expect(error).toContain('report.smtpUrl carries credentials');
+      expect(error).toContain('report.smtpAllowInsecureAuth');
+      expect(error).not.toMatch(/alice|hunter2/);
+      expect(authAttempts).toBe(0);
+      expect(smtp.received).toHaveLength(0);
+      const wire = proxy.fromClients().toString('latin1');
+      expect(wire).toMatch(/^EHLO /);
+      expect(wire).not.toMatch(/AUTH|hunter2/);
+      expect(wire).not.toContain(Buffer.from('\0alice\0hunter2').toString('base64'));
+      expect(wire).not.toContain(Buffer.from('hunter2').toString('base64'));
+    } finally {
+      await proxy.close();
+      await smtp.close();
+    }
+  });
+
+  it('delivers the raw message with the envelope, logging in with the URL credentials (report.smtpAllowInsecureAuth)', async () => {
     const smtp = await startSmtp();
     try {
       const { email } = await sampleEmail();
-      const transport = smtpTransport({ url: `smtp://alice:hunter2@127.0.0.1:${smtp.port}`, timeoutMs: 10_000 });
+      const transport = smtpTransport({ url: `smtp://alice:hunter2@127.0.0.1:${smtp.port}`, timeoutMs: 10_000, allowInsecureAuth: true });
       expect(transport.describe()).toBe(`smtp smtp://127.0.0.1:${smtp.port}`);
       const outcome = await transport.send(email, { from: FROM, to: TO });
       expect(outcome).toEqual({ ok: true, providerMessageId: expect.stringContaining('Ok: queued') });

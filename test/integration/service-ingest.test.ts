@@ -79,7 +79,7 @@ describe('logpipe start: ingest triggers', () => {
 
   it('answers 400 with the reason for an invalid body', async () => {
     expect(await post('{not json')).toMatchObject({ status: 400, json: { error: expect.stringContaining('not JSON') } });
-    expect(await post({ bucket: 'Bad_Bucket', key: 'k' })).toMatchObject({ status: 400, json: { error: expect.stringContaining('not an S3 bucket name') } });
+    expect(await post({ bucket: 'Bad_Bucket', key: 'k' })).toMatchObject({ status: 400, json: { error: 'bucket name "Bad_Bucket" is not a valid S3 bucket name' } });
     expect(await post({ bucket, key: '' })).toMatchObject({ status: 400, json: { error: 'key must be a non-empty string' } });
     expect(await post({ bucket, key: 'k', extra: 1 })).toMatchObject({ status: 400, json: { error: expect.stringContaining('unknown field "extra"') } });
   });
@@ -91,7 +91,10 @@ describe('logpipe start: ingest triggers', () => {
     const cli = await run(process.execPath, [path.join(packageRoot(), 'dist', 'cli', 'main.js'), 'trigger', bucket, key], env);
     expect(cli.status).toBe(0);
     expect(JSON.parse(cli.stdout)).toMatchObject({ id: `s3://${bucket}/${key}` });
-    const sh = await run('bash', [path.join(packageRoot(), 'shell', 'trigger.sh'), '--', bucket, key], env);
+    // trigger.sh reads the port from the service's env file, not its environment.
+    const envFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-it-env-')), 'env');
+    fs.writeFileSync(envFile, `LOGPIPE_CONTROL_PORT='${port}'\n`);
+    const sh = await run('bash', [path.join(packageRoot(), 'shell', 'trigger.sh'), '--', bucket, key], { ...env, LOGPIPE_ENV_FILE: envFile });
     expect(sh.status).toBe(0);
     const records = await readTopic(kafka, topic, 1, 3000);
     expect(records.filter((r) => r.key === key)).toHaveLength(10);

@@ -128,3 +128,43 @@ export function parseMime(raw: Buffer): MimePart {
 export function leaves(part: MimePart): MimePart[] {
   return part.parts.length ? part.parts.flatMap(leaves) : [part];
 }
+
+export interface SniffingProxy {
+  port: number;
+  /** Every byte a client sent through the proxy, all connections concatenated. */
+  fromClients(): Buffer;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of `targetPort` that records what clients send: what an
+ * eavesdropper on the path between logpipe and a relay would see.
+ */
+export async function startSniffingProxy(targetPort: number): Promise<SniffingProxy> {
+  const { default: netModule } = await import('node:net');
+  const chunks: Buffer[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = netModule.createServer((client) => {
+    const upstream = netModule.connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
+    client.pipe(upstream).pipe(client);
+    const done = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', done).on('close', done);
+    upstream.on('error', done).on('close', done);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    port,
+    fromClients: () => Buffer.concat(chunks),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
