@@ -221,10 +221,10 @@ describe('user-facing errors', () => {
     const bucket = uniqueName('it-err-none');
     const ingest = logpipe(['ingest', `s3://${bucket}/a.log`, '--topic', uniqueName('it-err')], topics());
     expect(ingest.status).toBe(1);
-    expect(oneLine(ingest.stderr)).toBe(`logpipe: bucket "${bucket}" does not exist at http://127.0.0.1:5000 (aws.endpoint); check the bucket name in s3://${bucket}/a.log`);
+    expect(oneLine(ingest.stderr)).toBe(`logpipe: bucket "${bucket}" does not exist at ${testConfig().aws.endpoint} (aws.endpoint); check the bucket name in s3://${bucket}/a.log`);
     const upload = logpipe(['upload', file, '--bucket', bucket]);
     expect(upload.status).toBe(1);
-    expect(oneLine(upload.stderr)).toBe(`logpipe: bucket "${bucket}" does not exist at http://127.0.0.1:5000 (aws.endpoint); create it first, or check the name given with --bucket`);
+    expect(oneLine(upload.stderr)).toBe(`logpipe: bucket "${bucket}" does not exist at ${testConfig().aws.endpoint} (aws.endpoint); create it first, or check the name given with --bucket`);
   });
 
   it('key missing: ingest dead-letters the object and says why on stderr', async () => {
