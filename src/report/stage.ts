@@ -42,7 +42,7 @@ import type { LogpipeConfig } from '../system/config';
 import type { Logger } from '../system/logging';
 import { createTopics } from '../system/topics';
 import { Metrics } from '../system/metrics';
-import { buildAlertEmail, decideSend, recordSend, type RetryPolicy, type SendRecord } from './email';
+import { type AlertEmail, buildAlertEmail, decideSend, recordSend, type RetryPolicy, type SendRecord } from './email';
 import { decodePartial, encodePartial, type MergeState, type PartialRecord, WindowMerger } from './merge';
 import { RecentWindows, type RecentWindow } from './recent-windows';
 import { windowRecordOf } from './records';
@@ -196,6 +196,8 @@ export class ReportStage {
   private ticking = false;
   /** When the tick timer last fired (a paused process fires none). */
   private lastTimerMs: number | undefined;
+  /** Resolves when the email being sent has been settled (or its settle failed): dropMergeTask waits for it. */
+  private emailInFlight: Promise<void> | undefined;
   /**
    * Set when the process did not run for a session timeout (the tick timer did not fire: paused by
    * GC, SIGSTOP, a slow disk): it has been evicted from its groups unless a heartbeat since says
@@ -301,6 +303,7 @@ export class ReportStage {
         });
         consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
           this.membershipInDoubt = false;
+          this.runningSince();
           // A new generation starts from the group's committed offsets: what was fetched before says nothing.
           this.fetched.clear();
           this.assigned = new Set(payload.memberAssignment[this.o.topic] ?? []);
@@ -333,6 +336,7 @@ export class ReportStage {
         });
         merge.on(merge.events.GROUP_JOIN, ({ payload }) => {
           this.mergeMembershipInDoubt = false;
+          this.runningSince();
           this.mergeAssigned = (payload.memberAssignment[this.r.partialsTopic] ?? []).includes(0);
           this.mergeCaughtUp = false;
           if (!this.mergeAssigned) this.dropMergeTask();
@@ -344,6 +348,7 @@ export class ReportStage {
     });
     await step(this.mergeConsumer.start());
 
+    this.runningSince();
     this.tick = setInterval(() => {
       const now = this.now();
       if (this.stalled(now)) {
@@ -602,6 +607,17 @@ export class ReportStage {
   }
 
   /**
+   * Gives stalled() its first reference before the tick timer has fired: the first group join (or
+   * the timer's creation, if earlier). A process paused between its join and its first tick woke
+   * up believing in the old assignment, opened the merge task (fencing its new owner mid-settle)
+   * and sent an email that owner had just sent (simulation: report, seed -886584952). Never moved
+   * forward here: a join handled after a pause must not hide the pause.
+   */
+  private runningSince(): void {
+    this.lastTimerMs ??= this.now();
+  }
+
+  /**
    * This process holds no log-topic partition until its consumer joins the group again, and keeps
    * no task: another member may own a partition in between and move its state on (fencing this
    * process's task), and a task kept across the join would hold older state, never commit and hold
@@ -838,10 +854,19 @@ export class ReportStage {
   private dropMergeTask(): void {
     const t = this.mergeTask;
     this.mergeTask = undefined;
+    // An email in flight is settled first, in its one transaction (it commits unless the merge
+    // partition's new owner has fenced this producer already, and then the new owner reads it):
+    // dropping the task at once failed that settle, and the new owner sent the email again with no
+    // crash at all (simulation: rejoin-after-a-missed-generation, seed 1487398797). No new email
+    // starts meanwhile: mergeTask is unset and mergeAssigned false.
+    const inFlight = this.emailInFlight;
     void t
-      ?.then((task) => {
-        task.dropped = true;
-        return task.producer.disconnect();
+      ?.then(async (task) => {
+        await inFlight;
+        await task.lock.run(async () => {
+          task.dropped = true;
+          await task.producer.disconnect();
+        });
       })
       .catch(() => undefined);
   }
@@ -889,23 +914,13 @@ export class ReportStage {
         }
         const email = await buildAlertEmail({ from: this.r.emailFrom, to: this.r.emailTo, report: pending.report, decision: pending.decision, date: new Date(this.now()), scope: scopeOf(this.r.groupId), topic: this.o.topic });
         if (this.stopped || task.dropped || this.mergeTask === undefined || !this.mergeAssigned || this.mergeMembershipInDoubt || this.stalled(this.now())) return;
-        const outcome = await this.o.transport.send(email, { from: this.r.emailFrom, to: this.r.emailTo });
-        const record = recordSend(pending.record, email.idempotencyKey, this.now(), outcome.ok ? outcome : { ok: false, error: outcome.error });
-        this.countEmail(id, outcome.ok ? 'sent' : outcome.transient ? 'failed-transient' : 'failed-permanent');
-        if (outcome.ok || !outcome.transient) this.answered.add(id);
-        if (outcome.ok) {
-          this.stats.emailsSent++;
-          this.log.info('alert email sent', { window: id, transport: this.o.transport.describe(), messageId: email.messageId, providerMessageId: outcome.providerMessageId });
-          await this.settleOrWarn(settle(id, undefined), id);
-        } else if (!outcome.transient) {
-          this.stats.emailsFailed++;
-          this.log.error('alert email rejected; not retried', { window: id, error: outcome.error });
-          await this.settleOrWarn(settle(id, undefined), id);
-        } else {
-          this.log.warn('alert email failed; will retry', { window: id, failures: record.failures, error: outcome.error });
-          await settle(id, { ...pending, record });
-          const d = decideSend(pending.decision, record, this.now(), this.retry);
-          if (d.action === 'wait') soonest = Math.min(soonest ?? Infinity, d.untilMs);
+        let landed!: () => void;
+        this.emailInFlight = new Promise<void>((resolve) => (landed = resolve));
+        try {
+          await this.sendAndSettle(id, pending, email, settle, (untilMs) => (soonest = Math.min(soonest ?? Infinity, untilMs)));
+        } finally {
+          this.emailInFlight = undefined;
+          landed();
         }
       }
       if (soonest !== undefined && !this.stopped) {
@@ -916,6 +931,28 @@ export class ReportStage {
       if (!this.stopped) this.log.warn('sending alert emails failed; retrying on the next tick', { error: err instanceof Error ? err.message : String(err) });
     } finally {
       this.sending = false;
+    }
+  }
+
+  /** Sends one due email and settles it (see sendDueEmails); `retryAt` learns when a transient failure may be retried. */
+  private async sendAndSettle(id: string, pending: PendingEmail, email: AlertEmail, settle: (id: string, pending: PendingEmail | undefined) => Promise<void>, retryAt: (untilMs: number) => void): Promise<void> {
+    const outcome = await this.o.transport.send(email, { from: this.r.emailFrom, to: this.r.emailTo });
+    const record = recordSend(pending.record, email.idempotencyKey, this.now(), outcome.ok ? outcome : { ok: false, error: outcome.error });
+    this.countEmail(id, outcome.ok ? 'sent' : outcome.transient ? 'failed-transient' : 'failed-permanent');
+    if (outcome.ok || !outcome.transient) this.answered.add(id);
+    if (outcome.ok) {
+      this.stats.emailsSent++;
+      this.log.info('alert email sent', { window: id, transport: this.o.transport.describe(), messageId: email.messageId, providerMessageId: outcome.providerMessageId });
+      await this.settleOrWarn(settle(id, undefined), id);
+    } else if (!outcome.transient) {
+      this.stats.emailsFailed++;
+      this.log.error('alert email rejected; not retried', { window: id, error: outcome.error });
+      await this.settleOrWarn(settle(id, undefined), id);
+    } else {
+      this.log.warn('alert email failed; will retry', { window: id, failures: record.failures, error: outcome.error });
+      await settle(id, { ...pending, record });
+      const d = decideSend(pending.decision, record, this.now(), this.retry);
+      if (d.action === 'wait') retryAt(d.untilMs);
     }
   }
 

@@ -54,6 +54,12 @@ describe('simulation: report', () => {
   it('replay: a consumer restarting while its stage stops', () => replay('report', -1080812750, '28:0:0:0:0:0:6:4:1:3:2:7:2:7:3:3:3:3:3:3:3:3:3', 'j:B'), 600_000);
   // The merge task went to a joining process during an email's settle; the old owner sent the next email anyway (twice, no crash).
   it('replay: no email sent after the merge task went to another process', () => replay('rejoin-after-a-missed-generation', -1195749861, '56:23:3:7:12:10:8:10:9:10:11:9:9:14:17:18:17:17:17:17:17:17', ''), 600_000);
+  // A process paused between its group join and its first tick woke up in the old assignment, took
+  // the merge task back mid-settle and sent the email its replacement had just sent. Fails on 0ef06dc.
+  it('replay: a reporter paused before its first tick does not resend its replacement\'s email', () => replay('report', -886584952, '223:0:2:11:11:14:17:16:25:32:2:20:7:3:23:3:4:3:3:1:3:5:19:20:19:17:18:19:18:18:18:18:18', 'A/U:G'), 600_000);
+  // A rebalance moved the merge task while its owner was between an email's send and its settle:
+  // the task was dropped at once, the settle failed, and the new owner sent it again. Fails on 0ef06dc.
+  it('replay: a merge task handed over mid-send settles its email first', () => replay('rejoin-after-a-missed-generation', 1487398797, '298:18:27:26:26:24:24:25:29:29:30:29:29:29:29:30', ''), 600_000);
   // Issue 14 item 2, report stage: fails on 2f9dfc1 (a window never reported), passes on ae23257.
   it('a paused report process resumes after another took its work over', () => check('paused-reporter-resumes-after-takeover', 60), 600_000);
   // R2's lost lines: fails on ddfb03a (before 2401594), passes since.
