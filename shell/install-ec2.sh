@@ -159,7 +159,8 @@ install_file() {
 
 work=$(mktemp -d)
 npm_cache=
-cleanup() { rm -rf -- "$work" ${npm_cache:+"$npm_cache"}; }
+deps_dir=
+cleanup() { rm -rf -- "$work" ${npm_cache:+"$npm_cache"} ${deps_dir:+"$deps_dir"}; }
 trap cleanup EXIT
 
 # 1. Packages.
@@ -211,14 +212,28 @@ else
     die 1 "$tarball has no npm-shrinkwrap.json: pack it with the lockfile (cp package-lock.json npm-shrinkwrap.json && npm pack), so the dependencies installed are the ones tested"
   say "installing the production dependencies of $(basename -- "$tarball") as the logpipe user"
   # The registry's code never runs here (--ignore-scripts) and npm itself runs as logpipe, in a
-  # staging tree and with a cache it owns; root only takes the finished tree over below.
-  chown -R logpipe:logpipe "$staging"
-  # Its own directory: $work is root's (0700), which logpipe cannot enter.
+  # directory of its own holding only the manifest and the lockfile, with a cache it owns. The
+  # staging tree stays root's throughout: logpipe never gets to write dist/ or shell/trigger.sh,
+  # which root runs later (SSM runs trigger.sh as root), nor to plant a link that a root chmod or
+  # chown below would follow. Root takes the finished node_modules over and moves it in.
+  # Their own directories: $work is root's (0700), which logpipe cannot enter.
+  deps_dir=$(mktemp -d /tmp/logpipe-deps.XXXXXX)
   npm_cache=$(mktemp -d /tmp/logpipe-npm.XXXXXX)
-  chown logpipe:logpipe "$npm_cache"
-  (cd "$staging" && runuser -u logpipe -- env HOME="$npm_cache" npm_config_cache="$npm_cache" \
+  cp -- "$staging/package.json" "$staging/npm-shrinkwrap.json" "$deps_dir/"
+  chown -R logpipe:logpipe "$deps_dir" "$npm_cache"
+  (cd "$deps_dir" && runuser -u logpipe -- env HOME="$npm_cache" npm_config_cache="$npm_cache" \
     "$npm_bin" ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error) ||
-    die 1 "npm ci in $staging failed; $PREFIX_DIR is unchanged"
+    die 1 "npm ci in $deps_dir failed; $PREFIX_DIR is unchanged"
+  # Root's again before anything is checked (logpipe can no longer swap what lies in it), then the
+  # tree; chown -R does not follow links (-P). A link that leads out of node_modules is refused.
+  chown root:root "$deps_dir"
+  chmod 0700 "$deps_dir"
+  chown -R root:root "$deps_dir/node_modules"
+  modules=$(readlink -f -- "$deps_dir/node_modules")
+  outside=$(find "$modules" -type l -exec sh -c 'top=$1; shift; for l; do t=$(readlink -f -- "$l"); case "$t" in "$top"/*) ;; *) printf "%s\n" "$l" ;; esac; done' sh "$modules" {} +)
+  [[ -z "$outside" ]] || die 1 "the installed dependencies hold links out of node_modules: $outside; $PREFIX_DIR is unchanged"
+  mv -- "$deps_dir/node_modules" "$staging/node_modules"
+  rm -rf -- "$deps_dir"
   chmod 0755 "$staging"/shell/*.sh
   printf '%s\n' "$tarball_sum" >"$staging/.tarball-sha256"
   chown -R root:root "$staging"

@@ -13,7 +13,7 @@
 #
 # Settings come from the service's own env file only (LOGPIPE_ENV_FILE, default /etc/logpipe/env,
 # which SSM's root shell can read but does not load): LOGPIPE_CONTROL_SOCKET, LOGPIPE_CONTROL_PORT,
-# LOGPIPE_CONTROL_TOKEN. Variables of the caller's environment are not read, so the script talks to
+# LOGPIPE_CONTROL_TOKEN. No other variable of the caller's environment is read, so the script talks to
 # the address the service was given, not one a caller or another user's session chose. No proxy is
 # ever used: curl gets --noproxy '*', the proxy variables are unset (the SSM agent's documented proxy
 # set-up exports them) and ~/.curlrc is not read (--disable), so the request and the token stay on

@@ -141,7 +141,8 @@ function randomSecret(): string {
 
 async function keytool(logFile: string, what: string, args: string[]): Promise<void> {
   try {
-    await runLogged(logFile, keytoolCommand(), args, `keytool: ${what}`);
+    const storePassword = args[args.indexOf('-storepass') + 1];
+    await runLogged(logFile, keytoolCommand(), args, `keytool: ${what}`, undefined, args.includes('-storepass') ? [storePassword] : []);
   } catch (err) {
     throw new Error(`${(err as Error).message}\n(keytool comes with every Java 17 JDK or JRE, beside java; set JAVA_HOME or put it on PATH)`);
   }

@@ -130,7 +130,7 @@ export function kafkaService(config: LogpipeConfig, stackDir: string): StackServ
       const stamp = crypto.createHash('sha256').update(`${clusterIdOf(dataDir) ?? ''}\n${credentials.username}\n${credentials.password}`).digest('hex');
       if (!(fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').trim() === stamp)) {
         log(`creating SCRAM-SHA-512 user "${credentials.username}" for the SASL_SSL listener`);
-        await runLogged(installLog, 'java', javaArgs('kafka.admin.ConfigCommand', ...scramUserArgs(`127.0.0.1:${port}`, credentials.username, credentials.password)), 'kafka-configs: the SCRAM user');
+        await runLogged(installLog, 'java', javaArgs('kafka.admin.ConfigCommand', ...scramUserArgs(`127.0.0.1:${port}`, credentials.username, credentials.password)), 'kafka-configs: the SCRAM user', undefined, [credentials.password]);
         fs.writeFileSync(marker, `${stamp}\n`);
       }
       if (!(await portOpen(saslPort))) {

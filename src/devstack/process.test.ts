@@ -2,9 +2,19 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { isAlive, ownedPid, portOpen, serviceFiles, spawnService, stopService, tail } from './process';
+import { isAlive, ownedPid, portOpen, runLogged, serviceFiles, spawnService, stopService, tail } from './process';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-proc-'));
+
+describe('runLogged', () => {
+  // Review of issue 16: keytool's -storepass and the SCRAM password were written to the install log.
+  it('logs the command line without its secrets, also in the error it builds from the log', async () => {
+    const log = path.join(tmp(), 'install.log');
+    await runLogged(log, 'sh', ['-c', 'exit 0', 'sh', '-storepass', 's3cr3t-value'], 'ok step', undefined, ['s3cr3t-value']);
+    await expect(runLogged(log, 'sh', ['-c', 'exit 3', 'sh', 'password=[s3cr3t-value]'], 'failing step', undefined, ['s3cr3t-value'])).rejects.toThrow(/failing step failed \(exit code 3\)[^]*password=\[\[redacted\]\]/);
+    expect(fs.readFileSync(log, 'utf8')).not.toContain('s3cr3t-value');
+  });
+});
 
 describe('service processes', () => {
   it('records the pid, logs output to the service log, and stops the whole process group', async () => {

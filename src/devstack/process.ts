@@ -132,10 +132,12 @@ export function tail(file: string, lines = 30): string {
  * Runs a command to completion, appending its output to `logFile`; rejects with the log's tail on
  * failure. Asynchronous so that installs of different services proceed side by side.
  */
-export async function runLogged(logFile: string, command: string, args: string[], what: string, cwd?: string): Promise<void> {
+export async function runLogged(logFile: string, command: string, args: string[], what: string, cwd?: string, secrets: readonly string[] = []): Promise<void> {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');
-  fs.writeSync(out, `\n--- ${new Date().toISOString()} ${what}: ${command} ${args.join(' ')}\n`);
+  // The log (and the error built from its tail) never holds a secret of the command line.
+  const shown = args.map((a) => secrets.reduce((text, secret) => (secret ? text.split(secret).join('[redacted]') : text), a));
+  fs.writeSync(out, `\n--- ${new Date().toISOString()} ${what}: ${command} ${shown.join(' ')}\n`);
   const outcome = await new Promise<string | undefined>((resolve) => {
     const child = spawn(command, args, { cwd, stdio: ['ignore', out, out] });
     child.once('error', (err) => resolve(err.message));

@@ -165,6 +165,8 @@ describe('infra/cloudformation.yaml', () => {
     expect(ses[0].Condition).toEqual({
       StringEquals: { 'ses:FromAddress': { Ref: 'AlertFromAddress' } },
       'ForAllValues:StringLike': { 'ses:Recipients': { Ref: 'AlertRecipients' } },
+      // ForAllValues alone holds for a request without recipients.
+      Null: { 'ses:Recipients': 'false' },
     });
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -231,9 +232,9 @@ describe('ControlServer access control (control.token)', () => {
   it('serves control.socket with mode 0660, where requests need no token, while TCP still does', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-sock-'));
     const socketPath = path.join(dir, 'control.sock');
-    // A socket already at the path (left by a killed run) is replaced.
-    const stale = net.createServer();
-    await new Promise<void>((r) => stale.listen(socketPath, () => r()));
+    // A socket already at the path, left by a killed run (bound, nobody listening), is replaced.
+    execFileSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', socketPath]);
+    expect(fs.lstatSync(socketPath).isSocket()).toBe(true);
     try {
       await withTokenServer(
         async (base) => {
@@ -257,7 +258,26 @@ describe('ControlServer access control (control.token)', () => {
       await expect(server.listen()).rejects.toThrow(`control server: ${path.join(dir, 'plain-file')} exists and is not a socket`);
       expect(fs.readFileSync(path.join(dir, 'plain-file'), 'utf8')).toBe('x');
     } finally {
-      stale.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Review of issue 16: a second instance deleted the socket of the one running and took it over.
+  it('leaves a socket that a running process answers on alone', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-sock-'));
+    const socketPath = path.join(dir, 'control.sock');
+    const running = net.createServer((c) => c.on('error', () => undefined).end('mine'));
+    await new Promise<void>((r) => running.listen(socketPath, () => r()));
+    try {
+      const second = new ControlServer({ host: '127.0.0.1', port: 0, logger, readiness: [], socketPath });
+      await expect(second.listen()).rejects.toThrow(`control server: ${socketPath} is in use by another running process`);
+      const answer = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        net.connect(socketPath).on('data', (b: Buffer) => (text += b.toString())).on('end', () => resolve(text)).on('error', reject);
+      });
+      expect(answer).toBe('mine');
+    } finally {
+      await new Promise<void>((r) => running.close(() => r()));
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

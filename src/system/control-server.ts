@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { assertControlExposure, ControlAuth, type Via } from './control-auth';
 import type { Logger } from './logging';
@@ -231,13 +232,32 @@ async function listenOnSocket(server: http.Server, socketPath: string): Promise<
     existing = undefined;
   }
   if (existing && !existing.isSocket()) throw new Error(`control server: ${socketPath} exists and is not a socket; remove it or set LOGPIPE_CONTROL_SOCKET`);
-  if (existing) fs.unlinkSync(socketPath);
+  if (existing) {
+    // A stale socket (its server died) is replaced; one that answers belongs to a running instance,
+    // which must keep it (deleting it would cut that instance's trigger.sh off without a word).
+    if (await socketAnswers(socketPath)) throw new Error(`control server: ${socketPath} is in use by another running process; stop it first or set LOGPIPE_CONTROL_SOCKET`);
+    fs.unlinkSync(socketPath);
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: Error) => reject(new Error(`control server: cannot listen on ${socketPath}: ${err.message}`)));
     server.listen(socketPath, () => resolve());
   });
   fs.chmodSync(socketPath, SOCKET_MODE);
   return server;
+}
+
+/** Whether something accepts connections on the Unix socket at `socketPath` (within a second). */
+function socketAnswers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socketPath);
+    const done = (answers: boolean): void => {
+      probe.destroy();
+      resolve(answers);
+    };
+    probe.setTimeout(1000, () => done(false));
+    probe.once('connect', () => done(true));
+    probe.once('error', () => done(false));
+  });
 }
 
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, requestTimeoutMs: number): void {

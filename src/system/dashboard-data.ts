@@ -59,7 +59,8 @@ export function parseDashboardQuery(params: URLSearchParams): DashboardQuery {
  * The answer for `nowMs` and `query`. Windows are chosen by event time (their start), never by the
  * wall clock, so a backfill or a host that was offline shows up like live data:
  * - no day: the hour of event time that ends with the newest held window (ignoring windows that
- *   start after `nowMs`: only future-dated records make those, and they would hide every real one);
+ *   start after `nowMs`: records dated up to report.futureSkewMs ahead make those, and the newest
+ *   window should be one the clock has reached);
  * - `day`: the windows that start on that UTC day.
  * Either way at most DASHBOARD_WINDOWS, the newest, oldest first; the alerting ones among them newest
  * first (suppressed breaches included, with email `suppressed`); `days` lists the days that hold
@@ -115,7 +116,7 @@ function viewOf(held: RecentWindow[], nowMs: number, query: DashboardQuery): { v
   if (!newest) return { view: { kind: 'latest', day: null, from: null, to: null }, inRange: { from: 0, to: 0 } };
   const to = newest.endMs;
   const from = to - DASHBOARD_SPAN_MS;
-  // Windows starting after the newest one (future-dated) are left out; only their day shows them.
+  // Windows starting after the clock (records dated a little ahead) are left out; their day shows them.
   return { view: { kind: 'latest', day: null, from: iso(from), to: iso(to) }, inRange: { from, to: newest.startMs + 1 } };
 }
 

@@ -71,8 +71,8 @@ export type DashboardDay = string;
 
 /**
  * The range of event time `windows` covers. `latest`: the hour of event time that ends with the
- * newest window held (windows starting after the answer's time, which only future-dated records can
- * make, are not taken as the newest); `day`: one UTC day, asked for with `?day=YYYY-MM-DD`.
+ * newest window held (windows starting after the answer's time, made by records dated up to
+ * report.futureSkewMs ahead, are not taken as the newest); `day`: one UTC day, asked for with `?day=YYYY-MM-DD`.
  */
 export interface DashboardView {
   kind: 'latest' | 'day';

@@ -24,6 +24,9 @@ describe('install-ec2.sh dependencies', () => {
     expect(npmLine[0]).toMatch(/runuser -u logpipe -- env HOME="\$npm_cache" npm_config_cache="\$npm_cache" "\$npm_bin" ci --omit=dev --ignore-scripts /);
     expect(installer).not.toMatch(/npm(_bin"?)? install\b/);
     expect(installer).toContain('has no npm-shrinkwrap.json');
+    // npm runs in a directory of its own: logpipe never owns the tree root runs (dist/, shell/trigger.sh).
+    expect(installer).toMatch(/\(cd "\$deps_dir" && runuser -u logpipe /);
+    expect(installer).not.toMatch(/chown -R logpipe:logpipe "\$staging"/);
   });
 
   it('npm pack ships npm-shrinkwrap.json when it is there', () => {
