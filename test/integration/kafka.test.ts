@@ -4,7 +4,7 @@ import { kafkaRoundTrip } from '../../src/devstack/check';
 import { brokerVersionFromLog } from '../../src/devstack/kafka';
 import { stackDir } from '../../src/devstack/stack';
 import { apiVersions } from './api-versions';
-import { quietLogger, testConfig, uniqueName } from './helpers';
+import { eventually, quietLogger, testConfig, uniqueName } from './helpers';
 
 const config = testConfig();
 const kafka = createKafka(config, quietLogger().logger);
@@ -26,7 +26,8 @@ describe('local Kafka broker', () => {
       const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
       expect(topics[0].partitions).toHaveLength(10);
       for (const p of topics[0].partitions) expect(p.leader).toBe(1);
-      const offsets = await admin.fetchTopicOffsets(topic);
+      // A leader in the metadata may not serve ListOffsets yet on a busy machine (NOT_LEADER_OR_FOLLOWER, retriable).
+      const offsets = await eventually('the offsets of every partition', () => admin.fetchTopicOffsets(topic), 30_000);
       expect(offsets.map((o) => o.partition).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     } finally {
       await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
