@@ -60,7 +60,7 @@ export function oracleLevel(word: string): Exclude<Level, 'UNPARSED'> | undefine
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 /**
- * The key of a minute: `2005-12-04 04:47`, or `12-04 04:47` (month-day-time) when the year is
+ * The key of a minute: `2011-03-07 11:22`, or `03-07 11:22` (month-day-time) when the year is
  * not compared. Keys order as their minutes do within a year.
  */
 export function minuteKey(s: Stamp, withYear: boolean): string {
@@ -85,29 +85,29 @@ function monthOfName(name: string | undefined): number | undefined {
 
 /** A value that holds a whole date-time (one column): Apache, BGL, HealthApp, Proxifier, epochs. */
 function fullStamp(value: string): Stamp | undefined {
-  let m = /^[A-Za-z]{3} ([A-Za-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):\d{2}(?:\.\d+)? (\d{4})$/.exec(value); // Sun Dec 04 04:47:44 2005
+  let m = /^[A-Za-z]{3} ([A-Za-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):\d{2}(?:\.\d+)? (\d{4})$/.exec(value); // EEE MMM dd HH:mm:ss yyyy
   if (m) {
     const month = monthOfName(m[1]);
     return month ? { year: Number(m[5]), month, day: Number(m[2]), hour: Number(m[3]), minute: Number(m[4]) } : undefined;
   }
-  m = /^(\d{4})-(\d{2})-(\d{2})-(\d{2})\.(\d{2})\.\d{2}(?:\.\d+)?$/.exec(value); // 2005-06-03-15.42.50.675872
+  m = /^(\d{4})-(\d{2})-(\d{2})-(\d{2})\.(\d{2})\.\d{2}(?:\.\d+)?$/.exec(value); // yyyy-MM-dd-HH.mm.ss.SSSSSS
   if (m) return { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour: Number(m[4]), minute: Number(m[5]) };
-  m = /^(\d{4})(\d{2})(\d{2})-(\d{1,2}):(\d{1,2}):\d{1,2}(?::\d+)?$/.exec(value); // 20171223-22:15:29:606
+  m = /^(\d{4})(\d{2})(\d{2})-(\d{1,2}):(\d{1,2}):\d{1,2}(?::\d+)?$/.exec(value); // yyyyMMdd-HH:mm:ss:SSS
   if (m) return { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour: Number(m[4]), minute: Number(m[5]) };
-  m = /^(\d{2})\.(\d{2}) (\d{2}):(\d{2}):\d{2}$/.exec(value); // 10.30 16:49:06 (MM.dd, no year)
+  m = /^(\d{2})\.(\d{2}) (\d{2}):(\d{2}):\d{2}$/.exec(value); // MM.dd HH:mm:ss (no year)
   if (m) return { month: Number(m[1]), day: Number(m[2]), hour: Number(m[3]), minute: Number(m[4]) };
   m = /^(\d{9,10})$/.exec(value); // epoch seconds
   if (m) return stampOfMs(Number(m[1]) * 1000);
   return undefined;
 }
 
-/** A time of day: `16:13:38.811`, `18:01:47,978`, `04:30:30`, HDFS's `203615`. */
+/** A time of day: `HH:mm:ss`, with `.SSS`, `,SSS` or `:SSS`; HDFS's `HHmmss`. */
 function timeOfDay(value: string): { hour: number; minute: number } | undefined {
   const m = /^(\d{1,2}):(\d{2}):\d{2}(?:[.,:]\d+)?$/.exec(value) ?? /^(\d{2})(\d{2})\d{2}$/.exec(value);
   return m ? { hour: Number(m[1]), minute: Number(m[2]) } : undefined;
 }
 
-/** A date column: `2015-10-18`, `2005.11.09`, Spark's `17/06/09`, HDFS's `081109`, Android's `03-17`. */
+/** A date column: `yyyy-MM-dd`, `yyyy.MM.dd`, Spark's `yy/MM/dd`, HDFS's `yyMMdd`, Android's `MM-dd`. */
 function calendarDate(value: string): Pick<Stamp, 'year' | 'month' | 'day'> | undefined {
   let m = /^(\d{4})[-./](\d{1,2})[-./](\d{1,2})$/.exec(value);
   if (m) return { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
