@@ -166,6 +166,9 @@ const SESSION_TIMEOUT_MS = 30_000;
  */
 const STALL_DOUBT_MS = SESSION_TIMEOUT_MS / 2;
 
+/** How long a dropped merge task waits for the email in flight to be settled (dropMergeTask). */
+const EMAIL_SETTLE_GRACE_MS = 30_000;
+
 
 export class ReportStage {
   private readonly admin: Admin;
@@ -858,11 +861,16 @@ export class ReportStage {
     // partition's new owner has fenced this producer already, and then the new owner reads it):
     // dropping the task at once failed that settle, and the new owner sent the email again with no
     // crash at all (simulation: rejoin-after-a-missed-generation, seed 1487398797). No new email
-    // starts meanwhile: mergeTask is unset and mergeAssigned false.
-    const inFlight = this.emailInFlight;
+    // starts meanwhile: mergeTask is unset and mergeAssigned false. The wait is bounded (a provider
+    // that never answers must not keep the producer connected forever), and stop() does not wait.
+    const inFlight = this.stopped ? undefined : this.emailInFlight;
     void t
       ?.then(async (task) => {
-        await inFlight;
+        if (inFlight) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([inFlight, new Promise<void>((resolve) => (timer = setTimeout(resolve, EMAIL_SETTLE_GRACE_MS)))]);
+          clearTimeout(timer);
+        }
         await task.lock.run(async () => {
           task.dropped = true;
           await task.producer.disconnect();
