@@ -9,12 +9,6 @@ import type { Logger } from '../system/logging';
 import { decodeProgress, encodeProgress, type ObjectProgress } from './progress';
 
 export class Ledger extends CompactedTopicView<ObjectProgress> {
-  /**
-   * The ids whose value read from the topic is in progress: the report stage asks inProgress() every
-   * second, and the ledger holds every object version ever ingested (done entries stay).
-   */
-  private readonly inProgressIds = new Set<string>();
-
   constructor(kafka: Kafka, topic: string, log: Logger) {
     // Progress records are keyed by their object id.
     super(kafka, topic, log, (_key, value) => decodeProgress(value), 'logpipe-ledger');
@@ -33,20 +27,14 @@ export class Ledger extends CompactedTopicView<ObjectProgress> {
   inProgress(logTopic: string, sinceMs: number): Map<string, number> {
     const out = new Map<string, number>();
     const prefix = `${logTopic} `;
-    for (const id of this.inProgressIds) {
-      const p = this.entries.get(id);
-      if (p?.status !== 'in-progress' || !id.startsWith(prefix)) continue;
+    for (const [id, p] of this.entries) {
+      if (p.status !== 'in-progress' || !id.startsWith(prefix)) continue;
       const at = Date.parse(p.updatedAt);
       if (!(at >= sinceMs)) continue;
       const source = sourceOf(id.slice(prefix.length));
       if (source !== undefined) out.set(source, Math.max(at, out.get(source) ?? at));
     }
     return out;
-  }
-
-  protected override stored(id: string, progress: ObjectProgress | undefined): void {
-    if (progress?.status === 'in-progress') this.inProgressIds.add(id);
-    else this.inProgressIds.delete(id);
   }
 }
 

@@ -220,8 +220,6 @@ export class ReportStage {
    */
   private readonly answered = new Set<string>();
   private readonly stats = { windowsReported: 0, emailsSent: 0, emailsFailed: 0, late: 0 };
-  /** The partitioner of partitionOfSource, for the partition count it was made for. */
-  private sourcePartitions: { count: number; of: (key: string) => number } | undefined;
   private readonly metrics: Metrics;
   /** Partitions with a consumer-lag series, removed when the partition goes to another member. */
   private readonly lagged = new Set<number>();
@@ -701,19 +699,12 @@ export class ReportStage {
   private partitionsBeingIngested(): Set<number> {
     const out = new Set<number>();
     if (this.partitionCount === 0) return out;
-    for (const source of this.ledger.inProgress(this.o.topic, this.now() - this.r.ingestStallMs).keys()) out.add(this.partitionOfSource(source));
-    return out;
-  }
-
-  /** The log-topic partition ingest writes a source's records to (the producer's default partitioner over its key). */
-  private partitionOfSource(source: string): number {
-    if (this.sourcePartitions?.count !== this.partitionCount) {
-      const partitionMetadata = Array.from({ length: this.partitionCount }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
-      const partitioner = Partitioners.DefaultPartitioner();
-      const count = this.partitionCount;
-      this.sourcePartitions = { count, of: (key) => partitioner({ topic: this.o.topic, partitionMetadata, message: { key, value: null } }) };
+    const partitionMetadata = Array.from({ length: this.partitionCount }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    const partitioner = Partitioners.DefaultPartitioner();
+    for (const source of this.ledger.inProgress(this.o.topic, this.now() - this.r.ingestStallMs).keys()) {
+      out.add(partitioner({ topic: this.o.topic, partitionMetadata, message: { key: source, value: null } }));
     }
-    return this.sourcePartitions.of(source);
+    return out;
   }
 
   /** The group's committed offsets on the log topic (a partition without records has none). */

@@ -101,7 +101,6 @@ export class CompactedTopicView<T> {
             if (message.value === null) {
               if (own && own.bytes === null) this.pinned.delete(key);
               this.entries.delete(key);
-              this.stored(key, undefined);
               return;
             }
             if (own?.value !== undefined && own.bytes?.equals(message.value)) {
@@ -109,16 +108,11 @@ export class CompactedTopicView<T> {
               // state records again cost a third of the report stage's CPU (docs/benchmarks.md).
               this.pinned.delete(key);
               this.entries.set(key, own.value);
-              this.stored(key, own.value);
               return;
             }
             const value = this.decode(key, message.value);
-            if (value === undefined) {
-              this.log.warn('ignoring an unreadable record', { topic: this.topic, key });
-            } else {
-              this.entries.set(key, value);
-              this.stored(key, value);
-            }
+            if (value === undefined) this.log.warn('ignoring an unreadable record', { topic: this.topic, key });
+            else this.entries.set(key, value);
           },
         });
         // Nothing is committed, so a replacement instance would start at the beginning again and
@@ -172,12 +166,6 @@ export class CompactedTopicView<T> {
   get size(): number {
     return this.entries.size;
   }
-
-  /**
-   * Called after the consumer stored a key's value read from the topic (undefined: a tombstone
-   * removed it), so a subclass can keep an index of `entries` instead of scanning them.
-   */
-  protected stored(_key: string, _value: T | undefined): void {}
 
   /**
    * Resolves once the consumer has read everything committed to the topic before `writeBarrier`'s
