@@ -22,6 +22,16 @@ function errorLines(fn: () => unknown): string[] {
   throw new Error('expected a ConfigError');
 }
 
+/** Loading with `env` fails with exactly one line, naming the key, the value, where it came from and what was expected. */
+function expectOneProblem(env: NodeJS.ProcessEnv, key: string, value: string, origin: string, expected: string): void {
+  const lines = errorLines(() => loadConfig({ env, configDir: configDir({}) }));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain(`"${key}"`);
+  expect(lines[0]).toContain(value);
+  expect(lines[0]).toContain(origin);
+  expect(lines[0]).toContain(expected);
+}
+
 describe('loadConfig', () => {
   it('defaults point at the local stack', () => {
     const { config } = loadConfig({ env: {}, configDir: configDir({}) });
@@ -78,12 +88,7 @@ describe('loadConfig', () => {
     [{ LOGPIPE_PARSER_ZONE: 'Mars/Olympus' }, 'parser.zone', '"Mars/Olympus"', 'env', 'IANA time zone'],
     [{ LOGPIPE_PARSER_FORMAT: 'regex', LOGPIPE_PARSER_REGEX: '(?<time>\\S+)' }, 'parser.regex', '"(?<time>\\\\S+)"', 'parser.format is regex', 'needs a named group (?<level>...)'],
   ])('rejects %j naming %s', (env, key, value, origin, expected) => {
-    const lines = errorLines(() => loadConfig({ env, configDir: configDir({}) }));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`"${key}"`);
-    expect(lines[0]).toContain(value);
-    expect(lines[0]).toContain(origin);
-    expect(lines[0]).toContain(expected);
+    expectOneProblem(env, key, value, origin, expected);
   });
 
   it('rejects unknown keys, naming the key and the file', () => {
@@ -175,12 +180,7 @@ describe('loadConfig', () => {
     [{ LOGPIPE_PARSER_SOURCES: '[{"match": "a/",}]' }, 'parser.sources', '"[{\\"match\\": \\"a/\\",}]"', 'env LOGPIPE_PARSER_SOURCES', 'expected a JSON list of rules'],
     [{ LOGPIPE_PARSER_SOURCES: '{"match": "a/"}' }, 'parser.sources', '"{\\"match\\": \\"a/\\"}"', 'env', 'expected a JSON list of rules {"match": ..., "format"?, "regex"?, "timeFormat"?, "zone"?}: it is not a list'],
   ])('rejects parser.sources %j naming %s', (env, key, value, origin, expected) => {
-    const lines = errorLines(() => loadConfig({ env, configDir: configDir({}) }));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`"${key}"`);
-    expect(lines[0]).toContain(value);
-    expect(lines[0]).toContain(origin);
-    expect(lines[0]).toContain(expected);
+    expectOneProblem(env, key, value, origin, expected);
   });
 
   it('names a bad rule that came from a file, and reports every bad rule', () => {
