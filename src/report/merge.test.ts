@@ -121,6 +121,38 @@ describe('merging partition partials', () => {
     expect(brief(m.apply(t1.add(rec(126_000))))).toEqual([['60000@60000', 2, 0]]);
   });
 
+  it('takes an idle partition as idle only while nothing lies beyond the offset it was read up to', () => {
+    const [t0, t1] = tasks(2);
+    const m = new WindowMerger(MIN);
+    expect(m.hasIdleClaims()).toBe(false);
+    m.apply({ ...t1.idle(), idleThrough: 5 });
+    expect(m.hasIdleClaims()).toBe(true);
+    m.observeEnds(new Map([[1, 5]]));
+    expect(m.describe().partitions[1].idle).toBe(true);
+    // Records behind t1's claim (its commit failed, or its owner has not fetched them yet): t1 holds
+    // window 0 although its last partial said idle; an older, lower end observed later changes nothing.
+    m.observeEnds(new Map([[1, 9]]));
+    m.observeEnds(new Map([[1, 4]]));
+    expect(m.describe().partitions[1].idle).toBe(false);
+    expect(m.apply(t0.add(rec(10_000), rec(70_000)))).toEqual([]);
+    // Its owner counts them and says idle again, read up to the end: the window closes with them.
+    m.apply(t1.add(rec(20_000)));
+    expect(brief(m.apply({ ...t1.idle(), idleThrough: 9 }))).toEqual([['60000@0', 2, 0]]);
+    // The claim and the end survive a snapshot.
+    const restored = new WindowMerger(MIN, JSON.parse(JSON.stringify(m.snapshot())) as MergeState);
+    restored.observeEnds(new Map([[1, 10]]));
+    expect(restored.describe().partitions[1].idle).toBe(false);
+    expect(m.snapshot().progress[1]).toEqual({ partition: 1, closedUntilMs: expect.any(Number), idle: true, idleThrough: 9, end: 9 });
+  });
+
+  it('keeps trusting an idle partial without a claim (written by an older version)', () => {
+    const [t0, t1] = tasks(2);
+    const m = new WindowMerger(MIN);
+    m.apply(t1.idle());
+    m.observeEnds(new Map([[1, 100]]));
+    expect(brief(m.apply(t0.add(rec(10_000), rec(70_000))))).toEqual([['60000@0', 1, 0]]);
+  });
+
   it('closes every open window when all partitions are idle, and goes on normally after', () => {
     const [t0, t1] = tasks(2);
     const m = new WindowMerger(MIN);
@@ -241,6 +273,7 @@ describe('partial records', () => {
     ['partitions 0', json({ partitions: 0 }), /partitions must be a whole number >= 1, got 0/],
     ['a string horizon', json({ closedUntilMs: '5' }), /closedUntilMs must be a finite number or null, got "5"/],
     ['no idle flag', json({ idle: undefined }), /idle must be true or false, got nothing/],
+    ['a negative idleThrough', json({ idle: true, idleThrough: -1 }), /idleThrough must be a whole number >= 0 when present, got -1/],
     ['windows not a list', json({ windows: {} }), /windows must be a list/],
     ['a window without total', json({ windows: [{ ...window0, total: undefined }] }), /windows\[0\]\.total must be a whole number/],
     ['a window with a wrong id', json({ windows: [{ ...window0, id: '60000@1' }] }), /windows\[0\]\.id must be "60000@0"/],

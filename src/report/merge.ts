@@ -9,7 +9,12 @@
  * WindowMerger is fed those partials in order.
  *
  * Closing. The merger remembers per partition the highest horizon reported (a horizon only moves
- * forward) and the latest idle flag. A partition's effective horizon is +infinity while it is idle,
+ * forward) and the latest idle flag. An idle flag is a claim about the log topic: the partition was
+ * read up to `idleThrough` and nothing followed. It holds only while the partition's end offset (as
+ * the stage last observed it, observeEnds) is no greater: a partition idle by its last word but with
+ * records behind it, which its owner has not counted yet (a commit failed and the task recounts, a
+ * new upload not yet fetched), is not idle, so windows wait for its horizon instead of closing
+ * without its records and making them late. A partition's effective horizon is +infinity while it is idle,
  * else its horizon (-infinity for none yet, and for a partition never heard from). The merge horizon
  * H is the minimum over partitions 0..N-1 of the effective horizons, N the partition count; H only
  * moves forward, and every window ending at or before H is closed, so a window closes once every
@@ -51,6 +56,12 @@ export interface PartialRecord {
   closedUntilMs: number | null;
   /** The partition is caught up (no lag) and had no record for idleCloseMs. */
   idle: boolean;
+  /**
+   * With idle: the log-topic offset the partition was read up to (the next offset to read) when it
+   * was judged idle; the claim stands while the partition's end offset is no greater. Absent in
+   * partials of older versions: their idle flag stands until the partition's next partial.
+   */
+  idleThrough?: number;
 }
 
 /** What the merger knows of one partition. */
@@ -60,6 +71,10 @@ export interface PartitionProgress {
   closedUntilMs: number | null;
   /** The latest idle flag; false for a partition never heard from. */
   idle: boolean;
+  /** The latest idle partial's idleThrough (see PartialRecord). */
+  idleThrough?: number;
+  /** The highest end offset of the partition observed (observeEnds); absent before the first. */
+  end?: number;
 }
 
 /** The serialisable state of a WindowMerger (JSON-safe: no Infinity, no Map, no undefined). */
@@ -118,6 +133,13 @@ interface Progress {
   /** -Infinity for none. */
   closedUntilMs: number;
   idle: boolean;
+  idleThrough?: number;
+  end?: number;
+}
+
+/** Whether a partition's idle claim stands: idle, and nothing written beyond what it was read up to. */
+function idleStands(s: Progress): boolean {
+  return s.idle && (s.idleThrough === undefined || s.end === undefined || s.end <= s.idleThrough);
 }
 
 /** Merges partials into final window reports; see the module comment for closing and lateness. */
@@ -168,12 +190,32 @@ export class WindowMerger {
       this.open.set(w.startMs, mergeWindowResults(this.open.get(w.startMs) ?? emptyResult(w), w));
     }
     const known = this.progress.get(p.partition);
-    this.progress.set(p.partition, {
-      closedUntilMs: Math.max(known?.closedUntilMs ?? -Infinity, p.closedUntilMs ?? -Infinity),
-      idle: p.idle,
-    });
+    const next: Progress = { closedUntilMs: Math.max(known?.closedUntilMs ?? -Infinity, p.closedUntilMs ?? -Infinity), idle: p.idle };
+    if (p.idle && p.idleThrough !== undefined) next.idleThrough = p.idleThrough;
+    if (known?.end !== undefined) next.end = known.end;
+    this.progress.set(p.partition, next);
     this.partitionCount = Math.max(this.partitionCount, p.partitions);
     return this.closeUntil(this.mergeHorizon());
+  }
+
+  /**
+   * Records the log topic's end offsets (the offset after the last record a read_committed reader can
+   * see, per partition) as the stage observed them: an idle partition with an end beyond its
+   * idleThrough has records its owner has not counted, and holds windows open until its next
+   * partial. Ends only move forward; partitions never heard from are ignored (they hold windows
+   * anyway). Never closes a window: it can only take idleness away.
+   */
+  observeEnds(ends: ReadonlyMap<number, number>): void {
+    for (const [partition, end] of ends) {
+      const s = this.progress.get(partition);
+      if (s && Number.isSafeInteger(end) && end >= 0 && !(end <= (s.end ?? -1))) s.end = end;
+    }
+  }
+
+  /** Whether an idle claim depends on the end offsets (observeEnds is worth calling before apply). */
+  hasIdleClaims(): boolean {
+    for (const s of this.progress.values()) if (s.idle && s.idleThrough !== undefined) return true;
+    return false;
   }
 
   /**
@@ -194,7 +236,13 @@ export class WindowMerger {
       pendingLate: this.pendingLate,
       progress: [...this.progress]
         .sort(([a], [b]) => a - b)
-        .map(([partition, s]) => ({ partition, closedUntilMs: finiteOrNull(s.closedUntilMs), idle: s.idle })),
+        .map(([partition, s]) => ({
+          partition,
+          closedUntilMs: finiteOrNull(s.closedUntilMs),
+          idle: s.idle,
+          ...(s.idleThrough === undefined ? {} : { idleThrough: s.idleThrough }),
+          ...(s.end === undefined ? {} : { end: s.end }),
+        })),
       open: this.startOrder().map((start) => cloneResult(this.open.get(start) as WindowResult)),
     };
   }
@@ -203,7 +251,7 @@ export class WindowMerger {
     const partitions: PartitionProgress[] = [];
     for (let partition = 0; partition < this.partitionCount; partition++) {
       const s = this.progress.get(partition);
-      partitions.push({ partition, closedUntilMs: finiteOrNull(s?.closedUntilMs ?? -Infinity), idle: s?.idle ?? false });
+      partitions.push({ partition, closedUntilMs: finiteOrNull(s?.closedUntilMs ?? -Infinity), idle: s ? idleStands(s) : false });
     }
     return {
       open: this.startOrder().map((start) => windowId(this.sizeMs, start)),
@@ -221,7 +269,7 @@ export class WindowMerger {
     for (const [partition, s] of this.progress) {
       if (partition >= this.partitionCount) continue;
       heard++;
-      if (!s.idle) min = Math.min(min, s.closedUntilMs);
+      if (!idleStands(s)) min = Math.min(min, s.closedUntilMs);
     }
     return heard < this.partitionCount ? -Infinity : min;
   }
@@ -259,7 +307,14 @@ export class WindowMerger {
     this.partitionCount = state.partitions;
     this.closedUntilMs = state.closedUntilMs ?? -Infinity;
     this.pendingLate = state.pendingLate;
-    this.progress = new Map(state.progress.map((p) => [p.partition, { closedUntilMs: p.closedUntilMs ?? -Infinity, idle: p.idle }]));
+    this.progress = new Map(
+      state.progress.map((p) => {
+        const s: Progress = { closedUntilMs: p.closedUntilMs ?? -Infinity, idle: p.idle };
+        if (p.idleThrough !== undefined) s.idleThrough = p.idleThrough;
+        if (p.end !== undefined) s.end = p.end;
+        return [p.partition, s];
+      }),
+    );
     this.open = new Map(state.open.map((r) => [r.startMs, cloneResult(r)]));
   }
 }
@@ -324,6 +379,7 @@ function partialProblem(v: unknown): Problem {
   if (partition >= (partitions as number)) return `partition ${partition} is out of range for ${show(partitions)} partitions`;
   if (!isTimeOrNull(v.closedUntilMs)) return `closedUntilMs must be a finite number or null, got ${show(v.closedUntilMs)}`;
   if (typeof v.idle !== 'boolean') return `idle must be true or false, got ${show(v.idle)}`;
+  if (v.idleThrough !== undefined && !isCount(v.idleThrough)) return `idleThrough must be a whole number >= 0 when present, got ${show(v.idleThrough)}`;
   if (!Array.isArray(windows)) return `windows must be a list, got ${show(windows)}`;
   for (let i = 0; i < windows.length; i++) {
     const problem = resultProblem(windows[i], `windows[${i}]`);
@@ -383,8 +439,16 @@ function stateProblem(s: Record<string, unknown>, sizeMs: number): Problem {
   if (!Array.isArray(progress)) return `progress must be a list, got ${show(progress)}`;
   const seen = new Set<number>();
   for (const [i, p] of progress.entries()) {
-    if (!isObject(p) || !isCount(p.partition) || seen.has(p.partition) || !isTimeOrNull(p.closedUntilMs) || typeof p.idle !== 'boolean') {
-      return `progress[${i}] must be { partition: a whole number >= 0 listed once, closedUntilMs: number or null, idle: boolean }, got ${show(p)}`;
+    if (
+      !isObject(p) ||
+      !isCount(p.partition) ||
+      seen.has(p.partition) ||
+      !isTimeOrNull(p.closedUntilMs) ||
+      typeof p.idle !== 'boolean' ||
+      (p.idleThrough !== undefined && !isCount(p.idleThrough)) ||
+      (p.end !== undefined && !isCount(p.end))
+    ) {
+      return `progress[${i}] must be { partition: a whole number >= 0 listed once, closedUntilMs: number or null, idle: boolean, idleThrough?: offset, end?: offset }, got ${show(p)}`;
     }
     seen.add(p.partition);
   }

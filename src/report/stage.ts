@@ -60,6 +60,8 @@ interface TaskState {
   /** Horizon and idle flag of the last partial sent, to send one only when something changed. */
   sentHorizon: number | null;
   sentIdle: boolean;
+  /** With sentIdle: the offset the partition was read up to when it was judged idle (PartialRecord.idleThrough). */
+  sentIdleThrough?: number;
 }
 
 interface PendingEmail {
@@ -491,17 +493,26 @@ export class ReportStage {
   }
 
   /** Commits the task's closed windows, state and offset; on failure forgets the task (it is restored from the state topic). */
-  private async commitTask(task: PartitionTask, idle: boolean, why: { from?: number; idle?: boolean }): Promise<void> {
+  /**
+   * @param idleThrough with idle: the offset the partition is read up to (the merger takes the
+   *   partition as idle only while nothing lies beyond it).
+   */
+  private async commitTask(task: PartitionTask, idle: boolean, why: { from?: number; idle?: boolean }, idleThrough?: number): Promise<void> {
     // An idle partition hands out its open windows without closing them: more of their records may
     // come with the next upload, and the merger sums the pieces (closing stays with the merger).
     const closed = idle ? task.aggregator.flushOpen() : task.aggregator.poll();
     const snapshot = task.aggregator.snapshot();
     const horizonMoved = snapshot.closedUntilMs !== task.state.sentHorizon;
+    const through = idle ? idleThrough : undefined;
     const partial: PartialRecord | undefined =
-      closed.length > 0 || horizonMoved || idle !== task.state.sentIdle
-        ? { version: 1, partition: task.partition, partitions: this.partitionCount, windows: closed, closedUntilMs: snapshot.closedUntilMs, idle }
+      closed.length > 0 || horizonMoved || idle !== task.state.sentIdle || through !== task.state.sentIdleThrough
+        ? { version: 1, partition: task.partition, partitions: this.partitionCount, windows: closed, closedUntilMs: snapshot.closedUntilMs, idle, ...(through === undefined ? {} : { idleThrough: through }) }
         : undefined;
     const next: TaskState = { ...task.state, window: snapshot, sentHorizon: partial ? snapshot.closedUntilMs : task.state.sentHorizon, sentIdle: partial ? idle : task.state.sentIdle };
+    if (partial) {
+      if (through === undefined) delete next.sentIdleThrough;
+      else next.sentIdleThrough = through;
+    }
     const key = this.taskKey(task.partition);
     const encoded = Buffer.from(JSON.stringify(next));
     if (task.dropped) throw new Error(`report task of partition ${task.partition} was dropped; it is re-opened from its committed state`);
@@ -561,7 +572,16 @@ export class ReportStage {
   private async takeOver(producer: Producer, key: string, alsoPrefix?: string): Promise<StateValue | undefined> {
     try {
       await producer.connect();
-      await this.state.syncThrough((barrier) => commitBarrier(producer, this.r.stateTopic, barrier));
+      await this.state.syncThrough((barrier) => {
+        // The first transaction fences the key's other owners. A process that has just woken from
+        // a stall (its I/O callbacks run before its timers notice) may be taking over on the word
+        // of an assignment it lost meanwhile: fencing now aborted its replacement's settle of an
+        // email already sent, and the email went out again (simulation
+        // paused-reporter-resumes-after-takeover, seed 794627684). The tick retries once the group
+        // has confirmed this process's membership.
+        if (this.stalled(this.now())) throw Object.assign(new Error('not taking a report task over right after a stall; waiting for the group to confirm this process'), { retriable: true });
+        return commitBarrier(producer, this.r.stateTopic, barrier);
+      });
     } catch (err) {
       await producer.disconnect().catch(() => undefined);
       throw err;
@@ -671,8 +691,11 @@ export class ReportStage {
             if (caughtUp) agg.closeToWatermark();
             // poll() inside commitTask also closes by the wall clock: processing time, or idleness.
             const clockCloses = agg.openWindows > 0 && (this.windowOptions.mode === 'processing' || idle);
-            if (idle !== task.state.sentIdle || agg.closedWindows > 0 || agg.closedUntil !== task.state.sentHorizon || clockCloses) {
-              await this.commitTask(task, idle, { idle });
+            // An idle partition read further than its last idle partial said (records or
+            // transaction markers the merger would otherwise take as uncounted) says so again.
+            const claimMoved = idle && task.state.sentIdle && next !== task.state.sentIdleThrough;
+            if (idle !== task.state.sentIdle || claimMoved || agg.closedWindows > 0 || agg.closedUntil !== task.state.sentHorizon || clockCloses) {
+              await this.commitTask(task, idle, { idle }, next);
             }
           });
         }
@@ -728,6 +751,13 @@ export class ReportStage {
     await task.lock.run(async () => {
       const closed: WindowReport[] = [];
       let nextOffset = task.state.nextOffset;
+      // Idle claims are checked against the log topic's end offsets before these partials can close
+      // a window on their strength (WindowMerger.observeEnds): a partition with records its owner
+      // has not counted yet (its commit failed, or the upload is not fetched yet) holds windows open.
+      if (task.merger.hasIdleClaims()) {
+        const ends = await this.admin.fetchTopicOffsets(this.o.topic);
+        task.merger.observeEnds(new Map(ends.map((o) => [o.partition, Number(o.high)])));
+      }
       for (const m of batch.messages) {
         const offset = Number(m.offset);
         if (offset < nextOffset) continue;

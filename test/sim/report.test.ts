@@ -60,6 +60,14 @@ describe('simulation: report', () => {
   // A rebalance moved the merge task while its owner was between an email's send and its settle:
   // the task was dropped at once, the settle failed, and the new owner sent it again. Fails on 0ef06dc.
   it('replay: a merge task handed over mid-send settles its email first', () => replay('rejoin-after-a-missed-generation', 1487398797, '298:18:27:26:26:24:24:25:29:29:30:29:29:29:29:30', ''), 600_000);
+  // A partition task's commit failed after its last partial had said "idle": the merger went on
+  // taking the partition as idle while it held records its owner had not counted yet, closed the
+  // window without them, and they came late (the window never reported). Fails on d6ef562.
+  it('replay: a partition idle by its last word but with records behind it holds the merger back', () => replay('report', -1619934976, '633:1:1:1:1:1:1:16:14:13:15:14:14:14:14:15:15:16:11:13:14:13:14:15:13:14:15:13:14', '//C:H'), 600_000);
+  // A report process paused while taking the merge task over woke up after its replacement had
+  // sent an email, and its take-over (begun before the pause) fenced the replacement mid-settle:
+  // the email went out twice with no crash. Fails on d6ef562.
+  it('replay: a reporter waking mid-take-over does not fence its replacement\'s settle', () => replay('paused-reporter-resumes-after-takeover', 794627684, '301:1:4:0:2:3:4:4:0:2:14:0:7:0:0:3:3:6:5:3:3:3:1:1:2:2:2:2:2:2:2:2:2:2:2:2:2:2:2:2:2:2:2:12:12:11:2:9:9:16:11:10:12:12', ''), 600_000);
   // Issue 14 item 2, report stage: fails on 2f9dfc1 (a window never reported), passes on ae23257.
   it('a paused report process resumes after another took its work over', () => check('paused-reporter-resumes-after-takeover', 60), 600_000);
   // R2's lost lines: fails on ddfb03a (before 2401594), passes since.
