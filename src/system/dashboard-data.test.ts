@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import type { ObjectActivity } from '../actors/s3-watcher-actor';
 import { emptyCounts } from '../model/levels';
-import type { RecentWindow } from '../report/recent-windows';
 import { RECENT_WINDOWS, RecentWindows } from '../report/recent-windows';
+import { recentWindow } from '../report/recent-windows.fixture';
 import type { WindowReport } from '../report/window';
 import { buildDashboardData, createDashboardSource, DASHBOARD_DAYS, DASHBOARD_WINDOWS, DashboardQueryError, parseDashboardQuery } from './dashboard-data';
 import { createLogger } from './logging';
@@ -12,25 +12,7 @@ const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 
-function win(startMs: number, over: Partial<RecentWindow> = {}): RecentWindow {
-  const stamp = new Date(startMs).toISOString().replace('.000Z', 'Z').replace(/:/g, '-');
-  return {
-    id: `60000@${startMs}`,
-    startMs,
-    endMs: startMs + MIN,
-    counts: { ...emptyCounts(), INFO: 5 },
-    total: 5,
-    late: 0,
-    future: 0,
-    alert: false,
-    reasons: [],
-    suppressed: null,
-    email: null,
-    files: { json: `logpipe_2elines.${stamp}.json`, txt: `logpipe_2elines.${stamp}.txt` },
-    reportedMs: startMs + MIN,
-    ...over,
-  };
-}
+const win = recentWindow;
 
 function obj(id: string, over: Partial<ObjectActivity>): ObjectActivity {
   return { id, status: 'ingested', lines: 0, bytes: 0, totalBytes: null, ...over };

@@ -15,6 +15,7 @@ import type { Browser } from 'playwright-core';
 import { ControlServer } from '../../src/system/control-server';
 import { registerDashboard } from '../../src/system/dashboard';
 import type { RecentWindow } from '../../src/report/recent-windows';
+import { recentWindow } from '../../src/report/recent-windows.fixture';
 import { createDashboardSource } from '../../src/system/dashboard-data';
 import type { DashboardData, DashboardSource } from '../../src/system/dashboard-types';
 import { launchChromium, saveScreenshot, watchPageErrors } from '../browser';
@@ -204,22 +205,8 @@ describe('dashboard page in Chromium', () => {
   it('shows a day backfilled three days ago, offers the days held, and picking a day lists its windows', async () => {
     const BACKFILL_DAY = '2026-03-11';
     const dayStart = Date.parse(`${BACKFILL_DAY}T00:00:00Z`);
-    const recent = (startMs: number, over: Partial<RecentWindow> = {}): RecentWindow => ({
-      id: `logs.60000.${startMs}`,
-      startMs,
-      endMs: startMs + MINUTE,
-      counts: { ERROR: 0, WARN: 1, INFO: 10, DEBUG: 2 },
-      total: 13,
-      late: 0,
-      future: 0,
-      alert: false,
-      reasons: [],
-      suppressed: null,
-      email: null,
-      files: { json: `${stamp(startMs)}.json`, txt: `${stamp(startMs)}.txt` },
-      reportedMs: T0,
-      ...over,
-    });
+    const recent = (startMs: number, over: Partial<RecentWindow> = {}): RecentWindow =>
+      recentWindow(startMs, { counts: { ERROR: 0, WARN: 1, INFO: 10, DEBUG: 2 }, total: 13, reportedMs: T0, ...over });
     // Two hours of that day, 08:00–09:59, one alerting window at 09:30 and one with future-dated records.
     const backfill = Array.from({ length: 120 }, (_, i) => {
       const startMs = dayStart + 8 * 60 * MINUTE + i * MINUTE;
