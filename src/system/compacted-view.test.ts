@@ -8,11 +8,12 @@ const log = createLogger({ level: 'error', format: 'json', stream: new PassThrou
 type EachMessage = (p: { message: { key: Buffer | null; value: Buffer | null } }) => Promise<void>;
 
 /** A kafkajs stand-in with one consumer whose records the test hands in, in topic order. */
-function fakeKafka(): { kafka: Kafka; deliver: (key: string, value: string | null) => Promise<void> } {
+function fakeKafka(): { kafka: Kafka; deliver: (key: string, value: string | null) => Promise<void>; endBatch: (partition: number, lastOffset: number) => void } {
   let each: EachMessage | undefined;
+  const listeners = new Map<string, (e: { payload: { partition: number; lastOffset: string } }) => void>();
   const consumer = {
     events: { CRASH: 'consumer.crash', END_BATCH_PROCESS: 'consumer.end_batch_process' },
-    on: () => undefined,
+    on: (event: string, listener: (e: { payload: { partition: number; lastOffset: string } }) => void) => void listeners.set(event, listener),
     connect: async () => undefined,
     subscribe: async () => undefined,
     run: async (o: { eachMessage: EachMessage }) => {
@@ -27,6 +28,7 @@ function fakeKafka(): { kafka: Kafka; deliver: (key: string, value: string | nul
       if (!each) throw new Error('the view is not running');
       await each({ message: { key: Buffer.from(key), value: value === null ? null : Buffer.from(value) } });
     },
+    endBatch: (partition, lastOffset) => listeners.get(consumer.events.END_BATCH_PROCESS)?.({ payload: { partition, lastOffset: String(lastOffset) } }),
   };
 }
 
@@ -42,6 +44,22 @@ async function view(options: ConstructorParameters<typeof CompactedTopicView>[5]
 }
 
 describe('CompactedTopicView', () => {
+  // The report stage lets no partition go idle while its ledger view is behind the progress topic.
+  it('knows whether it has read each partition up to given end offsets', async () => {
+    const { kafka, endBatch } = fakeKafka();
+    const v = new CompactedTopicView<{ n: number }>(kafka, 'progress', log, () => ({ n: 0 }), 'test');
+    await v.start();
+    expect(v.hasReadUpTo(new Map())).toBe(true);
+    expect(v.hasReadUpTo(new Map([[0, 0]]))).toBe(true); // an empty partition
+    expect(v.hasReadUpTo(new Map([[0, 3]]))).toBe(false);
+    endBatch(0, 1);
+    expect(v.hasReadUpTo(new Map([[0, 3]]))).toBe(false);
+    endBatch(0, 2); // a batch of a transaction marker only counts too
+    expect(v.hasReadUpTo(new Map([[0, 3]]))).toBe(true);
+    expect(v.hasReadUpTo(new Map([[0, 3], [1, 1]]))).toBe(false);
+    await v.stop();
+  });
+
   // The report stage's state topic is shared by every group and log topic: records of keys the
   // view does not keep must be neither decoded nor held.
   it('skips the records of keys it does not keep, without decoding them', async () => {

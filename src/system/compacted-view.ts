@@ -124,6 +124,16 @@ export class CompactedTopicView<T> {
     await this.consumer.start();
   }
 
+  /**
+   * Whether the consumer has read every partition up to `ends` (next offsets, e.g. the topic's last
+   * stable offsets as ListOffsets gave them): the view then holds everything committed before those
+   * offsets were asked for. A partition the consumer never reached counts as read up to offset 0.
+   */
+  hasReadUpTo(ends: ReadonlyMap<number, number>): boolean {
+    for (const [partition, end] of ends) if ((this.positions.get(partition) ?? 0) < end) return false;
+    return true;
+  }
+
   /** The key's value: this process's own latest commit while it is not read back, else the topic's. */
   get(key: string): T | undefined {
     const own = this.pinned.get(key);
