@@ -287,7 +287,7 @@ export default class FileFetcherActor {
         records: last.records,
         bytes: last.byteOffset,
         seconds: seconds(),
-        format: last.parser.format ?? null,
+        format: last.parser?.format ?? null,
         ...(choice?.rule ? { sourceRule: choice.rule.match } : {}),
       });
       return outcome(meta, last, 'ingested', resumed, seconds());

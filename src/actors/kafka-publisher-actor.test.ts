@@ -58,6 +58,26 @@ describe('KafkaPublisherActor', () => {
     expect(events).toEqual(['open tx-', 'fence barrier', 'read to the barrier']);
   });
 
+  // R2: a version known to the ledger only from its first batch held no partition for the report
+  // stage while that batch was held up by an outage; the other sources' windows closed without it.
+  it('begin of a version with no progress commits a start record, which later begins take as no progress', async () => {
+    const { actor, events, entries } = setup();
+    await expect(actor.begin('o')).resolves.toBeUndefined();
+    expect(events).toEqual(['open tx-', 'fence barrier', 'read to the barrier', 'commit 0 in-progress']);
+    expect(entries.get('o')).toMatchObject({ id: 'o', status: 'in-progress', byteOffset: 0, lines: 0, records: 0 });
+    expect(entries.get('o')?.parser).toBeUndefined();
+    await actor.finish('o');
+    events.length = 0;
+    await expect(actor.begin('o')).resolves.toBeUndefined(); // resumed from its start: from the beginning
+    expect(events).toEqual(['open tx-', 'fence barrier', 'read to the barrier']);
+  });
+
+  it('closes the producer when the start record cannot be committed, so the version can be begun again', async () => {
+    const { actor, events } = setup(undefined, undefined, new Error('broker down'));
+    await expect(actor.begin('o')).rejects.toThrow('broker down');
+    expect(events).toEqual(['open tx-', 'fence barrier', 'read to the barrier', 'close']);
+  });
+
   // Issue 14 item 1: a second begin of a running version closed the first job's producer.
   it('refuses a second begin of a version it is ingesting, leaving the first job\'s producer open', async () => {
     const { actor, events } = setup();
@@ -117,7 +137,7 @@ describe('KafkaPublisherActor', () => {
 
   it('counts a failed commit as a failure, not as lines', async () => {
     const metrics = new Metrics();
-    const { actor } = setup(undefined, metrics, new Error('broker down'));
+    const { actor } = setup(progress('in-progress'), metrics, new Error('broker down'));
     await actor.begin('o');
     await expect(actor.commit('o', [{ value: 'x' }], progress('in-progress'))).rejects.toThrow('broker down');
     const text = await metrics.registry.metrics();

@@ -12,7 +12,7 @@ import { backoffMs, reasonOf } from '../ingest/errors';
 import { Ledger } from '../ingest/ledger';
 import { ensureIngestTopics } from '../ingest/topics';
 import { transactionalIdFor } from '../ingest/object-ref';
-import type { ObjectProgress } from '../ingest/progress';
+import { isStartProgress, type ObjectProgress, startProgress } from '../ingest/progress';
 import { ObjectPublisher, type PublisherTopics } from '../ingest/publisher';
 import { createKafka } from '../system/clients';
 import type { Logger } from '../system/logging';
@@ -34,6 +34,8 @@ export interface PublisherDeps {
   metrics?: Metrics;
   /** The bootstrap brokers, named in the log while Kafka cannot be used. */
   brokers?: readonly string[];
+  /** Stamps start records' updatedAt; default Date.now. */
+  now?: () => number;
 }
 
 export default class KafkaPublisherActor {
@@ -95,6 +97,14 @@ export default class KafkaPublisherActor {
    *
    * One writer per version in this process: a begin for a version already begun is refused (the
    * caller must finish the first; two streams of one version would feed one producer).
+   *
+   * A version with no progress yet gets a start record (in progress, nothing read) before anything
+   * else, so that the ledger knows from now on that it writes to its source's partition: the report
+   * stage holds that partition's windows open while the version is in progress. Known only from
+   * its first batch, a version whose first batch was held up (a broker outage right after it
+   * started) held nothing: the other sources' windows closed without its lines, and they all came
+   * late (fault scenario R2, every first window two thirds of its lines). A start record counts as
+   * no progress: begin resolves with undefined for it.
    */
   async begin(id: string): Promise<ObjectProgress | undefined> {
     await this.ready;
@@ -111,7 +121,18 @@ export default class KafkaPublisherActor {
     this.deps.ledger.release(id);
     const committed = this.deps.ledger.get(id);
     this.counted.set(id, { lines: committed?.lines ?? 0, bytes: committed?.byteOffset ?? 0 });
-    return committed;
+    if (committed === undefined) {
+      const start = startProgress(id, (this.deps.now ?? Date.now)());
+      try {
+        await producer.commit([], start);
+      } catch (err) {
+        await this.finish(id);
+        throw err;
+      }
+      this.deps.ledger.remember(start);
+      return undefined;
+    }
+    return isStartProgress(committed) ? undefined : committed;
   }
 
   /** One transaction: the records and the object's progress. Throws if the object was not begun. */

@@ -17,7 +17,8 @@ export interface ObjectProgress {
   lines: number;
   entries: number;
   records: number;
-  parser: ParserCheckpoint;
+  /** The parser's state at byteOffset; absent in a start record (nothing read yet). */
+  parser?: ParserCheckpoint;
   /** Why the object was dead-lettered. */
   reason?: string;
   updatedAt: string;
@@ -36,4 +37,17 @@ export function decodeProgress(value: Buffer | null): ObjectProgress | undefined
 
 export function encodeProgress(p: ObjectProgress): Buffer {
   return Buffer.from(JSON.stringify(p));
+}
+
+/**
+ * The record a version's ingest commits when it starts with no progress (see KafkaPublisherActor.begin):
+ * in progress, nothing read. Resuming from it is starting from the beginning.
+ */
+export function startProgress(id: string, nowMs: number): ObjectProgress {
+  return { id, status: 'in-progress', byteOffset: 0, lines: 0, entries: 0, records: 0, updatedAt: new Date(nowMs).toISOString() };
+}
+
+/** Whether a progress record says nothing was read yet (a start record). */
+export function isStartProgress(p: ObjectProgress): boolean {
+  return p.status === 'in-progress' && p.byteOffset === 0 && p.lines === 0 && p.records === 0;
 }

@@ -45,6 +45,13 @@ export interface ReportParams {
   pauseBetweenMs: number;
   fetchMaxBatches: number;
   batchMaxRecords: number;
+  /**
+   * Every object covers the same event time (from 12:00) and the feeder ingests them all at once,
+   * as `logpipe start` does with several hosts' files; absent: one after the other, each later.
+   */
+  concurrent?: boolean;
+  /** The first read of this object (by index) waits this long before S3 answers. */
+  slowFirstRead?: { object: number; ms: number };
 }
 
 export interface ReportModel {
@@ -89,8 +96,10 @@ export class ReportSim {
       { topic: r.topic, numPartitions: 1 },
     ]);
     params.objects.forEach((entries, i) => {
-      const object = generateObject({ seed: params.seed + i, entries, startMs: DAY + 12 * 3_600_000 + i * OBJECT_SPACING_MS, maxGapMs: params.maxGapMs, stackTraces: true });
+      const startMs = DAY + 12 * 3_600_000 + (params.concurrent ? 0 : i * OBJECT_SPACING_MS);
+      const object = generateObject({ seed: params.seed + i, entries, startMs, maxGapMs: params.maxGapMs, stackTraces: true });
       const key = objectKey(`source${i}`, DAY);
+      if (params.slowFirstRead?.object === i) this.s3.firstReadDelayMs.set(key, params.slowFirstRead.ms);
       const v = this.s3.put(BUCKET, key, object.body);
       this.refs.push({ key, versionId: v.versionId! });
       this.entries.push(...object.entries);
@@ -204,26 +213,35 @@ export class ReportSim {
     return [...latest.values()].filter(Boolean).length;
   }
 
-  /** The feeder: ingests the objects one after the other (retrying failures, as the watcher does). */
+  /**
+   * The feeder: ingests the objects one after the other, or all at once (params.concurrent),
+   * retrying failures as the watcher does.
+   */
   private startFeeder(): void {
     const feeder = new IngestNode('feeder', this.world, this.broker, this.s3, this.config, { batchMaxRecords: this.params.batchMaxRecords, maxInFlight: 2, fetchMaxBatches: 4 }, this.metrics);
     this.feeder = feeder;
-    void feeder.proc.run(async () => {
-      for (const ref of this.refs) {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            const outcome: IngestOutcome = await feeder.ingest({ kind: 's3', bucket: BUCKET, ...ref });
-            this.world.trace(`feeder ingested ${ref.key}: ${outcome.status}`);
-            break;
-          } catch (err) {
-            if (attempt >= 20) {
-              this.feederFailures.push(`feeder could not ingest ${ref.key}: ${(err as Error).message}`);
-              break;
-            }
-            await this.world.sleep(feeder.proc, 5_000);
+    const ingest = async (ref: { key: string; versionId: string }): Promise<void> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const outcome: IngestOutcome = await feeder.ingest({ kind: 's3', bucket: BUCKET, ...ref });
+          this.world.trace(`feeder ingested ${ref.key}: ${outcome.status}`);
+          return;
+        } catch (err) {
+          if (attempt >= 20) {
+            this.feederFailures.push(`feeder could not ingest ${ref.key}: ${(err as Error).message}`);
+            return;
           }
+          await this.world.sleep(feeder.proc, 5_000);
         }
-        await this.world.sleep(feeder.proc, this.params.pauseBetweenMs);
+      }
+    };
+    void feeder.proc.run(async () => {
+      if (this.params.concurrent) await Promise.all(this.refs.map(ingest));
+      else {
+        for (const ref of this.refs) {
+          await ingest(ref);
+          await this.world.sleep(feeder.proc, this.params.pauseBetweenMs);
+        }
       }
       this.feederDone = true;
     });

@@ -35,6 +35,8 @@ export class MemoryS3 {
   private etags = 0;
   /** Bytes per chunk of a read: a range drawn per chunk (Math.random is the world's seeded one). */
   chunkBytes: [number, number] = [40, 200];
+  /** Virtual ms the first GetObject of a key waits before it is answered (a slow or throttled read), by key. */
+  readonly firstReadDelayMs = new Map<string, number>();
 
   constructor(private readonly world: World) {}
 
@@ -69,6 +71,12 @@ export class MemoryS3 {
     return {
       head: (ref) => this.world.request(proc, `HeadObject ${describe(ref)}`, () => this.head(ref), s3Outage),
       read: async (ref, meta, fromByte, toByte) => {
+        const delay = ref.kind === 's3' ? this.firstReadDelayMs.get(ref.key) : undefined;
+        if (delay !== undefined && ref.kind === 's3') {
+          this.firstReadDelayMs.delete(ref.key);
+          this.world.trace(`s3 GetObject ${describe(ref)} held up for ${delay} ms`);
+          await this.world.sleep(proc, delay);
+        }
         const v = await this.world.request(proc, `GetObject ${describe(ref)} from ${fromByte}`, () => this.find(ref, meta), s3Outage);
         const end = Math.min(v.body.length, toByte === undefined ? v.body.length : toByte + 1);
         const world = this.world;
