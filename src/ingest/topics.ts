@@ -27,7 +27,7 @@ export async function ensureIngestTopics(admin: Admin, config: Pick<LogpipeConfi
   const { kafka } = config;
   const sizing = sizingOf(config);
   const maxMessageBytes = logTopicMessageBytes(sizing);
-  const timestamps = kafka.topicProfile === 'standard'
+  const timestamps = kafka.topicProfile !== 'msk-serverless'
     ? [
         { name: 'message.timestamp.before.max.ms', value: ANY_TIME },
         { name: 'message.timestamp.after.max.ms', value: ANY_TIME },

@@ -179,7 +179,7 @@ export function checkLogTopic(topic: string, values: TopicConfigValues, config: 
         `with its key and headers (${record}) would not fit; raise the topic's max.message.bytes to at least ${record + BATCH_OVERHEAD_BYTES} or lower those keys`,
     );
   }
-  if (config.kafka.profile === 'standard' && values.get('message.timestamp.type') !== 'LogAppendTime') {
+  if (config.kafka.profile !== 'msk-serverless' && values.get('message.timestamp.type') !== 'LogAppendTime') {
     const bounded = ['message.timestamp.after.max.ms', 'message.timestamp.before.max.ms', 'message.timestamp.difference.max.ms'].filter((name) => {
       const v = values.get(name);
       return v !== undefined && v !== ANY_TIME;
