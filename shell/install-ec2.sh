@@ -38,6 +38,8 @@
 #   --replication-factor N  replication factor of the topics logpipe creates (default: logpipe's, 1)
 #   --kafka-msk-iam         the brokers are Amazon MSK with IAM access control (port 9098): TLS and
 #                           SASL aws-msk-iam, signed with the instance role (docs/deploy-aws.md)
+#   --kafka-topic-profile P standard or msk-serverless: the settings of the topics logpipe creates
+#                           (kafka.topicProfile; the stack's KafkaTopicProfile output)
 #   --log-dir DIR           directory upload-logs.sh uploads from (default /var/lib/logpipe/logs)
 #   --no-generate           the cron job uploads the application's logs only (no generator)
 #   --no-cron               do not install /etc/cron.d/logpipe (an existing one is removed)
@@ -85,6 +87,7 @@ email_from=logpipe@example.com
 email_to=oncall@example.com
 replication_factor=
 msk_iam=false
+topic_profile=
 log_dir=$STATE_DIR/logs
 generate=true
 cron=true
@@ -103,6 +106,7 @@ while [[ $# -gt 0 ]]; do
     --email-to) need_value "$1" $# "${2-}"; email_to=$2; shift ;;
     --replication-factor) need_value "$1" $# "${2-}"; replication_factor=$2; shift ;;
     --kafka-msk-iam) msk_iam=true ;;
+    --kafka-topic-profile) need_value "$1" $# "${2-}"; topic_profile=$2; shift ;;
     --log-dir) need_value "$1" $# "${2-}"; log_dir=$2; shift ;;
     --no-generate) generate=false ;;
     --no-cron) cron=false ;;
@@ -133,6 +137,9 @@ fi
 [[ "$email_to" =~ ^[^[:space:]@\',]+@[^[:space:]@\',]+(,[^[:space:]@\',]+@[^[:space:]@\',]+)*$ ]] || usage_error "--email-to '$email_to' is not a comma-separated list of email addresses"
 if [[ -n "$replication_factor" && ! "$replication_factor" =~ ^[1-9][0-9]*$ ]]; then
   usage_error "--replication-factor must be a positive whole number"
+fi
+if [[ -n "$topic_profile" && "$topic_profile" != standard && "$topic_profile" != msk-serverless ]]; then
+  usage_error "--kafka-topic-profile must be standard or msk-serverless"
 fi
 
 [[ $EUID -eq 0 ]] || die 1 "run as root (sudo $PROG ...)"
@@ -290,6 +297,9 @@ fi
   fi
   if [[ -n "$replication_factor" ]]; then
     printf "LOGPIPE_KAFKA_REPLICATION_FACTOR='%s'\n" "$replication_factor"
+  fi
+  if [[ -n "$topic_profile" ]]; then
+    printf "LOGPIPE_KAFKA_TOPIC_PROFILE='%s'\n" "$topic_profile"
   fi
   if [[ "$msk_iam" == true ]]; then
     # Tokens are signed for LOGPIPE_AWS_REGION with the instance role (the default credential chain).

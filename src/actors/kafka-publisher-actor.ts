@@ -26,8 +26,11 @@ export interface PublisherDeps {
   topics: PublisherTopics;
   transactionalIdPrefix: string;
   log: Logger;
-  /** Creates the topics this actor writes if they are missing; runs once Kafka is reachable. */
-  ensureTopics?: () => Promise<void>;
+  /**
+   * Creates the topics this actor writes if they are missing; runs once Kafka is reachable. May
+   * resolve with the byte budget of a produce request of log records (ObjectPublisher's maxRequestBytes).
+   */
+  ensureTopics?: () => Promise<number | void>;
   /** Opens the producer of one object version; replaceable in tests. */
   open?: (transactionalId: string) => Promise<Pick<ObjectPublisher, 'fence' | 'commit' | 'deadLetter' | 'close'>>;
   /** Lines, bytes, records and commit latency are counted here; a registry of its own if absent. */
@@ -46,6 +49,8 @@ export default class KafkaPublisherActor {
   private metrics!: Metrics;
   private ownsClients = false;
   private ready: Promise<void> = Promise.resolve();
+  /** Budget of a produce request of log records, from ensureTopics; none until it says. */
+  private maxRequestBytes: number | undefined;
   private stopping = false;
   /** Ends the wait between two connection attempts (on destroy). */
   private wake: (() => void) | undefined;
@@ -68,7 +73,7 @@ export default class KafkaPublisherActor {
       topics: { log: topic, progress: config.kafka.progressTopic, deadLetter: config.kafka.deadLetterTopic },
       transactionalIdPrefix: config.kafka.transactionalIdPrefix,
       log: logger,
-      ensureTopics: () => ensureIngestTopics(admin, config, topic),
+      ensureTopics: () => ensureIngestTopics(admin, config, topic, logger),
       metrics: params.metrics,
       brokers: config.kafka.brokers,
     });
@@ -109,7 +114,7 @@ export default class KafkaPublisherActor {
   async begin(id: string): Promise<ObjectProgress | undefined> {
     await this.ready;
     if (this.producers.has(id)) throw new Error(`object ${id} is already being ingested by this process`);
-    const open = this.deps.open ?? ((tid: string) => ObjectPublisher.open(this.deps.kafka, tid, this.deps.topics));
+    const open = this.deps.open ?? ((tid: string) => ObjectPublisher.open(this.deps.kafka, tid, this.deps.topics, { maxRequestBytes: this.maxRequestBytes }));
     const producer = await open(transactionalIdFor(this.deps.transactionalIdPrefix, id));
     this.producers.set(id, producer);
     try {
@@ -184,7 +189,8 @@ export default class KafkaPublisherActor {
         await this.deps.admin.connect();
         if (this.stopping) throw new Error('publisher stopped while connecting');
         // Here rather than at start-up: Kafka may come up after the service does.
-        await this.deps.ensureTopics?.();
+        const budget = await this.deps.ensureTopics?.();
+        if (typeof budget === 'number') this.maxRequestBytes = budget;
         await this.deps.ledger.start();
         return;
       } catch (err) {

@@ -60,6 +60,7 @@ export default class LineStreamerActor {
         batchMaxRecords: config.ingest.batchMaxRecords,
         batchMaxBytes: config.ingest.batchMaxBytes,
         maxInFlight: config.ingest.maxInFlightBatches,
+        eventTime: config.kafka.topicProfile === 'msk-serverless' ? 'header' : 'timestamp',
       },
       log: logger,
       metrics: params.metrics,
@@ -91,7 +92,7 @@ export default class LineStreamerActor {
     });
     const r = object.resume;
     const resume: ResumePoint | undefined = r ? { byteOffset: r.byteOffset, lines: r.lines, entries: r.entries, parser: r.parser } : undefined;
-    // No clock: a record's timestamp is its entry's event time.
+    // No clock: a record's timestamp is its entry's event time (or, options.eventTime 'header', the producer's send time).
     state.streamer = new LineStreamer(object.context, this.deps.options, async (batch) => {
       const progress = progressOf(batch);
       try {

@@ -22,6 +22,56 @@ export interface PublisherOptions {
   transactionTimeoutMs?: number;
   /** Log records per produce request (see SEND_CHUNK_RECORDS). */
   sendChunkRecords?: number;
+  /**
+   * Bytes of log records per produce request, by recordBytesBound (default: no limit). A request's
+   * records to one partition are one record batch, which the broker refuses (MESSAGE_TOO_LARGE) when
+   * it exceeds the topic's max.message.bytes; ensureIngestTopics returns the budget for the log topic.
+   * A record larger than the budget goes alone.
+   */
+  maxRequestBytes?: number;
+}
+
+/**
+ * An upper bound of the bytes a record takes in a record batch: its value, its key and header values
+ * (3 UTF-8 bytes per UTF-16 unit at most), header names and 16 bytes of varints per header, 64 for
+ * the record's own fields. Cheap enough for every record: no encoding, no Buffer.byteLength.
+ */
+export function recordBytesBound(m: Message): number {
+  const size = (v: Buffer | string | null | undefined): number => (v == null ? 0 : typeof v === 'string' ? v.length * 3 : v.length);
+  let bytes = 64 + size(m.value) + size(m.key);
+  const headers = m.headers;
+  if (headers) {
+    for (const name in headers) {
+      const v = headers[name];
+      // An array header is one header per value, each repeating the name.
+      if (Array.isArray(v)) for (const one of v) bytes += name.length * 3 + 16 + size(one);
+      else bytes += name.length * 3 + 16 + size(v as Buffer | string | undefined);
+    }
+  }
+  return bytes;
+}
+
+/**
+ * Where to cut `records` into produce requests: the end index of each request, in order. A request
+ * holds at most `maxRecords` records and, unless it is a single record, at most `maxBytes` by
+ * recordBytesBound. Empty for no records.
+ */
+export function requestEnds(records: Message[], maxRecords: number, maxBytes = Number.POSITIVE_INFINITY): number[] {
+  const ends: number[] = [];
+  let start = 0;
+  let bytes = 0;
+  const bounded = Number.isFinite(maxBytes);
+  for (let i = 0; i < records.length; i++) {
+    const b = bounded ? recordBytesBound(records[i]) : 0;
+    if (i > start && (i - start >= maxRecords || bytes + b > maxBytes)) {
+      ends.push(i);
+      start = i;
+      bytes = 0;
+    }
+    bytes += b;
+  }
+  if (records.length > start) ends.push(records.length);
+  return ends;
 }
 
 export interface PublisherTopics {
@@ -35,6 +85,7 @@ export class ObjectPublisher {
     private readonly producer: Producer,
     private readonly topics: PublisherTopics,
     private readonly sendChunkRecords: number,
+    private readonly maxRequestBytes: number,
   ) {}
 
   /**
@@ -45,6 +96,8 @@ export class ObjectPublisher {
   static async open(kafka: Kafka, transactionalId: string, topics: PublisherTopics, options: PublisherOptions = {}): Promise<ObjectPublisher> {
     const sendChunkRecords = options.sendChunkRecords ?? SEND_CHUNK_RECORDS;
     if (!Number.isSafeInteger(sendChunkRecords) || sendChunkRecords <= 0) throw new RangeError(`sendChunkRecords must be a whole number > 0, got ${sendChunkRecords}`);
+    const maxRequestBytes = options.maxRequestBytes ?? Number.POSITIVE_INFINITY;
+    if (!(maxRequestBytes > 0)) throw new RangeError(`maxRequestBytes must be > 0, got ${maxRequestBytes}`);
     const producer = kafka.producer({
       transactionalId,
       idempotent: true,
@@ -54,7 +107,7 @@ export class ObjectPublisher {
       createPartitioner: createCachingPartitioner,
     });
     await producer.connect();
-    return new ObjectPublisher(producer, topics, sendChunkRecords);
+    return new ObjectPublisher(producer, topics, sendChunkRecords, maxRequestBytes);
   }
 
   /**
@@ -70,16 +123,18 @@ export class ObjectPublisher {
 
   /**
    * Commits `records` and `progress` atomically; on failure the transaction is aborted and the error
-   * thrown. The records go in requests of at most sendChunkRecords, one after another (so their order
-   * within a partition holds), the progress record with the last; all in one transaction.
+   * thrown. The records go in requests of at most sendChunkRecords and maxRequestBytes (requestEnds),
+   * one after another (so their order within a partition holds), the progress record with the last;
+   * all in one transaction.
    */
   async commit(records: Message[], progress: ObjectProgress): Promise<void> {
     const tx = await this.producer.transaction();
     try {
-      const n = this.sendChunkRecords;
+      const ends = requestEnds(records, this.sendChunkRecords, this.maxRequestBytes);
       let from = 0;
-      for (; records.length - from > n; from += n) {
-        await tx.send({ acks: -1, topic: this.topics.log, messages: records.slice(from, from + n) });
+      for (const end of ends.slice(0, -1)) {
+        await tx.send({ acks: -1, topic: this.topics.log, messages: records.slice(from, end) });
+        from = end;
       }
       const rest = from === 0 ? records : records.slice(from);
       await tx.sendBatch({

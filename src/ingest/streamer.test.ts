@@ -34,6 +34,15 @@ describe('LineStreamer', () => {
     expect(records[0].headers).not.toHaveProperty('message');
   });
 
+  // kafka.topicProfile msk-serverless: a topic that refuses timestamps over an hour ahead must get the
+  // ingest time as record timestamp, and the event time must still reach the report stage.
+  it('with eventTime header, puts the event time in the time header and leaves the record timestamp to the producer', async () => {
+    const records = (await run(LOG, options({ eventTime: 'header' }))).flatMap((b) => b.records);
+    expect(records.map((r) => r.timestamp)).toEqual([undefined, undefined, undefined]);
+    expect(records.map((r) => r.headers?.time)).toEqual([String(Date.UTC(2026, 10, 26, 10)), String(Date.UTC(2026, 10, 26, 10, 0, 1)), String(Date.UTC(2026, 10, 26, 10, 0, 2))]);
+    expect(records[1].headers).toEqual({ bucket: 'b', key: 'logs/a.log', version: 'v1', line: '2', level: 'ERROR', message: 'two', time: String(Date.UTC(2026, 10, 26, 10, 0, 1)) });
+  });
+
   it('cuts batches by record count and by bytes; the last batch is marked, progress is at entry boundaries', async () => {
     const batches = await run(LOG);
     expect(batches.map((b) => [b.records.length, b.last, b.byteOffset, b.lines])).toEqual([

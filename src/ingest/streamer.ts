@@ -8,6 +8,7 @@
  */
 import type { Message } from 'kafkajs';
 import { type LogEntry, ObjectParser, type ParserCheckpoint, type ParserOptions } from '../model/parser';
+import { EVENT_TIME_HEADER } from '../system/topic-settings';
 import { LineSplitter, type RawLine } from './line-splitter';
 
 export interface Batch {
@@ -30,6 +31,13 @@ export interface StreamerOptions {
   batchMaxRecords: number;
   batchMaxBytes: number;
   maxInFlight: number;
+  /**
+   * Where a record's event time goes. `timestamp` (default): the record timestamp. `header`: the
+   * EVENT_TIME_HEADER header (epoch ms, decimal), the record timestamp left to the producer (the
+   * time of sending), for a log topic that does not accept any timestamp (kafka.topicProfile
+   * msk-serverless; src/system/topic-settings.ts). The report stage reads either (src/report/records.ts).
+   */
+  eventTime?: 'timestamp' | 'header';
 }
 
 export interface ObjectContext {
@@ -130,13 +138,13 @@ export class LineStreamer {
     // The report stage lists the most frequent ERROR messages; the parser already found where the
     // message starts, which a consumer could not tell without the object's format.
     if (entry.level === 'ERROR' && entry.part === 0) headers.message = entry.message;
-    this.records.push({
-      key: this.ctx.source,
-      value,
-      // Event time; an entry without a time of its own has inherited one from the parser.
-      timestamp: String(entry.timeMs),
-      headers,
-    });
+    // Event time; an entry without a time of its own has inherited one from the parser.
+    if (this.options.eventTime === 'header') {
+      headers[EVENT_TIME_HEADER] = String(entry.timeMs);
+      this.records.push({ key: this.ctx.source, value, headers });
+    } else {
+      this.records.push({ key: this.ctx.source, value, timestamp: String(entry.timeMs), headers });
+    }
     this.bytes += value.length;
     if (this.records.length >= this.options.batchMaxRecords || this.bytes >= this.options.batchMaxBytes) this.cut(false);
   }

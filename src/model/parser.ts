@@ -94,7 +94,8 @@ export interface ParserCheckpoint {
 
 /** How many lines `auto` looks at before choosing. */
 export const DETECT_LINES = 64;
-const MAX_MESSAGE = 500;
+/** Longest ERROR message kept (UTF-16 units): the `message` header and the report's message tables. */
+export const MAX_MESSAGE = 500;
 /**
  * Most entries held back before the object's first timed entry (a banner, a preamble), and again
  * while the start of a daily file waits for a line past midnight. With `maxEntryBytes` of text for

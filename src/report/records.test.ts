@@ -8,6 +8,15 @@ describe('windowRecordOf', () => {
     expect(windowRecordOf(msg('x', { level: 'INFO' }), 5)).toMatchObject({ level: 'INFO', message: '' });
   });
 
+  // kafka.topicProfile msk-serverless: the record timestamp is the ingest time; windows must follow the event time.
+  it('takes the event time from the time header when it holds a whole number, else from the record timestamp', () => {
+    expect(windowRecordOf(msg('x', { level: 'INFO', time: '1577836800000' }), 5)).toMatchObject({ timeMs: 1_577_836_800_000 });
+    expect(windowRecordOf(msg('x', { level: 'INFO', time: '-5' }), 5)).toMatchObject({ timeMs: -5 });
+    for (const bad of ['', 'soon', '1.5', '2026-11-26T10:00:00Z', '1e12']) {
+      expect(windowRecordOf(msg('x', { level: 'INFO', time: bad }), 5)).toMatchObject({ timeMs: 1_700_000_000_000 });
+    }
+  });
+
   it('parses the first line of records without headers (another producer)', () => {
     expect(windowRecordOf(msg('10:00:01.000 [main] ERROR a.B - it broke\n\tat x'), 1)).toMatchObject({ level: 'ERROR', message: 'it broke' });
     expect(windowRecordOf(msg('2026-11-26T10:00:00Z WARN something odd'), 1)).toMatchObject({ level: 'WARN' });

@@ -4,12 +4,16 @@
  * producers (kcat, an application) have no such headers, and their first line is parsed here with
  * the format detected from that line alone.
  *
+ * Event time: the record timestamp, or the `time` header where the ingest stage put it there
+ * (eventTimeOf).
+ *
  * A log entry split into parts (flags `part=N`, N >= 1, for entries over parser.maxEntryBytes) counts
  * once: the continuation parts are not counted.
  */
 import { newHeader } from '../model/formats';
 import { LEVELS, type Level, normalizeLevel } from '../model/levels';
 import { detectFormat, messageOf } from '../model/parser';
+import { EVENT_TIME_HEADER } from '../system/topic-settings';
 import type { WindowRecord } from './window';
 
 export interface LogTopicMessage {
@@ -31,7 +35,7 @@ export function windowRecordOf(m: LogTopicMessage, arrivalMs: number): WindowRec
   const flags = header(m, 'flags');
   if (flags && /(^|,)part=[1-9]/.test(flags)) return undefined;
   const source = m.key?.toString() ?? '';
-  const timeMs = Number(m.timestamp);
+  const timeMs = eventTimeOf(m);
   let level = header(m, 'level') as Level | undefined;
   let message = header(m, 'message');
   if (level === undefined || !(LEVELS as readonly string[]).includes(level)) {
@@ -40,6 +44,17 @@ export function windowRecordOf(m: LogTopicMessage, arrivalMs: number): WindowRec
     message = parsed.message;
   }
   return { timeMs, arrivalMs, level, source, message: level === 'ERROR' ? message ?? parseFirstLine(m.value).message : '' };
+}
+
+/**
+ * A record's event time, epoch ms: its EVENT_TIME_HEADER header when that holds a whole number (the
+ * ingest stage under kafka.topicProfile msk-serverless, whose record timestamp is the ingest time),
+ * else its record timestamp (the ingest stage otherwise, and other producers).
+ */
+export function eventTimeOf(m: LogTopicMessage): number {
+  const h = header(m, EVENT_TIME_HEADER);
+  if (h !== undefined && /^-?\d{1,16}$/.test(h)) return Number(h);
+  return Number(m.timestamp);
 }
 
 /** Level and message of a value's first line, for records without the ingest headers. */

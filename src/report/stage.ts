@@ -40,7 +40,8 @@ import { Ledger } from '../ingest/ledger';
 import { commitBarrier, CompactedTopicView } from '../system/compacted-view';
 import type { LogpipeConfig } from '../system/config';
 import type { Logger } from '../system/logging';
-import { createTopics } from '../system/topics';
+import { checkReportTopic, reportTopicMessageBytes } from '../system/topic-settings';
+import { ensureTopics } from '../system/topics';
 import { Metrics } from '../system/metrics';
 import { type AlertEmail, buildAlertEmail, decideSend, recordSend, type RetryPolicy, type SendRecord } from './email';
 import { decodePartial, encodePartial, type MergeState, type PartialRecord, WindowMerger } from './merge';
@@ -282,7 +283,7 @@ export class ReportStage {
       return value;
     };
     await step(this.admin.connect());
-    await step(ensureReportTopics(this.admin, this.o.config));
+    await step(ensureReportTopics(this.admin, this.o.config, this.log));
     this.partitionCount = await step(this.countPartitions());
     await step(this.state.start());
     await step(this.ledger.start());
@@ -1077,19 +1078,25 @@ export function writeReportFiles(dir: string, report: WindowReport, decision: Al
 /**
  * Creates the report topics if missing: partials (one partition: one merger at a time), the state
  * changelog (compacted, one partition: read whole by every process) and the report topic.
- * A state record holds a window snapshot, so it may be larger than the broker's 1 MiB default.
+ * A state record holds a window snapshot, so it may be larger than the broker's 1 MiB default: both
+ * topics get reportTopicMessageBytes (16 MiB, or the cap of kafka.topicProfile /
+ * kafka.topicMaxMessageBytes). Existing partials and state topics are checked: if
+ * WINDOWS_PER_RECORD windows at report.maxErrorMessages could not fit, it rejects naming the topic
+ * and the keys (checkReportTopic). `log` gets a warning when their settings cannot be read.
  */
-export async function ensureReportTopics(admin: Admin, config: Pick<LogpipeConfig, 'kafka' | 'report'>): Promise<void> {
+export async function ensureReportTopics(admin: Admin, config: Pick<LogpipeConfig, 'kafka' | 'report'>, log?: Logger): Promise<void> {
   const { kafka, report } = config;
-  const existing = new Set(await admin.listTopics());
-  const big = { name: 'max.message.bytes', value: String(16 * 1024 * 1024) };
-  const wanted = [
-    { topic: report.partialsTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big] },
-    { topic: report.stateTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big, { name: 'cleanup.policy', value: 'compact' }] },
-    { topic: report.topic, numPartitions: 1, replicationFactor: kafka.replicationFactor },
-    // The ingest ledger, read for objects still being ingested (created here too for `logpipe
-    // report` on a cluster nothing was ingested into yet; as src/ingest/topics.ts creates it).
-    { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-  ].filter((t) => !existing.has(t.topic));
-  await createTopics(admin, wanted);
+  const big = { name: 'max.message.bytes', value: String(reportTopicMessageBytes({ profile: kafka.topicProfile, topicMaxMessageBytes: kafka.topicMaxMessageBytes })) };
+  await ensureTopics(
+    admin,
+    [
+      { topic: report.partialsTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big], check: (values) => checkReportTopic(report.partialsTopic, values, config) },
+      { topic: report.stateTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big, { name: 'cleanup.policy', value: 'compact' }], check: (values) => checkReportTopic(report.stateTopic, values, config) },
+      { topic: report.topic, numPartitions: 1, replicationFactor: kafka.replicationFactor },
+      // The ingest ledger, read for objects still being ingested (created here too for `logpipe
+      // report` on a cluster nothing was ingested into yet; as src/ingest/topics.ts creates it).
+      { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ],
+    log,
+  );
 }

@@ -86,6 +86,10 @@ describe('loadConfig', () => {
     [{ LOGPIPE_KAFKA_CLIENT_ID: '  ' }, 'kafka.clientId', '"  "', 'env', 'non-empty'],
     [{ LOGPIPE_PARSER_FORMAT: 'xml' }, 'parser.format', '"xml"', 'env', 'expected one of auto, logback, log4j, iso8601, syslog, json, regex'],
     [{ LOGPIPE_PARSER_ZONE: 'Mars/Olympus' }, 'parser.zone', '"Mars/Olympus"', 'env', 'IANA time zone'],
+    [{ LOGPIPE_KAFKA_TOPIC_PROFILE: 'serverless' }, 'kafka.topicProfile', '"serverless"', 'env LOGPIPE_KAFKA_TOPIC_PROFILE', 'expected one of standard, msk-serverless'],
+    // Records that cannot fit the topics' max.message.bytes (MSK Serverless: 8 MiB) are refused at start-up, not at the first large record.
+    [{ LOGPIPE_KAFKA_TOPIC_PROFILE: 'msk-serverless', LOGPIPE_PARSER_MAX_ENTRY_BYTES: String(8 << 20) }, 'parser.maxEntryBytes', '8388608', 'env LOGPIPE_PARSER_MAX_ENTRY_BYTES', 'must be at most'],
+    [{ LOGPIPE_KAFKA_TOPIC_PROFILE: 'msk-serverless', LOGPIPE_REPORT_MAX_ERROR_MESSAGES: '5000' }, 'report.maxErrorMessages', '5000', 'env LOGPIPE_REPORT_MAX_ERROR_MESSAGES', 'it must be at most 1350'],
     [{ LOGPIPE_PARSER_FORMAT: 'regex', LOGPIPE_PARSER_REGEX: '(?<time>\\S+)' }, 'parser.regex', '"(?<time>\\\\S+)"', 'parser.format is regex', 'needs a named group (?<level>...)'],
   ])('rejects %j naming %s', (env, key, value, origin, expected) => {
     expectOneProblem(env, key, value, origin, expected);

@@ -16,6 +16,7 @@ import { Zone } from '../model/time';
 import { LEVELS } from '../model/levels';
 import { packageRoot } from './paths';
 import { SASL_MECHANISMS, type KafkaSecurityConfig } from './kafka-security';
+import { type SizingConfig, TOPIC_PROFILES, type TopicProfile, topicSettingsProblems } from './topic-settings';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -33,6 +34,8 @@ export interface LogpipeConfig {
     progressTopic: string;
     deadLetterTopic: string;
     transactionalIdPrefix: string;
+    topicProfile: TopicProfile;
+    topicMaxMessageBytes: number;
     ssl: KafkaSecurityConfig['ssl'];
     sasl: KafkaSecurityConfig['sasl'];
   };
@@ -392,7 +395,7 @@ export const schema: convict.Schema<LogpipeConfig> = {
       env: 'LOGPIPE_KAFKA_REQUEST_TIMEOUT_MS',
     },
     topic: {
-      doc: 'The log topic: one record per log entry (value = raw bytes, key = source, timestamp = event time). Commands take --topic.',
+      doc: 'The log topic: one record per log entry (value = raw bytes, key = source, timestamp = event time; under kafka.topicProfile msk-serverless timestamp = ingest time, event time in the `time` header). Commands take --topic.',
       format: 'non-empty-string',
       default: 'logpipe.lines',
       env: 'LOGPIPE_KAFKA_TOPIC',
@@ -426,6 +429,18 @@ export const schema: convict.Schema<LogpipeConfig> = {
       format: 'non-empty-string',
       default: 'logpipe-ingest',
       env: 'LOGPIPE_KAFKA_TRANSACTIONAL_ID_PREFIX',
+    },
+    topicProfile: {
+      doc: 'Which settings logpipe gives the topics it creates, for clusters that limit them. standard: the log topic accepts record timestamps of any age (record timestamp = event time), the report state and partials topics 16 MiB records. msk-serverless: only settings Amazon MSK Serverless accepts (max.message.bytes up to 8 MiB, no message.timestamp setting): log records carry their ingest time as timestamp and the event time in a `time` header, which the report stage reads; batches go in requests that fit the log topic. Start-up refuses sizes that cannot fit (ingest.maxLineBytes, parser.maxEntryBytes, report.maxErrorMessages) and existing topics whose settings would refuse a record. See docs/deploy-aws.md.',
+      format: oneOf(TOPIC_PROFILES),
+      default: 'standard',
+      env: 'LOGPIPE_KAFKA_TOPIC_PROFILE',
+    },
+    topicMaxMessageBytes: {
+      doc: 'Largest max.message.bytes logpipe sets on a topic it creates, for a cluster with its own limit; 0 uses the profile\'s (none for standard, 8 MiB for msk-serverless). Log batches are split into requests that fit.',
+      format: 'nat',
+      default: 0,
+      env: 'LOGPIPE_KAFKA_TOPIC_MAX_MESSAGE_BYTES',
     },
     ssl: {
       enabled: {
@@ -728,7 +743,7 @@ export const schema: convict.Schema<LogpipeConfig> = {
       env: 'LOGPIPE_REPORT_DIR',
     },
     windowMode: {
-      doc: 'event: windows by the record timestamp (event time), closed by the watermark or idleness; processing: windows by arrival time, like the original\'s 60 s Spark batches.',
+      doc: 'event: windows by event time (the record timestamp, or its `time` header under kafka.topicProfile msk-serverless), closed by the watermark or idleness; processing: windows by arrival time, like the original\'s 60 s Spark batches.',
       format: oneOf(['event', 'processing'] as const),
       default: 'event',
       env: 'LOGPIPE_REPORT_WINDOW_MODE',
@@ -1017,6 +1032,7 @@ function checkCombinations(config: LogpipeConfig, origin: (key: string) => strin
     problems.push(`invalid configuration value for "${p.key}": ${p.value === undefined ? 'not set' : JSON.stringify(p.value)} (${origin('parser.sources')}); ${p.message}`);
   }
   problems.push(...kafkaSecurityProblems(config.kafka));
+  problems.push(...topicSettingsProblems(sizingOf(config), origin));
   return problems;
 }
 
@@ -1063,6 +1079,16 @@ function kafkaSecurityProblems({ ssl, sasl }: LogpipeConfig['kafka']): string[] 
     bad('kafka.sasl.region', JSON.stringify(sasl.region), `it is used only by kafka.sasl.mechanism aws-msk-iam (it is ${sasl.mechanism})`);
   }
   return problems;
+}
+
+/** The settings topic sizing reads (src/system/topic-settings.ts). */
+export function sizingOf(config: Pick<LogpipeConfig, 'kafka' | 'ingest' | 'parser' | 'report'>): SizingConfig {
+  return {
+    kafka: { profile: config.kafka.topicProfile, topicMaxMessageBytes: config.kafka.topicMaxMessageBytes },
+    ingest: config.ingest,
+    parser: config.parser,
+    report: config.report,
+  };
 }
 
 function readJsonFile(file: string): Record<string, unknown> {

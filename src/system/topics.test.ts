@@ -1,5 +1,7 @@
 import type { Admin } from 'kafkajs';
-import { createTopics } from './topics';
+import type { Logger } from './logging';
+import type { TopicConfigValues } from './topic-settings';
+import { createTopics, ensureTopics } from './topics';
 
 /** An admin whose createTopics rejects as kafkajs does: a KafkaJSAggregateError with one error per topic. */
 function refusingAdmin(errors: Array<{ topic: string; type: string; message: string }>): { admin: Admin; calls: unknown[] } {
@@ -35,5 +37,69 @@ describe('createTopics', () => {
     const { admin, calls } = refusingAdmin([]);
     await createTopics(admin, []);
     expect(calls).toEqual([]);
+  });
+});
+
+/** An admin with `topics` existing (name → effective settings, or an error code for describeConfigs), recording what it is asked. */
+function fakeAdmin(topics: Record<string, Record<string, string> | number>, describeFails?: Error) {
+  const created: unknown[] = [];
+  const warnings: Array<Record<string, unknown>> = [];
+  const admin = {
+    listTopics: async () => Object.keys(topics),
+    createTopics: async (request: { topics: unknown[] }) => {
+      created.push(...request.topics);
+      return true;
+    },
+    describeConfigs: async ({ resources }: { resources: Array<{ name: string }> }) => {
+      if (describeFails) throw describeFails;
+      return {
+        resources: resources.map(({ name }) => {
+          const t = topics[name];
+          return typeof t === 'number'
+            ? { resourceName: name, errorCode: t, errorMessage: 'Authorization failed', configEntries: [] }
+            : { resourceName: name, errorCode: 0, configEntries: Object.entries(t).map(([configName, configValue]) => ({ configName, configValue })) };
+        }),
+      };
+    },
+  } as unknown as Admin;
+  const log = { warn: (message: string, meta: Record<string, unknown>) => warnings.push({ message, ...meta }) } as unknown as Logger;
+  return { admin, created, warnings, log };
+}
+
+describe('ensureTopics', () => {
+  const tooSmall = (values: TopicConfigValues): string[] => (Number(values.get('max.message.bytes')) < 100 ? [`too small: ${values.get('max.message.bytes')}`] : []);
+
+  it('creates the missing topics without their checks and returns their settings as created', async () => {
+    const { admin, created } = fakeAdmin({});
+    const settings = await ensureTopics(admin, [{ topic: 'a', configEntries: [{ name: 'max.message.bytes', value: '500' }], check: tooSmall }, { topic: 'b' }]);
+    expect(created).toEqual([{ topic: 'a', configEntries: [{ name: 'max.message.bytes', value: '500' }] }, { topic: 'b' }]);
+    expect(settings.get('a')?.get('max.message.bytes')).toBe('500');
+  });
+
+  // Topics created by hand (MSK Serverless docs used to ask for that) must not fail later, at the first large record.
+  it('checks existing topics against their effective settings and rejects with every problem, creating nothing', async () => {
+    const { admin, created } = fakeAdmin({ a: { 'max.message.bytes': '50' }, b: { 'max.message.bytes': '60' }, c: { 'max.message.bytes': '5000' } });
+    await expect(ensureTopics(admin, [{ topic: 'a', check: tooSmall }, { topic: 'b', check: tooSmall }, { topic: 'c', check: tooSmall }, { topic: 'd' }])).rejects.toThrow('too small: 50; too small: 60');
+    expect(created).toEqual([]);
+    const ok = fakeAdmin({ c: { 'max.message.bytes': '5000' } });
+    expect((await ensureTopics(ok.admin, [{ topic: 'c', check: tooSmall }])).get('c')?.get('max.message.bytes')).toBe('5000');
+  });
+
+  it('skips the check with a warning when the settings cannot be read (no DescribeConfigs rights)', async () => {
+    const denied = fakeAdmin({ a: 29, b: { 'max.message.bytes': '5000' } });
+    const settings = await ensureTopics(denied.admin, [{ topic: 'a', check: tooSmall }, { topic: 'b', check: tooSmall }], denied.log);
+    expect(settings.has('a')).toBe(false);
+    expect(denied.warnings).toEqual([expect.objectContaining({ message: 'topic settings not readable; not checked', topic: 'a', error: 'Authorization failed' })]);
+    const down = fakeAdmin({ a: { 'max.message.bytes': '1' } }, new Error('Cluster authorization failed'));
+    await ensureTopics(down.admin, [{ topic: 'a', check: tooSmall }], down.log);
+    expect(down.warnings).toEqual([expect.objectContaining({ topics: ['a'], error: 'Cluster authorization failed' })]);
+  });
+
+  // MSK Serverless refuses settings it does not allow; the message must say which key makes logpipe ask for less.
+  it('a refused setting points at kafka.topicProfile and lists what was asked for', async () => {
+    const { admin } = refusingAdmin([{ topic: 'a', type: 'INVALID_CONFIG', message: 'Invalid config' }]);
+    await expect(createTopics(admin, [{ topic: 'a', configEntries: [{ name: 'max.message.bytes', value: '16777216' }] }])).rejects.toThrow(
+      'cannot create topic "a": Invalid config (INVALID_CONFIG); a cluster that limits topic settings (MSK Serverless) needs kafka.topicProfile msk-serverless (LOGPIPE_KAFKA_TOPIC_PROFILE) or kafka.topicMaxMessageBytes, or the topic created by hand (logpipe asked for max.message.bytes=16777216)',
+    );
   });
 });

@@ -1,8 +1,64 @@
 /**
  * Topic creation shared by ingest and the report stage: one place that turns the broker's refusal
- * into a message naming the topic, the reason and the key to change.
+ * into a message naming the topic, the reason and the key to change, and that checks topics which
+ * exist already (created by hand, or by an older logpipe) against what logpipe will write to them.
  */
-import type { Admin, ITopicConfig } from 'kafkajs';
+import { type Admin, ConfigResourceTypes, type ITopicConfig } from 'kafkajs';
+import type { Logger } from './logging';
+import type { TopicConfigValues } from './topic-settings';
+
+/** A topic logpipe needs: how to create it, and how to check it when it exists already. */
+export interface WantedTopic extends ITopicConfig {
+  /** Problems with an existing topic's effective settings (one line each; any refuses the start). */
+  check?: (values: TopicConfigValues) => string[];
+}
+
+/**
+ * Creates the topics of `wanted` that are missing (createTopics) and checks the existing ones that
+ * have a `check` against their effective settings (describeConfigs, one request). Resolves with the
+ * effective settings per topic: for a created topic the entries it was created with, for an existing
+ * one what the broker reported; absent when they could not be read (then the check is skipped and a
+ * warning logged: a principal without DescribeConfigs rights, e.g. kafka-cluster:DescribeTopicDynamicConfiguration
+ * on MSK). Rejects with every problem found (naming the topic and what to change) or as createTopics does.
+ */
+export async function ensureTopics(admin: Admin, wanted: WantedTopic[], log?: Logger): Promise<Map<string, TopicConfigValues>> {
+  const existing = new Set(await admin.listTopics());
+  const missing = wanted.filter((t) => !existing.has(t.topic));
+  const present = wanted.filter((t) => existing.has(t.topic) && t.check);
+  const settings = new Map<string, TopicConfigValues>();
+  if (present.length) {
+    const described = await describeTopics(admin, present.map((t) => t.topic), log);
+    const problems: string[] = [];
+    for (const t of present) {
+      const values = described.get(t.topic);
+      if (!values) continue;
+      settings.set(t.topic, values);
+      problems.push(...(t.check?.(values) ?? []));
+    }
+    if (problems.length) throw new Error(problems.join('; '));
+  }
+  await createTopics(admin, missing.map(({ check: _check, ...topic }) => topic));
+  for (const t of missing) settings.set(t.topic, new Map((t.configEntries ?? []).map((e) => [e.name, e.value])));
+  return settings;
+}
+
+/** Effective settings of `topics`; a topic whose settings cannot be read is left out, with a warning. */
+async function describeTopics(admin: Admin, topics: string[], log?: Logger): Promise<Map<string, TopicConfigValues>> {
+  const out = new Map<string, TopicConfigValues>();
+  try {
+    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })) });
+    for (const r of resources) {
+      if (r.errorCode) {
+        log?.warn('topic settings not readable; not checked', { topic: r.resourceName, error: r.errorMessage ?? `error code ${r.errorCode}` });
+        continue;
+      }
+      out.set(r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue])));
+    }
+  } catch (err) {
+    log?.warn('topic settings not readable; not checked', { topics, error: (err as Error).message });
+  }
+  return out;
+}
 
 /** kafkajs's per-topic error inside the KafkaJSAggregateError that createTopics throws. */
 interface TopicError {
@@ -40,8 +96,20 @@ function explain(errors: TopicError[], topics: ITopicConfig[]): string {
       const names = group.map((e) => `"${e.topic ?? '?'}"`).join(', ');
       const factors = [...new Set(group.map((e) => topics.find((t) => t.topic === e.topic)?.replicationFactor).filter((f) => f !== undefined))];
       const what = `cannot create topic${group.length > 1 ? 's' : ''} ${names}${factors.length ? ` (replication factor ${factors.join(', ')})` : ''}`;
-      const fix = type === 'INVALID_REPLICATION_FACTOR' ? '; kafka.replicationFactor (LOGPIPE_KAFKA_REPLICATION_FACTOR) must not exceed the number of brokers' : '';
+      const fix =
+        type === 'INVALID_REPLICATION_FACTOR'
+          ? '; kafka.replicationFactor (LOGPIPE_KAFKA_REPLICATION_FACTOR) must not exceed the number of brokers'
+          : type === 'INVALID_CONFIG' || type === 'POLICY_VIOLATION'
+            ? `; a cluster that limits topic settings (MSK Serverless) needs kafka.topicProfile msk-serverless (LOGPIPE_KAFKA_TOPIC_PROFILE) or kafka.topicMaxMessageBytes, or the topic created by hand (${settingsOf(topics, group)})`
+            : '';
       return `${what}: ${message ?? 'refused'}${type ? ` (${type})` : ''}${fix}`;
     })
     .join('; ');
+}
+
+/** The settings logpipe asked for, for the refused topics of one clause: `max.message.bytes=8388608, ...`. */
+function settingsOf(topics: ITopicConfig[], group: TopicError[]): string {
+  const entries = group.flatMap((e) => topics.find((t) => t.topic === e.topic)?.configEntries ?? []);
+  const unique = [...new Set(entries.map((c) => `${c.name}=${c.value}`))];
+  return unique.length ? `logpipe asked for ${unique.join(', ')}` : 'logpipe asked for no settings';
 }

@@ -45,7 +45,7 @@ export function registerIngestCommand(program: Command): void {
       // brokers) into an error now; the pipeline's publisher would retry it for as long as it runs.
       const admin = await connectKafkaAdmin(config, logger);
       try {
-        await ensureIngestTopics(admin, config, topic);
+        await ensureIngestTopics(admin, config, topic, logger);
       } finally {
         await admin.disconnect();
       }

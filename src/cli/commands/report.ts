@@ -39,7 +39,7 @@ export function registerReportCommand(program: Command): void {
           topics = await admin.listTopics();
           // A broker's refusal to create the report topics ends the command here; the ReportActor
           // would retry it for as long as it runs, and this command would never become idle.
-          if (topics.includes(topic)) await ensureReportTopics(admin, config);
+          if (topics.includes(topic)) await ensureReportTopics(admin, config, logger);
         } finally {
           await admin.disconnect();
         }
