@@ -214,7 +214,7 @@ describe('R1 kill -9 while ingesting and reporting', () => {
     expect(lines).toHaveLength(total);
     for (const [i, key] of keys.entries()) {
       const expected = fs.readFileSync(generated.files[i], 'utf8').trimEnd().split('\n');
-      expect(lines.filter((r) => r.headers.key === key).map((r) => r.value.toString())).toEqual(expected);
+      expect(lines.filter((r) => r.key === key).map((r) => r.value.toString())).toEqual(expected);
     }
     expect(reports.duplicates).toEqual([]);
     expect(reports.docs.map((d) => [d.startMs, d.counts, d.total])).toEqual(generated.truth.map((w) => [w.startMs, w.counts, w.total]));
