@@ -10,7 +10,7 @@ describe('heapGrowingFlag', () => {
 });
 
 describe('limitHeapGrowth', () => {
-  it('sets the flag once per value, and nothing for 0', () => {
+  it('sets the flag once per value; 0 sets nothing at first and gives V8 its own factor back later', () => {
     const set: string[] = [];
     const record = (f: string): void => {
       set.push(f);
@@ -19,6 +19,7 @@ describe('limitHeapGrowth', () => {
     expect(limitHeapGrowth(80, record)).toBe('--heap-growing-percent=80');
     expect(limitHeapGrowth(80, record)).toBe('--heap-growing-percent=80');
     expect(limitHeapGrowth(90, record)).toBe('--heap-growing-percent=90');
-    expect(set).toEqual(['--heap-growing-percent=80', '--heap-growing-percent=90']);
+    expect(limitHeapGrowth(0, record)).toBeUndefined();
+    expect(set).toEqual(['--heap-growing-percent=80', '--heap-growing-percent=90', '--heap-growing-percent=0']);
   });
 });

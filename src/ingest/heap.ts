@@ -26,14 +26,14 @@ export function heapGrowingFlag(percent: number): string | undefined {
 let applied: string | undefined;
 
 /**
- * Sets the heap growing factor of this process to 1 + percent/100 (0 leaves V8's own). Returns the
- * flag it set, or undefined when it set none. Setting it again with the same value does nothing;
- * a different value replaces it.
+ * Sets the heap growing factor of this process to 1 + percent/100 (0: V8's own). Returns the flag in
+ * force for that percent, undefined for 0. Setting it again with the same value does nothing; a
+ * different value replaces it, and 0 gives V8 its own factor back.
  */
 export function limitHeapGrowth(percent: number, setFlags: (flags: string) => void = (f) => v8.setFlagsFromString(f)): string | undefined {
   const flag = heapGrowingFlag(percent);
-  if (flag === undefined || flag === applied) return flag;
-  setFlags(flag);
+  if (flag === applied) return flag;
+  setFlags(flag ?? '--heap-growing-percent=0');
   applied = flag;
   return flag;
 }
