@@ -286,7 +286,7 @@ async function produceChild(client: string, o: Options, topic: string): Promise<
   let records = 0;
   let lines = 0;
   const streamer = new LineStreamer(
-    { source: name, headers: { bucket: 'bench-alt-client-data', key: name, version }, name, lastModifiedMs: stat.mtimeMs },
+    { source: name, headers: { object: `s3://bench-alt-client-data/${name}#${version}` }, name, lastModifiedMs: stat.mtimeMs },
     {
       parser: config.parser,
       maxLineBytes: config.ingest.maxLineBytes,

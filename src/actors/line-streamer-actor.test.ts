@@ -8,7 +8,7 @@ import LineStreamerActor from './line-streamer-actor';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 const DATA = Buffer.from(['10:00:00.000 [m] INFO a - 1', '10:00:01.000 [m] INFO a - 2', '10:00:02.000 [m] WARN a - 3'].join('\n') + '\n');
-const object = { id: 'o', context: { source: 'k', headers: { bucket: 'b', key: 'k', version: 'v' }, name: 'x.2026-11-26.log', lastModifiedMs: 0 } };
+const object = { id: 'o', context: { source: 'k', headers: { object: 's3://b/k#v' }, name: 'x.2026-11-26.log', lastModifiedMs: 0 } };
 
 function actor(commits: Array<{ records: Message[]; progress: ObjectProgress }>, delayMs = 0, metrics?: Metrics): LineStreamerActor {
   const a = new LineStreamerActor();

@@ -47,6 +47,47 @@ export function objectId(ref: ObjectRef, version: string): string {
   return ref.kind === 's3' ? `s3://${ref.bucket}/${ref.key}#${version}` : `file://${ref.path}#${version}`;
 }
 
+/** Where a log record came from: its object version, as the ingest headers name it. */
+export interface Provenance {
+  /** The object id (see objectId). */
+  id: string;
+  bucket?: string;
+  key?: string;
+  path?: string;
+  version: string;
+}
+
+/** The parts of an object id (objectId's output); undefined for anything else. */
+export function parseObjectId(id: string): Provenance | undefined {
+  const hash = id.lastIndexOf('#');
+  if (hash < 0) return undefined;
+  const ref = id.slice(0, hash);
+  const version = id.slice(hash + 1);
+  if (ref.startsWith('file://')) return { id, path: ref.slice('file://'.length), version };
+  if (!ref.startsWith('s3://')) return undefined;
+  const slash = ref.indexOf('/', 's3://'.length);
+  if (slash < 0) return undefined;
+  return { id, bucket: ref.slice('s3://'.length, slash), key: ref.slice(slash + 1), version };
+}
+
+/**
+ * The provenance of a log record from its headers: the `object` header (the object id), or the
+ * three headers records carried before it replaced them (`bucket`, `key` and `version`, or `path` and
+ * `version`). Undefined for a record without either (another producer's).
+ */
+export function provenanceOf(headers: Record<string, string | Buffer | undefined> | undefined): Provenance | undefined {
+  const get = (name: string): string | undefined => headers?.[name]?.toString();
+  const object = get('object');
+  if (object !== undefined) return parseObjectId(object);
+  const version = get('version');
+  if (version === undefined) return undefined;
+  const bucket = get('bucket');
+  const key = get('key');
+  if (bucket !== undefined && key !== undefined) return { id: objectId({ kind: 's3', bucket, key }, version), bucket, key, version };
+  const path = get('path');
+  return path === undefined ? undefined : { id: objectId({ kind: 'file', path }, version), path, version };
+}
+
 /**
  * The ledger key of an object version ingested into a log topic: a version is ingested once per
  * topic (re-ingesting into another topic is a deliberate, separate copy).

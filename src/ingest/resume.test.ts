@@ -10,7 +10,7 @@ import { type Batch, LineStreamer, type ObjectContext, type ResumePoint, type St
 
 const ctx = (name: string, lastModifiedMs: number): ObjectContext => ({
   source: 'logs/app.log',
-  headers: { bucket: 'b', key: 'logs/app.log', version: 'v1' },
+  headers: { object: 's3://b/logs/app.log#v1' },
   name,
   lastModifiedMs,
 });

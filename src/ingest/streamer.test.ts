@@ -9,7 +9,7 @@ const options = (over: Partial<StreamerOptions> = {}): StreamerOptions => ({
   maxInFlight: 1,
   ...over,
 });
-const ctx = { source: 'logs/a.log', headers: { bucket: 'b', key: 'logs/a.log', version: 'v1' }, name: 'LogFileGenerator.2026-11-26.log', lastModifiedMs: 0 };
+const ctx = { source: 'logs/a.log', headers: { object: 's3://b/logs/a.log#v1' }, name: 'LogFileGenerator.2026-11-26.log', lastModifiedMs: 0 };
 const LOG = ['10:00:00.000 [m] INFO a - one', '10:00:01.000 [m] ERROR a - two', '\tat x.y(Z.java:1)', 'not a header', '10:00:02.000 [m] WARN a - three'].join('\n') + '\n';
 
 async function run(text: string | Buffer, opts = options(), chunk = 7): Promise<Batch[]> {
@@ -24,12 +24,12 @@ async function run(text: string | Buffer, opts = options(), chunk = 7): Promise<
 }
 
 describe('LineStreamer', () => {
-  it('turns entries into records with raw bytes, key, event time and provenance headers', async () => {
+  it('turns entries into records with raw bytes, key, event time and the provenance header', async () => {
     const batches = await run(LOG);
     const records = batches.flatMap((b) => b.records);
     expect(records.map((r) => (r.value as Buffer).toString())).toEqual(['10:00:00.000 [m] INFO a - one', '10:00:01.000 [m] ERROR a - two\n\tat x.y(Z.java:1)\nnot a header', '10:00:02.000 [m] WARN a - three']);
     expect(records.map((r) => r.timestamp)).toEqual([String(Date.UTC(2026, 10, 26, 10)), String(Date.UTC(2026, 10, 26, 10, 0, 1)), String(Date.UTC(2026, 10, 26, 10, 0, 2))]);
-    expect(records[1]).toEqual(expect.objectContaining({ key: 'logs/a.log', headers: { bucket: 'b', key: 'logs/a.log', version: 'v1', line: '2', level: 'ERROR', message: 'two' } }));
+    expect(records[1]).toEqual(expect.objectContaining({ key: 'logs/a.log', headers: { object: 's3://b/logs/a.log#v1', line: '2', level: 'ERROR', message: 'two' } }));
     expect(records.map((r) => r.headers?.level)).toEqual(['INFO', 'ERROR', 'WARN']);
     expect(records[0].headers).not.toHaveProperty('message');
   });
@@ -40,7 +40,7 @@ describe('LineStreamer', () => {
     const records = (await run(LOG, options({ eventTime: 'header' }))).flatMap((b) => b.records);
     expect(records.map((r) => r.timestamp)).toEqual([undefined, undefined, undefined]);
     expect(records.map((r) => r.headers?.time)).toEqual([String(Date.UTC(2026, 10, 26, 10)), String(Date.UTC(2026, 10, 26, 10, 0, 1)), String(Date.UTC(2026, 10, 26, 10, 0, 2))]);
-    expect(records[1].headers).toEqual({ bucket: 'b', key: 'logs/a.log', version: 'v1', line: '2', level: 'ERROR', message: 'two', time: String(Date.UTC(2026, 10, 26, 10, 0, 1)) });
+    expect(records[1].headers).toEqual({ object: 's3://b/logs/a.log#v1', line: '2', level: 'ERROR', message: 'two', time: String(Date.UTC(2026, 10, 26, 10, 0, 1)) });
   });
 
   it('cuts batches by record count and by bytes; the last batch is marked, progress is at entry boundaries', async () => {

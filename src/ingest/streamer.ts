@@ -43,7 +43,7 @@ export interface StreamerOptions {
 export interface ObjectContext {
   /** Record key: the source id (object key or path). */
   source: string;
-  /** Headers every record of this object carries (bucket, key, version). */
+  /** Headers every record of this object carries (`object`: its object id, see provenanceOf). */
   headers: Record<string, string>;
   name: string;
   lastModifiedMs: number;

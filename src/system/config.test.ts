@@ -235,7 +235,7 @@ describe('schema', () => {
 
   it('durations and sizes carry their unit in the name', () => {
     for (const { key } of schemaLeaves()) {
-      if (/timeout|interval|delay|heap|size|wait/i.test(key)) expect(key).toMatch(/(Ms|Bytes|Seconds)$/);
+      if (/timeout|interval|delay|heap|size|wait/i.test(key)) expect(key).toMatch(/(Ms|Bytes|Seconds|Percent)$/);
     }
   });
 });

@@ -107,7 +107,7 @@ describe('R5 bad inputs while the service ingests a good object', () => {
     const got = await outcomes(['good/LogFileGenerator.2026-11-25.log', ...cases.map((c) => c.key)]);
     expect(service.exitCode).toBeNull();
     const records = await readTopic(kafka, topic, 50_000, 2000, 120_000);
-    const goodRecords = records.filter((r) => r.headers.key === 'good/LogFileGenerator.2026-11-25.log');
+    const goodRecords = records.filter((r) => r.key === 'good/LogFileGenerator.2026-11-25.log');
     expect(goodRecords.map((r) => r.value.toString())).toEqual(good.trimEnd().split('\n'));
     expect(got.get('good/LogFileGenerator.2026-11-25.log')).toMatchObject({ status: 'done', lines: 50_000 });
 
@@ -120,12 +120,12 @@ describe('R5 bad inputs while the service ingests a good object', () => {
     }
     expect(failures).toEqual([]);
 
-    const long = records.find((r) => r.headers.key === 'bad/one-10mb-line.log')!;
+    const long = records.find((r) => r.key === 'bad/one-10mb-line.log')!;
     expect(long.headers.flags).toContain('truncated');
     expect(long.value.length).toBeLessThanOrEqual(config.ingest.maxLineBytes);
-    const crlf = records.filter((r) => r.headers.key === 'bad/crlf.log').map((r) => r.value.toString());
+    const crlf = records.filter((r) => r.key === 'bad/crlf.log').map((r) => r.value.toString());
     expect(crlf).toEqual(['10:00:00.000 [main] INFO app - a', '10:00:01.000 [main] INFO app - b']);
-    const latin1 = records.find((r) => r.headers.key === 'bad/latin1.log')!;
+    const latin1 = records.find((r) => r.key === 'bad/latin1.log')!;
     expect(latin1.value).toEqual(Buffer.from('10:00:00.000 [main] ERROR app - caf\xe9 \xff\xfe', 'latin1'));
 
     // Every outcome shows in the service's metrics (docs/metrics.md).

@@ -66,7 +66,7 @@ describe('R2 broker outage mid-ingest', () => {
     expect(lines).toHaveLength(3 * perHost);
     for (const [i, key] of keys.entries()) {
       const expected = fs.readFileSync(path.join(dir, `LogFileGenerator.2026-11-25.host-${i + 1}.log`), 'utf8').trimEnd().split('\n');
-      expect(lines.filter((r) => r.headers.key === key).map((r) => r.value.toString())).toEqual(expected);
+      expect(lines.filter((r) => r.key === key).map((r) => r.value.toString())).toEqual(expected);
     }
     const reports = await eventually(
       'every window reported',

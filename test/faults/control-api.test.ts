@@ -204,7 +204,7 @@ describe('R7 control API', () => {
     expect(await service.trigger(bucket, GOOD.key)).toBe(202);
     const outcome = (await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, [GOOD.key], 120_000)).get(GOOD.key);
     expect(outcome).toMatchObject({ status: 'done', lines: 2000 });
-    const records = (await readTopic(kafka, topic, 2000, 1500, 60_000)).filter((r) => r.headers.key === GOOD.key);
+    const records = (await readTopic(kafka, topic, 2000, 1500, 60_000)).filter((r) => r.key === GOOD.key);
     expect(records.map((r) => r.value.toString())).toEqual(GOOD.body.trimEnd().split('\n'));
     // No request reached the ingest queue but the good one: no ledger entry for the keys above.
     const refusedKeys = ['k', 'k'.repeat(2000), 'y', 'logs/nul\0.log', 'logs/\ud800.log'];
@@ -387,7 +387,7 @@ describe('R7 control API', () => {
     expectStatus('shell/trigger.sh without the token → exit 1 naming HTTP 401', `${shWithout.code} ${shWithout.stderr.includes('HTTP 401')}`, '1 true');
 
     const outcome = (await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, [GOOD_WITH_TOKEN.key], 120_000)).get(GOOD_WITH_TOKEN.key);
-    const records = (await readTopic(kafka, topic, 3000, 1500, 60_000)).filter((r) => r.headers.key === GOOD_WITH_TOKEN.key);
+    const records = (await readTopic(kafka, topic, 3000, 1500, 60_000)).filter((r) => r.key === GOOD_WITH_TOKEN.key);
     // Accepted three times (API, CLI, trigger.sh): ingested once.
     expectStatus('the object accepted 3 times (API, CLI, trigger.sh) → on the log topic once, 1,000 lines', `${outcome?.status} ${records.length}`, 'done 1000');
     expectStatus('all of the above → the service still running', String(service.child.exitCode), 'null');

@@ -10,6 +10,7 @@ import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutBuck
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Consumer, Kafka } from 'kafkajs';
 import { decodeProgress, type ObjectProgress } from '../../src/ingest/progress';
+import { provenanceOf } from '../../src/ingest/object-ref';
 import { packageRoot } from '../../src/system/paths';
 import { readTopic, uniqueName } from '../integration/helpers';
 import { recordScenario, type ScenarioRow } from './reliability';
@@ -127,8 +128,9 @@ export async function checkLogTopic(kafka: Kafka, topic: string, expected: Expec
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
           records++;
-          const key = m.headers?.key?.toString() ?? m.key?.toString() ?? '';
-          const version = m.headers?.version?.toString() ?? '';
+          const provenance = provenanceOf(m.headers as Record<string, Buffer | undefined> | undefined);
+          const key = provenance?.key ?? m.key?.toString() ?? '';
+          const version = provenance?.version ?? '';
           const tracker = byKeyVersion.get(`${key}\u0000${version}`) ?? byKey.get(key);
           if (tracker) tracker.add(m.value?.toString('utf8') ?? '');
           else unexpected++;

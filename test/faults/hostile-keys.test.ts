@@ -18,6 +18,7 @@ import { type LocalChain, startLocalChain } from '../../src/devstack/chain';
 import type { HandlerResult, RecordOutcome } from '../../src/lambda/handler';
 import { SendCommandCommand } from '@aws-sdk/client-ssm';
 import { createKafka, createS3, createSqs, createSsm } from '../../src/system/clients';
+import { provenanceOf } from '../../src/ingest/object-ref';
 import { eventually, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
 import { recordScenario } from './reliability';
 import { ledgerOutcomes, startServiceProcess, type ServiceProcess } from './service';
@@ -200,7 +201,7 @@ describe('R6 hostile keys through the local AWS chain', () => {
           ok = lambda?.status === 'sent' && progress?.status === 'dead-letter' && c.expect.reason.test(progress.reason ?? '') && mine.length === 0;
           outcome = `dead-lettered: ${progress?.reason?.split(`s3://${bucket}/${key}`).join('<the object>')}`;
         } else {
-          ok = lambda?.status === 'sent' && progress?.status === 'done' && progress.lines === 2 && mine.length === 2 && mine.every((r) => r.headers.key === key && r.headers.bucket === bucket) && JSON.stringify(mine.map((r) => r.value.toString())) === JSON.stringify(body(i));
+          ok = lambda?.status === 'sent' && progress?.status === 'done' && progress.lines === 2 && mine.length === 2 && mine.every((r) => r.key === key && provenanceOf(r.headers)?.key === key && provenanceOf(r.headers)?.bucket === bucket) && JSON.stringify(mine.map((r) => r.value.toString())) === JSON.stringify(body(i));
           outcome = 'ingested under the exact key';
         }
         if (c.expect.outcome === 'ingested' && forged.has(key)) ok = false;

@@ -71,7 +71,7 @@ async function diagnoseLines(lines: Awaited<ReturnType<typeof readTopic>>, total
   const out: string[] = [`read ${lines.length} of ${total} lines`];
   for (const [i, key] of keys.entries()) {
     const expected = fs.readFileSync(files[i], 'utf8').trimEnd().split('\n');
-    const mine = lines.filter((r) => r.headers.key === key);
+    const mine = lines.filter((r) => r.key === key);
     const seen = new Set(mine.map((r) => r.value.toString()));
     const missing = expected.map((l, n) => (seen.has(l) ? -1 : n)).filter((n) => n >= 0);
     if (missing.length === 0) continue;
@@ -254,7 +254,7 @@ describe('R1 kill -9 while ingesting and reporting', () => {
     expect(lines).toHaveLength(total);
     for (const [i, key] of keys.entries()) {
       const expected = fs.readFileSync(generated.files[i], 'utf8').trimEnd().split('\n');
-      expect(lines.filter((r) => r.headers.key === key).map((r) => r.value.toString())).toEqual(expected);
+      expect(lines.filter((r) => r.key === key).map((r) => r.value.toString())).toEqual(expected);
     }
     expect(reports.duplicates).toEqual([]);
     expect(reports.docs.map((d) => [d.startMs, d.counts, d.total])).toEqual(generated.truth.map((w) => [w.startMs, w.counts, w.total]));

@@ -201,12 +201,12 @@ describe('R1b two objects interleaved in one log-topic partition', () => {
     expect(lines).toHaveLength(total);
     expect([...new Set(lines.map((r) => r.partition))]).toEqual([partition]);
     for (const o of objects) {
-      expect(lines.filter((r) => r.headers.key === o.key).map((r) => r.value.toString())).toEqual(fs.readFileSync(o.file, 'utf8').trimEnd().split('\n'));
+      expect(lines.filter((r) => r.key === o.key).map((r) => r.value.toString())).toEqual(fs.readFileSync(o.file, 'utf8').trimEnd().split('\n'));
     }
     const inOrder = [...lines].sort((a, b) => a.offset - b.offset);
-    const switches = inOrder.filter((r, i) => i > 0 && r.headers.key !== inOrder[i - 1].headers.key).length;
-    const firstLater = inOrder.findIndex((r) => r.headers.key === laterKey);
-    const earlierBehind = inOrder.slice(firstLater).filter((r) => r.headers.key === earlierKey).length;
+    const switches = inOrder.filter((r, i) => i > 0 && r.key !== inOrder[i - 1].key).length;
+    const firstLater = inOrder.findIndex((r) => r.key === laterKey);
+    const earlierBehind = inOrder.slice(firstLater).filter((r) => r.key === earlierKey).length;
     expect(switches).toBeGreaterThanOrEqual(MIN_SWITCHES);
 
     // The partition's task closed windows while the earlier object was still being ingested: the

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type LocalChain, startLocalChain } from '../../src/devstack/chain';
+import { provenanceOf } from '../../src/ingest/object-ref';
 import { createKafka, createS3 } from '../../src/system/clients';
 import { startService, type RunningService } from '../../src/system/service';
 import { eventually, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
@@ -58,13 +59,13 @@ describe('the local AWS chain', () => {
       'every object on the log topic',
       async () => {
         const got = await readTopic(kafka, topic, keys.length * 2, 1000, 20_000);
-        return new Set(got.map((r) => r.headers.key)).size >= keys.length ? got : undefined;
+        return new Set(got.map((r) => r.key)).size >= keys.length ? got : undefined;
       },
       90_000,
     );
-    expect(new Set(records.map((r) => r.headers.key))).toEqual(new Set(keys));
+    expect(new Set(records.map((r) => r.key))).toEqual(new Set(keys));
     expect(records).toHaveLength(keys.length * 2);
-    for (const key of keys) expect(records.filter((r) => r.headers.key === key && r.headers.bucket === bucket)).toHaveLength(2);
+    for (const key of keys) expect(records.filter((r) => r.key === key && provenanceOf(r.headers)?.bucket === bucket)).toHaveLength(2);
     expect(fs.existsSync(canary)).toBe(false);
     // Every trigger the agent ran succeeded; each object was sent through SSM.
     expect(chain.agent.runs.length).toBeGreaterThanOrEqual(keys.length);

@@ -1,6 +1,6 @@
 /**
  * `logpipe ingest` against the real broker and moto S3: exactly the object's lines on the log topic,
- * once, with key, event time and provenance headers; gzip; duplicates; dead letters; SIGKILL.
+ * once, with key, event time and the provenance header (`object`); gzip; duplicates; dead letters; SIGKILL.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseText } from '../../src/model/parser';
+import { provenanceOf } from '../../src/ingest/object-ref';
 import { createKafka, createS3 } from '../../src/system/clients';
 import { packageRoot } from '../../src/system/paths';
 import { countTopic, eventually, quietLogger, readTopic, testConfig, topicOffsets, uniqueName } from './helpers';
@@ -69,7 +70,10 @@ describe('logpipe ingest', () => {
     expect(records.map((r) => r.timestamp)).toEqual(expected);
     expect(expected[expected.length - 1]).toBeGreaterThan(Date.UTC(2026, 10, 26));
     const entries = parseText(text, { name: key }, { format: 'auto' });
-    expect(records[41].headers).toEqual({ bucket, key, version: expect.any(String), line: '42', level: entries[41].level, ...(entries[41].level === 'ERROR' ? { message: entries[41].message } : {}) });
+    expect(records[41].headers).toEqual({ object: expect.any(String), line: '42', level: entries[41].level, ...(entries[41].level === 'ERROR' ? { message: entries[41].message } : {}) });
+    expect(provenanceOf(records[41].headers)).toEqual({ id: records[41].headers.object, bucket, key, version: expect.any(String) });
+    // The object id names the version: every record the same.
+    expect(new Set(records.map((r) => r.headers.object)).size).toBe(1);
     expect(records.map((r) => r.headers.level)).toEqual(entries.map((e) => e.level));
 
     const again = logpipe(['ingest', `s3://${bucket}/${key}`, '--topic', topic]);

@@ -11,7 +11,7 @@
  * pass queued every object again; an older version left in progress was never finished (item 6).
  */
 import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { ledgerKey, objectId } from '../../src/ingest/object-ref';
+import { ledgerKey, objectId, provenanceOf } from '../../src/ingest/object-ref';
 import { encodeProgress } from '../../src/ingest/progress';
 import { ensureIngestTopics } from '../../src/ingest/topics';
 import { createKafka, createS3 } from '../../src/system/clients';
@@ -66,7 +66,7 @@ describe('logpipe start: one object version, two requests at once', () => {
       const wrong = values.findIndex((v, i) => v !== line(i));
       expect({ records: values.length, firstWrong: wrong < 0 ? undefined : { at: wrong, got: values[wrong] } }).toEqual({ records: N, firstWrong: undefined });
       expect(new Set(records.map((r) => r.key))).toEqual(new Set([key]));
-      expect(records.map((r) => r.headers.version).every((v) => v === put.VersionId)).toBe(true);
+      expect(records.map((r) => provenanceOf(r.headers)?.version).every((v) => v === put.VersionId)).toBe(true);
       const logLines = service.log().split('\n');
       expect(logLines.filter((l) => l.includes('"object ingested"'))).toHaveLength(1);
       // Two jobs of one version in one process: they fence each other's producer (attempts fail and
@@ -105,7 +105,7 @@ describe('logpipe start: the listing of a versioned bucket', () => {
     lister = await startServiceProcess({ LOGPIPE_KAFKA_TOPIC: listTopic, LOGPIPE_LOG_LEVEL: 'info', LOGPIPE_INGEST_LISTINGS: listed, LOGPIPE_INGEST_LIST_INTERVAL_MS: '300' });
     try {
       const records = await readTopic(kafka, listTopic, old.length + current.length, 3000, 120_000);
-      const byVersion = (v: string): string[] => records.filter((r) => r.headers.version === v).map((r) => r.value.toString());
+      const byVersion = (v: string): string[] => records.filter((r) => provenanceOf(r.headers)?.version === v).map((r) => r.value.toString());
       expect(byVersion(v1)).toEqual(old);
       expect(byVersion(v2)).toEqual(current);
       expect(records).toHaveLength(old.length + current.length);

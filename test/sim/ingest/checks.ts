@@ -6,6 +6,7 @@
  * - the ledger (progress topic) says `done` for every version, with its line count;
  * - no record belongs to a version nobody uploaded; no transaction is left undecided.
  */
+import { provenanceOf } from '../../../src/ingest/object-ref';
 import type { ObjectProgress } from '../../../src/ingest/progress';
 import type { FakeBroker } from '../kafka/broker';
 import type { SimObject } from '../objects';
@@ -13,7 +14,7 @@ import type { SimObject } from '../objects';
 export interface UploadedVersion {
   bucket: string;
   key: string;
-  /** versionId, or the ETag in an unversioned bucket (the `version` header). */
+  /** versionId, or the ETag in an unversioned bucket (the version in the `object` header). */
   version: string;
   object: SimObject;
 }
@@ -33,7 +34,8 @@ export function checkLogTopic(broker: FakeBroker, topic: string, uploads: Upload
     const undecided = log.undecided();
     if (undecided.length) problems.push(`${topic}/${p}: ${undecided.length} records in transactions never decided (first at offset ${undecided[0].offset})`);
     for (const r of log.committed()) {
-      const id = `${header(r.headers, 'bucket')}/${header(r.headers, 'key')}#${header(r.headers, 'version')}`;
+      const provenance = provenanceOf(r.headers);
+      const id = `${provenance?.bucket}/${provenance?.key}#${provenance?.version}`;
       const u = byVersion.get(id);
       if (!u) {
         problems.push(`${topic}/${p}@${r.offset}: a record of no uploaded version (${id})`);
