@@ -1,10 +1,11 @@
 import type { Admin } from 'kafkajs';
 import type { LogpipeConfig } from '../system/config';
-import { createTopics } from '../system/topics';
+import { COMPACTION_SETTINGS, createTopics } from '../system/topics';
 
 /**
  * Creates the ingest topics if missing: the log topic (configured partitions and replication), the
- * compacted progress topic (one partition: the ledger is read whole by every instance) and the
+ * compacted progress topic (one partition: the ledger is read whole by every instance; with
+ * COMPACTION_SETTINGS, so that what it reads is bounded by the live records) and the
  * dead-letter topic. Existing topics are left as they are. Rejects naming the topic and the reason
  * when the broker refuses one (see createTopics).
  *
@@ -27,7 +28,7 @@ export async function ensureIngestTopics(admin: Admin, config: Pick<LogpipeConfi
         { name: 'message.timestamp.after.max.ms', value: ANY_TIME },
       ],
     },
-    { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, ...COMPACTION_SETTINGS] },
     { topic: kafka.deadLetterTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor },
   ].filter((t) => !existing.has(t.topic));
   await createTopics(admin, wanted);

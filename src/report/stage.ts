@@ -40,7 +40,7 @@ import { Ledger } from '../ingest/ledger';
 import { commitBarrier, CompactedTopicView } from '../system/compacted-view';
 import type { LogpipeConfig } from '../system/config';
 import type { Logger } from '../system/logging';
-import { createTopics } from '../system/topics';
+import { COMPACTION_SETTINGS, createTopics } from '../system/topics';
 import { Metrics } from '../system/metrics';
 import { type AlertEmail, buildAlertEmail, decideSend, recordSend, type RetryPolicy, type SendRecord } from './email';
 import { decodePartial, encodePartial, type MergeState, type PartialRecord, WindowMerger } from './merge';
@@ -1077,11 +1077,11 @@ export async function ensureReportTopics(admin: Admin, config: Pick<LogpipeConfi
   const big = { name: 'max.message.bytes', value: String(16 * 1024 * 1024) };
   const wanted = [
     { topic: report.partialsTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big] },
-    { topic: report.stateTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big, { name: 'cleanup.policy', value: 'compact' }] },
+    { topic: report.stateTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big, { name: 'cleanup.policy', value: 'compact' }, ...COMPACTION_SETTINGS] },
     { topic: report.topic, numPartitions: 1, replicationFactor: kafka.replicationFactor },
     // The ingest ledger, read for objects still being ingested (created here too for `logpipe
     // report` on a cluster nothing was ingested into yet; as src/ingest/topics.ts creates it).
-    { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, ...COMPACTION_SETTINGS] },
   ].filter((t) => !existing.has(t.topic));
   await createTopics(admin, wanted);
 }
