@@ -7,6 +7,8 @@
  *   3. latency  PutObject of a small object with an error burst → alert email at the SES emulator (`logpipe start`)
  *   4. memory   peak RSS of `logpipe ingest` over object sizes
  *   5. parser   bench/parse.ts (lines/s on one core)
+ *   6. startup  `logpipe ingest` / `logpipe report --exit-when-idle` start-up after N objects and closed
+ *               windows of history, next to the same commands on empty history topics (bench/lib/startup.ts)
  *
  * The local stack is brought up when needed (and left running). Data comes from `logpipe generate
  * --fast --seed N`. Measurements 1 and 2 run `rounds` times, tools interleaved per round so drift
@@ -14,7 +16,7 @@
  * keeps every run. docs/benchmarks.md gets the tables between its `bench:<mode>` markers.
  * Goals are reported, never asserted: the exit code is 0 unless the benchmark itself could not run.
  *
- * Options: --quick (about 50 MB, under 3 minutes), --seed N, --rounds N, --skip ingest,report,latency,memory,parser,
+ * Options: --quick (about 50 MB, under 3 minutes), --seed N, --rounds N, --skip ingest,report,latency,memory,parser,startup,
  *          --no-docs (results file only), --render FILE (rewrite the docs block from a results file, measure nothing).
  *
  * Everything made here is named bench-<run id>-... and removed at the end (topics, bucket, queue);
@@ -37,6 +39,7 @@ import { writeDocs } from './lib/doc';
 import { ensureKafkaTools, parseConsumerPerformance, parseProducerPerformance, type KafkaTools } from './lib/kafka-tools';
 import { failure, haveGnuTime, killGroup, killTracked, lastJsonLine, run, track, untrack } from './lib/proc';
 import { createProgress, type Progress } from './lib/progress';
+import { measureStartup } from './lib/startup';
 import type { BenchResults, LatencySample, MemoryPoint, Stage, ToolRun, ToolSummary } from './lib/results';
 import { createBucket, createLogTopics, deleteBucket, deleteQueue, deleteTopics, emailsTo, notifyQueue, stackStatus, stackUp } from './lib/stack';
 import { median, percentile, ratio } from './lib/stats';
@@ -58,6 +61,9 @@ interface Profile {
   latencyObjects: number;
   parseLines: number;
   parseRounds: number;
+  /** History sizes (objects ingested and windows closed) of the start-up measurement, and its rounds. */
+  startupHistory: number[];
+  startupRounds: number;
 }
 
 /**
@@ -69,8 +75,8 @@ interface Profile {
  * The 1 GB and 2 GB objects are still ingested once each (memory), with kcat beside them.
  */
 const PROFILES: Record<'quick' | 'full', Profile> = {
-  quick: { mode: 'quick', seed: 1, rounds: 3, compareLines: 450_000, memoryLines: [90_000, 225_000, 450_000], baseLines: 450_000, naiveSeconds: 5, latencyObjects: 5, parseLines: 500_000, parseRounds: 3 },
-  full: { mode: 'full', seed: 1, rounds: 3, compareLines: 900_000, memoryLines: [900_000, 9_000_000, 18_000_000], baseLines: 9_000_000, naiveSeconds: 10, latencyObjects: 20, parseLines: 2_000_000, parseRounds: 5 },
+  quick: { mode: 'quick', seed: 1, rounds: 3, compareLines: 450_000, memoryLines: [90_000, 225_000, 450_000], baseLines: 450_000, naiveSeconds: 5, latencyObjects: 5, parseLines: 500_000, parseRounds: 3, startupHistory: [1_000, 10_000], startupRounds: 1 },
+  full: { mode: 'full', seed: 1, rounds: 3, compareLines: 900_000, memoryLines: [900_000, 9_000_000, 18_000_000], baseLines: 9_000_000, naiveSeconds: 10, latencyObjects: 20, parseLines: 2_000_000, parseRounds: 5, startupHistory: [10_000, 1_000_000], startupRounds: 2 },
 };
 
 const SCALE_NOTES: Record<'quick' | 'full', string> = {
@@ -80,7 +86,7 @@ const SCALE_NOTES: Record<'quick' | 'full', string> = {
     'The ingest and report comparisons therefore use a 0.9 M-line object (about 105 MB, 3 rounds); the 1 GB and 2 GB objects are ingested once each for the memory measurement, with kcat beside them on the same file.',
 };
 
-const STEPS = ['ingest', 'report', 'latency', 'memory', 'parser'] as const;
+const STEPS = ['ingest', 'report', 'latency', 'memory', 'parser', 'startup'] as const;
 type StepName = (typeof STEPS)[number];
 
 interface Args {
@@ -613,6 +619,8 @@ function weights(p: Profile): Record<string, number> {
     latency: 10 + (p.latencyObjects + 1) * 3.5,
     memory: p.memoryLines.filter((l) => l !== p.compareLines).reduce((a, l) => a + l / 36_000 + l / 330_000 + l / 300_000 + 4, 0),
     parser: (p.parseLines * p.parseRounds) / 1_500_000 + 4,
+    // Writing history runs at about 4,000 objects/s here; each round is four starts of about 2-15 s.
+    startup: 20 + p.startupHistory.reduce((a, n) => a + n / 4_000 + 30 + p.startupRounds * (35 + n / 20_000), 0),
   };
 }
 
@@ -706,31 +714,37 @@ async function main(): Promise<void> {
   };
   const bucket = `${id}-data`;
   try {
-    // --- data
-    begin('data', 'data: generate and upload');
-    const base = await generateBase(cli, profile.seed, profile.baseLines, logFile);
-    results.data.generateCommand = display(ctx, base.command);
-    const compare = await derive(base, profile.compareLines);
-    const memoryFiles: DataFile[] = [];
-    for (const l of profile.memoryLines) memoryFiles.push(await derive(base, l));
-    for (const f of [base, compare, ...memoryFiles]) {
-      if (!results.data.files.some((x) => x.lines === f.lines)) results.data.files.push({ lines: f.lines, bytes: f.bytes, origin: f.origin });
-    }
-    progress.log(`data in ${dataDir()}: ${results.data.files.map((f) => `${f.lines.toLocaleString('en-US')} lines (${(f.bytes / MB).toFixed(1)} MB, ${f.origin})`).join('; ')}`);
-    ctx.buckets.add(bucket);
-    await createBucket(ctx.s3, bucket);
-    const compareKey = `compare/${path.basename(compare.file)}`;
-    if (!args.skip.has('ingest')) {
-      const up = await upload(ctx, compare, bucket, compareKey);
-      progress.log(`uploaded ${(compare.bytes / MB).toFixed(1)} MB in ${up.seconds.toFixed(1)} s`);
-    }
+    // --- data (only the ingest, report and memory steps read it)
+    const needData = !(args.skip.has('ingest') && args.skip.has('report') && args.skip.has('memory'));
+    begin('data', needData ? 'data: generate and upload' : 'data: not needed by the steps run');
+    const data = needData
+      ? await (async () => {
+          const base = await generateBase(cli, profile.seed, profile.baseLines, logFile);
+          results.data.generateCommand = display(ctx, base.command);
+          const compare = await derive(base, profile.compareLines);
+          const memoryFiles: DataFile[] = [];
+          for (const l of profile.memoryLines) memoryFiles.push(await derive(base, l));
+          for (const f of [base, compare, ...memoryFiles]) {
+            if (!results.data.files.some((x) => x.lines === f.lines)) results.data.files.push({ lines: f.lines, bytes: f.bytes, origin: f.origin });
+          }
+          progress.log(`data in ${dataDir()}: ${results.data.files.map((f) => `${f.lines.toLocaleString('en-US')} lines (${(f.bytes / MB).toFixed(1)} MB, ${f.origin})`).join('; ')}`);
+          ctx.buckets.add(bucket);
+          await createBucket(ctx.s3, bucket);
+          const compareKey = `compare/${path.basename(compare.file)}`;
+          if (!args.skip.has('ingest')) {
+            const up = await upload(ctx, compare, bucket, compareKey);
+            progress.log(`uploaded ${(compare.bytes / MB).toFixed(1)} MB in ${up.seconds.toFixed(1)} s`);
+          }
+          return { compare, compareKey, memoryFiles };
+        })()
+      : undefined;
     end('data');
 
     // --- 1. ingest
     let reportTopic: string | undefined;
-    if (!args.skip.has('ingest') && !interrupted) {
-      begin('ingest', `ingest: ${profile.rounds} rounds × 4 tools, ${(compare.bytes / MB).toFixed(0)} MB`);
-      const r = await measureIngest(ctx, bucket, compareKey, compare);
+    if (!args.skip.has('ingest') && data && !interrupted) {
+      begin('ingest', `ingest: ${profile.rounds} rounds × 4 tools, ${(data.compare.bytes / MB).toFixed(0)} MB`);
+      const r = await measureIngest(ctx, bucket, data.compareKey, data.compare);
       results.ingest = r.stage;
       reportTopic = r.reportTopic;
       end('ingest');
@@ -738,9 +752,9 @@ async function main(): Promise<void> {
 
     // --- 2. report (over the first round's logpipe topic)
     if (!args.skip.has('report') && !interrupted) {
-      if (reportTopic) {
+      if (reportTopic && data) {
         begin('report', `report: ${profile.rounds} rounds × 3 tools`);
-        results.report = await measureReport(ctx, reportTopic, compare);
+        results.report = await measureReport(ctx, reportTopic, data.compare);
         end('report');
       } else results.skipped.report = 'no topic ingested by logpipe to read (the ingest step was skipped or failed)';
     } else results.skipped.report = interrupted ? 'interrupted' : '--skip report';
@@ -757,9 +771,9 @@ async function main(): Promise<void> {
     } else results.skipped.latency = interrupted ? 'interrupted' : '--skip latency';
 
     // --- 4. memory
-    if (!args.skip.has('memory') && !interrupted) {
-      begin('memory', `memory: logpipe ingest of ${memoryFiles.map((f) => `${(f.bytes / MB).toFixed(0)} MB`).join(', ')}`);
-      results.memory = await measureMemory(ctx, bucket, memoryFiles, results.ingest);
+    if (!args.skip.has('memory') && data && !interrupted) {
+      begin('memory', `memory: logpipe ingest of ${data.memoryFiles.map((f) => `${(f.bytes / MB).toFixed(0)} MB`).join(', ')}`);
+      results.memory = await measureMemory(ctx, bucket, data.memoryFiles, results.ingest);
       end('memory');
     } else results.skipped.memory = interrupted ? 'interrupted' : '--skip memory';
 
@@ -769,6 +783,20 @@ async function main(): Promise<void> {
       results.parser = await measureParser(ctx);
       end('parser');
     } else results.skipped.parser = interrupted ? 'interrupted' : '--skip parser';
+
+    // --- 6. startup
+    if (!args.skip.has('startup') && !interrupted) {
+      begin('startup', `startup: ${profile.startupHistory.map((n) => n.toLocaleString('en-US')).join(' and ')} objects and windows of history`);
+      results.startup = await measureStartup(
+        {
+          kafka, admin, config, cli, env: ctx.env, id, work, logFile, topics: ctx.topics,
+          kafkaDataDir: path.join(stackDir, 'kafka', 'data'), log: (line) => progress.log(line), interrupted: () => interrupted,
+        },
+        profile.startupHistory,
+        profile.startupRounds,
+      );
+      end('startup');
+    } else results.skipped.startup = interrupted ? 'interrupted' : '--skip startup';
   } finally {
     await deleteTopics(admin, [...ctx.topics]).catch(() => undefined);
     // Consumer groups this run made (all named after its id; the report stage adds "-merge" ones).
@@ -808,6 +836,10 @@ function summaryText(r: BenchResults, file: string, docs: boolean): string {
   if (r.latency) lines.push(`upload → email: p50 ${r.latency.p50Seconds?.toFixed(2) ?? '-'} s, p95 ${r.latency.p95Seconds?.toFixed(2) ?? '-'} s over ${r.latency.measured} objects`);
   if (r.memory) lines.push(`memory: ${r.memory.points.map((p) => `${(p.bytes / MB).toFixed(0)} MB → ${p.peakRssBytes ? `${Math.round(p.peakRssBytes / 2 ** 20)} MiB` : p.error ?? '-'}`).join(', ')}`);
   if (r.parser) lines.push(`parser: ${r.parser.results.map((p) => `${p.name} ${fmtRate(p.linesPerSecond)} lines/s`).join('; ')}`);
+  for (const p of r.startup?.points ?? []) {
+    const s = (x: number | undefined): string => (x === undefined ? '?' : `${x.toFixed(1)} s`);
+    lines.push(`startup after ${p.history.toLocaleString('en-US')}: ingest ${s(p.ingestSeconds)} (empty ${s(p.ingestEmptySeconds)}), report ${s(p.reportSeconds)} (empty ${s(p.reportEmptySeconds)})${p.error ? `; ${p.error}` : ''}`);
+  }
   lines.push(`results: ${file}${docs ? '; tables: docs/benchmarks.md' : ''}`, '');
   return lines.join('\n');
 }

@@ -88,6 +88,24 @@ export function renderBlock(r: BenchResults, resultsFile: string): string {
     out.push(`| ${r.parser.results.map((p) => p.name).join(' | ')} |`, `|${r.parser.results.map(() => '---:').join('|')}|`, `| ${r.parser.results.map((p) => `${n0(p.linesPerSecond)} lines/s`).join(' | ')} |`, '');
   }
 
+  if (r.startup) {
+    const st = r.startup;
+    out.push(`#### Start-up after N objects ingested and N windows closed, median of ${st.rounds} round${st.rounds === 1 ? '' : 's'}`, '');
+    out.push(
+      `History written straight to the progress and state topics, created by logpipe with ${Object.entries(st.topicSettings).map(([k, v]) => `\`${k}=${v}\``).join(', ')}: per object an in-progress and a done progress record (${st.recordBytes.progress} bytes each), per window a task- and a merge-state record (${st.recordBytes.task} and ${st.recordBytes.merge} bytes), then tombstones for the state keys. ` +
+        'Measured: `logpipe ingest` of a ten-line file, `logpipe report --exit-when-idle` over its log topic, wall time from spawn to exit; "empty" is the same command on history topics without history, in the same round.',
+      '',
+    );
+    out.push('| history | written (progress + state) | on the broker at start | ingest | empty | ratio | report | empty | ratio |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const p of st.points) {
+      out.push(
+        `| ${p.history.toLocaleString('en-US')} | ${mb(p.progressWrittenBytes)} + ${mb(p.stateWrittenBytes)} | ${mb(p.progressBytes)} + ${mb(p.stateBytes)} | ${s2(p.ingestSeconds)} | ${s2(p.ingestEmptySeconds)} | ${x2(p.ingestSeconds !== undefined && p.ingestEmptySeconds ? p.ingestSeconds / p.ingestEmptySeconds : undefined)} | ` +
+          `${s2(p.reportSeconds)} | ${s2(p.reportEmptySeconds)} | ${x2(p.reportSeconds !== undefined && p.reportEmptySeconds ? p.reportSeconds / p.reportEmptySeconds : undefined)} |${p.error ? ` failed: ${p.error}` : ''}`,
+      );
+    }
+    out.push('');
+  }
+
   // Goals of issue 7, reported against this run's numbers.
   const goals: string[] = ['| goal | this run | met |', '|---|---|---|'];
   const peer = (s: Stage | undefined, tool: string): ToolSummary | undefined => s?.tools.find((t) => t.tool === tool);
@@ -122,6 +140,7 @@ export function renderBlock(r: BenchResults, resultsFile: string): string {
   add('upload → email', r.latency?.commands);
   add('memory', r.memory?.commands);
   if (r.parser) cmds.push('# parser', r.parser.command);
+  add('startup (largest history)', r.startup?.commands);
   out.push('#### Commands as run', '', '```sh', ...cmds, '```');
   if (Object.keys(r.skipped).length) out.push('', `Skipped: ${Object.entries(r.skipped).map(([k, v]) => `${k} (${v})`).join(', ')}.`);
   return out.join('\n');

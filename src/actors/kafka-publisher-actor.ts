@@ -64,7 +64,7 @@ export default class KafkaPublisherActor {
     const { config, logger, topic } = actorContext(params, 'KafkaPublisherActor');
     const kafka = createKafka(config, logger, { clientIdSuffix: '-publisher' });
     const admin = kafka.admin();
-    const ledger = new Ledger(kafka, config.kafka.progressTopic, logger);
+    const ledger = new Ledger(kafka, config.kafka.progressTopic, logger, { compactionAdvice: config.kafka.topicProfile !== 'msk-serverless' });
     this.ownsClients = true;
     this.init({
       kafka,

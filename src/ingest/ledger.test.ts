@@ -1,21 +1,21 @@
 import { PassThrough } from 'node:stream';
 import type { Kafka } from 'kafkajs';
 import { createLogger } from '../system/logging';
-import { Ledger, sourceOf } from './ledger';
+import { Ledger, type LedgerOptions, sourceOf } from './ledger';
 import { ledgerKey, objectId } from './object-ref';
 import { encodeProgress, type ObjectProgress } from './progress';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 
-type EachMessage = (p: { message: { key: Buffer | null; value: Buffer | null } }) => Promise<void>;
+type EachBatch = (p: { batch: { messages: Array<{ key: Buffer | null; value: Buffer | null }> } }) => Promise<void>;
 
 /** A Ledger over a kafkajs stand-in whose records the test hands in. */
-async function ledger(): Promise<{ l: Ledger; put: (p: ObjectProgress) => Promise<void> }> {
-  let each: EachMessage | undefined;
-  const consumer = { events: {}, on: () => undefined, connect: async () => undefined, subscribe: async () => undefined, run: async (o: { eachMessage: EachMessage }) => void (each = o.eachMessage), seek: () => undefined, disconnect: async () => undefined };
-  const l = new Ledger({ consumer: () => consumer } as unknown as Kafka, 'progress', log);
+async function ledger(options: LedgerOptions = {}): Promise<{ l: Ledger; put: (p: ObjectProgress) => Promise<void> }> {
+  let each: EachBatch | undefined;
+  const consumer = { events: {}, on: () => undefined, connect: async () => undefined, subscribe: async () => undefined, run: async (o: { eachBatch: EachBatch }) => void (each = o.eachBatch), seek: () => undefined, disconnect: async () => undefined };
+  const l = new Ledger({ consumer: () => consumer } as unknown as Kafka, 'progress', log, options);
   await l.start();
-  return { l, put: (p) => each!({ message: { key: Buffer.from(p.id), value: encodeProgress(p) } }) };
+  return { l, put: (p) => each!({ batch: { messages: [{ key: Buffer.from(p.id), value: encodeProgress(p) }] } }) };
 }
 
 const progress = (id: string, status: ObjectProgress['status'], updatedAt: string): ObjectProgress => ({
@@ -49,5 +49,29 @@ describe('Ledger', () => {
     await put(progress(ledgerKey('other', objectId({ kind: 's3', bucket: 'b', key: 'b.log' }, 'v1')), 'in-progress', at(t0)));
     expect([...l.inProgress('logs', t0 - 120_000)]).toEqual([['a.log', t0]]);
     await l.stop();
+  });
+
+  // The report stage's ledger: the topic keeps a done record for every object ever ingested, and
+  // holding them all made its memory and every tick's inProgress() scan grow with history.
+  it('holds only objects in progress with inProgressOnly: a done record drops the object, a full ledger keeps it', async () => {
+    const t0 = Date.UTC(2026, 11, 5, 10, 0, 0);
+    const at = new Date(t0).toISOString();
+    const id = ledgerKey('logs', objectId({ kind: 's3', bucket: 'b', key: 'a.log' }, 'v1'));
+    const live = await ledger({ inProgressOnly: true });
+    const full = await ledger();
+    for (const { put } of [live, full]) {
+      await put(progress(id, 'in-progress', at));
+      await put(progress(ledgerKey('logs', objectId({ kind: 's3', bucket: 'b', key: 'dead.log' }, 'v1')), 'dead-letter', at));
+    }
+    expect([...live.l.inProgress('logs', t0 - 1)]).toEqual([['a.log', t0]]);
+    expect(live.l.size).toBe(1);
+    for (const { put } of [live, full]) await put(progress(id, 'done', at));
+    expect(live.l.size).toBe(0);
+    expect(live.l.get(id)).toBeUndefined();
+    expect([...live.l.inProgress('logs', t0 - 1)]).toEqual([]);
+    expect(full.l.size).toBe(2);
+    expect(full.l.get(id)?.status).toBe('done');
+    await live.l.stop();
+    await full.l.stop();
   });
 });

@@ -8,10 +8,25 @@ import { CompactedTopicView } from '../system/compacted-view';
 import type { Logger } from '../system/logging';
 import { decodeProgress, encodeProgress, type ObjectProgress } from './progress';
 
+export interface LedgerOptions {
+  /**
+   * Hold only objects in progress: get() answers undefined for a done or dead-lettered object. For
+   * readers that need inProgress() only (the report stage): the topic keeps a done record for every
+   * object version ever ingested (that is what makes later triggers no-ops), so a full ledger's
+   * memory and inProgress() scans grow with history; this one's follow the objects in progress.
+   */
+  inProgressOnly?: boolean;
+  /** See CompactedViewOptions.compactionAdvice. */
+  compactionAdvice?: boolean;
+}
+
 export class Ledger extends CompactedTopicView<ObjectProgress> {
-  constructor(kafka: Kafka, topic: string, log: Logger) {
+  constructor(kafka: Kafka, topic: string, log: Logger, options: LedgerOptions = {}) {
     // Progress records are keyed by their object id.
-    super(kafka, topic, log, (_key, value) => decodeProgress(value), 'logpipe-ledger');
+    super(kafka, topic, log, (_key, value) => decodeProgress(value), 'logpipe-ledger', {
+      ...(options.inProgressOnly ? { retain: (p: ObjectProgress) => p.status === 'in-progress' } : {}),
+      ...(options.compactionAdvice === undefined ? {} : { compactionAdvice: options.compactionAdvice }),
+    });
   }
 
   /** Records progress committed by this process, so it is known before the consumer reads it back. */

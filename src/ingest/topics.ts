@@ -2,11 +2,12 @@ import type { Admin } from 'kafkajs';
 import { type LogpipeConfig, sizingOf } from '../system/config';
 import type { Logger } from '../system/logging';
 import { ANY_TIME, checkLogTopic, logRequestBytes, logTopicMessageBytes } from '../system/topic-settings';
-import { ensureTopics } from '../system/topics';
+import { compactionSettingsFor, ensureTopics } from '../system/topics';
 
 /**
  * Creates the ingest topics if missing: the log topic (configured partitions and replication), the
- * compacted progress topic (one partition: the ledger is read whole by every instance) and the
+ * compacted progress topic (one partition: the ledger is read whole by every instance; with
+ * compactionSettingsFor the profile, so that what it reads is bounded by the live records) and the
  * dead-letter topic. Existing topics keep their settings, but an existing log topic is checked: a
  * record that could not fit it, or (profile standard) a timestamp limit, refuses the start (see
  * checkLogTopic). Rejects naming the topic and the reason when the broker refuses one (see
@@ -43,7 +44,7 @@ export async function ensureIngestTopics(admin: Admin, config: Pick<LogpipeConfi
         configEntries: [{ name: 'max.message.bytes', value: String(maxMessageBytes) }, ...timestamps],
         check: (values) => checkLogTopic(logTopic, values, sizing),
       },
-      { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, ...compactionSettingsFor(kafka.topicProfile)] },
       { topic: kafka.deadLetterTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor },
     ],
     log,

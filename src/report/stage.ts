@@ -41,7 +41,7 @@ import { commitBarrier, CompactedTopicView } from '../system/compacted-view';
 import type { LogpipeConfig } from '../system/config';
 import type { Logger } from '../system/logging';
 import { checkReportTopic, reportTopicMessageBytes } from '../system/topic-settings';
-import { ensureTopics } from '../system/topics';
+import { compactionSettingsFor, ensureTopics } from '../system/topics';
 import { Metrics } from '../system/metrics';
 import { type AlertEmail, buildAlertEmail, decideSend, recordSend, type RetryPolicy, type SendRecord } from './email';
 import { decodePartial, encodePartial, type MergeState, type PartialRecord, WindowMerger } from './merge';
@@ -239,8 +239,9 @@ export class ReportStage {
     const emailPrefix = this.emailKey('');
     this.state = new CompactedTopicView<StateValue>(o.kafka, r.stateTopic, o.log, (_key, value) => decodeState(value), 'logpipe-report-state', {
       keep: (key) => key === mergeKey || key.startsWith(taskPrefix) || key.startsWith(emailPrefix),
+      compactionAdvice: o.config.kafka.topicProfile !== 'msk-serverless',
     });
-    this.ledger = new Ledger(o.kafka, o.config.kafka.progressTopic, o.log);
+    this.ledger = new Ledger(o.kafka, o.config.kafka.progressTopic, o.log, { inProgressOnly: true, compactionAdvice: o.config.kafka.topicProfile !== 'msk-serverless' });
     this.windowOptions = resolveWindowOptions({
       mode: r.windowMode,
       sizeMs: r.windowSizeMs,
@@ -1086,16 +1087,17 @@ export function writeReportFiles(dir: string, report: WindowReport, decision: Al
  */
 export async function ensureReportTopics(admin: Admin, config: Pick<LogpipeConfig, 'kafka' | 'report'>, log?: Logger): Promise<void> {
   const { kafka, report } = config;
+  const compaction = compactionSettingsFor(kafka.topicProfile);
   const big = { name: 'max.message.bytes', value: String(reportTopicMessageBytes({ profile: kafka.topicProfile, topicMaxMessageBytes: kafka.topicMaxMessageBytes })) };
   await ensureTopics(
     admin,
     [
       { topic: report.partialsTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big], check: (values) => checkReportTopic(report.partialsTopic, values, config) },
-      { topic: report.stateTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big, { name: 'cleanup.policy', value: 'compact' }], check: (values) => checkReportTopic(report.stateTopic, values, config) },
+      { topic: report.stateTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big, { name: 'cleanup.policy', value: 'compact' }, ...compaction], check: (values) => checkReportTopic(report.stateTopic, values, config) },
       { topic: report.topic, numPartitions: 1, replicationFactor: kafka.replicationFactor },
       // The ingest ledger, read for objects still being ingested (created here too for `logpipe
       // report` on a cluster nothing was ingested into yet; as src/ingest/topics.ts creates it).
-      { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, ...compaction] },
     ],
     log,
   );

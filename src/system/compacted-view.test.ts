@@ -5,19 +5,19 @@ import { createLogger } from './logging';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 
-type EachMessage = (p: { message: { key: Buffer | null; value: Buffer | null } }) => Promise<void>;
+type EachBatch = (p: { batch: { messages: Array<{ key: Buffer | null; value: Buffer | null }> } }) => Promise<void>;
 
 /** A kafkajs stand-in with one consumer whose records the test hands in, in topic order. */
 function fakeKafka(): { kafka: Kafka; deliver: (key: string, value: string | null) => Promise<void>; endBatch: (partition: number, lastOffset: number) => void } {
-  let each: EachMessage | undefined;
+  let each: EachBatch | undefined;
   const listeners = new Map<string, (e: { payload: { partition: number; lastOffset: string } }) => void>();
   const consumer = {
     events: { CRASH: 'consumer.crash', END_BATCH_PROCESS: 'consumer.end_batch_process' },
     on: (event: string, listener: (e: { payload: { partition: number; lastOffset: string } }) => void) => void listeners.set(event, listener),
     connect: async () => undefined,
     subscribe: async () => undefined,
-    run: async (o: { eachMessage: EachMessage }) => {
-      each = o.eachMessage;
+    run: async (o: { eachBatch: EachBatch }) => {
+      each = o.eachBatch;
     },
     seek: () => undefined,
     disconnect: async () => undefined,
@@ -26,7 +26,7 @@ function fakeKafka(): { kafka: Kafka; deliver: (key: string, value: string | nul
     kafka: { consumer: () => consumer } as unknown as Kafka,
     deliver: async (key, value) => {
       if (!each) throw new Error('the view is not running');
-      await each({ message: { key: Buffer.from(key), value: value === null ? null : Buffer.from(value) } });
+      await each({ batch: { messages: [{ key: Buffer.from(key), value: value === null ? null : Buffer.from(value) }] } });
     },
     endBatch: (partition, lastOffset) => listeners.get(consumer.events.END_BATCH_PROCESS)?.({ payload: { partition, lastOffset: String(lastOffset) } }),
   };

@@ -9,14 +9,28 @@ import type { Kafka, Producer } from 'kafkajs';
 import { NEVER_RESTART } from './clients';
 import type { Logger } from './logging';
 import { SupervisedConsumer } from './supervised-consumer';
+import { checkCompaction, compactionCommand } from './topics';
 
-export interface CompactedViewOptions {
+export interface CompactedViewOptions<T = unknown> {
   /**
    * The keys this view holds. Records of other keys are skipped without being decoded: for a topic
    * shared by many owners (the report state of every group and log topic), whose other records
    * this process never reads. Default: every key.
    */
   keep?: (key: string) => boolean;
+  /**
+   * Whether to hold a decoded value: one not retained removes its key, as a tombstone would. For a
+   * reader that needs only the live part of a topic whose records stay forever (the report stage's
+   * ledger needs objects in progress, not the done ones of every object ever ingested), so that its
+   * memory and scans follow what is live. Default: every value.
+   */
+  retain?: (value: T) => boolean;
+  /**
+   * Whether start() warns when the topic's settings keep Kafka from compacting it (default true).
+   * Off under kafka.topicProfile msk-serverless: the cluster refuses those settings and compacts on
+   * its own terms, so the warning could never be acted on.
+   */
+  compactionAdvice?: boolean;
 }
 
 /**
@@ -71,11 +85,17 @@ export class CompactedTopicView<T> {
     protected readonly log: Logger,
     private readonly decode: (key: string, value: Buffer) => T | undefined,
     private readonly groupPrefix: string,
-    private readonly options: CompactedViewOptions = {},
+    private readonly options: CompactedViewOptions<T> = {},
   ) {}
 
-  /** Starts reading the topic from the beginning; resolves once the consumer runs. */
+  /**
+   * Starts reading the topic from the beginning; resolves once the consumer runs. Also checks, in
+   * the background, that the topic's settings let Kafka compact it (checkCompaction): a topic
+   * created before logpipe set them, or by hand, keeps every record ever written, and every start
+   * reads them all; a warning names the settings and the command that fixes them.
+   */
   async start(): Promise<void> {
+    if (this.options.compactionAdvice !== false) void this.warnIfNotCompacted();
     const groupId = `${this.groupPrefix}-${crypto.randomUUID()}`;
     this.consumer = new SupervisedConsumer({
       name: `compacted-topic reader (${this.topic})`,
@@ -90,29 +110,12 @@ export class CompactedTopicView<T> {
         });
         await consumer.run({
           autoCommit: false,
-          eachMessage: async ({ message }) => {
-            const key = message.key?.toString() ?? '';
-            if (isBarrierKey(key)) {
-              this.barriers.get(key)?.();
-              return;
-            }
-            if (this.options.keep && !this.options.keep(key)) return;
-            const own = this.pinned.get(key);
-            if (message.value === null) {
-              if (own && own.bytes === null) this.pinned.delete(key);
-              this.entries.delete(key);
-              return;
-            }
-            if (own?.value !== undefined && own.bytes?.equals(message.value)) {
-              // This process's own commit, read back: its value is known, and decoding large report
-              // state records again cost a third of the report stage's CPU (docs/benchmarks.md).
-              this.pinned.delete(key);
-              this.entries.set(key, own.value);
-              return;
-            }
-            const value = this.decode(key, message.value);
-            if (value === undefined) this.log.warn('ignoring an unreadable record', { topic: this.topic, key });
-            else this.entries.set(key, value);
+          // A batch at a time, in one synchronous loop: eachMessage awaits a promise per record, and
+          // reading a long topic whole at start is mostly per-record work (docs/benchmarks.md,
+          // start-up). The loop also never stops half-way through a batch, so the position set at
+          // END_BATCH_PROCESS is always one the view has applied every record below.
+          eachBatch: async ({ batch }) => {
+            for (const message of batch.messages) this.apply(message.key, message.value);
           },
         });
         // Nothing is committed, so a replacement instance would start at the beginning again and
@@ -132,6 +135,37 @@ export class CompactedTopicView<T> {
   hasReadUpTo(ends: ReadonlyMap<number, number>): boolean {
     for (const [partition, end] of ends) if ((this.positions.get(partition) ?? 0) < end) return false;
     return true;
+  }
+
+  /** One record read from the topic, in topic order. */
+  private apply(rawKey: Buffer | null, value: Buffer | null): void {
+    const key = rawKey?.toString() ?? '';
+    if (isBarrierKey(key)) {
+      this.barriers.get(key)?.();
+      return;
+    }
+    if (this.options.keep && !this.options.keep(key)) return;
+    const own = this.pinned.get(key);
+    if (value === null) {
+      if (own && own.bytes === null) this.pinned.delete(key);
+      this.entries.delete(key);
+      return;
+    }
+    if (own?.value !== undefined && own.bytes?.equals(value)) {
+      // This process's own commit, read back: its value is known, and decoding large report
+      // state records again cost a third of the report stage's CPU (docs/benchmarks.md).
+      this.pinned.delete(key);
+      this.hold(key, own.value);
+      return;
+    }
+    const decoded = this.decode(key, value);
+    if (decoded === undefined) this.log.warn('ignoring an unreadable record', { topic: this.topic, key });
+    else this.hold(key, decoded);
+  }
+
+  private hold(key: string, value: T): void {
+    if (this.options.retain && !this.options.retain(value)) this.entries.delete(key);
+    else this.entries.set(key, value);
   }
 
   /** The key's value: this process's own latest commit while it is not read back, else the topic's. */
@@ -204,6 +238,28 @@ export class CompactedTopicView<T> {
       this.barriers.delete(key);
     }
     this.log.debug('compacted topic read up to a barrier', { topic: this.topic, keys: this.entries.size });
+  }
+
+  /** See start(). Never throws: the check is advice (a client without DescribeConfigs rights gets no warning). */
+  private async warnIfNotCompacted(): Promise<void> {
+    try {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        const problems = await checkCompaction(admin, this.topic);
+        if (problems.length) {
+          this.log.warn('compacted topic keeps superseded records: every start reads its whole history (docs/operations.md, compacted topics)', {
+            topic: this.topic,
+            settings: Object.fromEntries(problems.map((p) => [p.name, { is: p.value, want: p.wanted }])),
+            fix: compactionCommand(this.topic),
+          });
+        }
+      } finally {
+        await admin.disconnect();
+      }
+    } catch (err) {
+      this.log.debug('could not check the settings of a compacted topic', { topic: this.topic, error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
 import type { Logger } from './logging';
 import type { TopicConfigValues } from './topic-settings';
-import { createTopics, ensureTopics } from './topics';
+import { checkCompaction, compactionCommand, compactionProblems, compactionSettingsFor, COMPACTION_SETTINGS, createTopics, ensureTopics } from './topics';
 
 /** An admin whose createTopics rejects as kafkajs does: a KafkaJSAggregateError with one error per topic. */
 function refusingAdmin(errors: Array<{ topic: string; type: string; message: string }>): { admin: Admin; calls: unknown[] } {
@@ -101,5 +101,62 @@ describe('ensureTopics', () => {
     await expect(createTopics(admin, [{ topic: 'a', configEntries: [{ name: 'max.message.bytes', value: '16777216' }] }])).rejects.toThrow(
       'cannot create topic "a": Invalid config (INVALID_CONFIG); a cluster that limits topic settings (MSK Serverless) needs kafka.topicProfile msk-serverless (LOGPIPE_KAFKA_TOPIC_PROFILE) or kafka.topicMaxMessageBytes, or the topic created by hand (logpipe asked for max.message.bytes=16777216)',
     );
+  });
+});
+
+describe('compactionProblems', () => {
+  // Kafka's defaults (segment.bytes 1 GiB, segment.ms 7 days, ratio 0.5) keep a topic of small
+  // records in its active segment for days: nothing is compacted and every start reads everything.
+  it('names each setting that keeps a compacted topic from being compacted, with the value it needs', () => {
+    const defaults = new Map([
+      ['cleanup.policy', 'compact'],
+      ['segment.bytes', '1073741824'],
+      ['segment.ms', '604800000'],
+      ['min.cleanable.dirty.ratio', '0.5'],
+    ]);
+    expect(compactionProblems(defaults)).toEqual([
+      { name: 'segment.bytes', value: '1073741824', wanted: String(64 * 1024 * 1024) },
+      { name: 'segment.ms', value: '604800000', wanted: '3600000' },
+      { name: 'min.cleanable.dirty.ratio', value: '0.5', wanted: '0.1' },
+    ]);
+  });
+
+  it('accepts the settings logpipe creates the topics with, smaller values and compact,delete', () => {
+    expect(compactionProblems(new Map([['cleanup.policy', 'compact'], ['segment.bytes', String(64 * 1024 * 1024)], ['segment.ms', '3600000'], ['min.cleanable.dirty.ratio', '0.1']]))).toEqual([]);
+    expect(compactionProblems(new Map([['cleanup.policy', 'compact,delete'], ['segment.bytes', '1048576'], ['segment.ms', '60000'], ['min.cleanable.dirty.ratio', '0.01']]))).toEqual([]);
+    expect(compactionProblems(new Map())).toEqual([]);
+  });
+
+  it('reports a topic that is not compacted at all', () => {
+    expect(compactionProblems(new Map([['cleanup.policy', 'delete']]))).toEqual([{ name: 'cleanup.policy', value: 'delete', wanted: 'compact' }]);
+  });
+});
+
+describe('checkCompaction', () => {
+  it("reads the topic's settings, and answers [] when they cannot be read", async () => {
+    const requests: unknown[] = [];
+    const admin = {
+      describeConfigs: async (request: unknown) => {
+        requests.push(request);
+        return { resources: [{ configEntries: [{ configName: 'segment.ms', configValue: '604800000' }] }] };
+      },
+    } as unknown as Admin;
+    expect(await checkCompaction(admin, 'progress')).toEqual([{ name: 'segment.ms', value: '604800000', wanted: '3600000' }]);
+    expect(requests).toEqual([{ includeSynonyms: false, resources: [{ type: 2, name: 'progress' }] }]);
+    const denied = { describeConfigs: async () => Promise.reject(new Error('TOPIC_AUTHORIZATION_FAILED')) } as unknown as Admin;
+    expect(await checkCompaction(denied, 'progress')).toEqual([]);
+  });
+
+  it('spells the kafka-configs command that sets every setting', () => {
+    expect(compactionCommand('t')).toBe(
+      'kafka-configs.sh --bootstrap-server <brokers> --alter --entity-type topics --entity-name t --add-config cleanup.policy=compact,segment.bytes=67108864,segment.ms=3600000,min.cleanable.dirty.ratio=0.1',
+    );
+  });
+});
+
+describe('compactionSettingsFor', () => {
+  it('gives the compaction settings under the standard profile and none under msk-serverless, which refuses them', () => {
+    expect(compactionSettingsFor('standard')).toBe(COMPACTION_SETTINGS);
+    expect(compactionSettingsFor('msk-serverless')).toEqual([]);
   });
 });

@@ -113,3 +113,73 @@ function settingsOf(topics: ITopicConfig[], group: TopicError[]): string {
   const unique = [...new Set(entries.map((c) => `${c.name}=${c.value}`))];
   return unique.length ? `logpipe asked for ${unique.join(', ')}` : 'logpipe asked for no settings';
 }
+
+/**
+ * Settings of the compacted topics every process reads whole at start (the ingest progress topic,
+ * the report state topic), added to `cleanup.policy=compact` when logpipe creates them. Kafka
+ * compacts closed segments only, and with its defaults (segment.bytes 1 GiB, segment.ms 7 days) a
+ * topic of small records keeps everything in its active segment for days: nothing superseded is
+ * removed, and a start reads every record ever written (docs/benchmarks.md, start-up). Closing a
+ * segment every 64 MiB or hour, and cleaning once a tenth of the log is superseded, keeps what a
+ * start reads within about 1.1× the live records plus the active segment. 64 MiB stays above the
+ * state topic's 16 MiB record limit (a segment must hold the largest record batch).
+ * checkCompaction() warns when an existing topic lacks them (docs/operations.md says how to set them).
+ */
+export const COMPACTION_SETTINGS: ReadonlyArray<{ name: string; value: string }> = [
+  { name: 'segment.bytes', value: String(64 * 1024 * 1024) },
+  { name: 'segment.ms', value: String(60 * 60 * 1000) },
+  { name: 'min.cleanable.dirty.ratio', value: '0.1' },
+];
+
+/**
+ * COMPACTION_SETTINGS where the topic profile lets logpipe set them: MSK Serverless accepts none of
+ * them (only cleanup.policy, max.message.bytes, retention, compression and timestamp settings), and
+ * runs its own compaction.
+ */
+export function compactionSettingsFor(profile: string): ReadonlyArray<{ name: string; value: string }> {
+  return profile === 'msk-serverless' ? [] : COMPACTION_SETTINGS;
+}
+
+/** A setting of a compacted topic that keeps its start-up cost growing with history, and what it should be. */
+export interface CompactionProblem {
+  name: string;
+  value: string | undefined;
+  wanted: string;
+}
+
+/**
+ * Compares a compacted topic's effective settings with COMPACTION_SETTINGS: the policy must include
+ * `compact`; segment.bytes, segment.ms and min.cleanable.dirty.ratio must be at most the wanted
+ * values (smaller is fine: more segments, more cleaning). Pure: `settings` is name → value as
+ * describeConfigs reports them (broker defaults included); a missing entry is not a problem.
+ */
+export function compactionProblems(settings: ReadonlyMap<string, string>): CompactionProblem[] {
+  const problems: CompactionProblem[] = [];
+  const policy = settings.get('cleanup.policy');
+  if (policy !== undefined && !policy.split(',').includes('compact')) problems.push({ name: 'cleanup.policy', value: policy, wanted: 'compact' });
+  for (const { name, value: wanted } of COMPACTION_SETTINGS) {
+    const value = settings.get(name);
+    if (value !== undefined && !(Number(value) <= Number(wanted))) problems.push({ name, value, wanted });
+  }
+  return problems;
+}
+
+/**
+ * Reads `topic`'s settings and returns compactionProblems() of them; [] when the topic or its
+ * settings cannot be read (an ACL without DescribeConfigs: the check is advice, never a failure).
+ */
+export async function checkCompaction(admin: Admin, topic: string): Promise<CompactionProblem[]> {
+  try {
+    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+    const entries = resources[0]?.configEntries ?? [];
+    return compactionProblems(new Map(entries.map((e) => [e.configName, e.configValue])));
+  } catch {
+    return [];
+  }
+}
+
+/** The kafka-configs command that sets COMPACTION_SETTINGS on an existing topic (for log lines and docs). */
+export function compactionCommand(topic: string): string {
+  const settings = [{ name: 'cleanup.policy', value: 'compact' }, ...COMPACTION_SETTINGS].map((s) => `${s.name}=${s.value}`).join(',');
+  return `kafka-configs.sh --bootstrap-server <brokers> --alter --entity-type topics --entity-name ${topic} --add-config ${settings}`;
+}
