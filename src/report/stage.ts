@@ -6,8 +6,9 @@
  * Stage 1, partition tasks (consumer group `report.groupId` on the log topic). One WindowAggregator
  * per assigned partition. Per fetched batch, in one transaction with the partition's own
  * transactional producer: the windows it closed as a partial record (partials topic), the
- * aggregator's snapshot with the next input offset (state topic, key `task <group> <topic> <partition>`), and
- * the consumer offset (sendOffsets). A tick per second closes windows of idle partitions and marks a
+ * aggregator's state with the next input offset (state topic, key `task <group> <topic> <partition>`,
+ * and a record per open window the batch counted into: see TaskState), and the consumer offset
+ * (sendOffsets). A tick per second closes windows of idle partitions and marks a
  * partition idle once it has nothing left to read and no record came for report.idleCloseMs.
  *
  * Stage 2, the merge task (consumer group `<groupId>-merge` on the one-partition partials topic, so
@@ -49,11 +50,23 @@ import { windowRecordOf } from './records';
 import { renderCsv, renderJson, renderText, reportDocument, reportFileNames, type ReportDocument } from './render';
 import { type AlertDecision, type AlertRules, decideAlert, resolveAlertRules } from './rules';
 import type { EmailTransport } from './transport';
-import { resolveWindowOptions, WindowAggregator, type WindowOptions, type WindowReport, type WindowState } from './window';
+import { resolveWindowOptions, WindowAggregator, type WindowOptions, type WindowReport, type WindowResult, type WindowState } from './window';
 
-/** What the state topic holds for a partition task. */
+/**
+ * What the state topic holds for a partition task (key `task <group> <topic> <partition>`).
+ *
+ * Layout 2: `window` holds no open windows; each open window is a record of its own (TaskWindowState,
+ * key `task <group> <topic> <partition> <window start ms>`), rewritten in the transaction of a batch
+ * that counted into it and deleted (a tombstone) in the one that closed or handed it out. A batch
+ * then writes the few windows it touched instead of every open one: a backlog is held open until its
+ * partition catches up, and serialising all of it on every batch (676 KB per commit, 51 MB for the
+ * 450,000-line bench topic) was most of what the stage added to reading (docs/benchmarks.md).
+ * Without `layout` (states written before): every open window is in `window.open`; such a state is
+ * read as before, and the task's first commit writes its windows as records of their own.
+ */
 interface TaskState {
   kind: 'task';
+  layout?: 2;
   window: WindowState;
   /** Next log-topic offset to count; -1 before the first record. */
   nextOffset: number;
@@ -89,7 +102,13 @@ interface EmailState {
   pending: PendingEmail;
 }
 
-type StateValue = TaskState | MergeTaskState | EmailState;
+/** One open window of a partition task (TaskState layout 2), as a result with late = 0. */
+interface TaskWindowState {
+  kind: 'task-window';
+  window: WindowResult;
+}
+
+type StateValue = TaskState | TaskWindowState | MergeTaskState | EmailState;
 
 export interface ReportStageOptions {
   kafka: Kafka;
@@ -137,6 +156,12 @@ interface PartitionTask {
   state: TaskState;
   lastRecordMs: number;
   lock: Lock;
+  /**
+   * State keys of this task's open-window records to write on the next commit though unchanged
+   * (`all`: every open window, for a state restored from before layout 2) or to delete (`stale`:
+   * window records a layout-1 state does not know of).
+   */
+  rewrite?: { all: boolean; stale: string[] };
   /** Set when the task is forgotten (failed commit, partition revoked): it never commits again. */
   dropped?: boolean;
 }
@@ -398,7 +423,7 @@ export class ReportStage {
     const partitions = [];
     for (const [partition, t] of this.tasks) {
       const task = await t.catch(() => undefined);
-      if (task) partitions.push({ partition, nextOffset: task.state.nextOffset, idle: task.state.sentIdle, open: task.aggregator.snapshot().open.length });
+      if (task) partitions.push({ partition, nextOffset: task.state.nextOffset, idle: task.state.sentIdle, open: task.aggregator.openWindows });
     }
     const merge = await this.mergeTask?.catch(() => undefined);
     return {
@@ -411,6 +436,15 @@ export class ReportStage {
   // Keys on the shared topics: group ids and topic names cannot contain spaces.
   private taskKey(partition: number): string {
     return `task ${this.r.groupId} ${this.o.topic} ${partition}`;
+  }
+
+  /** The record of one open window of a partition task (TaskState layout 2); the task key, a space, the window start. */
+  private taskWindowKey(partition: number, startMs: number): string {
+    return `${this.taskWindowPrefix(partition)}${startMs}`;
+  }
+
+  private taskWindowPrefix(partition: number): string {
+    return `${this.taskKey(partition)} `;
   }
 
   private mergeKey(): string {
@@ -495,20 +529,32 @@ export class ReportStage {
     // An idle partition hands out its open windows without closing them: more of their records may
     // come with the next upload, and the merger sums the pieces (closing stays with the merger).
     const closed = idle ? task.aggregator.flushOpen() : task.aggregator.poll();
-    const snapshot = task.aggregator.snapshot();
+    // The open windows go as records of their own, only those that changed (TaskState layout 2).
+    // Taking the changes before the commit is safe: a failed commit forgets the whole task.
+    const changes = task.aggregator.takeChanges({ all: task.rewrite?.all });
+    const snapshot = task.aggregator.snapshot({ open: false });
     const horizonMoved = snapshot.closedUntilMs !== task.state.sentHorizon;
     const partial: PartialRecord | undefined =
       closed.length > 0 || horizonMoved || idle !== task.state.sentIdle
         ? { version: 1, partition: task.partition, partitions: this.partitionCount, windows: closed, closedUntilMs: snapshot.closedUntilMs, idle }
         : undefined;
-    const next: TaskState = { ...task.state, window: snapshot, sentHorizon: partial ? snapshot.closedUntilMs : task.state.sentHorizon, sentIdle: partial ? idle : task.state.sentIdle };
+    const next: TaskState = { ...task.state, layout: 2, window: snapshot, sentHorizon: partial ? snapshot.closedUntilMs : task.state.sentHorizon, sentIdle: partial ? idle : task.state.sentIdle };
     const key = this.taskKey(task.partition);
     const encoded = Buffer.from(JSON.stringify(next));
+    const windowRecords: Array<{ key: string; value: TaskWindowState | undefined; bytes: Buffer | null }> = [
+      ...(task.rewrite?.stale ?? []).map((k) => ({ key: k, value: undefined, bytes: null })),
+      ...changes.removed.map((start) => ({ key: this.taskWindowKey(task.partition, start), value: undefined, bytes: null })),
+      ...changes.open.map((window) => {
+        const value: TaskWindowState = { kind: 'task-window', window };
+        return { key: this.taskWindowKey(task.partition, window.startMs), value, bytes: Buffer.from(JSON.stringify(value)) };
+      }),
+    ];
     if (task.dropped) throw new Error(`report task of partition ${task.partition} was dropped; it is re-opened from its committed state`);
     const txn = await task.producer.transaction();
     try {
       if (partial) await txn.send({ topic: this.r.partialsTopic, messages: [{ key: this.partialKey(task.partition), value: encodePartial(partial) }] });
-      await txn.send({ topic: this.r.stateTopic, messages: [{ key, value: encoded }] });
+      // One request, the header last: all of it commits or none does.
+      await txn.send({ topic: this.r.stateTopic, messages: [...windowRecords.map((w) => ({ key: w.key, value: w.bytes })), { key, value: encoded }] });
       if (task.state.nextOffset >= 0) {
         await txn.sendOffsets({ consumerGroupId: this.r.groupId, topics: [{ topic: this.o.topic, partitions: [{ partition: task.partition, offset: String(task.state.nextOffset) }] }] });
       }
@@ -520,6 +566,11 @@ export class ReportStage {
       throw err;
     }
     task.state = next;
+    task.rewrite = undefined;
+    for (const w of windowRecords) {
+      if (w.value && w.bytes) this.state.set(w.key, w.value, w.bytes);
+      else this.state.set(w.key, undefined, null);
+    }
     this.state.set(key, next, encoded);
     if (partial && (closed.length > 0 || idle)) this.log.debug('partial committed', { partition: task.partition, windows: closed.map((w) => w.id), idle, ...why });
   }
@@ -537,17 +588,31 @@ export class ReportStage {
   private async openTask(partition: number): Promise<PartitionTask> {
     const prefix = this.o.config.kafka.transactionalIdPrefix;
     const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-${this.r.groupId}-${this.o.topic}-${partition}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    const saved = await this.takeOver(producer, this.taskKey(partition));
+    const saved = await this.takeOver(producer, this.taskKey(partition), this.taskWindowPrefix(partition));
     const aggregator = new WindowAggregator(this.windowOptions, this.now);
+    // Window records under this task's prefix (TaskState layout 2); those a layout-1 state (or no
+    // state) does not know of are left over from a newer version and deleted on the first commit.
+    const windowKeys = this.state.keysWithPrefix(this.taskWindowPrefix(partition));
     let state: TaskState;
-    if (saved?.kind === 'task') {
+    let rewrite: PartitionTask['rewrite'];
+    if (saved?.kind === 'task' && saved.layout === 2) {
+      const open: WindowResult[] = [];
+      for (const k of windowKeys) {
+        const v = this.state.get(k);
+        if (v?.kind === 'task-window') open.push(v.window);
+      }
+      aggregator.restore({ ...saved.window, open: open.sort((a, b) => a.startMs - b.startMs) });
+      state = saved;
+    } else if (saved?.kind === 'task') {
       aggregator.restore(saved.window);
       state = saved;
+      rewrite = { all: true, stale: windowKeys };
     } else {
-      state = { kind: 'task', window: aggregator.snapshot(), nextOffset: -1, sentHorizon: null, sentIdle: false };
+      state = { kind: 'task', layout: 2, window: aggregator.snapshot({ open: false }), nextOffset: -1, sentHorizon: null, sentIdle: false };
+      if (windowKeys.length) rewrite = { all: false, stale: windowKeys };
     }
-    this.log.info('report partition task opened', { partition, nextOffset: state.nextOffset, restored: saved?.kind === 'task' });
-    return { partition, producer, aggregator, state, lastRecordMs: this.now(), lock: new Lock() };
+    this.log.info('report partition task opened', { partition, nextOffset: state.nextOffset, restored: saved?.kind === 'task', openWindows: aggregator.openWindows });
+    return { partition, producer, aggregator, state, lastRecordMs: this.now(), lock: new Lock(), rewrite };
   }
 
   /**
@@ -1013,7 +1078,7 @@ function scopeOf(groupId: string): string {
 function decodeState(value: Buffer): StateValue | undefined {
   try {
     const v = JSON.parse(value.toString('utf8')) as StateValue;
-    return v && (v.kind === 'task' || v.kind === 'merge' || v.kind === 'email') ? v : undefined;
+    return v && (v.kind === 'task' || v.kind === 'task-window' || v.kind === 'merge' || v.kind === 'email') ? v : undefined;
   } catch {
     return undefined;
   }
