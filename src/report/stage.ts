@@ -32,8 +32,6 @@
  * Message-ID; no other. Transient failures are retried with backoff for as long as it takes; a
  * permanent failure is logged and dropped.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { type Admin, type EachBatchPayload, type Kafka, KafkaJSNonRetriableError, Partitioners, type Producer } from 'kafkajs';
 import { NEVER_RESTART } from '../system/clients';
 import { SupervisedConsumer } from '../system/supervised-consumer';
@@ -47,7 +45,8 @@ import { type AlertEmail, buildAlertEmail, decideSend, recordSend, type RetryPol
 import { decodePartial, encodePartial, type MergeState, type PartialRecord, WindowMerger } from './merge';
 import { RecentWindows, type RecentWindow } from './recent-windows';
 import { windowRecordOf } from './records';
-import { renderCsv, renderJson, renderText, reportDocument, reportFileNames, type ReportDocument } from './render';
+import { reportDocument, type ReportDocument } from './render';
+import { ReportFileWriter, writeReportFiles } from './report-files';
 import { type AlertDecision, type AlertRules, decideAlert, resolveAlertRules } from './rules';
 import type { EmailTransport } from './transport';
 import { resolveWindowOptions, WindowAggregator, type WindowOptions, type WindowReport, type WindowResult, type WindowState } from './window';
@@ -122,6 +121,12 @@ export interface ReportStageOptions {
   now?: () => number;
   /** Lag, windows, late records, alerts and emails are counted here; a registry of its own if absent. */
   metrics?: Metrics;
+  /**
+   * Writes one window's report files (writeReportFiles, the default). The simulations pass one that
+   * keeps nothing: real file I/O would outlive a simulated crash and is not under the simulation's
+   * schedule.
+   */
+  writeReportFiles?: typeof writeReportFiles;
 }
 
 export interface ReportStageStatus {
@@ -249,6 +254,8 @@ export class ReportStage {
   /** Partitions with a consumer-lag series, removed when the partition goes to another member. */
   private readonly lagged = new Set<number>();
   private readonly recent: RecentWindows;
+  /** Report files, written after their commit without blocking the consumers. */
+  private readonly files: ReportFileWriter;
 
   constructor(private readonly o: ReportStageOptions) {
     const r = o.config.report;
@@ -287,6 +294,7 @@ export class ReportStage {
     this.retry = { initialDelayMs: r.emailRetryDelayMs, maxDelayMs: r.emailRetryMaxDelayMs };
     this.metrics = o.metrics ?? new Metrics();
     this.recent = new RecentWindows(r.emailTo.length > 0, o.topic);
+    this.files = new ReportFileWriter(r.dir, o.topic, o.log, o.writeReportFiles);
   }
 
   private get r(): LogpipeConfig['report'] {
@@ -399,6 +407,8 @@ export class ReportStage {
     await Promise.all(tasks.map((t) => t && t.lock.run(() => t.producer.disconnect()).catch(() => undefined)));
     const merge = await this.mergeTask?.catch(() => undefined);
     if (merge) await merge.lock.run(() => merge.producer.disconnect()).catch(() => undefined);
+    // Files of reports already committed: written before stop() returns (nothing queues more now).
+    await this.files.drain();
     await this.state.stop().catch(() => undefined);
     await this.ledger.stop().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
@@ -406,11 +416,12 @@ export class ReportStage {
 
   /**
    * True when this process owns every log-topic partition and the merge task, every partition is
-   * idle, the merger has read every partial and holds no open window, and no email is waiting: what
+   * idle, the merger has read every partial and holds no open window, every committed report's files
+   * are written, and no email is waiting: what
    * `logpipe report --exit-when-idle` waits for.
    */
   async idle(): Promise<boolean> {
-    if (this.partitionCount === 0 || this.assigned.size !== this.partitionCount || !this.mergeAssigned || !this.mergeCaughtUp || !this.mergeTask) return false;
+    if (this.partitionCount === 0 || this.assigned.size !== this.partitionCount || !this.mergeAssigned || !this.mergeCaughtUp || !this.mergeTask || this.files.pending > 0) return false;
     for (let p = 0; p < this.partitionCount; p++) {
       const task = await this.tasks.get(p);
       if (!task || !task.state.sentIdle) return false;
@@ -867,17 +878,12 @@ export class ReportStage {
     }
   }
 
-  /** After a report is committed: its files, the callback, the count. */
+  /** After a report is committed: the count, its files (queued, see ReportFileWriter), then the callback. */
   private published({ report, decision, doc }: Published): void {
     this.stats.windowsReported++;
     this.countReport(report, decision);
-    try {
-      writeReportFiles(this.r.dir, report, decision, this.o.topic);
-    } catch (err) {
-      this.log.error('could not write report files; the report topic has the report', { window: doc.id, dir: this.r.dir, error: (err as Error).message });
-    }
     this.log.info('window reported', { window: doc.id, total: doc.total, ERROR: doc.counts.ERROR, alert: doc.alert.alert, late: doc.late });
-    this.o.onReport?.(doc);
+    void this.files.enqueue(report, decision).then(() => this.o.onReport?.(doc));
   }
 
   private merge(): Promise<MergeTask> {
@@ -1081,23 +1087,6 @@ function decodeState(value: Buffer): StateValue | undefined {
     return v && (v.kind === 'task' || v.kind === 'task-window' || v.kind === 'merge' || v.kind === 'email') ? v : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Writes `<topic token>.<window-start>.json`, `.csv` and `.txt` (reportFileNames; each via a temporary file and a rename). */
-export function writeReportFiles(dir: string, report: WindowReport, decision: AlertDecision, topic: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const names = reportFileNames(report, topic);
-  const files: Array<[string, string]> = [
-    [names.json, renderJson(report, decision)],
-    [names.csv, renderCsv(report)],
-    [names.txt, renderText(report, decision)],
-  ];
-  for (const [name, content] of files) {
-    const target = path.join(dir, name);
-    const tmp = `${target}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, content);
-    fs.renameSync(tmp, target);
   }
 }
 
