@@ -44,7 +44,7 @@ import { Metrics } from '../system/metrics';
 import { type AlertEmail, buildAlertEmail, decideSend, recordSend, type RetryPolicy, type SendRecord } from './email';
 import { decodePartial, encodePartial, type MergeState, type PartialRecord, WindowMerger } from './merge';
 import { RecentWindows, type RecentWindow } from './recent-windows';
-import { windowRecordOf } from './records';
+import { WindowRecordReader } from './records';
 import { reportDocument, type ReportDocument } from './render';
 import { ReportFileWriter, writeReportFiles } from './report-files';
 import { type AlertDecision, type AlertRules, decideAlert, resolveAlertRules } from './rules';
@@ -510,10 +510,11 @@ export class ReportStage {
       const arrival = this.now();
       let counted = 0;
       let future: { count: number; first: { source: string; timeMs: number } } | undefined;
+      const reader = new WindowRecordReader();
       for (const m of batch.messages) {
         const offset = Number(m.offset);
         if (offset < task.state.nextOffset) continue;
-        const record = windowRecordOf(m, arrival);
+        const record = reader.read(m, arrival);
         if (record) {
           const outcome = task.aggregator.add(record);
           if (outcome.late) this.stats.late++;
