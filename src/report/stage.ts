@@ -49,30 +49,8 @@ import { reportDocument, type ReportDocument } from './render';
 import { ReportFileWriter, writeReportFiles } from './report-files';
 import { type AlertDecision, type AlertRules, decideAlert, resolveAlertRules } from './rules';
 import type { EmailTransport } from './transport';
-import { resolveWindowOptions, WindowAggregator, type WindowOptions, type WindowReport, type WindowResult, type WindowState } from './window';
-
-/**
- * What the state topic holds for a partition task (key `task <group> <topic> <partition>`).
- *
- * Layout 2: `window` holds no open windows; each open window is a record of its own (TaskWindowState,
- * key `task <group> <topic> <partition> <window start ms>`), rewritten in the transaction of a batch
- * that counted into it and deleted (a tombstone) in the one that closed or handed it out. A batch
- * then writes the few windows it touched instead of every open one: a backlog is held open until its
- * partition catches up, and serialising all of it on every batch (676 KB per commit, 51 MB for the
- * 450,000-line bench topic) was most of what the stage added to reading (docs/benchmarks.md).
- * Without `layout` (states written before): every open window is in `window.open`; such a state is
- * read as before, and the task's first commit writes its windows as records of their own.
- */
-interface TaskState {
-  kind: 'task';
-  layout?: 2;
-  window: WindowState;
-  /** Next log-topic offset to count; -1 before the first record. */
-  nextOffset: number;
-  /** Horizon and idle flag of the last partial sent, to send one only when something changed. */
-  sentHorizon: number | null;
-  sentIdle: boolean;
-}
+import { restoredWindowState, type TaskState, type TaskWindowState } from './task-state';
+import { resolveWindowOptions, WindowAggregator, type WindowOptions, type WindowReport } from './window';
 
 interface PendingEmail {
   report: WindowReport;
@@ -99,12 +77,6 @@ interface MergeTaskState {
 interface EmailState {
   kind: 'email';
   pending: PendingEmail;
-}
-
-/** One open window of a partition task (TaskState layout 2), as a result with late = 0. */
-interface TaskWindowState {
-  kind: 'task-window';
-  window: WindowResult;
 }
 
 type StateValue = TaskState | TaskWindowState | MergeTaskState | EmailState;
@@ -624,25 +596,16 @@ export class ReportStage {
     const aggregator = new WindowAggregator(this.windowOptions, this.now);
     // Window records under this task's prefix (TaskState layout 2); those a layout-1 state (or no
     // state) does not know of are left over from a newer version and deleted on the first commit.
-    const windowKeys = this.state.keysWithPrefix(this.taskWindowPrefix(partition));
+    const windowRecords = this.state.keysWithPrefix(this.taskWindowPrefix(partition)).map((k): [string, StateValue | undefined] => [k, this.state.get(k)]);
+    const restored = restoredWindowState(saved?.kind === 'task' ? saved : undefined, windowRecords);
     let state: TaskState;
-    let rewrite: PartitionTask['rewrite'];
-    if (saved?.kind === 'task' && saved.layout === 2) {
-      const open: WindowResult[] = [];
-      for (const k of windowKeys) {
-        const v = this.state.get(k);
-        if (v?.kind === 'task-window') open.push(v.window);
-      }
-      aggregator.restore({ ...saved.window, open: open.sort((a, b) => a.startMs - b.startMs) });
+    if (saved?.kind === 'task' && restored.window) {
+      aggregator.restore(restored.window);
       state = saved;
-    } else if (saved?.kind === 'task') {
-      aggregator.restore(saved.window);
-      state = saved;
-      rewrite = { all: true, stale: windowKeys };
     } else {
       state = { kind: 'task', layout: 2, window: aggregator.snapshot({ open: false }), nextOffset: -1, sentHorizon: null, sentIdle: false };
-      if (windowKeys.length) rewrite = { all: false, stale: windowKeys };
     }
+    const rewrite = restored.rewrite;
     this.log.info('report partition task opened', { partition, nextOffset: state.nextOffset, restored: saved?.kind === 'task', openWindows: aggregator.openWindows });
     return { partition, producer, aggregator, state, lastRecordMs: this.now(), lock: new Lock(), rewrite };
   }
