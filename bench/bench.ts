@@ -3,7 +3,8 @@
  * same data, the same broker, in the same run, each writing to or reading from a fresh topic.
  *
  *   1. ingest   S3 object → `logpipe ingest` vs kcat -P, Kafka's ProducerPerformance, a naive kafkajs loop
- *   2. report   the ingested topic → `logpipe report --exit-when-idle` vs kcat -C, Kafka's ConsumerPerformance
+ *   2. report   the ingested topic → `logpipe report --exit-when-idle` vs the bare kafkajs consumer (bench/alt-client.ts),
+ *               kcat -C, Kafka's ConsumerPerformance
  *   3. latency  PutObject of a small object with an error burst → alert email at the SES emulator (`logpipe start`)
  *   4. memory   peak RSS of `logpipe ingest` over object sizes
  *   5. parser   bench/parse.ts (lines/s on one core)
@@ -757,7 +758,7 @@ async function main(): Promise<void> {
     // --- 2. report (over the first round's logpipe topic)
     if (!args.skip.has('report') && !interrupted) {
       if (reportTopic) {
-        begin('report', `report: ${profile.rounds} rounds × 3 tools`);
+        begin('report', `report: ${profile.rounds} rounds × 4 tools`);
         results.report = await measureReport(ctx, reportTopic, compare);
         end('report');
       } else results.skipped.report = 'no topic ingested by logpipe to read (the ingest step was skipped or failed)';
