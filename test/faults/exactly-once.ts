@@ -12,7 +12,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { decodeProgress, type ObjectProgress } from '../../src/ingest/progress';
 import { provenanceOf } from '../../src/ingest/object-ref';
 import { packageRoot } from '../../src/system/paths';
-import { readTopic, uniqueName } from '../integration/helpers';
+import { readTopicToEnd, uniqueName } from '../integration/helpers';
 import { recordScenario, type ScenarioRow } from './reliability';
 
 /** The lines one object version must appear as on the log topic, once each, in order. */
@@ -270,7 +270,7 @@ export function secondsSince(startMs: number): string {
 export async function versionEntries(kafka: Kafka, progressTopic: string, logTopic: string, bucket: string): Promise<Map<string, ObjectProgress>> {
   const latest = new Map<string, ObjectProgress>();
   const prefix = `${logTopic} s3://${bucket}/`;
-  for (const r of await readTopic(kafka, progressTopic, 0, 1000, 20_000)) {
+  for (const r of await readTopicToEnd(kafka, progressTopic)) {
     const p = decodeProgress(r.value);
     if (p && r.key.startsWith(prefix)) latest.set(r.key.slice(prefix.length), p);
   }

@@ -12,7 +12,7 @@ import type { Truth, TruthWindow } from '../../src/generator/truth';
 import { decodeProgress, type ObjectProgress } from '../../src/ingest/progress';
 import type { ReportDocument } from '../../src/report/render';
 import { packageRoot } from '../../src/system/paths';
-import { eventually, freePort, readTopic } from '../integration/helpers';
+import { eventually, freePort, readTopic, readTopicToEnd } from '../integration/helpers';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -105,7 +105,7 @@ export async function committedReports(kafka: Kafka, reportTopic: string, group:
 export async function ledgerEntries(kafka: Kafka, progressTopic: string, logTopic: string, bucket: string): Promise<Map<string, ObjectProgress>> {
   const latest = new Map<string, ObjectProgress>();
   const prefix = `${logTopic} s3://${bucket}/`;
-  for (const r of await readTopic(kafka, progressTopic, 0, 1000, 20_000)) {
+  for (const r of await readTopicToEnd(kafka, progressTopic)) {
     const p = decodeProgress(r.value);
     // The ledger key is `<topic> s3://<bucket>/<key>#<version>`; a key may itself hold a `#`.
     if (p && r.key.startsWith(prefix)) latest.set(r.key.slice(prefix.length).replace(/#[^#]*$/, ''), p);

@@ -116,6 +116,56 @@ export async function readTopic(kafka: import('kafkajs').Kafka, topic: string, e
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
+/**
+ * Reads a topic (read_committed) from the beginning up to the end offsets it had when the call
+ * started: every record committed before the call, in partition and offset order. For topics whose
+ * record count is not known (the progress topic): reading "until idle" read nothing at all when the
+ * group join took longer than the idle time on a loaded machine. Progress comes from every fetched
+ * batch, transaction markers and aborted records included (END_BATCH_PROCESS).
+ */
+export async function readTopicToEnd(kafka: import('kafkajs').Kafka, topic: string, timeoutMs = 120_000): Promise<ReadRecord[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, number>;
+  try {
+    ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+  const out: ReadRecord[] = [];
+  const reached = new Map<number, number>();
+  const done = (): boolean => [...ends].every(([partition, end]) => (reached.get(partition) ?? 0) >= end);
+  if (done()) return out;
+  const consumer = kafka.consumer({ groupId: uniqueName('it-reader'), readUncommitted: false, maxWaitTimeInMs: 200, maxBytes: 50 << 20 });
+  await consumer.connect();
+  try {
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => reached.set(payload.partition, Math.max(reached.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1)));
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          out.push({
+            key: m.key?.toString() ?? '',
+            value: m.value ?? Buffer.alloc(0),
+            timestamp: Number(m.timestamp),
+            headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
+            partition: batch.partition,
+            offset: Number(m.offset),
+          });
+        }
+      },
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`${topic} not read to its end offsets ${JSON.stringify([...ends])} within ${timeoutMs} ms (reached ${JSON.stringify([...reached])})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+  return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
 /** Counts a topic's records (read_committed) without keeping them. */
 export async function countTopic(kafka: import('kafkajs').Kafka, topic: string, expected: number, idleMs = 2000, timeoutMs = 300_000): Promise<number> {
   let count = 0;
