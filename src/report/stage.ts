@@ -6,9 +6,8 @@
  * Stage 1, partition tasks (consumer group `report.groupId` on the log topic). One WindowAggregator
  * per assigned partition. Per fetched batch, in one transaction with the partition's own
  * transactional producer: the windows it closed as a partial record (partials topic), the
- * aggregator's state with the next input offset (state topic, key `task <group> <topic> <partition>`,
- * and a record per open window the batch counted into: see TaskState), and the consumer offset
- * (sendOffsets). A tick per second closes windows of idle partitions and marks a
+ * aggregator's snapshot with the next input offset (state topic, key `task <group> <topic> <partition>`), and
+ * the consumer offset (sendOffsets). A tick per second closes windows of idle partitions and marks a
  * partition idle once it has nothing left to read and no record came for report.idleCloseMs.
  *
  * Stage 2, the merge task (consumer group `<groupId>-merge` on the one-partition partials topic, so
@@ -32,6 +31,8 @@
  * Message-ID; no other. Transient failures are retried with backoff for as long as it takes; a
  * permanent failure is logged and dropped.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { type Admin, type EachBatchPayload, type Kafka, KafkaJSNonRetriableError, Partitioners, type Producer } from 'kafkajs';
 import { NEVER_RESTART } from '../system/clients';
 import { SupervisedConsumer } from '../system/supervised-consumer';
@@ -45,13 +46,24 @@ import { Metrics } from '../system/metrics';
 import { type AlertEmail, buildAlertEmail, decideSend, recordSend, type RetryPolicy, type SendRecord } from './email';
 import { decodePartial, encodePartial, type MergeState, type PartialRecord, WindowMerger } from './merge';
 import { RecentWindows, type RecentWindow } from './recent-windows';
-import { WindowRecordReader } from './records';
-import { reportDocument, type ReportDocument } from './render';
-import { ReportFileWriter, writeReportFiles } from './report-files';
+import { windowRecordOf } from './records';
+import { renderCsv, renderJson, renderText, reportDocument, reportFileNames, type ReportDocument } from './render';
 import { type AlertDecision, type AlertRules, decideAlert, resolveAlertRules } from './rules';
 import type { EmailTransport } from './transport';
-import { restoredWindowState, type TaskState, type TaskWindowState } from './task-state';
-import { resolveWindowOptions, WindowAggregator, type WindowOptions, type WindowReport } from './window';
+import { resolveWindowOptions, WindowAggregator, type WindowOptions, type WindowReport, type WindowState } from './window';
+
+/** What the state topic holds for a partition task. */
+interface TaskState {
+  kind: 'task';
+  window: WindowState;
+  /** Next log-topic offset to count; -1 before the first record. */
+  nextOffset: number;
+  /** Horizon and idle flag of the last partial sent, to send one only when something changed. */
+  sentHorizon: number | null;
+  sentIdle: boolean;
+  /** With sentIdle: the offset the partition was read up to when it was judged idle (PartialRecord.idleThrough). */
+  sentIdleThrough?: number;
+}
 
 interface PendingEmail {
   report: WindowReport;
@@ -80,7 +92,7 @@ interface EmailState {
   pending: PendingEmail;
 }
 
-type StateValue = TaskState | TaskWindowState | MergeTaskState | EmailState;
+type StateValue = TaskState | MergeTaskState | EmailState;
 
 export interface ReportStageOptions {
   kafka: Kafka;
@@ -94,12 +106,6 @@ export interface ReportStageOptions {
   now?: () => number;
   /** Lag, windows, late records, alerts and emails are counted here; a registry of its own if absent. */
   metrics?: Metrics;
-  /**
-   * Writes one window's report files (writeReportFiles, the default). The simulations pass one that
-   * keeps nothing: real file I/O would outlive a simulated crash and is not under the simulation's
-   * schedule.
-   */
-  writeReportFiles?: typeof writeReportFiles;
 }
 
 export interface ReportStageStatus {
@@ -134,12 +140,6 @@ interface PartitionTask {
   state: TaskState;
   lastRecordMs: number;
   lock: Lock;
-  /**
-   * State keys of this task's open-window records to write on the next commit though unchanged
-   * (`all`: every open window, for a state restored from before layout 2) or to delete (`stale`:
-   * window records a layout-1 state does not know of).
-   */
-  rewrite?: { all: boolean; stale: string[] };
   /** Set when the task is forgotten (failed commit, partition revoked): it never commits again. */
   dropped?: boolean;
 }
@@ -168,17 +168,6 @@ const SESSION_TIMEOUT_MS = 30_000;
  * the timer every second.
  */
 const STALL_DOUBT_MS = SESSION_TIMEOUT_MS / 2;
-
-/**
- * Fetch sizes of the log-topic consumer. Every fetched batch of a partition is one transaction
- * (partial, state, offsets: five round trips to the broker), so the batch size sets how often a
- * backlog waits for a commit: with kafkajs's 1 MiB per partition, the 450,000-line bench topic
- * (one partition) took about 110 transactions, and counting it took 6–8 s on a loaded 2-core
- * machine; with 4 MiB 1.4–3.7 s, at about 60 MiB more peak RSS (16 MiB: no faster, 200 MiB more).
- * docs/benchmarks.md, "Report stage at its consumer's speed".
- */
-const LOG_FETCH_MAX_BYTES_PER_PARTITION = 4 * 1024 * 1024;
-const LOG_FETCH_MAX_BYTES = 4 * LOG_FETCH_MAX_BYTES_PER_PARTITION;
 
 /** How long a dropped merge task waits for the email in flight to be settled (dropMergeTask). */
 const EMAIL_SETTLE_GRACE_MS = 30_000;
@@ -238,8 +227,6 @@ export class ReportStage {
   /** Partitions with a consumer-lag series, removed when the partition goes to another member. */
   private readonly lagged = new Set<number>();
   private readonly recent: RecentWindows;
-  /** Report files, written after their commit without blocking the consumers. */
-  private readonly files: ReportFileWriter;
 
   constructor(private readonly o: ReportStageOptions) {
     const r = o.config.report;
@@ -279,7 +266,6 @@ export class ReportStage {
     this.retry = { initialDelayMs: r.emailRetryDelayMs, maxDelayMs: r.emailRetryMaxDelayMs };
     this.metrics = o.metrics ?? new Metrics();
     this.recent = new RecentWindows(r.emailTo.length > 0, o.topic);
-    this.files = new ReportFileWriter(r.dir, o.topic, o.log, o.writeReportFiles);
   }
 
   private get r(): LogpipeConfig['report'] {
@@ -306,16 +292,7 @@ export class ReportStage {
     this.consumer = new SupervisedConsumer({
       name: 'log-topic consumer',
       log: this.log,
-      create: () =>
-        this.o.kafka.consumer({
-          groupId: this.r.groupId,
-          readUncommitted: false,
-          maxWaitTimeInMs: 250,
-          maxBytesPerPartition: LOG_FETCH_MAX_BYTES_PER_PARTITION,
-          maxBytes: LOG_FETCH_MAX_BYTES,
-          sessionTimeout: SESSION_TIMEOUT_MS,
-          ...NEVER_RESTART,
-        }),
+      create: () => this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: SESSION_TIMEOUT_MS, ...NEVER_RESTART }),
       setup: async (consumer) => {
         // Out of the group (a rebalance began, or the consumer crashed or stopped): no partition is
         // this process's until the next GROUP_JOIN. The tick must not reopen tasks of an old
@@ -401,8 +378,6 @@ export class ReportStage {
     await Promise.all(tasks.map((t) => t && t.lock.run(() => t.producer.disconnect()).catch(() => undefined)));
     const merge = await this.mergeTask?.catch(() => undefined);
     if (merge) await merge.lock.run(() => merge.producer.disconnect()).catch(() => undefined);
-    // Files of reports already committed: written before stop() returns (nothing queues more now).
-    await this.files.drain();
     await this.state.stop().catch(() => undefined);
     await this.ledger.stop().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
@@ -410,12 +385,11 @@ export class ReportStage {
 
   /**
    * True when this process owns every log-topic partition and the merge task, every partition is
-   * idle, the merger has read every partial and holds no open window, every committed report's files
-   * are written, and no email is waiting: what
+   * idle, the merger has read every partial and holds no open window, and no email is waiting: what
    * `logpipe report --exit-when-idle` waits for.
    */
   async idle(): Promise<boolean> {
-    if (this.partitionCount === 0 || this.assigned.size !== this.partitionCount || !this.mergeAssigned || !this.mergeCaughtUp || !this.mergeTask || this.files.pending > 0) return false;
+    if (this.partitionCount === 0 || this.assigned.size !== this.partitionCount || !this.mergeAssigned || !this.mergeCaughtUp || !this.mergeTask) return false;
     for (let p = 0; p < this.partitionCount; p++) {
       const task = await this.tasks.get(p);
       if (!task || !task.state.sentIdle) return false;
@@ -428,7 +402,7 @@ export class ReportStage {
     const partitions = [];
     for (const [partition, t] of this.tasks) {
       const task = await t.catch(() => undefined);
-      if (task) partitions.push({ partition, nextOffset: task.state.nextOffset, idle: task.state.sentIdle, open: task.aggregator.openWindows });
+      if (task) partitions.push({ partition, nextOffset: task.state.nextOffset, idle: task.state.sentIdle, open: task.aggregator.snapshot().open.length });
     }
     const merge = await this.mergeTask?.catch(() => undefined);
     return {
@@ -441,15 +415,6 @@ export class ReportStage {
   // Keys on the shared topics: group ids and topic names cannot contain spaces.
   private taskKey(partition: number): string {
     return `task ${this.r.groupId} ${this.o.topic} ${partition}`;
-  }
-
-  /** The record of one open window of a partition task (TaskState layout 2); the task key, a space, the window start. */
-  private taskWindowKey(partition: number, startMs: number): string {
-    return `${this.taskWindowPrefix(partition)}${startMs}`;
-  }
-
-  private taskWindowPrefix(partition: number): string {
-    return `${this.taskKey(partition)} `;
   }
 
   private mergeKey(): string {
@@ -484,11 +449,10 @@ export class ReportStage {
       const arrival = this.now();
       let counted = 0;
       let future: { count: number; first: { source: string; timeMs: number } } | undefined;
-      const reader = new WindowRecordReader();
       for (const m of batch.messages) {
         const offset = Number(m.offset);
         if (offset < task.state.nextOffset) continue;
-        const record = reader.read(m, arrival);
+        const record = windowRecordOf(m, arrival);
         if (record) {
           const outcome = task.aggregator.add(record);
           if (outcome.late) this.stats.late++;
@@ -539,37 +503,25 @@ export class ReportStage {
     // An idle partition hands out its open windows without closing them: more of their records may
     // come with the next upload, and the merger sums the pieces (closing stays with the merger).
     const closed = idle ? task.aggregator.flushOpen() : task.aggregator.poll();
-    // The open windows go as records of their own, only those that changed (TaskState layout 2).
-    // Taking the changes before the commit is safe: a failed commit forgets the whole task.
-    const changes = task.aggregator.takeChanges({ all: task.rewrite?.all });
-    const snapshot = task.aggregator.snapshot({ open: false });
+    const snapshot = task.aggregator.snapshot();
     const horizonMoved = snapshot.closedUntilMs !== task.state.sentHorizon;
     const through = idle ? idleThrough : undefined;
     const partial: PartialRecord | undefined =
       closed.length > 0 || horizonMoved || idle !== task.state.sentIdle || through !== task.state.sentIdleThrough
         ? { version: 1, partition: task.partition, partitions: this.partitionCount, windows: closed, closedUntilMs: snapshot.closedUntilMs, idle, ...(through === undefined ? {} : { idleThrough: through }) }
         : undefined;
-    const next: TaskState = { ...task.state, layout: 2, window: snapshot, sentHorizon: partial ? snapshot.closedUntilMs : task.state.sentHorizon, sentIdle: partial ? idle : task.state.sentIdle };
+    const next: TaskState = { ...task.state, window: snapshot, sentHorizon: partial ? snapshot.closedUntilMs : task.state.sentHorizon, sentIdle: partial ? idle : task.state.sentIdle };
     if (partial) {
       if (through === undefined) delete next.sentIdleThrough;
       else next.sentIdleThrough = through;
     }
     const key = this.taskKey(task.partition);
     const encoded = Buffer.from(JSON.stringify(next));
-    const windowRecords: Array<{ key: string; value: TaskWindowState | undefined; bytes: Buffer | null }> = [
-      ...(task.rewrite?.stale ?? []).map((k) => ({ key: k, value: undefined, bytes: null })),
-      ...changes.removed.map((start) => ({ key: this.taskWindowKey(task.partition, start), value: undefined, bytes: null })),
-      ...changes.open.map((window) => {
-        const value: TaskWindowState = { kind: 'task-window', window };
-        return { key: this.taskWindowKey(task.partition, window.startMs), value, bytes: Buffer.from(JSON.stringify(value)) };
-      }),
-    ];
     if (task.dropped) throw new Error(`report task of partition ${task.partition} was dropped; it is re-opened from its committed state`);
     const txn = await task.producer.transaction();
     try {
       if (partial) await txn.send({ topic: this.r.partialsTopic, messages: [{ key: this.partialKey(task.partition), value: encodePartial(partial) }] });
-      // One request, the header last: all of it commits or none does.
-      await txn.send({ topic: this.r.stateTopic, messages: [...windowRecords.map((w) => ({ key: w.key, value: w.bytes })), { key, value: encoded }] });
+      await txn.send({ topic: this.r.stateTopic, messages: [{ key, value: encoded }] });
       if (task.state.nextOffset >= 0) {
         await txn.sendOffsets({ consumerGroupId: this.r.groupId, topics: [{ topic: this.o.topic, partitions: [{ partition: task.partition, offset: String(task.state.nextOffset) }] }] });
       }
@@ -581,11 +533,6 @@ export class ReportStage {
       throw err;
     }
     task.state = next;
-    task.rewrite = undefined;
-    for (const w of windowRecords) {
-      if (w.value && w.bytes) this.state.set(w.key, w.value, w.bytes);
-      else this.state.set(w.key, undefined, null);
-    }
     this.state.set(key, next, encoded);
     if (partial && (closed.length > 0 || idle)) this.log.debug('partial committed', { partition: task.partition, windows: closed.map((w) => w.id), idle, ...why });
   }
@@ -603,22 +550,17 @@ export class ReportStage {
   private async openTask(partition: number): Promise<PartitionTask> {
     const prefix = this.o.config.kafka.transactionalIdPrefix;
     const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-${this.r.groupId}-${this.o.topic}-${partition}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    const saved = await this.takeOver(producer, this.taskKey(partition), this.taskWindowPrefix(partition));
+    const saved = await this.takeOver(producer, this.taskKey(partition));
     const aggregator = new WindowAggregator(this.windowOptions, this.now);
-    // Window records under this task's prefix (TaskState layout 2); those a layout-1 state (or no
-    // state) does not know of are left over from a newer version and deleted on the first commit.
-    const windowRecords = this.state.keysWithPrefix(this.taskWindowPrefix(partition)).map((k): [string, StateValue | undefined] => [k, this.state.get(k)]);
-    const restored = restoredWindowState(saved?.kind === 'task' ? saved : undefined, windowRecords);
     let state: TaskState;
-    if (saved?.kind === 'task' && restored.window) {
-      aggregator.restore(restored.window);
+    if (saved?.kind === 'task') {
+      aggregator.restore(saved.window);
       state = saved;
     } else {
-      state = { kind: 'task', layout: 2, window: aggregator.snapshot({ open: false }), nextOffset: -1, sentHorizon: null, sentIdle: false };
+      state = { kind: 'task', window: aggregator.snapshot(), nextOffset: -1, sentHorizon: null, sentIdle: false };
     }
-    const rewrite = restored.rewrite;
-    this.log.info('report partition task opened', { partition, nextOffset: state.nextOffset, restored: saved?.kind === 'task', openWindows: aggregator.openWindows });
-    return { partition, producer, aggregator, state, lastRecordMs: this.now(), lock: new Lock(), rewrite };
+    this.log.info('report partition task opened', { partition, nextOffset: state.nextOffset, restored: saved?.kind === 'task' });
+    return { partition, producer, aggregator, state, lastRecordMs: this.now(), lock: new Lock() };
   }
 
   /**
@@ -900,12 +842,17 @@ export class ReportStage {
     }
   }
 
-  /** After a report is committed: the count, its files (queued, see ReportFileWriter), then the callback. */
+  /** After a report is committed: its files, the callback, the count. */
   private published({ report, decision, doc }: Published): void {
     this.stats.windowsReported++;
     this.countReport(report, decision);
+    try {
+      writeReportFiles(this.r.dir, report, decision, this.o.topic);
+    } catch (err) {
+      this.log.error('could not write report files; the report topic has the report', { window: doc.id, dir: this.r.dir, error: (err as Error).message });
+    }
     this.log.info('window reported', { window: doc.id, total: doc.total, ERROR: doc.counts.ERROR, alert: doc.alert.alert, late: doc.late });
-    void this.files.enqueue(report, decision).then(() => this.o.onReport?.(doc));
+    this.o.onReport?.(doc);
   }
 
   private merge(): Promise<MergeTask> {
@@ -1106,9 +1053,26 @@ function scopeOf(groupId: string): string {
 function decodeState(value: Buffer): StateValue | undefined {
   try {
     const v = JSON.parse(value.toString('utf8')) as StateValue;
-    return v && (v.kind === 'task' || v.kind === 'task-window' || v.kind === 'merge' || v.kind === 'email') ? v : undefined;
+    return v && (v.kind === 'task' || v.kind === 'merge' || v.kind === 'email') ? v : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Writes `<topic token>.<window-start>.json`, `.csv` and `.txt` (reportFileNames; each via a temporary file and a rename). */
+export function writeReportFiles(dir: string, report: WindowReport, decision: AlertDecision, topic: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const names = reportFileNames(report, topic);
+  const files: Array<[string, string]> = [
+    [names.json, renderJson(report, decision)],
+    [names.csv, renderCsv(report)],
+    [names.txt, renderText(report, decision)],
+  ];
+  for (const [name, content] of files) {
+    const target = path.join(dir, name);
+    const tmp = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, content);
+    fs.renameSync(tmp, target);
   }
 }
 
