@@ -8,8 +8,8 @@ import KafkaPublisherActor from './kafka-publisher-actor';
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 const progress = (status: ObjectProgress['status']): ObjectProgress => ({ id: 'o', status, byteOffset: 10, lines: 1, entries: 1, records: 1, parser: { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 1 }, updatedAt: '' });
 
-/** `failCommit`: every commit rejects with this error (a broker outage). */
-function setup(committed?: ObjectProgress, metrics?: Metrics, failCommit?: Error, failFence?: Error) {
+/** `failCommit`: every commit rejects with this error (a broker outage); `failBatches`: only commits with records do. */
+function setup(committed?: ObjectProgress, metrics?: Metrics, failCommit?: Error, failFence?: Error, failBatches?: Error) {
   const events: string[] = [];
   const entries = new Map<string, ObjectProgress>(committed ? [['o', committed]] : []);
   const ledger = {
@@ -39,6 +39,7 @@ function setup(committed?: ObjectProgress, metrics?: Metrics, failCommit?: Error
         },
         commit: async (records, p) => {
           if (failCommit) throw failCommit;
+          if (failBatches && records.length > 0) throw failBatches;
           events.push(`commit ${records.length} ${p.status}`);
         },
         deadLetter: async (p) => void events.push(`dead-letter ${p.reason}`),
@@ -53,9 +54,12 @@ describe('KafkaPublisherActor', () => {
   // Fencing first, then reading the ledger: whatever a fenced writer committed is known before
   // resuming (issue 14 item 2: the ledger was read before kafkajs initialised the id).
   it('begin opens the producer, fences with a barrier, reads the ledger up to it, and returns the committed progress', async () => {
-    const { actor, events } = setup(progress('in-progress'));
+    const { actor, events, entries } = setup(progress('in-progress'));
     await expect(actor.begin('o')).resolves.toMatchObject({ byteOffset: 10 });
-    expect(events).toEqual(['open tx-', 'fence barrier', 'read to the barrier']);
+    // Resumed in progress: its progress again with the take-over's time, so the report stage holds its partition.
+    expect(events).toEqual(['open tx-', 'fence barrier', 'read to the barrier', 'commit 0 in-progress']);
+    expect(entries.get('o')).toMatchObject({ byteOffset: 10, lines: 1 });
+    expect(entries.get('o')?.updatedAt).not.toBe('');
   });
 
   // R2: a version known to the ledger only from its first batch held no partition for the report
@@ -69,7 +73,7 @@ describe('KafkaPublisherActor', () => {
     await actor.finish('o');
     events.length = 0;
     await expect(actor.begin('o')).resolves.toBeUndefined(); // resumed from its start: from the beginning
-    expect(events).toEqual(['open tx-', 'fence barrier', 'read to the barrier']);
+    expect(events).toEqual(['open tx-', 'fence barrier', 'read to the barrier', 'commit 0 in-progress']);
   });
 
   it('closes the producer when the start record cannot be committed, so the version can be begun again', async () => {
@@ -137,7 +141,7 @@ describe('KafkaPublisherActor', () => {
 
   it('counts a failed commit as a failure, not as lines', async () => {
     const metrics = new Metrics();
-    const { actor } = setup(progress('in-progress'), metrics, new Error('broker down'));
+    const { actor } = setup(progress('in-progress'), metrics, undefined, undefined, new Error('broker down'));
     await actor.begin('o');
     await expect(actor.commit('o', [{ value: 'x' }], progress('in-progress'))).rejects.toThrow('broker down');
     const text = await metrics.registry.metrics();

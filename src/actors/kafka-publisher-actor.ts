@@ -109,7 +109,8 @@ export default class KafkaPublisherActor {
    * its first batch, a version whose first batch was held up (a broker outage right after it
    * started) held nothing: the other sources' windows closed without its lines, and they all came
    * late (fault scenario R2, every first window two thirds of its lines). A start record counts as
-   * no progress: begin resolves with undefined for it.
+   * no progress: begin resolves with undefined for it. A version resumed in progress commits its
+   * progress again with a fresh updatedAt, for the same reason.
    */
   async begin(id: string): Promise<ObjectProgress | undefined> {
     await this.ready;
@@ -126,18 +127,21 @@ export default class KafkaPublisherActor {
     this.deps.ledger.release(id);
     const committed = this.deps.ledger.get(id);
     this.counted.set(id, { lines: committed?.lines ?? 0, bytes: committed?.byteOffset ?? 0 });
-    if (committed === undefined) {
-      const start = startProgress(id, (this.deps.now ?? Date.now)());
-      try {
-        await producer.commit([], start);
-      } catch (err) {
-        await this.finish(id);
-        throw err;
-      }
-      this.deps.ledger.remember(start);
-      return undefined;
+    if (committed !== undefined && committed.status !== 'in-progress') return committed;
+    // A start record for a version with no progress; for one resumed, its progress again with the
+    // time of this take-over: the report stage holds a partition for an object in progress only
+    // while its last commit is younger than report.ingestStallMs, and a version resumed after a
+    // long outage or restart must hold it again before its next batch.
+    const now = new Date((this.deps.now ?? Date.now)()).toISOString();
+    const held: ObjectProgress = committed === undefined ? startProgress(id, Date.parse(now)) : { ...committed, updatedAt: now };
+    try {
+      await producer.commit([], held);
+    } catch (err) {
+      await this.finish(id);
+      throw err;
     }
-    return isStartProgress(committed) ? undefined : committed;
+    this.deps.ledger.remember(held);
+    return committed === undefined || isStartProgress(committed) ? undefined : committed;
   }
 
   /** One transaction: the records and the object's progress. Throws if the object was not begun. */

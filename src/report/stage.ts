@@ -178,6 +178,8 @@ export class ReportStage {
   private readonly state: CompactedTopicView<StateValue>;
   /** The ingest ledger (progress topic): objects still being ingested keep their partitions from going idle. */
   private readonly ledger: Ledger;
+  /** The progress topic's end offsets at the previous tick (partitionsBeingIngested). */
+  private ledgerEndsBefore: Map<number, number> | undefined;
   private readonly windowOptions: WindowOptions;
   private readonly rules: AlertRules;
   private readonly retry: RetryPolicy;
@@ -722,14 +724,17 @@ export class ReportStage {
    * (KafkaPublisherActor.begin), before its first batch; one not started yet holds nothing.
    *
    * Undefined (any partition may be) while this process's ledger view has not read the progress
-   * topic up to its end: its consumer was replaced after an outage, or it is still reading the
-   * topic at start-up. Judging from a view behind the ingest let a partition go idle while its
-   * object was in progress (a suspect of R2's failure in two clean runs, every window closed 4 s
-   * before the stalled object resumed).
+   * topic up to where it ended one tick ago (the first tick: where it ends now): its consumer was
+   * replaced after an outage, or it is still reading the topic at start-up. Judging from a view
+   * behind the ingest could let a partition go idle while its object was in progress. Not "up to
+   * where it ends now": under continuous ingest the view is always a few records behind the end of
+   * the moment, and no partition would ever go idle.
    */
   private async partitionsBeingIngested(): Promise<Set<number> | undefined> {
-    const ends = await this.admin.fetchTopicOffsets(this.ledger.topic);
-    if (!this.ledger.hasReadUpTo(new Map(ends.map((o) => [o.partition, Number(o.high)])))) return undefined;
+    const ends = new Map((await this.admin.fetchTopicOffsets(this.ledger.topic)).map((o) => [o.partition, Number(o.high)]));
+    const required = this.ledgerEndsBefore ?? ends;
+    this.ledgerEndsBefore = ends;
+    if (!this.ledger.hasReadUpTo(required)) return undefined;
     const out = new Set<number>();
     if (this.partitionCount === 0) return out;
     const partitionMetadata = Array.from({ length: this.partitionCount }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));

@@ -39,8 +39,8 @@ export const EVENT_TIME_HEADER = 'time';
 export const BATCH_OVERHEAD_BYTES = 1024;
 /**
  * The most a log record adds to its value: its key (the source: an S3 key, at most 1,024 bytes) and
- * its headers: bucket (63), key (1,024), version (an S3 version id or ETag; 1,024 allowed), line,
- * level, flags and time (under 100 together), message (at most MAX_MESSAGE UTF-16 units, 3 bytes
+ * its headers: object (the object id `s3://bucket/key#version`: bucket 63, key 1,024, version id or
+ * ETag 1,024 allowed), line, level, flags and time (under 100 together), message (at most MAX_MESSAGE UTF-16 units, 3 bytes
  * each in UTF-8), their names and the record's varints (under 200). Rounded up.
  */
 export const MAX_RECORD_OVERHEAD_BYTES = 8 * 1024;
