@@ -6,6 +6,7 @@
 import type { Kafka } from 'kafkajs';
 import { CompactedTopicView } from '../system/compacted-view';
 import type { Logger } from '../system/logging';
+import { parseObjectId } from './object-ref';
 import { decodeProgress, encodeProgress, type ObjectProgress } from './progress';
 
 export interface LedgerOptions {
@@ -55,11 +56,6 @@ export class Ledger extends CompactedTopicView<ObjectProgress> {
 
 /** The record key of an object id (objectId: `s3://bucket/key#version` or `file://path#version`). */
 export function sourceOf(objectId: string): string | undefined {
-  const hash = objectId.lastIndexOf('#');
-  if (hash < 0) return undefined;
-  const ref = objectId.slice(0, hash);
-  if (ref.startsWith('file://')) return ref.slice('file://'.length);
-  if (!ref.startsWith('s3://')) return undefined;
-  const slash = ref.indexOf('/', 's3://'.length);
-  return slash < 0 ? undefined : ref.slice(slash + 1);
+  const parts = parseObjectId(objectId);
+  return parts?.key ?? parts?.path;
 }

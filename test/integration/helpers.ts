@@ -91,6 +91,17 @@ async function consumeTopic(
   }
 }
 
+function readRecordOf(batch: import('kafkajs').Batch, m: import('kafkajs').KafkaMessage): ReadRecord {
+  return {
+    key: m.key?.toString() ?? '',
+    value: m.value ?? Buffer.alloc(0),
+    timestamp: Number(m.timestamp),
+    headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
+    partition: batch.partition,
+    offset: Number(m.offset),
+  };
+}
+
 /** Reads a topic's records (read_committed) in partition and offset order; see consumeTopic for when it stops. */
 export async function readTopic(kafka: import('kafkajs').Kafka, topic: string, expected: number, idleMs = 1500, timeoutMs = 120_000): Promise<ReadRecord[]> {
   const out: ReadRecord[] = [];
@@ -98,16 +109,7 @@ export async function readTopic(kafka: import('kafkajs').Kafka, topic: string, e
     kafka,
     topic,
     (batch) => {
-      for (const m of batch.messages) {
-        out.push({
-          key: m.key?.toString() ?? '',
-          value: m.value ?? Buffer.alloc(0),
-          timestamp: Number(m.timestamp),
-          headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
-          partition: batch.partition,
-          offset: Number(m.offset),
-        });
-      }
+      for (const m of batch.messages) out.push(readRecordOf(batch, m));
     },
     () => out.length >= expected,
     idleMs,
@@ -143,16 +145,7 @@ export async function readTopicToEnd(kafka: import('kafkajs').Kafka, topic: stri
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          out.push({
-            key: m.key?.toString() ?? '',
-            value: m.value ?? Buffer.alloc(0),
-            timestamp: Number(m.timestamp),
-            headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
-            partition: batch.partition,
-            offset: Number(m.offset),
-          });
-        }
+        for (const m of batch.messages) out.push(readRecordOf(batch, m));
       },
     });
     const deadline = Date.now() + timeoutMs;
