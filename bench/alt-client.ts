@@ -36,7 +36,7 @@ import { ObjectPublisher, type PublisherTopics } from '../src/ingest/publisher';
 import type { ObjectProgress } from '../src/ingest/progress';
 import { LineStreamer } from '../src/ingest/streamer';
 import { ensureIngestTopics } from '../src/ingest/topics';
-import { loadConfig, type LogpipeConfig } from '../src/system/config';
+import { loadConfig, type LogpipeConfig } from '../src/system/config/config';
 import { median } from './lib/stats';
 
 type Publisher = Pick<ObjectPublisher, 'commit' | 'close'>;

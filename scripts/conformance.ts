@@ -23,8 +23,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { Command, InvalidArgumentError } from 'commander';
-import { createS3 } from '../src/system/clients';
-import { loadConfig } from '../src/system/config';
+import { createS3 } from '../src/system/kafka/clients';
+import { loadConfig } from '../src/system/config/config';
 import { compareSystem, renderTable, type SystemResult, type WindowCounts } from '../src/tools/conformance-compare';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -1,7 +1,7 @@
 /**
  * Writes the generated parts of the documentation, or checks that the committed ones are current:
  *
- * - docs/configuration.md, whole, from the convict schema (src/system/config-docs.ts);
+ * - docs/configuration.md, whole, from the convict schema (src/system/config/config-docs.ts);
  * - README.md, between marker comments `<!-- NAME:start -->` and `<!-- NAME:end -->`:
  *   `config-table` (the same table) and `cli-reference` (`--help` of every command, src/cli/reference.ts).
  *
@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildProgram } from '../src/cli/main';
 import { renderCliReference } from '../src/cli/reference';
-import { renderConfigDocs, renderConfigTable } from '../src/system/config-docs';
+import { renderConfigDocs, renderConfigTable } from '../src/system/config/config-docs';
 
 const ROOT = path.resolve(__dirname, '..');
 const FIX = 'npm run docs';
@@ -29,8 +29,8 @@ export interface GeneratedPart {
 }
 
 export const PARTS: readonly GeneratedPart[] = [
-  { file: 'docs/configuration.md', source: 'the schema in src/system/config.ts', render: renderConfigDocs },
-  { file: 'README.md', section: 'config-table', source: 'the schema in src/system/config.ts', render: renderConfigTable },
+  { file: 'docs/configuration.md', source: 'the schema in src/system/config/config.ts', render: renderConfigDocs },
+  { file: 'README.md', section: 'config-table', source: 'the schema in src/system/config/config.ts', render: renderConfigTable },
   { file: 'README.md', section: 'cli-reference', source: 'the commands in src/cli', render: () => renderCliReference(buildProgram()) },
 ];
 

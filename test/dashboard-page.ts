@@ -1,7 +1,7 @@
 /**
- * Reading the dashboard page (src/dashboard/) in a browser test: what its accessible table shows and
+ * Reading the dashboard page (src/system/control/dashboard/) in a browser test: what its accessible table shows and
  * what Chart.js holds and painted. Relies on the ids and data attributes listed in
- * src/dashboard/client.ts.
+ * src/system/control/dashboard/client.ts.
  */
 import type { Page } from 'playwright-core';
 

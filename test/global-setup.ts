@@ -5,9 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { loadConfig } from '../src/system/config';
+import { loadConfig } from '../src/system/config/config';
 import { up } from '../src/devstack/stack';
-import { packageRoot } from '../src/system/paths';
+import { packageRoot } from '../src/system/config/paths';
 
 export default async function globalSetup(): Promise<void> {
   const root = packageRoot();

@@ -1,4 +1,4 @@
-import { loadConfig } from '../src/system/config';
+import { loadConfig } from '../src/system/config/config';
 import { down, type ServiceName } from '../src/devstack/stack';
 
 export default async function globalTeardown(): Promise<void> {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pinnedKafkaVersion } from '../../src/devstack/kafka';
-import { packageRoot } from '../../src/system/paths';
+import { packageRoot } from '../../src/system/config/paths';
 import { run } from './proc';
 
 export interface KafkaTools {

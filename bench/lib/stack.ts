@@ -17,7 +17,7 @@ import {
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Admin } from 'kafkajs';
 import { ensureIngestTopics } from '../../src/ingest/topics';
-import type { LogpipeConfig } from '../../src/system/config';
+import type { LogpipeConfig } from '../../src/system/config/config';
 import { lastJsonLine, run } from './proc';
 
 /** `logpipe dev up` (idempotent); returns the services it started, which stay running. */

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { type Admin, ConfigResourceTypes, type Kafka, type Message } from 'kafkajs';
 import { ensureIngestTopics } from '../../src/ingest/topics';
 import { ensureReportTopics } from '../../src/report/stage';
-import type { LogpipeConfig } from '../../src/system/config';
+import type { LogpipeConfig } from '../../src/system/config/config';
 import { failure, run } from './proc';
 
 export interface StartupTopics {

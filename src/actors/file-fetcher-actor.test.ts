@@ -3,7 +3,7 @@ import zlib from 'node:zlib';
 import type { ObjectStore } from '../ingest/fetcher';
 import type { ObjectMeta, ObjectRef } from '../ingest/object-ref';
 import type { ObjectProgress } from '../ingest/progress';
-import { createLogger } from '../system/logging';
+import { createLogger } from '../system/observability/logging';
 import FileFetcherActor from './file-fetcher-actor';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });

@@ -29,10 +29,10 @@ import { describeRef, ledgerKey, type ObjectMeta, type ObjectRef, objectId } fro
 import type { ObjectProgress } from '../ingest/progress';
 import { type SourceChoice, sourceRules } from '../ingest/source-rules';
 import type { FormatName } from '../model/formats';
-import { actorContext, actorModule, type ActorParameters } from '../system/actor-context';
-import { createS3 } from '../system/clients';
-import type { Logger } from '../system/logging';
-import { Metrics, type MetricsSnapshot } from '../system/metrics';
+import { actorContext, actorModule, type ActorParameters } from './actor-context';
+import { createS3 } from '../system/kafka/clients';
+import type { Logger } from '../system/observability/logging';
+import { Metrics, type MetricsSnapshot } from '../system/observability/metrics';
 import type { StreamedObject } from './line-streamer-actor';
 
 export interface IngestOutcome {

@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import type { Ledger } from '../ingest/ledger';
 import type { ObjectProgress } from '../ingest/progress';
-import { createLogger } from '../system/logging';
-import { Metrics } from '../system/metrics';
+import { createLogger } from '../system/observability/logging';
+import { Metrics } from '../system/observability/metrics';
 import KafkaPublisherActor from './kafka-publisher-actor';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });

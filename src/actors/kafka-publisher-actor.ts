@@ -14,10 +14,10 @@ import { ensureIngestTopics } from '../ingest/topics';
 import { transactionalIdFor } from '../ingest/object-ref';
 import { isStartProgress, type ObjectProgress, startProgress } from '../ingest/progress';
 import { ObjectPublisher, type PublisherTopics } from '../ingest/publisher';
-import { createKafka } from '../system/clients';
-import type { Logger } from '../system/logging';
-import { actorContext, type ActorParameters } from '../system/actor-context';
-import { Metrics } from '../system/metrics';
+import { createKafka } from '../system/kafka/clients';
+import type { Logger } from '../system/observability/logging';
+import { actorContext, type ActorParameters } from './actor-context';
+import { Metrics } from '../system/observability/metrics';
 
 export interface PublisherDeps {
   kafka: Kafka;

@@ -2,8 +2,8 @@ import { PassThrough } from 'node:stream';
 import type { Message } from 'kafkajs';
 import type { ObjectProgress } from '../ingest/progress';
 import * as streamerModule from '../ingest/streamer';
-import { createLogger } from '../system/logging';
-import { Metrics } from '../system/metrics';
+import { createLogger } from '../system/observability/logging';
+import { Metrics } from '../system/observability/metrics';
 import LineStreamerActor from './line-streamer-actor';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });

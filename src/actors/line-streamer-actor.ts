@@ -10,9 +10,9 @@ import type { Actor } from 'comedy';
 import type { Message } from 'kafkajs';
 import type { ObjectProgress } from '../ingest/progress';
 import { type Batch, LineStreamer, type ObjectContext, type ResumePoint, type StreamerOptions } from '../ingest/streamer';
-import { actorContext, type ActorParameters } from '../system/actor-context';
-import type { Logger } from '../system/logging';
-import { Metrics } from '../system/metrics';
+import { actorContext, type ActorParameters } from './actor-context';
+import type { Logger } from '../system/observability/logging';
+import { Metrics } from '../system/observability/metrics';
 
 /** What the streamer needs to know of an object (all plain data: it crosses actor boundaries). */
 export interface StreamedObject {

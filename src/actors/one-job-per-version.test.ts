@@ -19,7 +19,7 @@ import type { ObjectStore } from '../ingest/fetcher';
 import { ledgerKey, objectId, type ObjectMeta, type ObjectRef } from '../ingest/object-ref';
 import type { ObjectProgress } from '../ingest/progress';
 import type { ParserCheckpoint } from '../model/parser';
-import { createLogger } from '../system/logging';
+import { createLogger } from '../system/observability/logging';
 import FileFetcherActor, { type IngestOutcome } from './file-fetcher-actor';
 import LineStreamerActor from './line-streamer-actor';
 import S3WatcherActor, { type Trigger, type WatcherSettings } from './s3-watcher-actor';

@@ -10,9 +10,9 @@
  */
 import type { Actor } from 'comedy';
 import { backoffMs, reasonOf } from '../ingest/errors';
-import { actorContext, type ActorParameters } from '../system/actor-context';
-import { createKafka, createSes } from '../system/clients';
-import type { LogpipeConfig } from '../system/config';
+import { actorContext, type ActorParameters } from './actor-context';
+import { createKafka, createSes } from '../system/kafka/clients';
+import type { LogpipeConfig } from '../system/config/config';
 import type { RecentWindow } from '../report/recent-windows';
 import type { ReportDocument } from '../report/render';
 import { ReportStage, type ReportStageStatus } from '../report/stage';

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
-import { createLogger } from '../system/logging';
-import { Metrics } from '../system/metrics';
+import { createLogger } from '../system/observability/logging';
+import { Metrics } from '../system/observability/metrics';
 import type { IngestOutcome } from './file-fetcher-actor';
 import S3WatcherActor, { type WatcherSettings } from './s3-watcher-actor';
 import { watcherTestSettings } from './watcher-test-settings';

@@ -23,16 +23,16 @@ import { backoffMs, reasonOf } from '../ingest/errors';
 import { describeRef, ledgerKey, type ObjectMeta, type ObjectRef, objectId } from '../ingest/object-ref';
 import type { ObjectProgress } from '../ingest/progress';
 import { parseS3Event } from '../ingest/s3-event';
-import { actorContext, type ActorParameters } from '../system/actor-context';
-import { createS3, createSqs } from '../system/clients';
-import type { LogpipeConfig } from '../system/config';
-import type { Logger } from '../system/logging';
-import { Metrics } from '../system/metrics';
+import { actorContext, type ActorParameters } from './actor-context';
+import { createS3, createSqs } from '../system/kafka/clients';
+import type { LogpipeConfig } from '../system/config/config';
+import type { Logger } from '../system/observability/logging';
+import { Metrics } from '../system/observability/metrics';
 import type { IngestOutcome, Resolution, RunningObject } from './file-fetcher-actor';
 
 export type Trigger = 'api' | 'sqs' | 'listing' | 'cli';
 
-/** An object as activity() reports it: plain data for the dashboard (src/system/dashboard-data.ts). */
+/** An object as activity() reports it: plain data for the dashboard (src/system/control/dashboard/dashboard-data.ts). */
 export interface ObjectActivity {
   /** The object as requested: `s3://bucket/key` (with `?versionId=` when given) or a path. */
   id: string;

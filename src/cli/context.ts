@@ -3,8 +3,8 @@
  * applied) and the root logger. Also the single place that turns an error into an exit code.
  */
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type LoadedConfig } from '../system/config';
-import { createLogger, type Logger } from '../system/logging';
+import { ConfigError, loadConfig, type LoadedConfig } from '../system/config/config';
+import { createLogger, type Logger } from '../system/observability/logging';
 import { GeneratorOptionError } from '../generator/options';
 
 export interface GlobalOptions {

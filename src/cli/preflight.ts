@@ -5,10 +5,10 @@
  * when the brokers refuse the credentials or the certificate: see kafka-failure.ts.)
  */
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { LogpipeConfig } from '../system/config';
-import { createKafka } from '../system/clients';
-import { explainKafkaFailure } from '../system/kafka-failure';
-import type { Logger } from '../system/logging';
+import type { LogpipeConfig } from '../system/config/config';
+import { createKafka } from '../system/kafka/clients';
+import { explainKafkaFailure } from '../system/kafka/kafka-failure';
+import type { Logger } from '../system/observability/logging';
 
 /** How long the S3 check waits for an answer: a black-holed endpoint would otherwise hang the command. */
 export const S3_CHECK_TIMEOUT_MS = 20_000;

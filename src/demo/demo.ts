@@ -12,10 +12,10 @@ import type { Kafka } from 'kafkajs';
 import { startLocalChain } from '../devstack/chain';
 import { up } from '../devstack/stack';
 import type { ReportDocument } from '../report/render';
-import { createKafka, createS3 } from '../system/clients';
-import type { LogpipeConfig } from '../system/config';
-import type { Logger } from '../system/logging';
-import { startService } from '../system/service';
+import { createKafka, createS3 } from '../system/kafka/clients';
+import type { LogpipeConfig } from '../system/config/config';
+import type { Logger } from '../system/observability/logging';
+import { startService } from '../system/runtime/service';
 import { SimulatedHost } from './hosts';
 
 export interface DemoOptions {

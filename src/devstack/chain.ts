@@ -18,10 +18,10 @@ import { CreateDocumentCommand, DeleteDocumentCommand } from '@aws-sdk/client-ss
 import { createHandler } from '../lambda/handler';
 import { loadLambdaConfig } from '../lambda/config';
 import { type CommandDocument, triggerDocument } from '../lambda/trigger-document';
-import { createS3, createSqs, createSsm } from '../system/clients';
-import type { LogpipeConfig } from '../system/config';
-import type { Logger } from '../system/logging';
-import { packageRoot } from '../system/paths';
+import { createS3, createSqs, createSsm } from '../system/kafka/clients';
+import type { LogpipeConfig } from '../system/config/config';
+import type { Logger } from '../system/observability/logging';
+import { packageRoot } from '../system/config/paths';
 import { LocalLambdaRunner } from './lambda-runner';
 import { LocalSsmAgent } from './ssm-agent';
 

@@ -7,7 +7,7 @@
  */
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { HandlerResult, S3EventHandler } from '../lambda/handler';
-import type { Logger } from '../system/logging';
+import type { Logger } from '../system/observability/logging';
 
 export interface LambdaRunnerOptions {
   sqs: Pick<SQSClient, 'send'>;

@@ -5,8 +5,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LogpipeConfig } from '../system/config';
-import { packageRoot } from '../system/paths';
+import type { LogpipeConfig } from '../system/config/config';
+import { packageRoot } from '../system/config/paths';
 import { PYTHON } from './prereqs';
 import { runLogged } from './process';
 import type { StackService } from './service';

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LogpipeConfig } from '../system/config';
+import type { LogpipeConfig } from '../system/config/config';
 import { httpOk } from './moto';
 import type { StackService } from './service';
 

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Command, GetDocumentCommand, ListCommandsCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Logger } from '../system/logging';
+import type { Logger } from '../system/observability/logging';
 import { renderCommandDocument, type RenderedStep } from './ssm-document';
 
 export interface SsmAgentOptions {

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LogpipeConfig } from '../system/config';
-import { packageRoot } from '../system/paths';
+import type { LogpipeConfig } from '../system/config/config';
+import { packageRoot } from '../system/config/paths';
 import { kafkaService } from './kafka';
 import { motoService } from './moto';
 import { requirePrerequisite } from './prereqs';

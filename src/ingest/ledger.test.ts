@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { Kafka } from 'kafkajs';
-import { createLogger } from '../system/logging';
+import { createLogger } from '../system/observability/logging';
 import { Ledger, type LedgerOptions, sourceOf } from './ledger';
 import { ledgerKey, objectId } from './object-ref';
 import { encodeProgress, type ObjectProgress } from './progress';

@@ -4,8 +4,8 @@
  * everywhere; a `done` entry makes later triggers for that version no-ops.
  */
 import type { Kafka } from 'kafkajs';
-import { CompactedTopicView } from '../system/compacted-view';
-import type { Logger } from '../system/logging';
+import { CompactedTopicView } from '../system/kafka/compacted-view';
+import type { Logger } from '../system/observability/logging';
 import { parseObjectId } from './object-ref';
 import { decodeProgress, encodeProgress, type ObjectProgress } from './progress';
 

@@ -1,7 +1,7 @@
 /**
  * Which bucket names and object keys logpipe accepts, wherever a request comes from: the trigger
  * Lambda (src/lambda/) refuses a record with them before anything is sent to a host, and the control
- * API's POST /v1/ingest (src/system/ingest-api.ts) refuses a request with them, with the same words.
+ * API's POST /v1/ingest (src/system/control/ingest-api.ts) refuses a request with them, with the same words.
  * Pure: no I/O.
  */
 

@@ -7,7 +7,7 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { createCachingPartitioner } from './partitioner';
 import { encodeProgress, type ObjectProgress } from './progress';
-import { commitBarrier } from '../system/compacted-view';
+import { commitBarrier } from '../system/kafka/compacted-view';
 
 /**
  * Most log records per produce request inside a transaction. kafkajs groups a request's records by

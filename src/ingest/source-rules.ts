@@ -22,7 +22,7 @@ import { minimatch } from 'minimatch';
 import type { FormatName } from '../model/formats';
 import { type ParserOptions, resolveFormat } from '../model/parser';
 import { Zone } from '../model/time';
-import type { LogpipeConfig } from '../system/config';
+import type { LogpipeConfig } from '../system/config/config';
 
 /** One entry of `parser.sources`, as configured. */
 export interface SourceRule {
@@ -34,7 +34,7 @@ export interface SourceRule {
   zone?: string;
 }
 
-/** The `parser` section of the configuration (src/system/config.ts declares it). */
+/** The `parser` section of the configuration (src/system/config/config.ts declares it). */
 export type ParserSettings = LogpipeConfig['parser'];
 
 const RULE_FIELDS = ['match', 'format', 'regex', 'timeFormat', 'zone'] as const;

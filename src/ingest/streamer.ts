@@ -8,7 +8,7 @@
  */
 import type { Message } from 'kafkajs';
 import { type LogEntry, ObjectParser, type ParserCheckpoint, type ParserOptions } from '../model/parser';
-import { EVENT_TIME_HEADER } from '../system/topic-settings';
+import { EVENT_TIME_HEADER } from '../system/config/topic-settings';
 import { LineSplitter, type RawLine } from './line-splitter';
 
 export interface Batch {
@@ -35,7 +35,7 @@ export interface StreamerOptions {
    * Where a record's event time goes. `timestamp` (default): the record timestamp. `header`: the
    * EVENT_TIME_HEADER header (epoch ms, decimal), the record timestamp left to the producer (the
    * time of sending), for a log topic that does not accept any timestamp (kafka.topicProfile
-   * msk-serverless; src/system/topic-settings.ts). The report stage reads either (src/report/records.ts).
+   * msk-serverless; src/system/config/topic-settings.ts). The report stage reads either (src/report/records.ts).
    */
   eventTime?: 'timestamp' | 'header';
 }

@@ -1,8 +1,8 @@
 import type { Admin } from 'kafkajs';
-import { type LogpipeConfig, sizingOf } from '../system/config';
-import type { Logger } from '../system/logging';
-import { ANY_TIME, checkLogTopic, logRequestBytes, logTopicMessageBytes } from '../system/topic-settings';
-import { compactionSettingsFor, ensureTopics } from '../system/topics';
+import { type LogpipeConfig, sizingOf } from '../system/config/config';
+import type { Logger } from '../system/observability/logging';
+import { ANY_TIME, checkLogTopic, logRequestBytes, logTopicMessageBytes } from '../system/config/topic-settings';
+import { compactionSettingsFor, ensureTopics } from '../system/kafka/topics';
 
 /**
  * Creates the ingest topics if missing: the log topic (configured partitions and replication), the
@@ -19,7 +19,7 @@ import { compactionSettingsFor, ensureTopics } from '../system/topics';
  * would reject them. Profile standard: record timestamps are event times from the logs, which may
  * lie far in the past or (clock skew, zones) in the future, and Kafka 4 rejects timestamps more than
  * an hour ahead by default, so the log topic accepts any. Profile msk-serverless: no timestamp
- * setting (the records carry their ingest time; src/system/topic-settings.ts).
+ * setting (the records carry their ingest time; src/system/config/topic-settings.ts).
  *
  * Resolves with the byte budget of one produce request of log records, from the log topic's actual
  * max.message.bytes (or logpipe's own value when the settings cannot be read).

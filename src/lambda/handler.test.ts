@@ -9,7 +9,7 @@ import {
   type SendCommandCommandInput,
   type SendCommandCommandOutput,
 } from '@aws-sdk/client-ssm';
-import { createLogger } from '../system/logging';
+import { createLogger } from '../system/observability/logging';
 import type { LambdaConfig } from './config';
 import { createHandler, RetriableTriggerError, type HandlerDeps } from './handler';
 import type { Clock, SsmClientLike } from './ssm-command';

@@ -11,7 +11,7 @@
  * ingestion dedupes per object version.
  */
 import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { createLogger, type Logger } from '../system/logging';
+import { createLogger, type Logger } from '../system/observability/logging';
 import { loadLambdaConfig, type LambdaConfig } from './config';
 import { describeError, isRetriable } from './errors';
 import { parseS3Event, type ParsedRecord } from '../ingest/s3-event';

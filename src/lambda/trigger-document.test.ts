@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { renderCommandDocument } from '../devstack/ssm-document';
 import { MAX_KEY_BYTES } from '../ingest/object-names';
-import { packageRoot } from '../system/paths';
+import { packageRoot } from '../system/config/paths';
 import { encodeKey, TRIGGER_PARAMETER_PATTERNS, triggerDocument, triggerParameters, UnsafeArgumentError } from './trigger-document';
 
 // js-yaml 3 has no bundled types; only load() and the custom-tag API are used.

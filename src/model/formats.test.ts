@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../system/paths';
+import { packageRoot } from '../system/config/paths';
 import { AUTO_CANDIDATES, builtinFormat, FORMAT_NAMES, type FormatName, newHeader } from './formats';
 import { normalizeLevel } from './levels';
 import { detectFormat, type LogEntry, ObjectParser, parseText, type ParserCheckpoint, scoreFormat } from './parser';

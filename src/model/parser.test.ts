@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../system/paths';
+import { packageRoot } from '../system/config/paths';
 import { detectFormat, HELD_MAX_ENTRIES, type LogEntry, type ObjectInfo, ObjectParser, parseText, type ParserCheckpoint, type ParserOptions } from './parser';
 
 const DAY = Date.UTC(2026, 10, 26);

@@ -1,10 +1,10 @@
 /**
  * The windows the report stage published lately, with their alert decision and what became of the
- * alert email: what the dashboard shows (src/system/dashboard-data.ts). Kept in memory by the
+ * alert email: what the dashboard shows (src/system/control/dashboard/dashboard-data.ts). Kept in memory by the
  * ReportStage of the process that owns the merge task, from its start; bounded by count, so a
  * small window size cannot make it grow without limit. Pure: the caller passes the clock.
  */
-import type { DashboardEmailState } from '../system/dashboard-types';
+import type { DashboardEmailState } from '../model/dashboard-types';
 import { reportFileNames } from './render';
 import type { AlertDecision } from './rules';
 import type { WindowReport } from './window';

@@ -13,7 +13,7 @@
 import { newHeader } from '../model/formats';
 import { LEVELS, type Level, normalizeLevel } from '../model/levels';
 import { detectFormat, messageOf } from '../model/parser';
-import { EVENT_TIME_HEADER } from '../system/topic-settings';
+import { EVENT_TIME_HEADER } from '../system/config/topic-settings';
 import type { WindowRecord } from './window';
 
 export interface LogTopicMessage {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { emptyCounts } from '../model/levels';
-import { REPORT_NAME } from '../system/dashboard';
+import { REPORT_NAME } from '../system/control/dashboard/dashboard';
 import { fileStamp, html, printable, renderCsv, renderHtml, renderJson, renderSubject, renderText, renderZip, reportDocument, reportFileNames, topicToken } from './render';
 import type { AlertDecision } from './rules';
 import { WindowAggregator, type WindowReport } from './window';

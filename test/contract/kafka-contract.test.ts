@@ -7,7 +7,7 @@
  * Needs the local stack's broker (npm run dev:up; `npm test` has the integration project start it).
  */
 import net from 'node:net';
-import { loadConfig } from '../../src/system/config';
+import { loadConfig } from '../../src/system/config/config';
 import { runOnFake, runOnReal } from './backend';
 import { SCENARIOS } from './scenarios';
 

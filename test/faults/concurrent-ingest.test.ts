@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ensureIngestTopics } from '../../src/ingest/topics';
-import { createKafka, createS3 } from '../../src/system/clients';
+import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { quietLogger, testConfig, uniqueName } from '../integration/helpers';
 import { checkLogTopic, type CliRun, describeCheck, recentStart, runCli, ScenarioRecorder, secondsSince, TopicCounter } from './exactly-once';
 import { generateLogs } from './service';

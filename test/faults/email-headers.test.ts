@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { ReportDocument } from '../../src/report/render';
-import { createKafka, createS3 } from '../../src/system/clients';
+import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { eventually, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
 import { recordScenario } from './reliability';
 import { type ServiceProcess, startServiceProcess } from './service';

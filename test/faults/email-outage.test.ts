@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { reportFileNames, type ReportDocument } from '../../src/report/render';
-import { createKafka, createS3 } from '../../src/system/clients';
+import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { eventually, freePort, quietLogger, sesEmails, startSesEmulator, testConfig, uniqueName, type SesEmulator } from '../integration/helpers';
 import { recordScenario } from './reliability';
 import { committedReports, generateLogs, startServiceProcess, type GeneratedLogs, type ServiceProcess } from './service';

@@ -11,7 +11,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import type { Consumer, Kafka } from 'kafkajs';
 import { decodeProgress, type ObjectProgress } from '../../src/ingest/progress';
 import { provenanceOf } from '../../src/ingest/object-ref';
-import { packageRoot } from '../../src/system/paths';
+import { packageRoot } from '../../src/system/config/paths';
 import { readTopicToEnd, uniqueName } from '../integration/helpers';
 import { recordScenario, type ScenarioRow } from './reliability';
 

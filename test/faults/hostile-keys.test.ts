@@ -17,7 +17,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type LocalChain, startLocalChain } from '../../src/devstack/chain';
 import type { HandlerResult, RecordOutcome } from '../../src/lambda/handler';
 import { SendCommandCommand } from '@aws-sdk/client-ssm';
-import { createKafka, createS3, createSqs, createSsm } from '../../src/system/clients';
+import { createKafka, createS3, createSqs, createSsm } from '../../src/system/kafka/clients';
 import { provenanceOf } from '../../src/ingest/object-ref';
 import { eventually, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
 import { recordScenario } from './reliability';

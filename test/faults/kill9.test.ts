@@ -17,7 +17,7 @@ import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createCachingPartitioner } from '../../src/ingest/partitioner';
 import { reportFileNames } from '../../src/report/render';
-import { createKafka, createS3 } from '../../src/system/clients';
+import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { eventually, freePort, quietLogger, readTopic, sesEmails, startSesEmulator, testConfig, uniqueName, type SesEmulator } from '../integration/helpers';
 import { recordScenario } from './reliability';
 import { committedReports, faultsSeed, generateLogs, ledgerEntries, seeded, startServiceProcess, type ServiceProcess } from './service';

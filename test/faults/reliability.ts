@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../../src/system/paths';
+import { packageRoot } from '../../src/system/config/paths';
 
 export interface ScenarioRow {
   id: string;

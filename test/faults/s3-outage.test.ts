@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createKafka, createS3 } from '../../src/system/clients';
+import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { eventually, freePort, quietLogger, readTopic, testConfig, topicOffsets, uniqueName } from '../integration/helpers';
 import { recordScenario } from './reliability';
 import { startServiceProcess, type ServiceProcess } from './service';

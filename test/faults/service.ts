@@ -11,7 +11,7 @@ import type { Kafka } from 'kafkajs';
 import type { Truth, TruthWindow } from '../../src/generator/truth';
 import { decodeProgress, type ObjectProgress } from '../../src/ingest/progress';
 import type { ReportDocument } from '../../src/report/render';
-import { packageRoot } from '../../src/system/paths';
+import { packageRoot } from '../../src/system/config/paths';
 import { eventually, freePort, readTopic, readTopicToEnd } from '../integration/helpers';
 
 export interface ServiceProcess {

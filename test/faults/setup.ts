@@ -1,7 +1,7 @@
 /** The fault suite's global setup: the integration setup (build, stack) and a fresh results file. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../../src/system/paths';
+import { packageRoot } from '../../src/system/config/paths';
 import integrationSetup from '../global-setup';
 import { resultsFile } from './reliability';
 

@@ -30,7 +30,7 @@ import type { CountsWithTotal, TruthWindow } from '../../src/generator/truth';
 import { createCachingPartitioner } from '../../src/ingest/partitioner';
 import { LEVELS } from '../../src/model/levels';
 import { decodePartial } from '../../src/report/merge';
-import { createKafka, createS3 } from '../../src/system/clients';
+import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { eventually, freePort, quietLogger, readTopic, testConfig, topicOffsets, uniqueName } from '../integration/helpers';
 import { recordScenario } from './reliability';
 import { committedReports, generateLogs, ledgerOutcomes, startServiceProcess, type CommittedReports, type ServiceProcess } from './service';

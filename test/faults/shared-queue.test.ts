@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { ObjectProgress } from '../../src/ingest/progress';
-import { createKafka, createS3, createSqs } from '../../src/system/clients';
+import { createKafka, createS3, createSqs } from '../../src/system/kafka/clients';
 import { quietLogger, testConfig, uniqueName } from '../integration/helpers';
 import { checkLogTopic, describeCheck, exact, type ExpectedSource, ingestedLogCount, recentStart, ScenarioRecorder, secondsSince, versionedBucket, versionEntries, waitFor } from './exactly-once';
 import { generateLogs, startServiceProcess, type ServiceProcess } from './service';

@@ -1,7 +1,7 @@
 /** The fault suite's global teardown: renders docs/reliability.md, then the integration teardown. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../../src/system/paths';
+import { packageRoot } from '../../src/system/config/paths';
 import integrationTeardown from '../global-teardown';
 import { parseReliability, renderReliability, resultsFile, type ScenarioRow } from './reliability';
 

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { createKafka, createS3 } from '../../src/system/clients';
+import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { quietLogger, testConfig, uniqueName } from '../integration/helpers';
 import { checkLogTopic, describeCheck, ingestedLogCount, recentStart, ScenarioRecorder, secondsSince, versionedBucket, versionEntries, waitFor } from './exactly-once';
 import { generateLogs, startServiceProcess, type ServiceProcess } from './service';

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ensureIngestTopics } from '../../src/ingest/topics';
-import { createKafka, createS3 } from '../../src/system/clients';
+import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { eventually, quietLogger, testConfig, uniqueName } from '../integration/helpers';
 import { checkLogTopic, describeCheck, FENCED, logLines, pauseTree, recentStart, resumeTree, runCli, ScenarioRecorder, secondsSince, TopicCounter, waitFor } from './exactly-once';
 import { committedReports, faultsSeed, generateLogs, ledgerEntries, seeded, startServiceProcess, type ServiceProcess } from './service';

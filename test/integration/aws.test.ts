@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommandInvocationCommand, ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
-import { createS3, createSqs, createSsm } from '../../src/system/clients';
+import { createS3, createSqs, createSsm } from '../../src/system/kafka/clients';
 import { testConfig, uniqueName } from './helpers';
 
 const config = testConfig();

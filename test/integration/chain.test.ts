@@ -9,8 +9,8 @@ import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type LocalChain, startLocalChain } from '../../src/devstack/chain';
 import { provenanceOf } from '../../src/ingest/object-ref';
-import { createKafka, createS3 } from '../../src/system/clients';
-import { startService, type RunningService } from '../../src/system/service';
+import { createKafka, createS3 } from '../../src/system/kafka/clients';
+import { startService, type RunningService } from '../../src/system/runtime/service';
 import { eventually, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
 
 const base = testConfig();

@@ -8,8 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { createS3 } from '../../src/system/clients';
-import { packageRoot } from '../../src/system/paths';
+import { createS3 } from '../../src/system/kafka/clients';
+import { packageRoot } from '../../src/system/config/paths';
 import { eventually, freePort, testConfig, uniqueName } from './helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');

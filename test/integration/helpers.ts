@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { loadConfig, type LogpipeConfig } from '../../src/system/config';
-import { createLogger, type Logger } from '../../src/system/logging';
+import { loadConfig, type LogpipeConfig } from '../../src/system/config/config';
+import { createLogger, type Logger } from '../../src/system/observability/logging';
 
 export function testConfig(): LogpipeConfig {
   return loadConfig().config;

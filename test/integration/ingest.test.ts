@@ -10,8 +10,8 @@ import zlib from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseText } from '../../src/model/parser';
 import { provenanceOf } from '../../src/ingest/object-ref';
-import { createKafka, createS3 } from '../../src/system/clients';
-import { packageRoot } from '../../src/system/paths';
+import { createKafka, createS3 } from '../../src/system/kafka/clients';
+import { packageRoot } from '../../src/system/config/paths';
 import { countTopic, eventually, quietLogger, readTopic, testConfig, topicOffsets, uniqueName } from './helpers';
 
 const config = testConfig();

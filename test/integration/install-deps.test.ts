@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot } from '../../src/system/paths';
+import { packageRoot } from '../../src/system/config/paths';
 
 jest.setTimeout(300_000);
 

@@ -14,7 +14,7 @@ import type { ReportDocument } from '../../src/report/render';
 import { generateCa, localSecureListener } from '../../src/devstack/kafka-secure';
 import { portOpen } from '../../src/devstack/process';
 import { stackDir } from '../../src/devstack/stack';
-import { packageRoot } from '../../src/system/paths';
+import { packageRoot } from '../../src/system/config/paths';
 import { freePort, testConfig, uniqueName } from './helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createKafka } from '../../src/system/clients';
+import { createKafka } from '../../src/system/kafka/clients';
 import { kafkaRoundTrip } from '../../src/devstack/check';
 import { brokerVersionFromLog } from '../../src/devstack/kafka';
 import { stackDir } from '../../src/devstack/stack';

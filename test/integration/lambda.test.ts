@@ -14,7 +14,7 @@ import { renderCommandDocument } from '../../src/devstack/ssm-document';
 import { loadLambdaConfig } from '../../src/lambda/config';
 import { createHandler } from '../../src/lambda/handler';
 import { encodeKey, triggerDocument } from '../../src/lambda/trigger-document';
-import { createSsm } from '../../src/system/clients';
+import { createSsm } from '../../src/system/kafka/clients';
 import { quietLogger, testConfig, uniqueName } from './helpers';
 
 const ssm = createSsm(testConfig());

@@ -11,10 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { DashboardData } from '../../src/system/dashboard-types';
-import { createS3 } from '../../src/system/clients';
-import { packageRoot } from '../../src/system/paths';
-import { type RunningService, startService } from '../../src/system/service';
+import type { DashboardData } from '../../src/model/dashboard-types';
+import { createS3 } from '../../src/system/kafka/clients';
+import { packageRoot } from '../../src/system/config/paths';
+import { type RunningService, startService } from '../../src/system/runtime/service';
 import { eventually, freePort, metricValue, quietLogger, testConfig, uniqueName } from './helpers';
 
 jest.setTimeout(300_000);

@@ -13,9 +13,9 @@ import { PassThrough } from 'node:stream';
 import { ReportStage } from '../../src/report/stage';
 import type { AlertEmail } from '../../src/report/email';
 import type { EmailTransport, TransportOutcome } from '../../src/report/transport';
-import { createKafka } from '../../src/system/clients';
-import { createLogger } from '../../src/system/logging';
-import { createTopics } from '../../src/system/topics';
+import { createKafka } from '../../src/system/kafka/clients';
+import { createLogger } from '../../src/system/observability/logging';
+import { createTopics } from '../../src/system/kafka/topics';
 import { eventually, quietLogger, testConfig, uniqueName } from './helpers';
 
 jest.setTimeout(240_000);

@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReportDocument } from '../../src/report/render';
-import { REPORT_NAME } from '../../src/system/dashboard';
-import { packageRoot } from '../../src/system/paths';
+import { REPORT_NAME } from '../../src/system/control/dashboard/dashboard';
+import { packageRoot } from '../../src/system/config/paths';
 import { uniqueName } from './helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');

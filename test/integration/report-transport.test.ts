@@ -4,7 +4,7 @@ import { renderZip, reportFileNames } from '../../src/report/render';
 import type { AlertDecision } from '../../src/report/rules';
 import { sesTransport, smtpTransport } from '../../src/report/transport';
 import type { WindowReport } from '../../src/report/window';
-import { createSes } from '../../src/system/clients';
+import { createSes } from '../../src/system/kafka/clients';
 import { eventually, freePort, testConfig, uniqueName } from './helpers';
 import { type SmtpServer, startSmtpServer, startSniffingProxy } from './smtp';
 

@@ -10,8 +10,8 @@ import { SMTPServer } from 'smtp-server';
 import type { CountsWithTotal } from '../../src/generator/truth';
 import { idempotencyKey } from '../../src/report/email';
 import { type ReportDocument, reportFileNames } from '../../src/report/render';
-import { createKafka } from '../../src/system/clients';
-import { packageRoot } from '../../src/system/paths';
+import { createKafka } from '../../src/system/kafka/clients';
+import { packageRoot } from '../../src/system/config/paths';
 import { eventually, freePort, quietLogger, readTopic, sesEmails, startSesEmulator, testConfig, uniqueName } from './helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');

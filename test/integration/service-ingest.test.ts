@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { startService, type RunningService } from '../../src/system/service';
-import { createKafka, createS3, createSqs } from '../../src/system/clients';
-import { packageRoot } from '../../src/system/paths';
+import { startService, type RunningService } from '../../src/system/runtime/service';
+import { createKafka, createS3, createSqs } from '../../src/system/kafka/clients';
+import { packageRoot } from '../../src/system/config/paths';
 import { eventually, freePort, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
 
 const base = testConfig();

@@ -1,4 +1,4 @@
-import { startService } from '../../src/system/service';
+import { startService } from '../../src/system/runtime/service';
 import { quietLogger, testConfig } from './helpers';
 
 const base = testConfig();

@@ -1,6 +1,6 @@
 import { SendRawEmailCommand } from '@aws-sdk/client-ses';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { createSes } from '../../src/system/clients';
+import { createSes } from '../../src/system/kafka/clients';
 import { eventually, testConfig, uniqueName } from './helpers';
 
 const config = testConfig();

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createKafka, createS3 } from '../../src/system/clients';
-import { packageRoot } from '../../src/system/paths';
+import { createKafka, createS3 } from '../../src/system/kafka/clients';
+import { packageRoot } from '../../src/system/config/paths';
 import { quietLogger, readTopic, testConfig, uniqueName } from './helpers';
 
 const config = testConfig();

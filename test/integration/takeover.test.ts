@@ -11,9 +11,9 @@ import { PassThrough } from 'node:stream';
 import KafkaPublisherActor from '../../src/actors/kafka-publisher-actor';
 import { Ledger } from '../../src/ingest/ledger';
 import type { ObjectProgress } from '../../src/ingest/progress';
-import { createKafka } from '../../src/system/clients';
-import { createLogger } from '../../src/system/logging';
-import { createTopics } from '../../src/system/topics';
+import { createKafka } from '../../src/system/kafka/clients';
+import { createLogger } from '../../src/system/observability/logging';
+import { createTopics } from '../../src/system/kafka/topics';
 import { quietLogger, readTopic, testConfig, uniqueName } from './helpers';
 
 jest.setTimeout(180_000);

@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Admin, ConfigResourceTypes } from 'kafkajs';
 import type { ReportDocument } from '../../src/report/render';
-import { createKafka } from '../../src/system/clients';
-import { packageRoot } from '../../src/system/paths';
-import { MSK_SERVERLESS_MAX_MESSAGE_BYTES } from '../../src/system/topic-settings';
+import { createKafka } from '../../src/system/kafka/clients';
+import { packageRoot } from '../../src/system/config/paths';
+import { MSK_SERVERLESS_MAX_MESSAGE_BYTES } from '../../src/system/config/topic-settings';
 import { quietLogger, readTopic, testConfig, uniqueName } from './helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');

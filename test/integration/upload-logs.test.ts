@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { createS3 } from '../../src/system/clients';
-import { packageRoot } from '../../src/system/paths';
+import { createS3 } from '../../src/system/kafka/clients';
+import { packageRoot } from '../../src/system/config/paths';
 import { testConfig, uniqueName } from './helpers';
 
 const config = testConfig();

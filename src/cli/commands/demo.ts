@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runDemo } from '../../demo/demo';
-import { createLogger } from '../../system/logging';
+import { createLogger } from '../../system/observability/logging';
 import { loadFromCommand, UsageError } from '../context';
 
 interface DemoCliOptions {

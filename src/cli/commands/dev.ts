@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createKafka, createS3 } from '../../system/clients';
+import { createKafka, createS3 } from '../../system/kafka/clients';
 import { runChecks } from '../../devstack/check';
 import { LOCAL_INSTANCE_ID, startLocalChain } from '../../devstack/chain';
 import { down, SERVICE_NAMES, status, up, type ServiceName } from '../../devstack/stack';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { actorModule, type ActorParameters } from '../../system/actor-context';
-import { createLogger } from '../../system/logging';
-import { createActorSystem } from '../../system/service';
+import { actorModule, type ActorParameters } from '../../actors/actor-context';
+import { createLogger } from '../../system/observability/logging';
+import { createActorSystem } from '../../system/runtime/service';
 import type { ReportDocument } from '../../report/render';
 import { ensureReportTopics } from '../../report/stage';
 import { loadFromCommand } from '../context';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startService } from '../../system/service';
+import { startService } from '../../system/runtime/service';
 import { contextFromCommand } from '../context';
 
 /**

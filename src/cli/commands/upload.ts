@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Command } from 'commander';
-import { createS3 } from '../../system/clients';
+import { createS3 } from '../../system/kafka/clients';
 import { contextFromCommand, UsageError } from '../context';
 import { explainS3Error, PreflightError } from '../preflight';
 import { progressBar } from '../progress';

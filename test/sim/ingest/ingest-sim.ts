@@ -14,8 +14,8 @@
 import fc from 'fast-check';
 import type { IngestOutcome } from '../../../src/actors/file-fetcher-actor';
 import type { ObjectRef } from '../../../src/ingest/object-ref';
-import { loadConfig, type LogpipeConfig } from '../../../src/system/config';
-import { Metrics } from '../../../src/system/metrics';
+import { loadConfig, type LogpipeConfig } from '../../../src/system/config/config';
+import { Metrics } from '../../../src/system/observability/metrics';
 import { FakeBroker } from '../kafka/broker';
 import { generateObject, objectKey } from '../objects';
 import type { FaultKind } from '../runtime/world';

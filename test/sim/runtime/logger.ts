@@ -3,7 +3,7 @@
  * the world's trace (warnings and errors always, info when asked), so a failed run's report shows
  * what the processes said. Building and formatting winston log lines would dominate a run's time.
  */
-import type { Logger } from '../../../src/system/logging';
+import type { Logger } from '../../../src/system/observability/logging';
 import { VERBOSE, type World } from './world';
 
 export function simLogger(world: World, name: string, traceInfo = VERBOSE, fields: Record<string, unknown> = {}): Logger {

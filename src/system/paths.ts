@@ -1,9 +1,0 @@
-import path from 'node:path';
-
-/**
- * The package's root folder (holding package.json, config/, infra/), whether the code runs
- * compiled from dist/ or as TypeScript from src/ under ts-jest: both sit two levels below it.
- */
-export function packageRoot(): string {
-  return path.resolve(__dirname, '..', '..');
-}
