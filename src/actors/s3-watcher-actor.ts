@@ -29,38 +29,17 @@ import type { LogpipeConfig } from '../system/config/config';
 import type { Logger } from '../system/observability/logging';
 import { Metrics } from '../system/observability/metrics';
 import type { IngestOutcome, Resolution, RunningObject } from './file-fetcher-actor';
+import type { ObjectActivity, RequestAnswer } from '../ingest/activity';
 
 export type Trigger = 'api' | 'sqs' | 'listing' | 'cli';
 
-/** An object as activity() reports it: plain data for the dashboard (src/system/control/dashboard/dashboard-data.ts). */
-export interface ObjectActivity {
-  /** The object as requested: `s3://bucket/key` (with `?versionId=` when given) or a path. */
-  id: string;
-  /** failed: the last attempt failed with a retriable error and a retry is scheduled (reason says why). */
-  status: 'queued' | 'running' | 'ingested' | 'dead-letter' | 'failed';
-  /** Lines and decompressed bytes committed (from the object's start). */
-  lines: number;
-  bytes: number;
-  /** Decompressed size when known. */
-  totalBytes: number | null;
-  reason?: string;
-  /** First attempt's start; when the outcome came. Epoch ms. */
-  startedMs?: number;
-  finishedMs?: number;
-}
+export type { ObjectActivity, RequestAnswer };
 
 /** Finished objects activity() keeps (newest first), and for how long. */
 export const RECENT_OBJECTS = 50;
 export const RECENT_OBJECTS_MS = 60 * 60 * 1000;
 /** How long activity() waits for the worker's progress of running objects before showing them without it. */
 const ACTIVITY_TIMEOUT_MS = 1_500;
-
-export interface RequestAnswer {
-  /** The request id: the object as `s3://bucket/key` (with `?versionId=` when given). */
-  id: string;
-  status: 'queued' | 'merged' | 'busy';
-  reason?: string;
-}
 
 /** The ingest settings the watcher reads (see the configuration reference). */
 export type WatcherSettings = Pick<

@@ -11,7 +11,7 @@
  */
 import type http from 'node:http';
 import type { ActorRef } from 'comedy';
-import type { RequestAnswer } from '../../actors/s3-watcher-actor';
+import type { RequestAnswer } from '../../ingest/activity';
 import { type AllowedSource, bucketNameProblem, isAllowedSource, objectKeyProblem, parseAllowedSource } from '../../ingest/object-names';
 import type { ObjectRef } from '../../ingest/object-ref';
 import { sendJson } from './control-server';

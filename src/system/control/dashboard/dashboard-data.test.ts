@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import type { ObjectActivity } from '../../../actors/s3-watcher-actor';
+import type { ObjectActivity } from '../../../ingest/activity';
 import { emptyCounts } from '../../../model/levels';
 import { RECENT_WINDOWS, RecentWindows } from '../../../report/recent-windows';
 import { recentWindow } from '../../../report/recent-windows.fixture';

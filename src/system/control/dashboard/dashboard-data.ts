@@ -3,7 +3,7 @@
  * the S3WatcherActor's activity(), windows and alerts from the ReportActor's recentWindows().
  * buildDashboardData is the pure part; createDashboardSource asks the actors.
  */
-import type { ObjectActivity } from '../../../actors/s3-watcher-actor';
+import type { ObjectActivity } from '../../../ingest/activity';
 import type { RecentWindow } from '../../../report/recent-windows';
 import { LEVELS } from '../../../model/levels';
 import type { DashboardAlert, DashboardData, DashboardDaySummary, DashboardObject, DashboardQuery, DashboardSource, DashboardView, DashboardWindow } from '../../../model/dashboard-types';
