@@ -1,7 +1,11 @@
 /**
- * Factories for the clients every component shares: one place that turns configuration into a
- * kafkajs client or an AWS SDK client, so endpoints, credentials and logging stay consistent.
- * Components receive these clients through their constructors; none creates its own.
+ * Factories for the Kafka and AWS clients: the one place that turns the configuration into a kafkajs
+ * client or an AWS SDK client, so endpoints, credentials, TLS/SASL and logging stay consistent.
+ * Actors call them when they start (a forked worker has to make its own clients), commands and the
+ * service when they need one; the plain modules of src/ingest and src/report receive clients through
+ * their constructors and create none. Two clients are made elsewhere on purpose: the Lambda's SSM
+ * client (src/lambda/handler.ts: configured from the Lambda's environment, not this schema) and the
+ * local stack's readiness probe (src/devstack/kafka.ts: the plaintext broker it has just started).
  */
 import fs from 'node:fs';
 import { Kafka, type RetryOptions } from 'kafkajs';

@@ -3,7 +3,7 @@
  * readable line per event when stdout is a TTY (format `auto`). Components log through a child
  * logger carrying `component`; errors go in a field named `error`.
  *
- * kafkajs and comedy have their own loggers; kafkaLogCreator() and ComedyLogBridge (comedy-log-bridge.ts) route them here so
+ * kafkajs and comedy have their own loggers; kafkaLogCreator() and ComedyLogBridge (../runtime/comedy-log-bridge.ts) route them here so
  * that nothing is printed beside the structured stream.
  */
 import util from 'node:util';
