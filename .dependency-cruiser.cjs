@@ -2,7 +2,7 @@
  * The layering of src/, checked by `npm run lint:deps` (part of `npm test`). Imports point down:
  *
  *   cli, demo, devstack, lambda         entry points
- *   system/runtime                      the service: comedy, the actor pipeline, the control plane
+ *   system/runtime                      the service: comedy, the actor pipeline; starts the control plane
  *   system/control                      HTTP control plane and dashboard (talks to actors by message only)
  *   actors                              comedy actors
  *   ingest, report                      the two stages' logic (report may use ingest, not back)
