@@ -3,7 +3,7 @@ import { MessageRejected } from '@aws-sdk/client-ses';
 import { InternalServerError, InvalidInstanceId, SSMServiceException } from '@aws-sdk/client-ssm';
 import { QueueDoesNotExist, RequestThrottled } from '@aws-sdk/client-sqs';
 import * as kafkajs from 'kafkajs';
-import { causeChain, isRetriable, LogpipeError, PermanentError, reasonOf } from './errors';
+import { causeChain, isRetriable, isRetriableFileError, LogpipeError, PermanentError, reasonOf } from './errors';
 
 // kafkajs's type declarations leave out most constructor parameters; these are the JavaScript ones.
 type Ctor = new (e: Error | string, meta?: Record<string, unknown>) => Error;
@@ -65,12 +65,19 @@ describe('isRetriable', () => {
     ['kafkajs gave up on a permanent error', new KafkaJSNumberOfRetriesExceeded(protocol('TOPIC_AUTHORIZATION_FAILED', false), { retryCount: 5, retryTime: 100 }), false],
     ['kafkajs lock timeout', new KafkaJSLockTimeout('Timeout while acquiring lock'), true],
     ['kafkajs non-retriable', new KafkaJSNonRetriableError('Invalid message'), false],
-    // nodemailer: the reply code decides, else the connection.
+    // nodemailer (the SMTP transport's table): the reply code decides, else the connection.
     ['a 4xx SMTP reply', smtp({ code: 'EENVELOPE', responseCode: 451 }), true],
+    ['SMTP 421 service not available', smtp({ code: 'ECONNECTION', responseCode: 421 }), true],
     ['a 5xx SMTP reply', smtp({ code: 'EENVELOPE', responseCode: 550 }), false],
     ['an SMTP login refused', smtp({ code: 'EAUTH', responseCode: 535 }), false],
+    ['an SMTP message too big', smtp({ code: 'EMESSAGE', responseCode: 552 }), false],
     ['an SMTP port refused', smtp({ code: 'ESOCKET', originalCode: 'ECONNREFUSED' }), true],
+    ['an SMTP timeout', smtp({ code: 'ETIMEDOUT' }), true],
+    ['an SMTP connection dropped', smtp({ code: 'ECONNECTION' }), true],
     ['an SMTP DNS failure', smtp({ code: 'EDNS', originalCode: 'ENOTFOUND' }), true],
+    ['an SMTP bare ECONNRESET', smtp({ code: 'ECONNRESET' }), true],
+    ['SMTP credentials missing', smtp({ code: 'EAUTH' }), false],
+    ['an SMTP invalid recipient', smtp({ code: 'EENVELOPE' }), false],
     ['an SMTP relay without TLS', smtp({ code: 'ETLS' }), false],
     // Ours, and the rest.
     ['permanent by decision', new PermanentError('too big'), false],
@@ -82,6 +89,26 @@ describe('isRetriable', () => {
     ['undefined', undefined, false],
   ])('%s → %s', (_what, err, expected) => {
     expect(isRetriable(err)).toBe(expected);
+  });
+});
+
+describe('isRetriableFileError', () => {
+  it.each<[string, unknown, boolean]>([
+    ['a full disk', Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' }), true],
+    ['too many open files', Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE', errno: -24, syscall: 'open' }), true],
+    ['a read-only file system', Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS', errno: -30, syscall: 'open' }), false],
+    ['permission denied', Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES', errno: -13, syscall: 'open' }), false],
+    ['ours, retriable', new LogpipeError('later', { retriable: true }), true],
+    ['a bug', new TypeError('x'), false],
+    ['nothing', null, false],
+  ])('%s → %s', (_what, err, expected) => {
+    expect(isRetriableFileError(err)).toBe(expected);
+  });
+
+  it('is a real file-system error of Node for a path under a file (ENOTDIR: permanent)', async () => {
+    const fs = await import('node:fs/promises');
+    const err = await fs.open('/dev/null/x', 'wx').catch((e: unknown) => e);
+    expect([(err as { code?: string }).code, isRetriableFileError(err)]).toEqual(['ENOTDIR', false]);
   });
 });
 

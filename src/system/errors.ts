@@ -7,7 +7,8 @@
  *   errors, `$retryable`), else the HTTP status (408 also retriable; any other 4xx not);
  * - kafkajs: the error's `retriable` flag;
  * - nodemailer: the SMTP reply code (4xx retriable, 5xx not), else whether the connection failed;
- * - Node: the network error codes of a connection refused, reset, timed out or not resolved.
+ * - Node: the network error codes of a connection refused, reset, timed out or not resolved; for a
+ *   file writer, isRetriableFileError: a full disk or too many open files.
  * Callers act on the answer: ingest retries retriable failures with backoff and dead-letters the
  * rest with `reasonOf`; the Lambda throws on retriable SendCommand failures (Lambda retries the
  * event) and reports the rest; the email outbox keeps a retriable email and drops the rest.
@@ -92,6 +93,19 @@ function retriableAt(err: unknown, depth: number): boolean {
   if ((e.code && NETWORK_CODES.has(e.code)) || (e.originalCode && NETWORK_CODES.has(e.originalCode))) return true;
   if (e.message && BROKEN_CONNECTION_MESSAGE.test(e.message)) return true;
   return e.cause !== undefined && e.cause !== err && depth < 10 ? retriableAt(e.cause, depth + 1) : false;
+}
+
+/**
+ * File-system failures of a writer that go away on their own: a full disk or quota, too many open
+ * files, a busy file, an interrupted call. Apart from isRetriable because only a writer meets them as
+ * passing trouble (the email outbox); an unwritable path (EACCES, EROFS, ENOTDIR, …) stays unwritable.
+ */
+const FILE_SYSTEM_PASSING_CODES = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EINTR']);
+
+/** True when writing a file again later may succeed (see FILE_SYSTEM_PASSING_CODES); LogpipeErrors say for themselves. */
+export function isRetriableFileError(err: unknown): boolean {
+  if (err instanceof LogpipeError) return err.retriable;
+  return FILE_SYSTEM_PASSING_CODES.has((err as { code?: string } | null)?.code ?? '');
 }
 
 /** A permanent failure's reason for the dead-letter record, e.g. "NoSuchKey: The specified key does not exist." */
