@@ -3,7 +3,7 @@ import { MessageRejected } from '@aws-sdk/client-ses';
 import { InternalServerError, InvalidInstanceId, SSMServiceException } from '@aws-sdk/client-ssm';
 import { QueueDoesNotExist, RequestThrottled } from '@aws-sdk/client-sqs';
 import * as kafkajs from 'kafkajs';
-import { causeChain, isRetriable, isRetriableFileError, LogpipeError, PermanentError, reasonOf } from './errors';
+import { causeChain, isCertificateFailure, isRetriable, isRetriableFileError, LogpipeError, PermanentError, reasonOf } from './errors';
 
 // kafkajs's type declarations leave out most constructor parameters; these are the JavaScript ones.
 type Ctor = new (e: Error | string, meta?: Record<string, unknown>) => Error;
@@ -63,6 +63,9 @@ describe('isRetriable', () => {
     ['kafkajs SASL failure', new KafkaJSSASLAuthenticationError('SASL PLAIN authentication failed'), false],
     ['kafkajs gave up on a retriable error', new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Connection error'), { retryCount: 5, retryTime: 100 }), true],
     ['kafkajs gave up on a permanent error', new KafkaJSNumberOfRetriesExceeded(protocol('TOPIC_AUTHORIZATION_FAILED', false), { retryCount: 5, retryTime: 100 }), false],
+    ['kafkajs connection refused by certificate', new KafkaJSConnectionError('Connection error: self-signed certificate in certificate chain', { code: 'SELF_SIGNED_CERT_IN_CHAIN' }), false],
+    ['kafkajs gave up on a certificate', new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Connection error: certificate has expired', { code: 'CERT_HAS_EXPIRED' }), { retryCount: 5, retryTime: 100 }), false],
+    ['an S3 endpoint whose name the certificate does not list', new Error('fetch failed', { cause: sys('ERR_TLS_CERT_ALTNAME_INVALID') }), false],
     ['kafkajs lock timeout', new KafkaJSLockTimeout('Timeout while acquiring lock'), true],
     ['kafkajs non-retriable', new KafkaJSNonRetriableError('Invalid message'), false],
     // nodemailer (the SMTP transport's table): the reply code decides, else the connection.
@@ -126,6 +129,14 @@ describe('reasonOf', () => {
     expect(reasonOf(new NoSuchKey({ ...$metadata(404), message: 'The specified key does not exist.' }))).toBe('NoSuchKey: The specified key does not exist.');
     expect(reasonOf(new PermanentError('decompressed size over 10 bytes'))).toBe('decompressed size over 10 bytes');
     expect(reasonOf(Object.assign(new Error('unexpected end of file'), { code: 'Z_BUF_ERROR' }))).toBe('Z_BUF_ERROR: unexpected end of file');
+  });
+});
+
+describe('isCertificateFailure', () => {
+  it('finds a TLS verification code anywhere in the cause chain', () => {
+    const cert = new KafkaJSConnectionError('Connection error: unable to get local issuer certificate', { code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' });
+    expect(isCertificateFailure(new KafkaJSNumberOfRetriesExceeded(cert, { retryCount: 1, retryTime: 1 }))).toBe(true);
+    expect(isCertificateFailure(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED', { code: 'ECONNREFUSED' }))).toBe(false);
   });
 });
 

@@ -7,6 +7,7 @@
  *   errors, `$retryable`), else the HTTP status (408 also retriable; any other 4xx not);
  * - kafkajs: the error's `retriable` flag;
  * - nodemailer: the SMTP reply code (4xx retriable, 5xx not), else whether the connection failed;
+ * - TLS: a certificate that cannot be verified is never retriable, whoever reports it;
  * - Node: the network error codes of a connection refused, reset, timed out or not resolved; for a
  *   file writer, isRetriableFileError: a full disk or too many open files.
  * Callers act on the answer: ingest retries retriable failures with backoff and dead-letters the
@@ -49,6 +50,30 @@ const NETWORK_CODES = new Set([
   'ECONNECTION', 'ESOCKET', 'EDNS', 'EPROXY',
 ]);
 
+/**
+ * Node's TLS verification error codes (tls.TLSSocket#authorizationError, checkServerIdentity): the
+ * peer's certificate cannot be trusted, and the same certificate fails again on every attempt.
+ */
+const CERTIFICATE_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** True when `err` or one of its causes is a TLS certificate verification failure. */
+export function isCertificateFailure(err: unknown): boolean {
+  return causeChain(err).some((e) => e.code !== undefined && CERTIFICATE_CODES.has(e.code));
+}
+
 /** A stream or socket that broke mid-request without a code (e.g. "socket hang up", "premature close"). */
 const BROKEN_CONNECTION_MESSAGE = /socket hang up|ECONNRESET|ECONNREFUSED|premature close|aborted/i;
 
@@ -77,6 +102,8 @@ function retriableAt(err: unknown, depth: number): boolean {
   if (err instanceof LogpipeError) return err.retriable;
   if (!err || typeof err !== 'object') return false;
   const e = err as ForeignError;
+  // Before kafkajs's flag: its connection error says retriable even when the certificate was refused.
+  if (e.code && CERTIFICATE_CODES.has(e.code)) return false;
   // An SMTP reply decides by itself: 421 "service not available" is worth a retry, 550 never is.
   if (typeof e.responseCode === 'number') return e.responseCode >= 400 && e.responseCode < 500;
   // kafkajs gives up with these after its own retries of a retriable failure, or when a lock stays
