@@ -2,6 +2,7 @@ import { AccessDenied, NoSuchKey, S3ServiceException } from '@aws-sdk/client-s3'
 import { MessageRejected } from '@aws-sdk/client-ses';
 import { InternalServerError, InvalidInstanceId, SSMServiceException } from '@aws-sdk/client-ssm';
 import { QueueDoesNotExist, RequestThrottled } from '@aws-sdk/client-sqs';
+import fc from 'fast-check';
 import * as kafkajs from 'kafkajs';
 import { causeChain, isCertificateFailure, isRetriable, isRetriableFileError, LogpipeError, PermanentError, reasonOf } from './errors';
 
@@ -92,6 +93,20 @@ describe('isRetriable', () => {
     ['undefined', undefined, false],
   ])('%s → %s', (_what, err, expected) => {
     expect(isRetriable(err)).toBe(expected);
+  });
+});
+
+describe('isRetriable, for any wrapping', () => {
+  // Wrappers (fetch's TypeError, a plain Error with a cause) do not change the answer: the innermost
+  // error that says something decides, and our own flag is never overridden by a cause under it.
+  it('follows our flag under any number of plain wrappers, whatever lies beneath it', () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.nat(8), fc.constantFrom<unknown>(undefined, sys('ECONNRESET'), sys('ENOENT'), new TypeError('bug')), (retriable, depth, beneath) => {
+        let err: unknown = new LogpipeError('ours', { retriable, cause: beneath });
+        for (let i = 0; i < depth; i++) err = new Error(`wrapper ${i}`, { cause: err });
+        return isRetriable(err) === retriable;
+      }),
+    );
   });
 });
 
