@@ -9,6 +9,7 @@
  *   system/kafka                        Kafka clients and plumbing
  *   system/observability                logging, metrics
  *   system/config                       the configuration schema and the settings it validates
+ *   system/errors                       error classes with a retriable flag, the retry helper
  *   model, generator, tools             plain data and pure functions
  *
  * One exception, named in its rule: system/config validates against two pure modules of the stages
@@ -50,6 +51,12 @@ module.exports = {
       '^src/system/config/',
       '^src/(ingest|report)/',
       '^src/(ingest/source-rules|report/window)\\.ts$',
+    ),
+    layer(
+      'errors-below-everything-but-model',
+      'system/errors (error classes, the one classification of foreign errors, the retry helper) is used by every layer; it imports nothing of src/ but model.',
+      '^src/system/errors/',
+      '^src/(?!model/|system/errors/)',
     ),
     layer(
       'observability-below-kafka',

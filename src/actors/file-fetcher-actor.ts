@@ -22,7 +22,8 @@
  * where comedy would serialise every Buffer as JSON; only object references and outcomes do.
  */
 import type { Actor } from 'comedy';
-import { PermanentError, reasonOf, isTransient, backoffMs } from '../ingest/errors';
+import { isRetriable, PermanentError, reasonOf } from '../system/errors/errors';
+import { RetriesExhaustedError, retry } from '../system/errors/retry';
 import { fetchObject, FileStore, type FetchOptions, type ObjectStore, S3Store } from '../ingest/fetcher';
 import { limitHeapGrowth } from '../ingest/heap';
 import { describeRef, ledgerKey, type ObjectMeta, type ObjectRef, objectId } from '../ingest/object-ref';
@@ -209,7 +210,7 @@ export default class FileFetcherActor {
     try {
       return { meta: await headWithRetry(store, ref, this.deps.fetch.retryBudgetMs, log, () => this.meters.readRetries.inc({ operation: 'head' })) };
     } catch (err) {
-      if (isTransient(err)) throw err;
+      if (isRetriable(err)) throw err;
       return { reason: reasonOf(err) };
     }
   }
@@ -229,7 +230,7 @@ export default class FileFetcherActor {
       try {
         head = await headWithRetry(store, ref, this.deps.fetch.retryBudgetMs, log, () => this.meters.readRetries.inc({ operation: 'head' }));
       } catch (err) {
-        if (isTransient(err)) throw err;
+        if (isRetriable(err)) throw err;
         const id = ledgerKey(this.deps.topic, objectId(ref, 'unreadable'));
         return this.exclusive(id, log, () => this.deadLetter(ref, id, reasonOf(err), started));
       }
@@ -358,17 +359,16 @@ function outcome(meta: ObjectMeta, p: ObjectProgress, status: IngestOutcome['sta
   return { id: meta.id, object: meta.name, status, lines: p.lines, entries: p.entries, records: p.records, bytes: p.byteOffset, resumed, ...(format ? { format } : {}), ...(p.reason ? { reason: p.reason } : {}), seconds };
 }
 
+/** HEAD with transient failures retried for budgetMs; rejects with the last failure (retriable or not) when it gives up. */
 async function headWithRetry(store: ObjectStore, ref: ObjectRef, budgetMs: number, log: Logger, onRetry: () => void): Promise<ObjectMeta> {
-  const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await store.head(ref);
-    } catch (err) {
-      if (!isTransient(err) || Date.now() - started > budgetMs) throw err;
-      const delay = backoffMs(attempt);
+  return retry(() => store.head(ref), {
+    budgetMs,
+    retriable: isRetriable,
+    onRetry: ({ attempt, delayMs, error }) => {
       onRetry();
-      log.warn('metadata request failed, retrying', { attempt: attempt + 1, delayMs: delay, error: reasonOf(err) });
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+      log.warn('metadata request failed, retrying', { attempt, delayMs, error: reasonOf(error) });
+    },
+  }).catch((err: unknown) => {
+    throw err instanceof RetriesExhaustedError ? err.cause : err;
+  });
 }

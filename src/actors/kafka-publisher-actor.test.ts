@@ -149,3 +149,71 @@ describe('KafkaPublisherActor', () => {
     expect(text).toMatch(/^logpipe_ingest_lines_total 0$/m);
   });
 });
+
+describe('KafkaPublisherActor connecting', () => {
+  /** An actor whose admin.connect fails `failures` times; its log lines, and what the ledger was asked. */
+  function connecting(failures: number) {
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = new PassThrough({ objectMode: true });
+    stream.on('data', (line: Buffer | string | object) => lines.push(typeof line === 'object' && !Buffer.isBuffer(line) ? (line as Record<string, unknown>) : JSON.parse(String(line))));
+    const calls: string[] = [];
+    const actor = new KafkaPublisherActor();
+    actor.init({
+      kafka: {} as never,
+      admin: {
+        connect: async () => {
+          calls.push('connect');
+          if (failures-- > 0) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { name: 'KafkaJSConnectionError' });
+        },
+        disconnect: async () => undefined,
+      } as never,
+      ledger: { start: async () => void calls.push('ledger start'), stop: async () => void calls.push('ledger stop') } as unknown as Ledger,
+      topics: { log: 'l', progress: 'p', deadLetter: 'd' },
+      transactionalIdPrefix: 'tx',
+      log: createLogger({ level: 'warn', format: 'json', stream }),
+      open: async () => {
+        throw new Error('not used');
+      },
+      brokers: ['127.0.0.1:9092'],
+    });
+    return { actor, lines, calls, connect: () => (actor as unknown as { connect(): Promise<void> }).connect() };
+  }
+
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.spyOn(Math, 'random').mockRestore();
+  });
+
+  // The same waits and the same warning as the hand-written loop this replaced: up to 500 ms doubling to 30 s.
+  it('retries with backoff from 500 ms, logging each failure and stopping the ledger between attempts', async () => {
+    jest.useFakeTimers();
+    jest.spyOn(Math, 'random').mockReturnValue(0.999999);
+    const { lines, calls, connect } = connecting(2);
+    const done = connect();
+    await jest.advanceTimersByTimeAsync(499);
+    expect(calls).toEqual(['connect', 'ledger stop']);
+    await jest.advanceTimersByTimeAsync(1 + 1000);
+    await done;
+    expect(calls).toEqual(['connect', 'ledger stop', 'connect', 'ledger stop', 'connect', 'ledger start']);
+    expect(lines.map((l) => [l.message, l.delayMs, l.error])).toEqual([
+      ['Kafka not reachable or the ingest topics not created; retrying', 500, 'KafkaJSConnectionError: connect ECONNREFUSED 127.0.0.1:9092'],
+      ['Kafka not reachable or the ingest topics not created; retrying', 1000, 'KafkaJSConnectionError: connect ECONNREFUSED 127.0.0.1:9092'],
+    ]);
+  });
+
+  it('ends a 30 s wait at once on destroy, with the last failure', async () => {
+    jest.useFakeTimers();
+    jest.spyOn(Math, 'random').mockReturnValue(0.999999);
+    const { actor, calls, connect } = connecting(Infinity);
+    const done = connect();
+    (actor as unknown as { ready: Promise<void> }).ready = done;
+    done.catch(() => undefined);
+    await jest.advanceTimersByTimeAsync(0.5e3 + 1e3 + 2e3 + 4e3 + 8e3 + 16e3 + 1);
+    const attempts = calls.filter((c) => c === 'connect').length;
+    expect(attempts).toBe(7);
+    await actor.destroy();
+    await expect(done).rejects.toThrow('ECONNREFUSED');
+    expect(calls.filter((c) => c === 'connect')).toHaveLength(attempts);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+});

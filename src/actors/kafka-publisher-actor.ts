@@ -8,7 +8,8 @@
  */
 import type { Actor } from 'comedy';
 import type { Admin, Kafka, Message } from 'kafkajs';
-import { backoffMs, reasonOf } from '../ingest/errors';
+import { reasonOf } from '../system/errors/errors';
+import { retry } from '../system/errors/retry';
 import { Ledger } from '../ingest/ledger';
 import { ensureIngestTopics } from '../ingest/topics';
 import { transactionalIdFor } from '../ingest/object-ref';
@@ -51,9 +52,8 @@ export default class KafkaPublisherActor {
   private ready: Promise<void> = Promise.resolve();
   /** Budget of a produce request of log records, from ensureTopics; none until it says. */
   private maxRequestBytes: number | undefined;
-  private stopping = false;
-  /** Ends the wait between two connection attempts (on destroy). */
-  private wake: (() => void) | undefined;
+  /** Aborted on destroy: ends the connection retries, and a wait between two attempts at once. */
+  private readonly stop = new AbortController();
 
   /**
    * comedy entry point: builds Kafka clients and the ledger from the configuration. Kafka may be
@@ -174,8 +174,7 @@ export default class KafkaPublisherActor {
   }
 
   async destroy(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
+    this.stop.abort(new Error('publisher stopped while connecting'));
     // Let a connection attempt in progress finish or fail first: stopping the ledger while it is
     // still starting would leave its consumer running on.
     await this.ready.catch(() => undefined);
@@ -188,29 +187,25 @@ export default class KafkaPublisherActor {
 
   /** Connects the admin client, creates missing topics and starts the ledger, retrying with backoff until it works or the actor stops. */
   private async connect(): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
+    await retry(
+      async () => {
         await this.deps.admin.connect();
-        if (this.stopping) throw new Error('publisher stopped while connecting');
+        if (this.stop.signal.aborted) throw this.stop.signal.reason;
         // Here rather than at start-up: Kafka may come up after the service does.
         const budget = await this.deps.ensureTopics?.();
         if (typeof budget === 'number') this.maxRequestBytes = budget;
         await this.deps.ledger.start();
-        return;
-      } catch (err) {
-        if (this.stopping) throw err;
-        const delay = backoffMs(attempt, 500, 30_000);
-        this.deps.log.warn('Kafka not reachable or the ingest topics not created; retrying', { brokers: this.deps.brokers, delayMs: delay, error: reasonOf(err) });
-        await this.deps.ledger.stop().catch(() => undefined);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-    }
+      },
+      {
+        baseMs: 500,
+        capMs: 30_000,
+        signal: this.stop.signal,
+        onRetry: async ({ delayMs, error }) => {
+          this.deps.log.warn('Kafka not reachable or the ingest topics not created; retrying', { brokers: this.deps.brokers, delayMs, error: reasonOf(error) });
+          await this.deps.ledger.stop().catch(() => undefined);
+        },
+      },
+    );
   }
 
   /** Counts what one committed transaction added: progress is cumulative, records are this batch's. */

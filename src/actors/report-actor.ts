@@ -9,7 +9,8 @@
  * state (for the dashboard).
  */
 import type { Actor } from 'comedy';
-import { backoffMs, reasonOf } from '../ingest/errors';
+import { reasonOf } from '../system/errors/errors';
+import { retry } from '../system/errors/retry';
 import { actorContext, type ActorParameters } from './actor-context';
 import { createKafka, createSes } from '../system/kafka/clients';
 import type { LogpipeConfig } from '../system/config/config';
@@ -37,8 +38,8 @@ export default class ReportActor {
   private transport: EmailTransport | undefined;
   private reports: ReportDocument[] = [];
   private started: Promise<void> = Promise.resolve();
-  private stopping = false;
-  private wake: (() => void) | undefined;
+  /** Aborted on destroy: ends the start retries, and a wait between two attempts at once. */
+  private readonly stop = new AbortController();
 
   /**
    * comedy entry point. Kafka may be down when the service starts: the stage starts in the
@@ -59,29 +60,29 @@ export default class ReportActor {
         onReport: (doc) => keep && this.reports.push(doc),
         metrics: params.metrics,
       });
-    this.started = (async () => {
-      for (let attempt = 0; !this.stopping; attempt++) {
+    // Ends only once the stage started, or on destroy (the rejection then is the last failure, ignored).
+    this.started = retry(
+      async () => {
         const stage = create();
         this.stage = stage;
         try {
           await stage.start();
-          return;
         } catch (err) {
           await stage.stop().catch(() => undefined);
           this.stage = undefined;
-          if (this.stopping) return;
-          const delay = backoffMs(attempt, 500, 30_000);
-          logger.warn('report stage could not start; retrying', { brokers: config.kafka.brokers, delayMs: delay, error: reasonOf(err) });
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, delay);
-            this.wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
+          throw err;
         }
-      }
-    })();
+      },
+      {
+        baseMs: 500,
+        capMs: 30_000,
+        signal: this.stop.signal,
+        onRetry: ({ delayMs, error }) => {
+          logger.warn('report stage could not start; retrying', { brokers: config.kafka.brokers, delayMs, error: reasonOf(error) });
+        },
+      },
+    );
+    this.started.catch(() => undefined);
   }
 
   /** undefined while the stage is still connecting. */
@@ -105,8 +106,7 @@ export default class ReportActor {
   }
 
   async destroy(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
+    this.stop.abort(new Error('report actor stopped while its stage was starting'));
     // A stage still starting is stopped now, not awaited: joining a busy consumer group can take a
     // session timeout, and a shutdown must not wait for it (its start() then rejects).
     await this.stage?.stop();

@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { backoffMs, isTransient, PermanentError, reasonOf } from './errors';
+import { isRetriable, PermanentError, reasonOf } from '../system/errors/errors';
+import { RetriesExhaustedError, retry } from '../system/errors/retry';
 import { type ObjectMeta, type ObjectRef, objectId } from './object-ref';
 
 /** Where object bytes come from. */
@@ -142,30 +143,33 @@ class ConsumerError extends Error {
  * (dead-letter) or with whatever `onChunk` threw.
  */
 export async function fetchObject(store: ObjectStore, ref: ObjectRef, meta: ObjectMeta, fromByte: number, onChunk: (chunk: Buffer) => Promise<void>, opts: FetchOptions): Promise<number> {
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const started = Date.now();
   let delivered = fromByte;
   let gzip: boolean | undefined;
-  for (let attempt = 0; ; attempt++) {
+  const attempt = async (): Promise<number> => {
     try {
       gzip ??= meta.gzipHint || (meta.size >= 2 && (await isGzipMagic(store, ref, meta)));
       delivered = gzip ? await readGzip(store, ref, meta, delivered, onChunk, opts.maxDecompressedBytes) : await readPlain(store, ref, meta, delivered, onChunk);
       return delivered;
     } catch (err) {
-      if (err instanceof ConsumerError) throw err.inner;
+      // The next attempt resumes after the bytes already delivered.
       if (err instanceof DeliveredError) {
         delivered = err.delivered;
-        err = err.inner;
+        throw err.inner;
       }
-      if (!isTransient(err)) throw err instanceof PermanentError ? err : new PermanentError(gzipReason(err) ?? reasonOf(err), { cause: err });
-      const elapsed = Date.now() - started;
-      if (elapsed >= opts.retryBudgetMs) {
-        throw new PermanentError(`gave up after ${attempt + 1} attempts over ${elapsed} ms: ${reasonOf(err)}`, { cause: err });
-      }
-      const delay = backoffMs(attempt);
-      opts.onRetry?.(attempt + 1, delay, err);
-      await sleep(delay);
+      throw err;
     }
+  };
+  try {
+    return await retry(attempt, {
+      budgetMs: opts.retryBudgetMs,
+      retriable: (err) => !(err instanceof ConsumerError) && isRetriable(err),
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+      onRetry: ({ attempt: n, delayMs, error }) => opts.onRetry?.(n, delayMs, error),
+    });
+  } catch (err) {
+    if (err instanceof ConsumerError) throw err.inner;
+    if (err instanceof RetriesExhaustedError) throw new PermanentError(err.message, { cause: err.cause });
+    throw err instanceof PermanentError ? err : new PermanentError(gzipReason(err) ?? reasonOf(err), { cause: err });
   }
 }
 

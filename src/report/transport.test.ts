@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
 import type { AlertEmail } from './email';
-import { type EmailTransport, fileTransport, isTransientSmtpError, sesTransport, smtpTransport } from './transport';
+import { type EmailTransport, fileTransport, sesTransport, smtpTransport } from './transport';
 
 const KEY = 'logpipe-report.60000.1795689660000';
 const email = (raw = 'Subject: ALERT\r\n\r\nbody\r\n', idempotencyKey = KEY): AlertEmail => ({
@@ -126,24 +126,6 @@ describe('smtpTransport', () => {
     expect(() => smtpTransport({ url: 'smtp://relay.example', timeoutMs: 0 })).toThrow('timeoutMs must be a positive number, got 0');
   });
 
-  it.each<[string, object, boolean]>([
-    ['a 4xx reply', { code: 'EENVELOPE', responseCode: 451 }, true],
-    ['421 service not available', { code: 'ECONNECTION', responseCode: 421 }, true],
-    ['a 5xx reply', { code: 'EENVELOPE', responseCode: 550 }, false],
-    ['a failed login', { code: 'EAUTH', responseCode: 535 }, false],
-    ['a message too big', { code: 'EMESSAGE', responseCode: 552 }, false],
-    ['a refused connection', { code: 'ESOCKET', originalCode: 'ECONNREFUSED' }, true],
-    ['a timeout', { code: 'ETIMEDOUT' }, true],
-    ['a dropped connection', { code: 'ECONNECTION' }, true],
-    ['a DNS failure', { code: 'EDNS', originalCode: 'ENOTFOUND' }, true],
-    ['a bare ECONNRESET', { code: 'ECONNRESET' }, true],
-    ['missing credentials', { code: 'EAUTH' }, false],
-    ['an invalid recipient', { code: 'EENVELOPE' }, false],
-    ['a TLS failure', { code: 'ETLS' }, false],
-  ])('classifies %s', (_what, error, transient) => {
-    expect(isTransientSmtpError(Object.assign(new Error('x'), error))).toBe(transient);
-  });
-
   it('fails transiently on a closed port, without the password in the message', async () => {
     const server = net.createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -250,5 +232,60 @@ describe('fileTransport', () => {
     await transport.close();
     expect(await send(transport)).toEqual({ ok: false, transient: false, error: expect.stringContaining('closed') });
     expect(await fsp.readdir(dir)).toEqual([]);
+  });
+});
+
+// The contract every transport shares comes from one base (guardedTransport): the same answers for
+// a closed transport and an empty envelope, whatever the provider, and the provider is never reached.
+describe('every transport', () => {
+  type Made = { transport: EmailTransport; reached: () => Promise<number>; cleanup: () => Promise<void> };
+  const makers: Array<[string, () => Promise<Made>]> = [
+    [
+      'ses',
+      async () => {
+        const { fake, client } = fakeSes(async () => ({ MessageId: 'x' }));
+        return { transport: sesTransport(client, ''), reached: async () => fake.send.mock.calls.length, cleanup: async () => undefined };
+      },
+    ],
+    [
+      'smtp',
+      async () => {
+        let connections = 0;
+        const server = net.createServer((socket) => {
+          connections++;
+          socket.destroy();
+        });
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+        const { port } = server.address() as net.AddressInfo;
+        return {
+          transport: smtpTransport({ url: `smtp://127.0.0.1:${port}`, timeoutMs: 2_000 }),
+          reached: async () => connections,
+          cleanup: () => new Promise<void>((r) => server.close(() => r())),
+        };
+      },
+    ],
+    [
+      'file',
+      async () => {
+        const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'logpipe-outbox-'));
+        const outbox = path.join(dir, 'outbox');
+        return { transport: fileTransport(outbox), reached: async () => (fs.existsSync(outbox) ? (await fsp.readdir(outbox)).length : 0), cleanup: () => fsp.rm(dir, { recursive: true, force: true }) };
+      },
+    ],
+  ];
+
+  it.each(makers)('%s: refuses an empty envelope and, once closed (twice is fine), every send, permanently and without reaching the provider', async (kind, make) => {
+    const { transport, reached, cleanup } = await make();
+    try {
+      expect(transport.kind).toBe(kind);
+      const to = transport.describe();
+      expect(await transport.send(email(), { from: 'alerts@example.test', to: [] })).toEqual({ ok: false, transient: false, error: `${to}: sending ${KEY} to (no recipients) failed: the envelope has no recipients` });
+      await transport.close();
+      await transport.close();
+      expect(await transport.send(email(), ENVELOPE)).toEqual({ ok: false, transient: false, error: `${to}: sending ${KEY} to oncall@example.test, ops@example.test failed: the transport is closed` });
+      expect(await reached()).toBe(0);
+    } finally {
+      await cleanup();
+    }
   });
 });

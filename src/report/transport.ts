@@ -20,7 +20,7 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { type SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
 import { createTransport } from 'nodemailer';
-import { isTransient, reasonOf } from '../ingest/errors';
+import { isRetriable, isRetriableFileError, reasonOf } from '../system/errors/errors';
 import type { AlertEmail } from './email';
 
 export type TransportKind = 'ses' | 'smtp' | 'file';
@@ -52,39 +52,54 @@ function redactPassword(value: string): string {
   return value.replace(/^((?:[^:/?#\s]+:\/\/)?[^:@/\s]*):.*@/, '$1:***@');
 }
 
-interface FailureRules {
-  transient: (err: unknown) => boolean;
+/**
+ * What a transport does on its own; guardedTransport adds what every transport shares. `deliver` hands
+ * the email to the provider and resolves with the provider's message id, or rejects (or throws).
+ */
+interface TransportCore {
+  kind: TransportKind;
+  /** describe()'s text; never credentials. */
+  name: string;
+  deliver(email: AlertEmail, envelope: Envelope): Promise<string | null>;
+  /** Releases what the core holds; called once, by the first close(), after which deliver is never called. */
+  release?: () => void | Promise<void>;
+  /** Whether a failure of deliver may succeed on a later attempt. Default: isRetriable. */
+  retriable?: (err: unknown) => boolean;
+  /** A failure's reason in the outcome. Default: reasonOf. */
   reason?: (err: unknown) => string;
   /** Removes secrets the error text may hold. */
   scrub?: (text: string) => string;
 }
 
 /**
- * Shared by the transports: the closed check, the never-throw guarantee and the wording of failures.
- * `attempt` resolves with the provider's message id or rejects.
+ * The one base of the transports: the closed flag, the refusal of an envelope without recipients, the
+ * never-throw guarantee and the wording of failures (see the contract at the top of this file).
  */
-function guardedSend(
-  name: string,
-  isClosed: () => boolean,
-  email: AlertEmail,
-  envelope: Envelope,
-  attempt: () => Promise<string | null>,
-  { transient, reason = reasonOf, scrub = (t) => t }: FailureRules,
-): Promise<TransportOutcome> {
-  const fail = (why: string, retry: boolean): TransportOutcome => {
-    const to = envelope?.to?.length ? envelope.to.join(', ') : '(no recipients)';
-    return { ok: false, error: stripUserInfo(scrub(`${name}: sending ${email?.idempotencyKey} to ${to} failed: ${why}`)), transient: retry };
+function guardedTransport(core: TransportCore): EmailTransport {
+  const { kind, name, deliver, release, retriable = isRetriable, reason = reasonOf, scrub = (t: string) => t } = core;
+  let closed = false;
+  return {
+    kind,
+    describe: () => name,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await release?.();
+    },
+    send: async (email, envelope) => {
+      const fail = (why: string, transient: boolean): TransportOutcome => {
+        const to = envelope?.to?.length ? envelope.to.join(', ') : '(no recipients)';
+        return { ok: false, error: stripUserInfo(scrub(`${name}: sending ${email?.idempotencyKey} to ${to} failed: ${why}`)), transient };
+      };
+      if (closed) return fail('the transport is closed', false);
+      if (!envelope?.to?.length) return fail('the envelope has no recipients', false);
+      try {
+        return { ok: true, providerMessageId: await deliver(email, envelope) };
+      } catch (err) {
+        return fail(reason(err), retriable(err));
+      }
+    },
   };
-  if (isClosed()) return Promise.resolve(fail('the transport is closed', false));
-  if (!envelope?.to?.length) return Promise.resolve(fail('the envelope has no recipients', false));
-  try {
-    return attempt().then(
-      (providerMessageId): TransportOutcome => ({ ok: true, providerMessageId }),
-      (err: unknown) => fail(reason(err), transient(err)),
-    );
-  } catch (err) {
-    return Promise.resolve(fail(reason(err), transient(err)));
-  }
 }
 
 /**
@@ -93,43 +108,15 @@ function guardedSend(
  * (the endpoint URL, or "" for the AWS default).
  */
 export function sesTransport(client: SESClient, describeEndpoint: string): EmailTransport {
-  const name = describeEndpoint ? `ses at ${stripUserInfo(describeEndpoint)}` : 'ses';
-  let closed = false;
-  return {
+  return guardedTransport({
     kind: 'ses',
-    describe: () => name,
-    close: async () => {
-      closed = true;
+    name: describeEndpoint ? `ses at ${stripUserInfo(describeEndpoint)}` : 'ses',
+    deliver: async (email, envelope) => {
+      const out = await client.send(new SendRawEmailCommand({ Source: envelope.from, Destinations: [...envelope.to], RawMessage: { Data: email.raw } }));
+      return out.MessageId ?? null;
     },
-    send: (email, envelope) =>
-      guardedSend(
-        name,
-        () => closed,
-        email,
-        envelope,
-        async () => {
-          const out = await client.send(new SendRawEmailCommand({ Source: envelope.from, Destinations: [...envelope.to], RawMessage: { Data: email.raw } }));
-          return out.MessageId ?? null;
-        },
-        // MessageRejected, InvalidParameterValue and the like come with HTTP 400: permanent.
-        { transient: isTransient },
-      ),
-  };
-}
-
-// Nodemailer's codes for a connection that failed or broke, and for a DNS failure.
-const SMTP_TRANSIENT_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EDNS', 'EPROXY']);
-
-/**
- * Whether an SMTP send may succeed later: by the reply code when the server sent one (4xx transient,
- * 5xx permanent), else whether the connection failed. Exported for tests.
- */
-export function isTransientSmtpError(err: unknown): boolean {
-  const e = err as { code?: string; originalCode?: string; responseCode?: number } | null;
-  if (!e || typeof e !== 'object') return false;
-  if (typeof e.responseCode === 'number') return e.responseCode >= 400 && e.responseCode < 500;
-  if (e.code && SMTP_TRANSIENT_CODES.has(e.code)) return true;
-  return isTransient(err) || (e.originalCode !== undefined && isTransient({ code: e.originalCode }));
+    // MessageRejected, InvalidParameterValue and the like come with HTTP 400: permanent (isRetriable).
+  });
 }
 
 /** A nodemailer error as `CODE (ORIGINAL): message`, e.g. `ESOCKET (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:2525`. */
@@ -186,28 +173,19 @@ export function smtpTransport(options: { url: string; timeoutMs?: number; allowI
     }
     return smtpReason(err);
   };
-  let closed = false;
-  return {
+  return guardedTransport({
     kind: 'smtp',
-    describe: () => name,
-    close: async () => {
-      closed = true;
-      transporter.close();
+    name,
+    deliver: async (email, envelope) => {
+      const info = await transporter.sendMail({ envelope: { from: envelope.from, to: [...envelope.to] }, raw: email.raw });
+      return info.response?.trim() || null;
     },
-    send: (email, envelope) =>
-      guardedSend(
-        name,
-        () => closed,
-        email,
-        envelope,
-        async () => {
-          const info = await transporter.sendMail({ envelope: { from: envelope.from, to: [...envelope.to] }, raw: email.raw });
-          return info.response?.trim() || null;
-        },
-        // A relay without TLS will not grow it by the next attempt: ETLS is permanent (isTransientSmtpError).
-        { transient: isTransientSmtpError, reason, scrub },
-      ),
-  };
+    release: () => transporter.close(),
+    // The SMTP reply code decides (4xx transient, 5xx permanent), else whether the connection failed
+    // (isRetriable). A relay without TLS will not grow it by the next attempt: ETLS is permanent.
+    reason,
+    scrub,
+  });
 }
 
 function safeDecode(text: string): string {
@@ -218,8 +196,6 @@ function safeDecode(text: string): string {
   }
 }
 
-// File-system errors that go away on their own: a full disk or quota, too many open files, a busy file.
-const FILE_TRANSIENT_CODES = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EINTR']);
 const FILE_KEY = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 
 /**
@@ -233,44 +209,34 @@ export function fileTransport(dir: string): EmailTransport {
   if (typeof dir !== 'string' || dir.trim() === '') throw new Error('file transport: the outbox directory must not be empty');
   const root = path.resolve(dir);
   const name = `file ${root}`;
-  let closed = false;
-  return {
+  return guardedTransport({
     kind: 'file',
-    describe: () => name,
-    close: async () => {
-      closed = true;
+    name,
+    deliver: async (email) => {
+      // The key becomes a file name: nothing that could leave the directory.
+      if (!FILE_KEY.test(email.idempotencyKey)) throw new Error(`idempotency key "${email.idempotencyKey}" is not a safe file name`);
+      const target = path.join(root, `${email.idempotencyKey}.eml`);
+      const temp = path.join(root, `.${email.idempotencyKey}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+      await mkdir(root, { recursive: true });
+      try {
+        const handle = await open(temp, 'wx');
+        try {
+          await handle.writeFile(email.raw);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(temp, target);
+      } catch (err) {
+        await unlink(temp).catch(() => undefined);
+        throw err;
+      }
+      await syncDirectory(root);
+      return target;
     },
-    send: (email, envelope) =>
-      guardedSend(
-        name,
-        () => closed,
-        email,
-        envelope,
-        async () => {
-          // The key becomes a file name: nothing that could leave the directory.
-          if (!FILE_KEY.test(email.idempotencyKey)) throw new Error(`idempotency key "${email.idempotencyKey}" is not a safe file name`);
-          const target = path.join(root, `${email.idempotencyKey}.eml`);
-          const temp = path.join(root, `.${email.idempotencyKey}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-          await mkdir(root, { recursive: true });
-          try {
-            const handle = await open(temp, 'wx');
-            try {
-              await handle.writeFile(email.raw);
-              await handle.sync();
-            } finally {
-              await handle.close();
-            }
-            await rename(temp, target);
-          } catch (err) {
-            await unlink(temp).catch(() => undefined);
-            throw err;
-          }
-          await syncDirectory(root);
-          return target;
-        },
-        { transient: (err) => FILE_TRANSIENT_CODES.has((err as { code?: string })?.code ?? '') },
-      ),
-  };
+    // A full disk or too many open files may clear; an unwritable path will not.
+    retriable: isRetriableFileError,
+  });
 }
 
 /**

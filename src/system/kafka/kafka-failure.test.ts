@@ -1,4 +1,5 @@
 import * as kafkajs from 'kafkajs';
+import { isRetriable } from '../errors/errors';
 import { explainKafkaFailure, kafkaFailureKind } from './kafka-failure';
 
 // kafkajs's typings omit these constructors' arguments; they are the ones its own code passes.
@@ -23,17 +24,19 @@ describe('kafkaFailureKind', () => {
   const auth = new KafkaJSSASLAuthenticationError('SASL SCRAM SHA512 authentication failed: invalid credentials');
   const cert = new KafkaJSConnectionError('Connection error: self-signed certificate in certificate chain', { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
 
-  it.each([
-    ['a SASL authentication error', auth, 'authentication'],
-    ['one wrapped by the retrier', wrapped(auth), 'authentication'],
-    ['a listener without the mechanism', wrapped(unsupportedMechanism()), 'mechanism'],
-    ['a certificate error', cert, 'certificate'],
-    ['one after the retries ran out', new KafkaJSNumberOfRetriesExceeded(cert, { retryCount: 5, retryTime: 1000, cause: cert }), 'certificate'],
-    ['a host name the certificate does not list', new KafkaJSConnectionError('Connection error: Hostname/IP does not match', { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), 'certificate'],
-    ['a refused connection (a retry may help)', new KafkaJSConnectionError('Connection error: connect ECONNREFUSED', { code: 'ECONNREFUSED' }), undefined],
-    ['anything else', new Error('boom'), undefined],
-  ])('%s', (_what, err, kind) => {
+  it.each<[string, Error, string | undefined, boolean]>([
+    ['a SASL authentication error', auth, 'authentication', false],
+    ['one wrapped by the retrier', wrapped(auth), 'authentication', false],
+    ['a listener without the mechanism', wrapped(unsupportedMechanism()), 'mechanism', false],
+    ['a certificate error', cert, 'certificate', false],
+    ['one after the retries ran out', new KafkaJSNumberOfRetriesExceeded(cert, { retryCount: 5, retryTime: 1000, cause: cert }), 'certificate', false],
+    ['a host name the certificate does not list', new KafkaJSConnectionError('Connection error: Hostname/IP does not match', { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), 'certificate', false],
+    ['a refused connection (a retry may help)', new KafkaJSConnectionError('Connection error: connect ECONNREFUSED', { code: 'ECONNREFUSED' }), undefined, true],
+    ['anything else', new Error('boom'), undefined, false],
+  ])('%s', (_what, err, kind, retriable) => {
     expect(kafkaFailureKind(err)).toBe(kind);
+    // The one classification agrees: what waiting cannot fix is not retriable.
+    expect(isRetriable(err)).toBe(retriable);
   });
 });
 

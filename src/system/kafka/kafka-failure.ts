@@ -5,42 +5,16 @@
  */
 import { KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
 import type { LogpipeConfig } from '../config/config';
+import { causeChain, isCertificateFailure } from '../errors/errors';
 
 export type KafkaFailureKind = 'authentication' | 'mechanism' | 'certificate';
 
-/** Node's TLS verification error codes (tls.TLSSocket#authorizationError, checkServerIdentity). */
-const CERTIFICATE_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** The error and its causes (kafkajs wraps what its retrier gives up on, keeping the original as `cause`). */
-function chain(err: unknown): Array<Error & { code?: string }> {
-  const out: Array<Error & { code?: string }> = [];
-  let e: unknown = err;
-  while (e instanceof Error && !out.includes(e) && out.length < 10) {
-    out.push(e);
-    e = (e as { cause?: unknown }).cause;
-  }
-  return out;
-}
-
 /** Which of the two failures `err` is, or undefined for anything a retry may cure (a broker down, a timeout). */
 export function kafkaFailureKind(err: unknown): KafkaFailureKind | undefined {
-  const errors = chain(err);
+  const errors = causeChain(err);
   if (errors.some((e) => e instanceof KafkaJSSASLAuthenticationError)) return 'authentication';
   if (errors.some((e) => e instanceof KafkaJSProtocolError && (e as KafkaJSProtocolError & { type?: string }).type === 'UNSUPPORTED_SASL_MECHANISM')) return 'mechanism';
-  if (errors.some((e) => e.code !== undefined && CERTIFICATE_CODES.has(e.code))) return 'certificate';
+  if (isCertificateFailure(err)) return 'certificate';
   return undefined;
 }
 
