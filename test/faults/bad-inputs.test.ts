@@ -5,70 +5,29 @@
  * running and the good object is on the log topic exactly once. The outcomes are written to
  * docs/reliability.md.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import zlib from 'node:zlib';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { ObjectProgress } from '../../src/ingest/progress';
-import { createKafka, createS3 } from '../../src/system/kafka/clients';
-import { packageRoot } from '../../src/system/config/paths';
-import { eventually, freePort, metricValue, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
-import { recordScenario } from './reliability';
-import { ledgerOutcomes } from './service';
+import { faultScenario } from '../support/fault-scenario';
+import { metricValue } from '../support/helpers';
+import type { ServiceProcess } from '../support/service';
 
-// Scenarios ingest hundreds of megabytes through the real service.
-jest.setTimeout(600_000);
-
-const config = testConfig();
-const s3 = createS3(config);
-const kafka = createKafka(config, quietLogger().logger);
-const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
-const bucket = uniqueName('faults-r5');
-const topic = uniqueName('faults-r5-lines');
+const scenario = faultScenario('R5');
+const { config, bucket } = scenario;
 const MAX_DECOMPRESSED = 20 * 1024 * 1024;
-let service: ChildProcess;
-let port = 0;
-let serviceLog = '';
+let service: ServiceProcess;
 
 beforeAll(async () => {
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  port = await freePort();
-  service = spawn(process.execPath, [bin, 'start'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOGPIPE_LOG_FORMAT: 'json',
-      LOGPIPE_KAFKA_TOPIC: topic,
-      LOGPIPE_CONTROL_PORT: String(port),
-      LOGPIPE_REPORT_ENABLED: 'false',
-      LOGPIPE_INGEST_MAX_DECOMPRESSED_BYTES: String(MAX_DECOMPRESSED),
-      LOGPIPE_INGEST_MAX_ATTEMPTS: '3',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  await scenario.createBucket();
+  service = await scenario.start({
+    LOGPIPE_REPORT_ENABLED: 'false',
+    LOGPIPE_INGEST_MAX_DECOMPRESSED_BYTES: String(MAX_DECOMPRESSED),
+    LOGPIPE_INGEST_MAX_ATTEMPTS: '3',
   });
-  service.stdout!.on('data', (c: Buffer) => (serviceLog += c.toString()));
-  service.stderr!.on('data', (c: Buffer) => (serviceLog += c.toString()));
-  await eventually('the service to be ready', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined), 60_000);
-});
-
-afterAll(async () => {
-  if (service && service.exitCode === null) {
-    service.kill('SIGTERM');
-    await new Promise((r) => service.once('exit', r));
-  }
-  s3.destroy();
 });
 
 async function trigger(key: string): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${port}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bucket, key }) });
-  expect(res.status).toBe(202);
+  expect(await service.trigger(bucket, key)).toBe(202);
 }
-
-/** The latest ledger entries of this test's objects, by key, once every one of `keys` is final. */
-const outcomes = (keys: string[]): Promise<Map<string, ObjectProgress>> => ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, keys, 240_000);
 
 const lines = (n: number, f: (i: number) => string): string => Array.from({ length: n }, (_, i) => f(i)).join('\n') + '\n';
 const good = lines(50_000, (i) => `10:${String(Math.floor(i / 1000) % 60).padStart(2, '0')}:00.000 [main] ${i % 50 === 0 ? 'ERROR' : 'INFO '} app.Good - line ${i}`);
@@ -99,14 +58,14 @@ const cases: Case[] = [
 
 describe('R5 bad inputs while the service ingests a good object', () => {
   it('gives every bad object its documented outcome, keeps running, and ingests the good object exactly once', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'good/LogFileGenerator.2026-11-25.log', Body: good }));
-    for (const c of cases) if (c.key !== 'bad/missing.log') await s3.send(new PutObjectCommand({ Bucket: bucket, Key: c.key, Body: c.body }));
+    await scenario.upload('good/LogFileGenerator.2026-11-25.log', good);
+    for (const c of cases) if (c.key !== 'bad/missing.log') await scenario.upload(c.key, c.body);
     await trigger('good/LogFileGenerator.2026-11-25.log');
     for (const c of cases) await trigger(c.key);
 
-    const got = await outcomes(['good/LogFileGenerator.2026-11-25.log', ...cases.map((c) => c.key)]);
-    expect(service.exitCode).toBeNull();
-    const records = await readTopic(kafka, topic, 50_000, 2000, 120_000);
+    const got = await scenario.outcomes(['good/LogFileGenerator.2026-11-25.log', ...cases.map((c) => c.key)], 240_000);
+    expect(service.child.exitCode).toBeNull();
+    const records = await scenario.readLog(50_000, 2000, 120_000);
     const goodRecords = records.filter((r) => r.key === 'good/LogFileGenerator.2026-11-25.log');
     expect(goodRecords.map((r) => r.value.toString())).toEqual(good.trimEnd().split('\n'));
     expect(got.get('good/LogFileGenerator.2026-11-25.log')).toMatchObject({ status: 'done', lines: 50_000 });
@@ -116,7 +75,7 @@ describe('R5 bad inputs while the service ingests a good object', () => {
       const p = got.get(c.key)!;
       const ok = p.status === c.expect.status && (c.expect.lines === undefined || p.lines === c.expect.lines) && (c.expect.reason === undefined || c.expect.reason.test(p.reason ?? ''));
       if (!ok) failures.push(`${c.key}: expected ${JSON.stringify({ ...c.expect, reason: c.expect.reason?.source })}, got ${JSON.stringify({ status: p.status, lines: p.lines, reason: p.reason })}`);
-      recordScenario({ id: 'R5', scenario: c.injected, injected: `PutObject ${c.key} + POST /v1/ingest`, checked: c.outcome, result: ok ? `pass (${p.status}, ${p.lines} line${p.lines === 1 ? '' : 's'}${p.reason ? `, reason: ${p.reason.slice(0, 120)}` : ''})` : 'FAIL' });
+      scenario.record({ scenario: c.injected, injected: `PutObject ${c.key} + POST /v1/ingest`, checked: c.outcome, result: ok ? `pass (${p.status}, ${p.lines} line${p.lines === 1 ? '' : 's'}${p.reason ? `, reason: ${p.reason.slice(0, 120)}` : ''})` : 'FAIL' });
     }
     expect(failures).toEqual([]);
 
@@ -129,7 +88,7 @@ describe('R5 bad inputs while the service ingests a good object', () => {
     expect(latin1.value).toEqual(Buffer.from('10:00:00.000 [main] ERROR app - caf\xe9 \xff\xfe', 'latin1'));
 
     // Every outcome shows in the service's metrics (docs/metrics.md).
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${service.port}/metrics`)).text();
     const value = (series: string): number => metricValue(metrics, series) ?? NaN;
     const deadLettered = cases.filter((c) => c.expect.status === 'dead-letter').length;
     const shown = {
@@ -143,8 +102,7 @@ describe('R5 bad inputs while the service ingests a good object', () => {
     };
     expect(shown).toMatchObject({ ingested: cases.length - deadLettered + 1, deadLetter: deadLettered, corruptGzip: 1, tooLarge: 1, notFound: 1, truncated: 1 });
     expect(shown.unparsed).toBeGreaterThanOrEqual(1_000_000);
-    recordScenario({ id: 'R5', scenario: 'the outcomes in GET /metrics', injected: 'the objects above', checked: 'objects by outcome, dead letters by reason, flagged records', result: `pass (ingested ${shown.ingested}, dead-letter ${shown.deadLetter}: corrupt-gzip ${shown.corruptGzip}, too-large ${shown.tooLarge}, not-found ${shown.notFound}; truncated ${shown.truncated}, unparsed ${shown.unparsed})` });
-    recordScenario({ id: 'R5', scenario: 'the good object beside them (50,000 lines)', injected: 'ingested concurrently', checked: 'every line once, in order; the service still running', result: 'pass' });
-    fs.writeFileSync(path.join(os.tmpdir(), `${topic}.service.log`), serviceLog);
+    scenario.record({ scenario: 'the outcomes in GET /metrics', injected: 'the objects above', checked: 'objects by outcome, dead letters by reason, flagged records', result: `pass (ingested ${shown.ingested}, dead-letter ${shown.deadLetter}: corrupt-gzip ${shown.corruptGzip}, too-large ${shown.tooLarge}, not-found ${shown.notFound}; truncated ${shown.truncated}, unparsed ${shown.unparsed})` });
+    scenario.record({ scenario: 'the good object beside them (50,000 lines)', injected: 'ingested concurrently', checked: 'every line once, in order; the service still running', result: 'pass' });
   });
 });

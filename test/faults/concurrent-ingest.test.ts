@@ -12,21 +12,14 @@
  * 420,000 and 430,000 records (0, 2, 4, 6, 8 s; whole batches written twice), both processes exiting 0.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ensureIngestTopics } from '../../src/ingest/topics';
-import { createKafka, createS3 } from '../../src/system/kafka/clients';
-import { quietLogger, testConfig, uniqueName } from '../integration/helpers';
-import { checkLogTopic, type CliRun, describeCheck, recentStart, runCli, ScenarioRecorder, secondsSince, TopicCounter } from './exactly-once';
-import { generateLogs } from './service';
+import { checkLogTopic, type CliRun, describeCheck, recentStart, runCli, ScenarioRecorder, secondsSince, TopicCounter } from '../support/exactly-once';
+import { faultScenario } from '../support/fault-scenario';
+import { uniqueName } from '../support/helpers';
+import { generateLogs } from '../support/service';
 
-jest.setTimeout(600_000);
-
-const config = testConfig();
-const s3 = createS3(config);
-const kafka = createKafka(config, quietLogger().logger);
-const bucket = uniqueName('faults-r10');
+const scenario = faultScenario('R10');
+const { config, kafka, dir } = scenario;
 const start = recentStart();
 const key = `hosts/LogFileGenerator.${start.slice(0, 10)}.log`;
 const LINES = 400_000;
@@ -35,7 +28,6 @@ const DELAYS_S = [0, 2, 4, 6, 8];
 /** A process that has not exited this long after its start hangs. */
 const EXIT_TIMEOUT_MS = 150_000;
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r10-'));
 const runs: CliRun[] = [];
 let lines: string[] = [];
 
@@ -43,13 +35,11 @@ beforeAll(async () => {
   const [file] = generateLogs(dir, { seed: 10, instances: 1, linesPerHost: LINES, start }).files;
   const body = fs.readFileSync(file);
   lines = body.toString('utf8').trimEnd().split('\n');
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  await scenario.upload(key, body);
 });
 
-afterAll(async () => {
+scenario.cleanup(() => {
   for (const r of runs) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
-  s3.destroy();
 });
 
 /** Exit code and the summary's status, or why there is none. */
@@ -76,8 +66,7 @@ async function outcome(run: CliRun): Promise<{ code: number | null | 'hung'; sum
 describe('R10 two logpipe ingest of one object at once', () => {
   it.each(DELAYS_S)('the second %i s after the first: every line once, in order, whole', async (delayS) => {
     const started = Date.now();
-    const row = new ScenarioRecorder({
-      id: 'R10',
+    const row = scenario.recorder({
       scenario: `two \`logpipe ingest\` of one ${LINES.toLocaleString('en-US')}-line S3 object into one topic, the second ${delayS === 0 ? 'at the same moment' : `${delayS} s after the first`}`,
       injected: 'a second process on the same object version (what a restart on another host or a duplicate trigger does)',
       checked: 'log topic (read_committed): every line once, in order, each record one whole line, nothing else; both processes exit',
@@ -94,7 +83,7 @@ async function trial(row: ScenarioRecorder, delayS: number, started: number): Pr
   await ensureIngestTopics(admin, config, topic);
   await admin.disconnect();
   const committed = await TopicCounter.start(kafka, topic, false);
-  const args = ['ingest', `s3://${bucket}/${key}`, '--topic', topic];
+  const args = ['ingest', `s3://${scenario.bucket}/${key}`, '--topic', topic];
   const env = { LOGPIPE_LOG_LEVEL: 'info' };
   const first = runCli(args, env);
   runs.push(first);

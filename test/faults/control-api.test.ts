@@ -5,46 +5,31 @@
  * requests without it or with a wrong one get 401, `logpipe trigger`, shell/trigger.sh and the
  * dashboard login get through. Rows go to docs/reliability.md.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { packageRoot } from '../../src/system/config/paths';
-import { freePort, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
-import { recordScenario } from './reliability';
-import { ledgerOutcomes, type ServiceProcess, startServiceProcess } from './service';
+import { runCli } from '../support/exactly-once';
+import { faultScenario } from '../support/fault-scenario';
+import { freePort } from '../support/helpers';
 
-jest.setTimeout(240_000);
-
-const config = testConfig();
-const s3 = createS3(config);
-const kafka = createKafka(config, quietLogger().logger);
+const scenario = faultScenario('R7', { timeoutMs: 240_000 });
+const { bucket } = scenario;
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
-const bucket = uniqueName('faults-r7');
-const topic = uniqueName('faults-r7-lines');
 const TOKEN = crypto.randomBytes(24).toString('hex');
-const serviceEnv = { LOGPIPE_KAFKA_TOPIC: topic, LOGPIPE_REPORT_ENABLED: 'false', LOGPIPE_LOG_LEVEL: 'info' };
+const serviceEnv = { LOGPIPE_REPORT_ENABLED: 'false', LOGPIPE_LOG_LEVEL: 'info' };
 
 const lines = (n: number, tag: string): string => Array.from({ length: n }, (_, i) => `10:00:${String(i % 60).padStart(2, '0')}.000 [main] INFO app.${tag} - line ${i}`).join('\n') + '\n';
 const GOOD = { key: 'good/LogFileGenerator.2026-11-25.log', body: lines(2000, 'Good') };
 const GOOD_WITH_TOKEN = { key: 'token/LogFileGenerator.2026-11-25.log', body: lines(1000, 'Token') };
 const VIA_SOCKET = { key: 'socket/LogFileGenerator.2026-11-25.log', body: lines(500, 'Socket') };
 
-let services: ServiceProcess[] = [];
-
 beforeAll(async () => {
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  for (const o of [GOOD, GOOD_WITH_TOKEN, VIA_SOCKET]) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body }));
-});
-
-afterAll(async () => {
-  await Promise.all(services.map((s) => s.stop()));
-  s3.destroy();
+  for (const o of [GOOD, GOOD_WITH_TOKEN, VIA_SOCKET]) await scenario.upload(o.key, o.body);
 });
 
 interface Answer {
@@ -167,8 +152,7 @@ const CASES: Case[] = [
 
 describe('R7 control API', () => {
   it('answers every bad request with a 4xx and a JSON reason, keeps running, then ingests a good object', async () => {
-    const service = await startServiceProcess(serviceEnv);
-    services.push(service);
+    const service = await scenario.start(serviceEnv);
     // Headers, then a body that never comes: the request timeout (30 s) must free the connection.
     // Started first, it runs while the other cases do.
     const slowloris = rawRequest(service.port, `POST /v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"bucket"`);
@@ -183,8 +167,7 @@ describe('R7 control API', () => {
       }
       const ok = a.status === status && typeof reason === 'string' && error.test(reason);
       if (!ok) failures.push(`${what}: expected ${status} with an error matching ${error}, got ${a.status} ${JSON.stringify(a.body.slice(0, 300))}`);
-      recordScenario({
-        id: 'R7',
+      scenario.record({
         scenario: `control API: ${what}`,
         injected: 'one request to a running `logpipe start` (127.0.0.1, no token)',
         checked: `HTTP ${status} with a JSON reason; the service stays up`,
@@ -202,17 +185,16 @@ describe('R7 control API', () => {
     expect(service.child.exitCode).toBeNull();
     expect((await fetch(`http://127.0.0.1:${service.port}/healthz`)).status).toBe(200);
     expect(await service.trigger(bucket, GOOD.key)).toBe(202);
-    const outcome = (await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, [GOOD.key], 120_000)).get(GOOD.key);
+    const outcome = (await scenario.outcomes([GOOD.key], 120_000)).get(GOOD.key);
     expect(outcome).toMatchObject({ status: 'done', lines: 2000 });
-    const records = (await readTopic(kafka, topic, 2000, 1500, 60_000)).filter((r) => r.key === GOOD.key);
+    const records = (await scenario.readLog(2000, 1500, 60_000)).filter((r) => r.key === GOOD.key);
     expect(records.map((r) => r.value.toString())).toEqual(GOOD.body.trimEnd().split('\n'));
     // No request reached the ingest queue but the good one: no ledger entry for the keys above.
     const refusedKeys = ['k', 'k'.repeat(2000), 'y', 'logs/nul\0.log', 'logs/\ud800.log'];
-    const ledger = await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, [GOOD.key], 30_000);
+    const ledger = await scenario.outcomes([GOOD.key], 30_000);
     expect(refusedKeys.filter((k) => ledger.has(k))).toEqual([]);
     expect(service.child.exitCode).toBeNull();
-    recordScenario({
-      id: 'R7',
+    scenario.record({
       scenario: `control API: a good object after the ${CASES.length + 1} bad requests (2,000 lines)`,
       injected: 'POST /v1/ingest',
       checked: 'the service still running; 202; every line once, in order',
@@ -224,8 +206,7 @@ describe('R7 control API', () => {
   // Whoever reaches the API (a local user without a token, a leaked token) must not make the
   // service read other buckets with the host's role, or keys outside its prefix.
   it('with ingest.allowedPrefixes: 403 for another bucket or another prefix, 202 inside it', async () => {
-    const service = await startServiceProcess({ ...serviceEnv, LOGPIPE_INGEST_ALLOWED_PREFIXES: `${bucket}/good/` });
-    services.push(service);
+    const service = await scenario.start({ ...serviceEnv, LOGPIPE_INGEST_ALLOWED_PREFIXES: `${bucket}/good/` });
     const rows: Array<[string, Answer, number]> = [
       ['another bucket', await request(service.port, { headers: json, chunks: body(JSON.stringify({ bucket: 'someone-elses-bucket', key: 'good/x.log' })) }), 403],
       ['a key outside the prefix', await request(service.port, { headers: json, chunks: body(JSON.stringify({ bucket, key: 'token/x.log' })) }), 403],
@@ -237,8 +218,7 @@ describe('R7 control API', () => {
       const error = status === 403 ? ((JSON.parse(a.body) as { error?: string }).error ?? '') : '';
       const ok = a.status === status && (status !== 403 || /is outside ingest\.allowedPrefixes/.test(error));
       if (!ok) failures.push(`${what}: expected ${status}, got ${a.status} ${a.body.slice(0, 200)}`);
-      recordScenario({
-        id: 'R7',
+      scenario.record({
         scenario: `control API with ingest.allowedPrefixes=<bucket>/good/: ${what}`,
         injected: 'POST /v1/ingest to a running `logpipe start`',
         checked: status === 403 ? 'HTTP 403 naming ingest.allowedPrefixes; nothing queued' : 'HTTP 202',
@@ -258,8 +238,7 @@ describe('R7 control API', () => {
   it('with control.socket: trigger.sh goes through the 0660 socket, not to a port squatter or a proxy; TCP needs the token', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r7-sock-'));
     const socketPath = path.join(dir, 'control.sock');
-    const service = await startServiceProcess({ ...serviceEnv, LOGPIPE_CONTROL_SOCKET: socketPath, LOGPIPE_CONTROL_TOKEN: TOKEN });
-    services.push(service);
+    const service = await scenario.start({ ...serviceEnv, LOGPIPE_CONTROL_SOCKET: socketPath, LOGPIPE_CONTROL_TOKEN: TOKEN });
     // Stand-ins for a port squatter and a proxy: they record what reaches them and answer 202.
     const heard: string[] = [];
     const listeners = await Promise.all(
@@ -299,7 +278,7 @@ describe('R7 control API', () => {
         `exit ${run.code} ${answer.slice(0, 80)}; heard: ${heard.length ? heard.join('; ') : 'nothing'}`,
         run.code === 0 && answer.includes(`s3://${bucket}/${VIA_SOCKET.key}`) && heard.length === 0,
       ]);
-      const outcome = (await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, [VIA_SOCKET.key], 120_000)).get(VIA_SOCKET.key);
+      const outcome = (await scenario.outcomes([VIA_SOCKET.key], 120_000)).get(VIA_SOCKET.key);
       results.push(['the object triggered through the socket', 'ingested: 500 lines', `${outcome?.status} ${outcome?.lines}`, outcome?.status === 'done' && outcome.lines === 500]);
     } finally {
       for (const l of listeners) l.server.close();
@@ -307,22 +286,15 @@ describe('R7 control API', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     for (const [injected, checked, got, ok] of results) {
-      recordScenario({ id: 'R7', scenario: 'control API with control.socket and control.token (a running `logpipe start`)', injected, checked, result: ok ? `pass (${got})` : `FAIL (${got})` });
+      scenario.record({ scenario: 'control API with control.socket and control.token (a running `logpipe start`)', injected, checked, result: ok ? `pass (${got})` : `FAIL (${got})` });
     }
     expect(results.filter(([, , , ok]) => !ok)).toEqual([]);
   });
 
   it('refuses to start on 0.0.0.0 without control.token, saying why and what to set', async () => {
-    const child = spawn(process.execPath, [bin, 'start'], {
-      env: { ...process.env, NODE_ENV: 'test', LOGPIPE_LOG_FORMAT: 'json', ...serviceEnv, LOGPIPE_CONTROL_HOST: '0.0.0.0', LOGPIPE_CONTROL_PORT: String(await freePort()), LOGPIPE_CONTROL_TOKEN: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const { code, stderr } = await runCli(['start'], { ...serviceEnv, LOGPIPE_CONTROL_HOST: '0.0.0.0', LOGPIPE_CONTROL_PORT: String(await freePort()), LOGPIPE_CONTROL_TOKEN: '' }).done;
     const ok = code === 2 && stderr.includes('control.host is "0.0.0.0", which is not a loopback address, and control.token is empty') && stderr.includes('Set LOGPIPE_CONTROL_TOKEN');
-    recordScenario({
-      id: 'R7',
+    scenario.record({
       scenario: 'control API bound to 0.0.0.0 without control.token',
       injected: 'LOGPIPE_CONTROL_HOST=0.0.0.0, no token, `logpipe start`',
       checked: 'exit 2 before connecting anywhere; the message names control.host, control.token and LOGPIPE_CONTROL_TOKEN',
@@ -333,8 +305,7 @@ describe('R7 control API', () => {
   });
 
   it('on 0.0.0.0 with control.token: 401 without or with a wrong token; the token works from the API, logpipe trigger, trigger.sh and the dashboard login', async () => {
-    const service = await startServiceProcess({ ...serviceEnv, LOGPIPE_CONTROL_HOST: '0.0.0.0', LOGPIPE_CONTROL_TOKEN: TOKEN });
-    services.push(service);
+    const service = await scenario.start({ ...serviceEnv, LOGPIPE_CONTROL_HOST: '0.0.0.0', LOGPIPE_CONTROL_TOKEN: TOKEN });
     const port = service.port;
     const ingestBody = body(JSON.stringify({ bucket, key: GOOD_WITH_TOKEN.key }));
     const results: Array<[string, string, boolean]> = [];
@@ -386,8 +357,8 @@ describe('R7 control API', () => {
     const shWithout = await sh({ LOGPIPE_CONTROL_TOKEN: '' });
     expectStatus('shell/trigger.sh without the token → exit 1 naming HTTP 401', `${shWithout.code} ${shWithout.stderr.includes('HTTP 401')}`, '1 true');
 
-    const outcome = (await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, [GOOD_WITH_TOKEN.key], 120_000)).get(GOOD_WITH_TOKEN.key);
-    const records = (await readTopic(kafka, topic, 3000, 1500, 60_000)).filter((r) => r.key === GOOD_WITH_TOKEN.key);
+    const outcome = (await scenario.outcomes([GOOD_WITH_TOKEN.key], 120_000)).get(GOOD_WITH_TOKEN.key);
+    const records = (await scenario.readLog(3000, 1500, 60_000)).filter((r) => r.key === GOOD_WITH_TOKEN.key);
     // Accepted three times (API, CLI, trigger.sh): ingested once.
     expectStatus('the object accepted 3 times (API, CLI, trigger.sh) → on the log topic once, 1,000 lines', `${outcome?.status} ${records.length}`, 'done 1000');
     expectStatus('all of the above → the service still running', String(service.child.exitCode), 'null');
@@ -395,8 +366,7 @@ describe('R7 control API', () => {
 
     for (const [what, got, ok] of results) {
       const [injected, checked] = what.split(' → ');
-      recordScenario({
-        id: 'R7',
+      scenario.record({
         scenario: 'control API on 0.0.0.0 with control.token (a running `logpipe start`)',
         injected,
         checked: checked ?? what,

@@ -13,24 +13,13 @@
  * are cut at 500 characters.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { ReportDocument } from '../../src/report/render';
-import { createKafka, createS3 } from '../../src/system/kafka/clients';
-import { eventually, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
-import { recordScenario } from './reliability';
-import { type ServiceProcess, startServiceProcess } from './service';
-import { decodeWords, leaves, parseHeaderBlock, parseMime, type SmtpServer, splitHead, startSmtpServer } from '../integration/smtp';
+import { faultScenario } from '../support/fault-scenario';
+import { eventually } from '../support/helpers';
+import { decodeWords, leaves, parseHeaderBlock, parseMime, type SmtpServer, splitHead, startSmtpServer } from '../support/smtp';
 
-jest.setTimeout(240_000);
-
-const config = testConfig();
-const s3 = createS3(config);
-const kafka = createKafka(config, quietLogger().logger);
-const bucket = uniqueName('faults-r8');
-const topic = uniqueName('faults-r8-lines');
-const group = uniqueName('faults-r8-report');
+const scenario = faultScenario('R8', { timeoutMs: 240_000 });
+const { bucket, group, dir } = scenario;
 const FROM = 'logpipe-r8@example.com';
 const TO = `${group}@example.test`;
 
@@ -62,30 +51,18 @@ const CANARIES = ['victim', 'attacker', 'evil@', 'long@', 'pwned', 'injected', '
 const EXPECTED_HEADERS = ['content-type', 'date', 'from', 'message-id', 'mime-version', 'subject', 'to', 'x-logpipe-idempotency-key', 'x-logpipe-window'];
 const SUBJECT = /^ALERT \| \d+ ERROR messages? in \d{2}:\d{2}(:\d{2})?–\d{2}:\d{2}(:\d{2})? UTC$/;
 
-let service: ServiceProcess | undefined;
 let smtp: SmtpServer;
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-});
-
-afterAll(async () => {
-  await service?.stop();
-  await smtp.close();
-  s3.destroy();
+  scenario.cleanup(() => smtp.close());
 });
 
 describe('R8 email headers', () => {
   it('hostile log content changes no header of the alert email; it appears only in the body, escaped', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r8-'));
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: KEY, Body: `${lines.join('\n')}\n` }));
-    service = await startServiceProcess({
-      LOGPIPE_KAFKA_TOPIC: topic,
-      LOGPIPE_REPORT_GROUP_ID: group,
-      LOGPIPE_REPORT_DIR: path.join(dir, 'reports'),
-      LOGPIPE_REPORT_IDLE_CLOSE_MS: '1500',
-      LOGPIPE_REPORT_EMAIL_TRANSPORT: 'smtp',
+    await scenario.upload(KEY, `${lines.join('\n')}\n`);
+    const service = await scenario.start({
+      ...scenario.reportEnv(1500, { LOGPIPE_REPORT_EMAIL_TRANSPORT: 'smtp' }),
       LOGPIPE_REPORT_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       LOGPIPE_REPORT_EMAIL_FROM: FROM,
       LOGPIPE_REPORT_EMAIL_TO: TO,
@@ -97,11 +74,7 @@ describe('R8 email headers', () => {
 
     const mail = await eventually('the alert email at the SMTP server', async () => smtp.received[0], 120_000);
     // The report record: proof the hostile text did reach the report, so the email had it to render.
-    const report = await eventually(
-      'the window report',
-      async () => (await readTopic(kafka, config.report.topic, 0, 1000, 20_000)).filter((r) => r.headers.group === group).map((r) => JSON.parse(r.value.toString()) as ReportDocument)[0],
-      60_000,
-    );
+    const report = await eventually('the window report', async () => (await scenario.reports()).docs[0], 60_000);
     expect(report.counts.ERROR).toBe(ERRORS);
     const reported = report.topErrors.map((e) => e.message);
     expect(reported).toEqual(expect.arrayContaining([HOSTILE[0].message, HOSTILE[1].message, HOSTILE[5].message, 'first line of a multi-line entry']));
@@ -153,8 +126,7 @@ describe('R8 email headers', () => {
     check('one email for the one alerting window', smtp.received.length === 1, `${smtp.received.length} received`);
 
     for (const r of rows) {
-      recordScenario({
-        id: 'R8',
+      scenario.record({
         scenario: 'hostile log content in an alert email (logpipe start, report stage, SMTP)',
         injected: `1 object, ${lines.length} lines, ${ERRORS} ERROR entries (CR, Bcc/To/Cc/Subject lines, SMTP commands, encoded words, 10,000 characters, emoji/bidi/RTL/NUL), key with To/Bcc text; via logpipe start and SMTP`,
         checked: r.checked,

@@ -7,36 +7,18 @@
  * second's, retried with backoff, at the second; none twice, none lost.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { reportFileNames, type ReportDocument } from '../../src/report/render';
-import { createKafka, createS3 } from '../../src/system/kafka/clients';
-import { eventually, freePort, quietLogger, sesEmails, startSesEmulator, testConfig, uniqueName, type SesEmulator } from '../integration/helpers';
-import { recordScenario } from './reliability';
-import { committedReports, generateLogs, startServiceProcess, type GeneratedLogs, type ServiceProcess } from './service';
+import { faultScenario } from '../support/fault-scenario';
+import { eventually, freePort, sesEmails, startSesEmulator, type SesEmulator } from '../support/helpers';
+import { generateLogs, type GeneratedLogs } from '../support/service';
 
-jest.setTimeout(600_000);
-
-const config = testConfig();
-const s3 = createS3(config);
-const kafka = createKafka(config, quietLogger().logger);
-const bucket = uniqueName('faults-r4');
-const topic = uniqueName('faults-r4-lines');
-const group = uniqueName('faults-r4-report');
+const scenario = faultScenario('R4');
+const { bucket, topic, group, dir } = scenario;
 const to = `${group}@example.test`;
 const OUTAGE_MS = 20_000;
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r4-'));
-let service: ServiceProcess | undefined;
 let ses: SesEmulator | undefined;
-
-afterAll(async () => {
-  await service?.stop();
-  await ses?.stop();
-  service?.keepLog('R4', topic);
-  s3.destroy();
-});
+scenario.cleanup(() => ses?.stop());
 
 /** The report attachment names of the emails the emulator holds for this test: one per email. */
 async function emailedWindows(endpoint: string): Promise<string[]> {
@@ -53,33 +35,27 @@ describe('R4 email outage while alerts fire', () => {
     // objects sharing a partition reach it (R1b covers that).
     const first = generateLogs(dir, { seed: 43, instances: 1, linesPerHost: 8_000, start: '2026-11-25T10:00:00Z' });
     const second = generateLogs(dir, { seed: 44, instances: 1, linesPerHost: 8_000, start: '2026-11-25T11:00:00Z' });
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const upload = async (batch: GeneratedLogs, name: string): Promise<string[]> => {
       const keys = batch.files.map((_, i) => `${name}/LogFileGenerator.2026-11-25.host-${i + 1}.log`);
-      for (const [i, key] of keys.entries()) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: fs.readFileSync(batch.files[i]) }));
+      for (const [i, key] of keys.entries()) await scenario.upload(key, fs.readFileSync(batch.files[i]));
       return keys;
     };
     const port = await freePort();
     ses = await startSesEmulator(port);
     const endpoint = ses.endpoint;
-    service = await startServiceProcess({
-      LOGPIPE_KAFKA_TOPIC: topic,
-      LOGPIPE_REPORT_GROUP_ID: group,
-      LOGPIPE_REPORT_DIR: path.join(dir, 'reports'),
-      LOGPIPE_REPORT_IDLE_CLOSE_MS: '3000',
-      LOGPIPE_REPORT_EMAIL_TRANSPORT: 'ses',
+    const svc = await scenario.start({
+      ...scenario.reportEnv(3000, { LOGPIPE_REPORT_EMAIL_TRANSPORT: 'ses' }),
       LOGPIPE_SES_ENDPOINT: endpoint,
       LOGPIPE_REPORT_EMAIL_TO: to,
       LOGPIPE_REPORT_EMAIL_RETRY_DELAY_MS: '500',
       LOGPIPE_REPORT_EMAIL_RETRY_MAX_DELAY_MS: '4000',
       LOGPIPE_LOG_LEVEL: 'info',
     });
-    const svc = service;
 
     // The first object with the provider up: its alerts arrive, once each.
     for (const key of await upload(first, 'first')) expect(await svc.trigger(bucket, key)).toBe(202);
     const firstReports = await eventually('the first object\'s windows reported', async () => {
-      const got = await committedReports(kafka, config.report.topic, group, topic);
+      const got = await scenario.reports();
       return got.docs.length >= first.truth.length ? got : undefined;
     }, 180_000);
     const firstExpected = alertingZips(firstReports.docs, first);
@@ -99,7 +75,7 @@ describe('R4 email outage while alerts fire', () => {
     const outageMs = Date.now() - firstFailureAt;
 
     const all = await eventually('both objects\' windows reported', async () => {
-      const got = await committedReports(kafka, config.report.topic, group, topic);
+      const got = await scenario.reports();
       return got.docs.length >= first.truth.length + second.truth.length ? got : undefined;
     }, 180_000);
     const secondExpected = alertingZips(all.docs, second);
@@ -115,8 +91,7 @@ describe('R4 email outage while alerts fire', () => {
     expect(firstGot.sort()).toEqual(firstExpected);
     expect(secondGot.sort()).toEqual(secondExpected);
     expect(svc.child.exitCode).toBeNull();
-    recordScenario({
-      id: 'R4',
+    scenario.record({
       scenario: `SES unreachable while alerts fire (\`logpipe start\`, ingest + report; 2 objects an hour apart, ${first.truth.length + second.truth.length} windows)`,
       injected: `the test's own SES emulator stopped after the first object's ${firstExpected.length} alerts arrived; the second object's ${secondExpected.length} alerting windows closed into the outage; a new emulator on the same port ${Math.round(outageMs / 1000)} s after the first failed send`,
       checked: 'each alerting window emailed exactly once (first emulator: the first object\'s windows; second: the second\'s), none for other windows; each window reported once with the generator\'s counts; the service kept running',

@@ -14,37 +14,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { type LocalChain, startLocalChain } from '../../src/devstack/chain';
-import type { HandlerResult, RecordOutcome } from '../../src/lambda/handler';
 import { SendCommandCommand } from '@aws-sdk/client-ssm';
-import { createKafka, createS3, createSqs, createSsm } from '../../src/system/kafka/clients';
+import { type LocalChain, startLocalChain } from '../../src/devstack/chain';
 import { provenanceOf } from '../../src/ingest/object-ref';
-import { eventually, quietLogger, readTopic, testConfig, uniqueName } from '../integration/helpers';
-import { recordScenario } from './reliability';
-import { ledgerOutcomes, startServiceProcess, type ServiceProcess } from './service';
+import type { HandlerResult, RecordOutcome } from '../../src/lambda/handler';
+import { createSsm } from '../../src/system/kafka/clients';
+import { faultScenario } from '../support/fault-scenario';
+import { eventually, quietLogger } from '../support/helpers';
 
-jest.setTimeout(300_000);
-
-const config = testConfig();
-const s3 = createS3(config);
-const sqs = createSqs(config);
-const kafka = createKafka(config, quietLogger().logger);
-const bucket = uniqueName('faults-r6');
-const topic = uniqueName('faults-r6-lines');
+const scenario = faultScenario('R6', { timeoutMs: 300_000 });
+const { config, s3, sqs, bucket } = scenario;
 // An instance id of this test's own: agents of other chains on the shared moto must not run its commands.
 const instanceId = `i-${crypto.randomBytes(9).toString('hex').slice(0, 17)}`;
 const canaryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r6-canary-'));
 const C = path.join(canaryDir, 'pwned');
-let service: ServiceProcess | undefined;
 let chain: LocalChain | undefined;
-
-afterAll(async () => {
-  await chain?.stop();
-  await service?.stop();
-  service?.keepLog('R6', topic);
-  s3.destroy();
-  sqs.destroy();
-});
+scenario.cleanup(() => chain?.stop());
 
 type Expected = { outcome: 'ingested' } | { outcome: 'rejected by the Lambda'; reason: RegExp } | { outcome: 'dead-lettered'; reason: RegExp; why: string };
 
@@ -151,12 +136,13 @@ describe('R6 hostile keys through the local AWS chain', () => {
   it('runs nothing but the trigger, and ingests each object under its exact key or rejects it with a reason', async () => {
     const keys = classes.flatMap((c) => c.keys);
     expect(new Set(keys).size).toBe(keys.length);
-    service = await startServiceProcess({ LOGPIPE_KAFKA_TOPIC: topic, LOGPIPE_REPORT_ENABLED: 'false', LOGPIPE_LOG_LEVEL: 'info' });
+    const service = await scenario.start({ LOGPIPE_REPORT_ENABLED: 'false', LOGPIPE_LOG_LEVEL: 'info' });
     chain = await startLocalChain({ ...config, control: { ...config.control, port: service.port } }, quietLogger().logger, { bucket, instanceId });
     // Keys moto cannot store reach the chain as the event S3 would send for them.
     const forged = new Map<string, string>();
     for (const [i, key] of keys.entries()) {
       const Body = `${body(i).join('\n')}\n`;
+      // The chain created the bucket.
       const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body })).then(
         () => undefined,
         (err: { name?: string; $metadata?: { httpStatusCode?: number } }) => `PutObject refused by moto: ${err.name} HTTP ${err.$metadata?.httpStatusCode}`,
@@ -171,15 +157,15 @@ describe('R6 hostile keys through the local AWS chain', () => {
     const rejected = classes.filter((c) => c.expect.outcome === 'rejected by the Lambda').flatMap((c) => c.keys);
     const passed = keys.filter((k) => !rejected.includes(k));
     await eventually('the Lambda to handle every object', async () => (keys.every((k) => lambdaOutcome(k)) ? true : undefined), 120_000);
-    const ledger = await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, passed, 120_000);
+    const ledger = await scenario.outcomes(passed, 120_000);
     const ingestedKeys = classes.filter((c) => c.expect.outcome === 'ingested').flatMap((c) => c.keys);
     // Within 60 s, until every ingested key has its records: a count alone could be met by another
     // key's duplicates while a partition was not read yet. (A transaction left open on the log topic
     // would hide records from read_committed readers for its whole timeout, 60 s: that fails here.)
     const readBy = Date.now() + 60_000;
-    let records = await readTopic(kafka, topic, ingestedKeys.length * 2, 2000, 60_000);
+    let records = await scenario.readLog(ingestedKeys.length * 2, 2000, 60_000);
     while (!ingestedKeys.every((k) => records.filter((r) => r.key === k).length >= 2) && Date.now() < readBy) {
-      records = await readTopic(kafka, topic, ingestedKeys.length * 2, 2000, Math.max(1_000, readBy - Date.now()));
+      records = await scenario.readLog(ingestedKeys.length * 2, 2000, Math.max(1_000, readBy - Date.now()));
     }
     // The agent's scripts finish after their trigger was answered; wait for every one.
     await eventually('every trigger script to finish', async () => (chain!.agent.runs.length >= passed.length ? true : undefined), 60_000);
@@ -210,8 +196,7 @@ describe('R6 hostile keys through the local AWS chain', () => {
       }
       const distinct = [...new Set(got)];
       const pass = !got.includes('FAIL');
-      recordScenario({
-        id: 'R6',
+      scenario.record({
         scenario: `hostile keys: ${c.name}`,
         injected: `${c.keys.length} key${c.keys.length === 1 ? '' : 's'} through ${c.keys.some((k) => forged.has(k)) ? `(${[...new Set(c.keys.map((k) => forged.get(k)))].join('; ')}; the S3 event put on the queue) ` : 'S3 → '}SQS → Lambda${c.expect.outcome === 'rejected by the Lambda' ? '' : ' → SSM → sh → trigger.sh → service'}: ${c.keys.map(show).join(', ')}`,
         checked: c.expect.outcome === 'dead-lettered' ? `${c.expect.outcome} with the reason (${c.expect.why})` : c.expect.outcome === 'ingested' ? 'ingested under the exact key (record key and header), each line once' : `${c.expect.outcome} with the reason, nothing sent to the host`,
@@ -230,8 +215,7 @@ describe('R6 hostile keys through the local AWS chain', () => {
     });
     const canaryAbsent = !fs.existsSync(C) && fs.readdirSync(canaryDir).length === 0;
     const allAnswered = new Set(answered).size === passed.length && passed.every((k) => answered.includes(`s3://${bucket}/${k}`)) && chain.agent.runs.every((r) => r.exitCode === 0 && r.stderr === '');
-    recordScenario({
-      id: 'R6',
+    scenario.record({
       scenario: `all ${keys.length} hostile keys: what ran`,
       injected: 'every payload creates one canary file if any shell evaluates it',
       checked: 'the canary never appears; each trigger script exits 0 and prints only the service\'s answer naming its exact object',
@@ -273,8 +257,7 @@ describe('R6 hostile keys through the local AWS chain', () => {
       const run = chain!.agent.runs.find((r) => r.commandId === ids[i]);
       const ok = canaryAbsent && (i < 4 ? run?.exitCode === null && /^InvalidParameters: /.test(run.stderr) : run === undefined);
       if (!ok) failures.push(`${what}: ${JSON.stringify(run)}`);
-      recordScenario({
-        id: 'R6',
+      scenario.record({
         scenario: `forged SendCommand with the Lambda's permissions: ${what}`,
         injected: i < 4 ? 'SendCommand of TriggerDocument straight to the host, parameters not made by the Lambda' : 'SendCommand of AWS-RunShellScript (IAM refuses it to the role; the local agent runs only TriggerDocument)',
         checked: i < 4 ? 'refused as SSM does (InvalidParameters, allowedPattern); nothing runs; no canary' : 'nothing runs; no canary',

@@ -12,24 +12,13 @@
  * (the moments are relative to observable events, so a repeat is close, not identical).
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createCachingPartitioner } from '../../src/ingest/partitioner';
 import { reportFileNames } from '../../src/report/render';
-import { createKafka, createS3 } from '../../src/system/kafka/clients';
-import { eventually, freePort, quietLogger, readTopic, sesEmails, startSesEmulator, testConfig, uniqueName, type SesEmulator } from '../integration/helpers';
-import { recordScenario } from './reliability';
-import { committedReports, faultsSeed, generateLogs, ledgerEntries, seeded, startServiceProcess, type ServiceProcess } from './service';
+import { faultScenario } from '../support/fault-scenario';
+import { eventually, freePort, readTopic, sesEmails, startSesEmulator, type SesEmulator, uniqueName } from '../support/helpers';
+import { faultsSeed, generateLogs, seeded } from '../support/service';
 
-jest.setTimeout(600_000);
-
-const config = testConfig();
-const s3 = createS3(config);
-const kafka = createKafka(config, quietLogger().logger);
-const bucket = uniqueName('faults-r1');
-const topic = uniqueName('faults-r1-lines');
-const group = uniqueName('faults-r1-report');
+const scenario = faultScenario('R1');
+const { kafka, bucket, topic, group, dir, partitionOf } = scenario;
 const to = `${group}@example.test`;
 
 const HOSTS = 3;
@@ -56,10 +45,8 @@ interface Kill {
   emailsSent: number;
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r1-'));
-const logs: string[] = [];
-let service: ServiceProcess | undefined;
 let ses: SesEmulator | undefined;
+scenario.cleanup(() => ses?.stop());
 
 /**
  * When the log topic does not hold every line: which lines of which object are missing (by line
@@ -100,29 +87,12 @@ async function diagnoseLines(lines: Awaited<ReturnType<typeof readTopic>>, total
   return out.join('; ');
 }
 
-afterAll(async () => {
-  if (service) logs.push(service.log());
-  await service?.stop();
-  await ses?.stop();
-  // Every run's log, for a failure's post-mortem.
-  const file = path.join(os.tmpdir(), `${topic}.service.log`);
-  fs.writeFileSync(file, logs.map((l, i) => `==== run ${i + 1}\n${l}`).join('\n'));
-  process.stderr.write(`[R1] service logs: ${file}\n`);
-  s3.destroy();
-});
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The log-topic partition ingest's partitioner gives a key. */
-function partitionOf(key: string): number {
-  const partitionMetadata = Array.from({ length: config.kafka.topicPartitions }, (_, i) => ({ partitionErrorCode: 0, partitionId: i, leader: 0, replicas: [0], isr: [0] }));
-  return createCachingPartitioner()({ topic, partitionMetadata, message: { key, value: null } });
-}
 
 /** The distinct values of `field` in the JSON log lines with message `message`, over all runs so far. */
 function logged(message: string, field: string): Set<string> {
   const out = new Set<string>();
-  for (const text of logs)
+  for (const text of scenario.services.map((s) => s.log()))
     for (const line of text.split('\n')) {
       if (!line.includes(message)) continue;
       try {
@@ -143,29 +113,24 @@ describe('R1 kill -9 while ingesting and reporting', () => {
     const total = HOSTS * LINES_PER_HOST;
     // The default alert rule: more than one ERROR in a window.
     const expectedAlerts = generated.truth.filter((w) => w.counts.ERROR > 1).length;
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const keys = generated.files.map((_, i) => `hosts/LogFileGenerator.2026-11-25.host-${i + 1}.log`);
     // Each object in a partition of its own: objects sharing one are R1b's subject. Here, after a
     // kill they resume in any order, and an object with older lines resuming after its partition
     // closed windows past them would count them late (docs/report.md, Known limits).
     expect(new Set(keys.map(partitionOf)).size).toBe(keys.length);
-    for (const [i, key] of keys.entries()) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: fs.readFileSync(generated.files[i]) }));
+    for (const [i, key] of keys.entries()) await scenario.upload(key, fs.readFileSync(generated.files[i]));
     ses = await startSesEmulator(await freePort());
 
     const env: NodeJS.ProcessEnv = {
-      LOGPIPE_KAFKA_TOPIC: topic,
       // Each start lists the prefix and queues what the ledger does not hold as done: the restart
       // needs no trigger from the test, as after a crash in production.
       LOGPIPE_INGEST_LISTINGS: `${bucket}/hosts/`,
       LOGPIPE_INGEST_LIST_INTERVAL_MS: '2000',
       LOGPIPE_INGEST_BATCH_MAX_RECORDS: '2000',
       LOGPIPE_INGEST_PARALLEL_OBJECTS: String(HOSTS),
-      LOGPIPE_REPORT_GROUP_ID: group,
-      LOGPIPE_REPORT_DIR: path.join(dir, 'reports'),
-      // Longer than a restart takes to resume ingesting: a partition quiet for this long counts as
-      // finished, and lines arriving for it afterwards would be late.
-      LOGPIPE_REPORT_IDLE_CLOSE_MS: '10000',
-      LOGPIPE_REPORT_EMAIL_TRANSPORT: 'ses',
+      // Idle close longer than a restart takes to resume ingesting: a partition quiet for this long
+      // counts as finished, and lines arriving for it afterwards would be late.
+      ...scenario.reportEnv(10_000, { LOGPIPE_REPORT_EMAIL_TRANSPORT: 'ses' }),
       LOGPIPE_SES_ENDPOINT: ses.endpoint,
       LOGPIPE_REPORT_EMAIL_TO: to,
       LOGPIPE_REPORT_EMAIL_RETRY_DELAY_MS: '200',
@@ -181,8 +146,7 @@ describe('R1 kill -9 while ingesting and reporting', () => {
     while (kills.length < MIN_KILLS || reportKills() < MIN_REPORT_KILLS) {
       const run = kills.length + 1;
       const startedAt = Date.now();
-      service = await startServiceProcess(env);
-      const current = service;
+      const current = await scenario.start(env);
       const seen = (message: string): Promise<true> =>
         eventually(`run ${run}: "${message}" in the service log`, async () => (current.log().includes(`"message":"${message}"`) ? true : undefined), 180_000);
       let anchor: Kill['anchor'];
@@ -211,9 +175,7 @@ describe('R1 kill -9 while ingesting and reporting', () => {
       const exited = new Promise((r) => current.child.once('exit', r));
       current.child.kill('SIGKILL');
       await exited;
-      logs.push(current.log());
-      service = undefined;
-      const ledger = await ledgerEntries(kafka, config.kafka.progressTopic, topic, bucket);
+      const ledger = await scenario.ledger();
       const objectsDone = keys.filter((k) => ledger.get(k)?.status === 'done').length;
       ingestDone = objectsDone === keys.length;
       const kill: Kill = {
@@ -232,12 +194,11 @@ describe('R1 kill -9 while ingesting and reporting', () => {
     }
 
     // The last run is left alone until every window is reported and every alert sent.
-    const last = await startServiceProcess(env);
-    service = last;
+    const last = await scenario.start(env);
     const reports = await eventually(
       'every window reported',
       async () => {
-        const got = await committedReports(kafka, config.report.topic, group, topic);
+        const got = await scenario.reports();
         return got.docs.length >= generated.truth.length ? got : undefined;
       },
       300_000,
@@ -249,7 +210,7 @@ describe('R1 kill -9 while ingesting and reporting', () => {
       return alerting.every((d) => got.has(reportFileNames(d, topic).zip)) ? true : undefined;
     }, 120_000);
 
-    const lines = await readTopic(kafka, topic, total, 3000, 300_000);
+    const lines = await scenario.readLog(total, 3000, 300_000);
     if (lines.length !== total) process.stdout.write(`[R1] ${await diagnoseLines(lines, total, keys, generated.files)}\n`);
     expect(lines).toHaveLength(total);
     for (const [i, key] of keys.entries()) {
@@ -277,16 +238,11 @@ describe('R1 kill -9 while ingesting and reporting', () => {
 
     // What was recorded as sent stays so: after a clean stop, the next process has no email
     // pending and sends none.
-    logs.push(last.log());
-    service = undefined;
     expect(await last.stop()).toBe(0);
-    const again = await startServiceProcess(env);
-    service = again;
+    const again = await scenario.start(env);
     const openedLine = await eventually('the merge task of a clean restart', async () => again.log().split('\n').find((l) => l.includes('"message":"report merge task opened"')), 120_000);
     await sleep(3000);
     const emailsAfterRestart = (await sesEmails(endpoint, to)).length;
-    logs.push(again.log());
-    service = undefined;
     expect(await again.stop()).toBe(0);
     expect((JSON.parse(openedLine) as { pendingEmails: number }).pendingEmails).toBe(0);
     expect(emailsAfterRestart).toBe(emails.length);
@@ -301,8 +257,7 @@ describe('R1 kill -9 while ingesting and reporting', () => {
       .map(([n, c]) => `${n} window${n === 1 ? '' : 's'} ${c}×`)
       .join(', ');
     process.stdout.write(`[R1] kills by phase: ${phases}; emails per alerting window: ${copies}${waits}\n`);
-    recordScenario({
-      id: 'R1',
+    scenario.record({
       scenario: `kill -9 of \`logpipe start\` (ingest + report, ${HOSTS} objects, ${total.toLocaleString('en')} lines, ${generated.truth.length} windows)`,
       injected: `${kills.length} SIGKILLs at seeded random moments (seed ${seed}): ${ingestKills()} 0.5–5 s after a start while ingesting, ${kills.filter((k) => k.anchor === 'report partitions assigned').length} 0.2–2 s after the report stage got its partitions, ${kills.filter((k) => k.anchor === 'windows reported').length} 0–0.5 s after windows were reported; by what was done at the kill: ${phases}; restarted each time, the listing trigger re-queued unfinished objects`,
       checked: 'log topic (read_committed): every line once, in order per object; report topic: each window once with the generator\'s counts; an email for every alerting window, none for others, no window more often than 1 + the kills after the first email, at most one repeated email per kill in all; a clean restart afterwards has no email pending and sends none',

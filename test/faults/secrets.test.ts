@@ -11,27 +11,20 @@
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createKafka, createS3 } from '../../src/system/kafka/clients';
-import { packageRoot } from '../../src/system/config/paths';
-import { eventually, quietLogger, testConfig, uniqueName } from '../integration/helpers';
-import { recordScenario } from './reliability';
-import { ledgerOutcomes, type ServiceProcess, startServiceProcess } from './service';
-import { type SmtpServer, startSmtpServer, startSniffingProxy } from '../integration/smtp';
-import { smtpTransport } from '../../src/report/transport';
 import { buildAlertEmail } from '../../src/report/email';
+import { smtpTransport } from '../../src/report/transport';
+import { createS3 } from '../../src/system/kafka/clients';
+import { packageRoot } from '../../src/system/config/paths';
+import { faultScenario } from '../support/fault-scenario';
+import { eventually } from '../support/helpers';
+import type { ServiceProcess } from '../support/service';
+import { type SmtpServer, startSmtpServer, startSniffingProxy } from '../support/smtp';
 
-jest.setTimeout(240_000);
-
-const config = testConfig();
-const kafka = createKafka(config, quietLogger().logger);
+const scenario = faultScenario('R9', { timeoutMs: 240_000 });
+const { config, bucket, topic, group, dir } = scenario;
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
-const bucket = uniqueName('faults-r9');
-const topic = uniqueName('faults-r9-lines');
-const group = uniqueName('faults-r9-report');
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r9-'));
 
 const random = (n: number): string => crypto.randomBytes(n).toString('base64url').replace(/[-_]/g, 'x');
 /** moto accepts any credentials: these are used for real by the service's S3 and SES clients. */
@@ -102,6 +95,7 @@ beforeAll(async () => {
       return auth.username === SMTP_USER && auth.password === SECRETS.smtpPassword ? callback(null, { user: auth.username }) : callback(new Error('5.7.8 bad credentials'));
     },
   });
+  scenario.cleanup(() => smtp.close());
   const s3 = createS3({ ...config, aws: { ...config.aws, accessKeyId: SECRETS.accessKeyId, secretAccessKey: SECRETS.secretAccessKey } });
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const lines = Array.from({ length: 200 }, (_, i) => `10:00:${String(i % 60).padStart(2, '0')}.000 [main] ${i % 10 === 0 ? 'ERROR' : 'INFO '} app.Secret - line ${i}`);
@@ -109,13 +103,8 @@ beforeAll(async () => {
   s3.destroy();
 });
 
-afterAll(async () => {
-  await service?.stop();
-  await smtp.close();
-});
-
-function record(scenario: string, injected: string, checked: string, leaks: string[], ok: boolean, detail: string): void {
-  recordScenario({ id: 'R9', scenario, injected, checked, result: ok && leaks.length === 0 ? `pass (${detail})` : `FAIL (${leaks.length ? `leaked: ${leaks.join(', ')}` : detail})` });
+function record(what: string, injected: string, checked: string, leaks: string[], ok: boolean, detail: string): void {
+  scenario.record({ scenario: what, injected, checked, result: ok && leaks.length === 0 ? `pass (${detail})` : `FAIL (${leaks.length ? `leaked: ${leaks.join(', ')}` : detail})` });
 }
 
 describe('R9 secrets never logged', () => {
@@ -157,10 +146,9 @@ describe('R9 secrets never logged', () => {
 
   it('`logpipe start` at debug level logs no secret while it ingests, refuses wrong tokens, and emails through SMTP with AUTH', async () => {
     const { env, file } = layout('aws-secret+smtp');
-    service = await startServiceProcess({
+    service = await scenario.start({
       ...env,
       LOGPIPE_CONTROL_TOKEN: SECRETS.token,
-      LOGPIPE_KAFKA_TOPIC: topic,
       LOGPIPE_LOG_LEVEL: 'debug',
       LOGPIPE_INGEST_WORKER_MODE: 'forked',
       LOGPIPE_REPORT_GROUP_ID: group,
@@ -192,7 +180,7 @@ describe('R9 secrets never logged', () => {
     const refused = await cli(['trigger', bucket, 'r9/LogFileGenerator.2026-11-25.log'], { LOGPIPE_CONTROL_PORT: String(service.port), LOGPIPE_CONTROL_TOKEN: `${SECRETS.token.slice(0, -1)}${SECRETS.token.endsWith('0') ? '1' : '0'}` });
     expect([trigger.code, refused.code]).toEqual([0, 1]);
 
-    const outcomes = await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, ['r9/LogFileGenerator.2026-11-25.log', 'r9/missing.log'], 120_000);
+    const outcomes = await scenario.outcomes(['r9/LogFileGenerator.2026-11-25.log', 'r9/missing.log'], 120_000);
     expect(outcomes.get('r9/LogFileGenerator.2026-11-25.log')).toMatchObject({ status: 'done', lines: 200 });
     expect(outcomes.get('r9/missing.log')?.status).toBe('dead-letter');
     await eventually('the alert email, after one failed AUTH', async () => (smtp.received.length > 0 ? true : undefined), 120_000);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../src/system/config/paths';
 import integrationSetup from '../global-setup';
-import { resultsFile } from './reliability';
+import { resultsFile } from '../support/reliability';
 
 export default async function globalSetup(): Promise<void> {
   // Set before jest starts its workers, which inherit it: this run's rows only.

@@ -22,27 +22,16 @@
  * object's first batch arrived, would still make that object's first lines late.
  */
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CountsWithTotal, TruthWindow } from '../../src/generator/truth';
-import { createCachingPartitioner } from '../../src/ingest/partitioner';
 import { LEVELS } from '../../src/model/levels';
 import { decodePartial } from '../../src/report/merge';
-import { createKafka, createS3 } from '../../src/system/kafka/clients';
-import { eventually, freePort, quietLogger, readTopic, testConfig, topicOffsets, uniqueName } from '../integration/helpers';
-import { recordScenario } from './reliability';
-import { committedReports, generateLogs, ledgerOutcomes, startServiceProcess, type CommittedReports, type ServiceProcess } from './service';
+import { faultScenario } from '../support/fault-scenario';
+import { eventually, readTopic, topicOffsets } from '../support/helpers';
+import { MotoProxy } from '../support/moto-proxy';
+import { type CommittedReports, generateLogs } from '../support/service';
 
-jest.setTimeout(600_000);
-
-const config = testConfig();
-const s3 = createS3(config);
-const kafka = createKafka(config, quietLogger().logger);
-const bucket = uniqueName('faults-r1b');
-const topic = uniqueName('faults-r1b-lines');
-const group = uniqueName('faults-r1b-report');
+const scenario = faultScenario('R1b');
+const { config, kafka, bucket, topic, group, dir, partitionOf } = scenario;
 
 const LINES_PER_OBJECT = 60_000;
 const BATCH_MAX_RECORDS = 2_000;
@@ -52,65 +41,6 @@ const OFFSET_MINUTES = 20;
 const MIN_SWITCHES = 4;
 /** S3 read rate per connection (each object is one GET): about 13 s per 60,000-line object (6.9 MB). */
 const S3_BYTES_PER_SECOND = 512 * 1024;
-const motoPort = Number(new URL(config.aws.endpoint).port);
-
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r1b-'));
-let service: ServiceProcess | undefined;
-let proxy: ThrottledProxy | undefined;
-
-afterAll(async () => {
-  await service?.stop();
-  await proxy?.close();
-  // The service's whole log, for a failure's post-mortem.
-  service?.keepLog('R1b', topic);
-  s3.destroy();
-});
-
-interface ThrottledProxy {
-  port: number;
-  close(): Promise<void>;
-}
-
-/**
- * A TCP proxy to moto that passes what moto sends at most `bytesPerSecond` per connection (requests
- * go through unthrottled): S3 over a slow link.
- */
-async function throttledS3Proxy(bytesPerSecond: number): Promise<ThrottledProxy> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(motoPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => {
-      client.write(chunk);
-      // Paused for as long as the chunk takes at the rate: the next one leaves no sooner.
-      upstream.pause();
-      setTimeout(() => upstream.resume(), (chunk.length / bytesPerSecond) * 1000);
-    });
-    upstream.on('end', () => client.end());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
-  return {
-    port,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
-
-/** The log-topic partition ingest's partitioner gives a key (as the service creates the topic: kafka.topicPartitions). */
-function partitionOf(key: string): number {
-  const partitionMetadata = Array.from({ length: config.kafka.topicPartitions }, (_, i) => ({ partitionErrorCode: 0, partitionId: i, leader: 0, replicas: [0], isr: [0] }));
-  return createCachingPartitioner()({ topic, partitionMetadata, message: { key, value: null } });
-}
 
 /** The first of `prefix-0.log`, `prefix-1.log`, … that goes to `partition`. */
 function keyInPartition(prefix: string, partition: number): string {
@@ -159,30 +89,24 @@ describe('R1b two objects interleaved in one log-topic partition', () => {
     ];
     const expected = expectedWindows(objects);
     const total = objects.length * LINES_PER_OBJECT;
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    for (const o of objects) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: fs.readFileSync(o.file) }));
+    for (const o of objects) await scenario.upload(o.key, fs.readFileSync(o.file));
 
-    proxy = await throttledS3Proxy(S3_BYTES_PER_SECOND);
-    service = await startServiceProcess({
-      LOGPIPE_KAFKA_TOPIC: topic,
+    const proxy = await MotoProxy.start(config.aws.endpoint, { bytesPerSecond: S3_BYTES_PER_SECOND });
+    scenario.cleanup(() => proxy.close());
+    const svc = await scenario.start({
+      // Idle close: also how long a source may pause before it stops holding the partition's watermark back.
+      ...scenario.reportEnv(10_000),
       LOGPIPE_AWS_ENDPOINT: `http://127.0.0.1:${proxy.port}`,
       LOGPIPE_INGEST_PARALLEL_OBJECTS: '2',
       // Many transactions per object: many chances for the report stage to catch up between them.
       LOGPIPE_INGEST_BATCH_MAX_RECORDS: String(BATCH_MAX_RECORDS),
-      LOGPIPE_REPORT_GROUP_ID: group,
-      LOGPIPE_REPORT_DIR: path.join(dir, 'reports'),
-      // Also how long a source may pause before it stops holding the partition's watermark back.
-      LOGPIPE_REPORT_IDLE_CLOSE_MS: '10000',
-      LOGPIPE_REPORT_EMAIL_TRANSPORT: 'file',
-      LOGPIPE_REPORT_OUTBOX_DIR: path.join(dir, 'outbox'),
       LOGPIPE_LOG_LEVEL: 'info',
     });
-    const svc = service;
     expect(await svc.trigger(bucket, earlierKey)).toBe(202);
     await eventually('the earlier object\'s first records in the log topic', async () => ((await topicOffsets(kafka, topic)) > 0 ? true : undefined), 120_000);
     expect(await svc.trigger(bucket, laterKey)).toBe(202);
 
-    const ledger = await ledgerOutcomes(kafka, config.kafka.progressTopic, topic, bucket, objects.map((o) => o.key), 300_000);
+    const ledger = await scenario.outcomes(objects.map((o) => o.key), 300_000);
     for (const o of objects) expect([o.key, ledger.get(o.key)?.status, ledger.get(o.key)?.lines]).toEqual([o.key, 'done', LINES_PER_OBJECT]);
     // The last window closes last (the partition's horizon only moves forward): once it is
     // reported, every window that will be is. Waiting for all of them would time out on a failure.
@@ -190,14 +114,14 @@ describe('R1b two objects interleaved in one log-topic partition', () => {
     const reports: CommittedReports = await eventually(
       'the last window reported',
       async () => {
-        const got = await committedReports(kafka, config.report.topic, group, topic);
+        const got = await scenario.reports();
         return got.docs.some((d) => d.startMs === lastStartMs) ? got : undefined;
       },
       240_000,
     );
 
     // The log topic: every line once, in order per object, all in the one partition, interleaved.
-    const lines = await readTopic(kafka, topic, total, 3000, 120_000);
+    const lines = await scenario.readLog(total, 3000, 120_000);
     expect(lines).toHaveLength(total);
     expect([...new Set(lines.map((r) => r.partition))]).toEqual([partition]);
     for (const o of objects) {
@@ -236,8 +160,7 @@ describe('R1b two objects interleaved in one log-topic partition', () => {
     expect(svc.child.exitCode).toBeNull();
 
     const minutes = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
-    recordScenario({
-      id: 'R1b',
+    scenario.record({
       scenario: `two objects in one log-topic partition, ingested at once (\`logpipe start\`; 2 × ${LINES_PER_OBJECT.toLocaleString('en')} lines, event time ${minutes(earlier.truth[0].startMs)}–${minutes(earlier.truth[earlier.truth.length - 1].endMs)} and ${minutes(later.truth[0].startMs)}–${minutes(later.truth[later.truth.length - 1].endMs)}, ${expected.length} windows)`,
       injected: `S3 keys chosen to hash to the same partition (${partition} of ${config.kafka.topicPartitions}); the earlier object triggered first, the later one as soon as the first's records were in the topic; ingest.parallelObjects 2, batches of ${BATCH_MAX_RECORDS.toLocaleString('en')} lines, S3 reads throttled to ${S3_BYTES_PER_SECOND / 1024} KiB/s per connection (a proxy in front of moto) so that the report stage keeps up and closes windows while both objects are ingested: ${switches} switches between the objects in the partition, ${earlierBehind.toLocaleString('en')} lines of the earlier object behind the later one's first, ${closedWhileInterleaved} windows closed in the partition before the earlier object was ingested`,
       checked: 'log topic (read_committed): every line once, in order per object, all in that partition; report topic: each window once with the generator\'s counts (per level, total, per object), late = 0 in every window; the service kept running',

@@ -13,55 +13,36 @@
  * overwritten version at all.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { ObjectProgress } from '../../src/ingest/progress';
-import { createKafka, createS3, createSqs } from '../../src/system/kafka/clients';
-import { quietLogger, testConfig, uniqueName } from '../integration/helpers';
-import { checkLogTopic, describeCheck, exact, type ExpectedSource, ingestedLogCount, recentStart, ScenarioRecorder, secondsSince, versionedBucket, versionEntries, waitFor } from './exactly-once';
-import { generateLogs, startServiceProcess, type ServiceProcess } from './service';
+import { checkLogTopic, describeCheck, exact, type ExpectedSource, ingestedLogCount, recentStart, type ScenarioRecorder, secondsSince, waitFor } from '../support/exactly-once';
+import { faultScenario } from '../support/fault-scenario';
+import { generateLogs } from '../support/service';
 
-jest.setTimeout(600_000);
-
-const config = testConfig();
-const s3 = createS3(config);
-const sqs = createSqs(config);
-const kafka = createKafka(config, quietLogger().logger);
-const bucket = uniqueName('faults-r12');
-const topic = uniqueName('faults-r12-lines');
+const scenario = faultScenario('R12');
+const { kafka, bucket, topic, dir, services } = scenario;
 const day = recentStart();
 const KEYS = ['a', 'b', 'c'].map((host) => `hosts/${host}/LogFileGenerator.${day.slice(0, 10)}.log`);
 const WRITES = 3;
 const LINES_PER_VERSION = 30_000;
 /** Between two rounds of writes: each round overwrites every key while the last one is being ingested. */
 const ROUND_GAP_MS = 1_500;
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r12-'));
-const services: ServiceProcess[] = [];
-
-afterAll(async () => {
-  for (const s of services) await s.stop();
-  s3.destroy();
-  sqs.destroy();
-});
 
 describe('R12 two services on one SQS queue and a listing of one versioned bucket', () => {
   it('ingests each version exactly once', async () => {
     const started = Date.now();
-    const row = new ScenarioRecorder({
-      id: 'R12',
+    const row = scenario.recorder({
       scenario: `two \`logpipe start\` sharing one SQS queue and a listing of one versioned bucket (${KEYS.length} keys × ${WRITES} versions of ${LINES_PER_VERSION.toLocaleString('en-US')} lines)`,
       injected: `S3 ObjectCreated notifications with version ids to the shared queue (visibility 10 s), both processes listing the bucket every 1.5 s, each key overwritten every ${ROUND_GAP_MS / 1000} s while earlier versions were being ingested`,
       checked: 'every version done in the ledger with all its lines; log topic (read_committed): each version\'s lines once, in order, whole, under its version id, nothing else',
     });
-    await row.run(() => scenario(row, started), () => services.forEach((s, i) => s.keepLog('R12', `${topic}-${i}`)));
+    await row.run(() => trial(row, started));
   });
 });
 
-async function scenario(row: ScenarioRecorder, started: number): Promise<void> {
-  const queueUrl = await versionedBucket(s3, bucket, sqs);
+async function trial(row: ScenarioRecorder, started: number): Promise<void> {
+  const queueUrl = await scenario.createBucket({ versioned: true, notify: true });
   const env = {
-    LOGPIPE_KAFKA_TOPIC: topic,
     LOGPIPE_REPORT_ENABLED: 'false',
     LOGPIPE_INGEST_SQS_QUEUE_URL: queueUrl!,
     LOGPIPE_INGEST_SQS_WAIT_SECONDS: '1',
@@ -78,14 +59,15 @@ async function scenario(row: ScenarioRecorder, started: number): Promise<void> {
       return fs.readFileSync(file);
     }),
   );
-  services.push(await startServiceProcess(env), await startServiceProcess(env));
+  await scenario.start(env);
+  await scenario.start(env);
 
   const expected: ExpectedSource[] = [];
   for (const [round, versions] of bodies.entries()) {
     for (const [k, key] of KEYS.entries()) {
-      const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: versions[k] }));
-      if (!put.VersionId || put.VersionId === 'null') throw new Error('the bucket did not version the object');
-      expected.push({ key, version: put.VersionId, lines: versions[k].toString('utf8').trimEnd().split('\n') });
+      const version = await scenario.upload(key, versions[k]);
+      if (!version) throw new Error('the bucket did not version the object');
+      expected.push({ key, version, lines: versions[k].toString('utf8').trimEnd().split('\n') });
     }
     if (round < WRITES - 1) await new Promise((r) => setTimeout(r, ROUND_GAP_MS));
   }
@@ -93,9 +75,9 @@ async function scenario(row: ScenarioRecorder, started: number): Promise<void> {
   const wanted = expected.map((e) => `${e.key}#${e.version}`);
   const final = (got: Map<string, ObjectProgress>): boolean => wanted.every((w) => ['done', 'dead-letter'].includes(got.get(w)?.status ?? ''));
   const ledger = (await waitFor(async () => {
-    const got = await versionEntries(kafka, config.kafka.progressTopic, topic, bucket);
+    const got = await scenario.versions();
     return final(got) ? got : undefined;
-  }, 180_000)) ?? (await versionEntries(kafka, config.kafka.progressTopic, topic, bucket));
+  }, 180_000)) ?? (await scenario.versions());
   const check = await checkLogTopic(kafka, topic, expected);
   const notDone = wanted.filter((w) => ledger.get(w)?.status !== 'done' || ledger.get(w)?.lines !== LINES_PER_VERSION);
   const logged = services.map((s) => ingestedLogCount(s.log()));

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../src/system/config/paths';
 import integrationTeardown from '../global-teardown';
-import { parseReliability, renderReliability, resultsFile, type ScenarioRow } from './reliability';
+import { parseReliability, renderReliability, resultsFile, type ScenarioRow } from '../support/reliability';
 
 export default async function globalTeardown(): Promise<void> {
   const results = resultsFile();

@@ -16,41 +16,27 @@
  * the version done with every line; the service logged "object ingested" once; both requests got 202.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { createKafka, createS3 } from '../../src/system/kafka/clients';
-import { quietLogger, testConfig, uniqueName } from '../integration/helpers';
-import { checkLogTopic, describeCheck, ingestedLogCount, recentStart, ScenarioRecorder, secondsSince, versionedBucket, versionEntries, waitFor } from './exactly-once';
-import { generateLogs, startServiceProcess, type ServiceProcess } from './service';
+import { checkLogTopic, describeCheck, ingestedLogCount, recentStart, secondsSince, waitFor } from '../support/exactly-once';
+import { faultScenario } from '../support/fault-scenario';
+import { uniqueName } from '../support/helpers';
+import { generateLogs, type ServiceProcess } from '../support/service';
 
-jest.setTimeout(600_000);
-
-const config = testConfig();
-const s3 = createS3(config);
-const kafka = createKafka(config, quietLogger().logger);
-const bucket = uniqueName('faults-r13');
+const scenario = faultScenario('R13');
+const { kafka, bucket, dir } = scenario;
 const start = recentStart();
 const key = `hosts/LogFileGenerator.${start.slice(0, 10)}.log`;
 const LINES = 200_000;
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r13-'));
 let lines: string[] = [];
 let versionId = '';
-let service: ServiceProcess | undefined;
 
 beforeAll(async () => {
   const [file] = generateLogs(dir, { seed: 13, instances: 1, linesPerHost: LINES, start }).files;
   const body = fs.readFileSync(file);
   lines = body.toString('utf8').trimEnd().split('\n');
-  await versionedBucket(s3, bucket);
-  const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-  if (!put.VersionId || put.VersionId === 'null') throw new Error('the bucket did not version the object');
-  versionId = put.VersionId;
-});
-
-afterAll(async () => {
-  await service?.stop();
-  s3.destroy();
+  await scenario.createBucket({ versioned: true });
+  const version = await scenario.upload(key, body);
+  if (!version) throw new Error('the bucket did not version the object');
+  versionId = version;
 });
 
 type Naming = 'with' | 'without';
@@ -63,22 +49,22 @@ const TRIALS: Array<[string, Naming, Naming]> = [
 describe('R13 two ingest requests for one version at once', () => {
   it.each(TRIALS)('%s: one job, every line once, in order, whole', async (name, a, b) => {
     const started = Date.now();
-    const row = new ScenarioRecorder({
-      id: 'R13',
+    const row = scenario.recorder({
       scenario: `two \`POST /v1/ingest\` at once for one version of a ${LINES.toLocaleString('en-US')}-line object in a versioned bucket: ${name}`,
       injected: `requests ${a} and ${b} \`versionId\`, sent together to one \`logpipe start\``,
       checked: 'log topic (read_committed): every line once, in order, each record one whole line, nothing else; ledger done with every line; "object ingested" logged once; both answered 202',
     });
     const topic = uniqueName('faults-r13-lines');
-    await row.run(
-      async () => {
-        service = await startServiceProcess({ LOGPIPE_KAFKA_TOPIC: topic, LOGPIPE_REPORT_ENABLED: 'false', LOGPIPE_LOG_LEVEL: 'info' });
+    let service: ServiceProcess | undefined;
+    await row
+      .run(async () => {
+        service = await scenario.start({ LOGPIPE_KAFKA_TOPIC: topic, LOGPIPE_REPORT_ENABLED: 'false', LOGPIPE_LOG_LEVEL: 'info' });
         const port = service.port;
         const post = async (naming: Naming): Promise<number> =>
           (await fetch(`http://127.0.0.1:${port}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bucket, key, ...(naming === 'with' ? { versionId } : {}) }) })).status;
         const statuses = await Promise.all([post(a), post(b)]);
         const ledger = await waitFor(async () => {
-          const entry = (await versionEntries(kafka, config.kafka.progressTopic, topic, bucket)).get(`${key}#${versionId}`);
+          const entry = (await scenario.versions(topic)).get(`${key}#${versionId}`);
           return entry && entry.status !== 'in-progress' ? entry : undefined;
         }, 180_000);
         const check = await checkLogTopic(kafka, topic, [{ key, version: versionId, lines }]);
@@ -94,11 +80,7 @@ describe('R13 two ingest requests for one version at once', () => {
         expect(check.sources).toEqual([{ key, version: versionId, expected: LINES, records: LINES, notWholeLines: 0, duplicates: 0, outOfOrder: 0, missing: 0 }]);
         expect([ledger?.status, ledger?.lines]).toEqual(['done', LINES]);
         expect(ingestedLogs).toBe(1);
-      },
-      () => service?.keepLog('R13', topic),
-    ).finally(async () => {
-      await service?.stop();
-      service = undefined;
-    });
+      })
+      .finally(() => service?.stop());
   });
 });

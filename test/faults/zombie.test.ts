@@ -18,33 +18,17 @@
  * resumed from ledger states read before fencing.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ensureIngestTopics } from '../../src/ingest/topics';
-import { createKafka, createS3 } from '../../src/system/kafka/clients';
-import { eventually, quietLogger, testConfig, uniqueName } from '../integration/helpers';
-import { checkLogTopic, describeCheck, FENCED, logLines, pauseTree, recentStart, resumeTree, runCli, ScenarioRecorder, secondsSince, TopicCounter, waitFor } from './exactly-once';
-import { committedReports, faultsSeed, generateLogs, ledgerEntries, seeded, startServiceProcess, type ServiceProcess } from './service';
+import { checkLogTopic, describeCheck, FENCED, logLines, pauseTree, recentStart, resumeTree, runCli, secondsSince, TopicCounter, waitFor } from '../support/exactly-once';
+import { faultScenario } from '../support/fault-scenario';
+import { eventually, uniqueName } from '../support/helpers';
+import { committedReports, faultsSeed, generateLogs, seeded, type ServiceProcess } from '../support/service';
 
-jest.setTimeout(600_000);
-
-const config = testConfig();
-const s3 = createS3(config);
-const kafka = createKafka(config, quietLogger().logger);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-r11-'));
-const services: ServiceProcess[] = [];
+const scenario = faultScenario('R11');
+const { config, kafka, dir } = scenario;
 
 const seed = faultsSeed();
-
-afterAll(async () => {
-  for (const s of services) {
-    // A stopped process would ignore SIGTERM until continued.
-    if (s.child.exitCode === null) resumeTree(s.child.pid!);
-    await s.stop();
-  }
-  s3.destroy();
-});
 
 /** The zombie's log lines written after `from` (a length of its log) that report a fenced commit. */
 function fencedLines(service: ServiceProcess, from: number): string[] {
@@ -61,21 +45,18 @@ describe('R11 a paused process wakes up after its replacement committed', () => 
     const random = seeded(seed);
     process.stderr.write(`[R11] seed ${seed} (LOGPIPE_FAULTS_SEED repeats the stop moments)\n`);
     const lines = 400_000;
-    const row = new ScenarioRecorder({
-      id: 'R11',
+    const row = scenario.recorder({
       scenario: `ingest: \`logpipe start\` paused mid-batch, replaced, continued (one ${lines.toLocaleString('en-US')}-line S3 object)`,
       injected: 'SIGSTOP with records in its open transaction; a second `logpipe start` triggered on the object; SIGCONT once it had committed',
       checked: 'log topic (read_committed): every line once, in order, each record one whole line, nothing else; ledger done with every line; the paused process logs a fenced commit after SIGCONT',
     });
-    const bucket = uniqueName('faults-r11');
-    const topic = uniqueName('faults-r11-lines');
+    const { bucket, topic } = scenario;
     const start = recentStart();
     const key = `hosts/LogFileGenerator.${start.slice(0, 10)}.log`;
     const [file] = generateLogs(path.join(dir, 'ingest'), { seed: 11, instances: 1, linesPerHost: lines, start }).files;
     const body = fs.readFileSync(file);
     const expected = body.toString('utf8').trimEnd().split('\n');
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    await scenario.upload(key, body);
     const admin = kafka.admin();
     await admin.connect();
     await ensureIngestTopics(admin, config, topic);
@@ -83,13 +64,10 @@ describe('R11 a paused process wakes up after its replacement committed', () => 
     const committed = await TopicCounter.start(kafka, topic, false);
     const uncommitted = await TopicCounter.start(kafka, topic, true);
     const env = { LOGPIPE_KAFKA_TOPIC: topic, LOGPIPE_REPORT_ENABLED: 'false', LOGPIPE_LOG_LEVEL: 'info' };
-    const mine: ServiceProcess[] = [];
     await row
       .run(
         async () => {
-          const first = await startServiceProcess(env);
-          mine.push(first);
-          services.push(first);
+          const first = await scenario.start(env);
           expect(await first.trigger(bucket, key)).toBe(202);
           await eventually('20,000 lines committed by the first process', async () => (committed.count >= 20_000 ? true : undefined), 120_000);
 
@@ -109,9 +87,7 @@ describe('R11 a paused process wakes up after its replacement committed', () => 
           const atStop = committed.count;
           if (open <= 0) throw new Error(`could not stop the first process with a transaction open (${tries} stops)`);
 
-          const second = await startServiceProcess(env);
-          mine.push(second);
-          services.push(second);
+          const second = await scenario.start(env);
           expect(await second.trigger(bucket, key)).toBe(202);
           await eventually('a commit by the replacement', async () => (committed.count > atStop ? true : undefined), 120_000);
           const mark = first.log().length;
@@ -119,7 +95,7 @@ describe('R11 a paused process wakes up after its replacement committed', () => 
           resumeTree(first.child.pid!);
 
           const entry = await waitFor(async () => {
-            const e = (await ledgerEntries(kafka, config.kafka.progressTopic, topic, bucket)).get(key);
+            const e = (await scenario.ledger()).get(key);
             return e && e.status !== 'in-progress' ? e : undefined;
           }, 180_000);
           const check = await checkLogTopic(kafka, topic, [{ key, lines: expected }]);
@@ -136,7 +112,6 @@ describe('R11 a paused process wakes up after its replacement committed', () => 
           expect([entry?.status, entry?.lines]).toEqual(['done', lines]);
           expect(fenced).not.toEqual([]);
         },
-        () => mine.forEach((s, i) => s.keepLog('R11', `${topic}-${i === 0 ? 'first' : 'second'}`)),
       )
       .finally(async () => {
         await committed.stop();
@@ -147,14 +122,13 @@ describe('R11 a paused process wakes up after its replacement committed', () => 
   it('report: stopped while counting, replaced, continued: each window once with the true counts, and its next commit fails', async () => {
     const started = Date.now();
     const perHost = 100_000;
-    const row = new ScenarioRecorder({
-      id: 'R11',
+    const row = scenario.recorder({
       scenario: `report: \`logpipe start\` paused while counting, replaced, continued (3 × ${perHost.toLocaleString('en-US')} lines)`,
       injected: 'SIGSTOP while counting; a second `logpipe start` in the same group took the partitions after the session timeout and opened every task; SIGCONT once it had committed',
       checked: 'report topic: each window once with the generator counts; the paused process logs a fenced commit after SIGCONT',
     });
     const topic = uniqueName('faults-r11-report-lines');
-    const group = uniqueName('faults-r11-report');
+    const { group } = scenario;
     const generated = generateLogs(path.join(dir, 'report'), { seed: 111, instances: 3, linesPerHost: perHost, start: recentStart() });
     for (const file of generated.files) {
       const r = await runCli(['ingest', file, '--topic', topic], { LOGPIPE_LOG_LEVEL: 'warn' }).done;
@@ -162,7 +136,6 @@ describe('R11 a paused process wakes up after its replacement committed', () => 
     }
     const admin = kafka.admin();
     await admin.connect();
-    const mine: ServiceProcess[] = [];
     await row
       .run(
         async () => {
@@ -175,27 +148,15 @@ describe('R11 a paused process wakes up after its replacement committed', () => 
             return new Map((entry?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
           };
           const sum = (m: Map<number, number>): number => [...m.values()].reduce((n, x) => n + x, 0);
-          const env = {
-            LOGPIPE_KAFKA_TOPIC: topic,
-            LOGPIPE_REPORT_GROUP_ID: group,
-            LOGPIPE_REPORT_DIR: path.join(dir, 'reports'),
-            LOGPIPE_REPORT_EMAIL_TRANSPORT: 'file',
-            LOGPIPE_REPORT_OUTBOX_DIR: path.join(dir, 'outbox'),
-            LOGPIPE_REPORT_IDLE_CLOSE_MS: '3000',
-            LOGPIPE_LOG_LEVEL: 'info',
-          };
-          const first = await startServiceProcess(env);
-          mine.push(first);
-          services.push(first);
+          const env = { LOGPIPE_KAFKA_TOPIC: topic, ...scenario.reportEnv(3000), LOGPIPE_LOG_LEVEL: 'info' };
+          const first = await scenario.start(env);
           await eventually('the first process counting', async () => (sum(await groupOffsets()) >= 0.15 * end ? true : undefined), 120_000);
           pauseTree(first.child.pid!);
           await sleep(500);
           const atStop = await groupOffsets();
           if (sum(atStop) >= 0.9 * end) throw new Error(`the first process had counted nearly everything when stopped (offsets ${sum(atStop)} of ${end})`);
 
-          const second = await startServiceProcess(env);
-          mine.push(second);
-          services.push(second);
+          const second = await scenario.start(env);
           const opened = (): Set<number> => new Set(logLines(second.log()).filter((l) => l.message === 'report partition task opened').map((l) => Number(l.partition)));
           await eventually(
             'the replacement to open every partition task and the merge task, and commit',
@@ -236,7 +197,6 @@ describe('R11 a paused process wakes up after its replacement committed', () => 
           expect(final.docs.map(counts)).toEqual(generated.truth.map(counts));
           expect({ fenced, doubted }).not.toEqual({ fenced: [], doubted: false });
         },
-        () => mine.forEach((s, i) => s.keepLog('R11', `${topic}-${i === 0 ? 'first' : 'second'}`)),
       )
       .finally(() => admin.disconnect());
   });

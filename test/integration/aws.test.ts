@@ -8,7 +8,7 @@ import {
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommandInvocationCommand, ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { createS3, createSqs, createSsm } from '../../src/system/kafka/clients';
-import { testConfig, uniqueName } from './helpers';
+import { testConfig, uniqueName } from '../support/helpers';
 
 const config = testConfig();
 const s3 = createS3(config);

@@ -11,7 +11,7 @@ import { type LocalChain, startLocalChain } from '../../src/devstack/chain';
 import { provenanceOf } from '../../src/ingest/object-ref';
 import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { startService, type RunningService } from '../../src/system/runtime/service';
-import { eventually, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { eventually, quietLogger, readTopic, testConfig, uniqueName } from '../support/helpers';
 
 const base = testConfig();
 const s3 = createS3(base);

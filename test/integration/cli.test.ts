@@ -10,7 +10,7 @@ import path from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { createS3 } from '../../src/system/kafka/clients';
 import { packageRoot } from '../../src/system/config/paths';
-import { eventually, freePort, testConfig, uniqueName } from './helpers';
+import { eventually, freePort, testConfig, uniqueName } from '../support/helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
 

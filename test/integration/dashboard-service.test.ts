@@ -18,7 +18,7 @@ import { createS3 } from '../../src/system/kafka/clients';
 import { packageRoot } from '../../src/system/config/paths';
 import { launchChromium, saveScreenshot, watchPageErrors } from '../browser';
 import { chartState, tableWindows } from '../dashboard-page';
-import { eventually, freePort, testConfig, uniqueName } from './helpers';
+import { eventually, freePort, testConfig, uniqueName } from '../support/helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
 const MINUTE = 60_000;

@@ -20,7 +20,7 @@ import { createDashboardSource } from '../../src/system/control/dashboard/dashbo
 import type { DashboardData, DashboardSource } from '../../src/model/dashboard-types';
 import { launchChromium, saveScreenshot, watchPageErrors } from '../browser';
 import { chartState, rangeState, tableWindows } from '../dashboard-page';
-import { eventually, quietLogger } from './helpers';
+import { eventually, quietLogger } from '../support/helpers';
 
 const T0 = Date.parse('2026-03-14T10:00:00.000Z');
 const MINUTE = 60_000;

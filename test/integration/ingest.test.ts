@@ -12,7 +12,7 @@ import { parseText } from '../../src/model/parser';
 import { provenanceOf } from '../../src/ingest/object-ref';
 import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { packageRoot } from '../../src/system/config/paths';
-import { countTopic, eventually, quietLogger, readTopic, testConfig, topicOffsets, uniqueName } from './helpers';
+import { countTopic, eventually, quietLogger, readTopic, testConfig, topicOffsets, uniqueName } from '../support/helpers';
 
 const config = testConfig();
 const s3 = createS3(config);

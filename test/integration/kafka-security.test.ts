@@ -15,7 +15,7 @@ import { generateCa, localSecureListener } from '../../src/devstack/kafka-secure
 import { portOpen } from '../../src/devstack/process';
 import { stackDir } from '../../src/devstack/stack';
 import { packageRoot } from '../../src/system/config/paths';
-import { freePort, testConfig, uniqueName } from './helpers';
+import { freePort, testConfig, uniqueName } from '../support/helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
 const config = testConfig();

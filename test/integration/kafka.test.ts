@@ -4,7 +4,7 @@ import { kafkaRoundTrip } from '../../src/devstack/check';
 import { brokerVersionFromLog } from '../../src/devstack/kafka';
 import { stackDir } from '../../src/devstack/stack';
 import { apiVersions } from './api-versions';
-import { eventually, quietLogger, testConfig, uniqueName } from './helpers';
+import { eventually, quietLogger, testConfig, uniqueName } from '../support/helpers';
 
 const config = testConfig();
 const kafka = createKafka(config, quietLogger().logger);

@@ -15,7 +15,7 @@ import { loadLambdaConfig } from '../../src/lambda/config';
 import { createHandler } from '../../src/lambda/handler';
 import { encodeKey, triggerDocument } from '../../src/lambda/trigger-document';
 import { createSsm } from '../../src/system/kafka/clients';
-import { quietLogger, testConfig, uniqueName } from './helpers';
+import { quietLogger, testConfig, uniqueName } from '../support/helpers';
 
 const ssm = createSsm(testConfig());
 afterAll(() => ssm.destroy());

@@ -15,7 +15,7 @@ import type { DashboardData } from '../../src/model/dashboard-types';
 import { createS3 } from '../../src/system/kafka/clients';
 import { packageRoot } from '../../src/system/config/paths';
 import { type RunningService, startService } from '../../src/system/runtime/service';
-import { eventually, freePort, metricValue, quietLogger, testConfig, uniqueName } from './helpers';
+import { eventually, freePort, metricValue, quietLogger, testConfig, uniqueName } from '../support/helpers';
 
 jest.setTimeout(300_000);
 

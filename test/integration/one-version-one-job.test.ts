@@ -15,8 +15,8 @@ import { ledgerKey, objectId, provenanceOf } from '../../src/ingest/object-ref';
 import { encodeProgress } from '../../src/ingest/progress';
 import { ensureIngestTopics } from '../../src/ingest/topics';
 import { createKafka, createS3 } from '../../src/system/kafka/clients';
-import { ledgerEntries, startServiceProcess, type ServiceProcess } from '../faults/service';
-import { eventually, metricValue, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { ledgerEntries, startServiceProcess, type ServiceProcess } from '../support/service';
+import { eventually, metricValue, quietLogger, readTopic, testConfig, uniqueName } from '../support/helpers';
 
 jest.setTimeout(300_000);
 

@@ -16,7 +16,7 @@ import type { EmailTransport, TransportOutcome } from '../../src/report/transpor
 import { createKafka } from '../../src/system/kafka/clients';
 import { createLogger } from '../../src/system/observability/logging';
 import { createTopics } from '../../src/system/kafka/topics';
-import { eventually, quietLogger, testConfig, uniqueName } from './helpers';
+import { eventually, quietLogger, testConfig, uniqueName } from '../support/helpers';
 
 jest.setTimeout(240_000);
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { ReportDocument } from '../../src/report/render';
 import { REPORT_NAME } from '../../src/system/control/dashboard/dashboard';
 import { packageRoot } from '../../src/system/config/paths';
-import { uniqueName } from './helpers';
+import { uniqueName } from '../support/helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
 

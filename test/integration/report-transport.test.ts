@@ -5,8 +5,8 @@ import type { AlertDecision } from '../../src/report/rules';
 import { sesTransport, smtpTransport } from '../../src/report/transport';
 import type { WindowReport } from '../../src/report/window';
 import { createSes } from '../../src/system/kafka/clients';
-import { eventually, freePort, testConfig, uniqueName } from './helpers';
-import { type SmtpServer, startSmtpServer, startSniffingProxy } from './smtp';
+import { eventually, freePort, testConfig, uniqueName } from '../support/helpers';
+import { type SmtpServer, startSmtpServer, startSniffingProxy } from '../support/smtp';
 
 const config = testConfig();
 const ses = createSes(config);

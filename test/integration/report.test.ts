@@ -12,7 +12,7 @@ import { idempotencyKey } from '../../src/report/email';
 import { type ReportDocument, reportFileNames } from '../../src/report/render';
 import { createKafka } from '../../src/system/kafka/clients';
 import { packageRoot } from '../../src/system/config/paths';
-import { eventually, freePort, quietLogger, readTopic, sesEmails, startSesEmulator, testConfig, uniqueName } from './helpers';
+import { eventually, freePort, quietLogger, readTopic, sesEmails, startSesEmulator, testConfig, uniqueName } from '../support/helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
 const config = testConfig();

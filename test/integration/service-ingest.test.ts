@@ -12,7 +12,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-s
 import { startService, type RunningService } from '../../src/system/runtime/service';
 import { createKafka, createS3, createSqs } from '../../src/system/kafka/clients';
 import { packageRoot } from '../../src/system/config/paths';
-import { eventually, freePort, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { eventually, freePort, quietLogger, readTopic, testConfig, uniqueName } from '../support/helpers';
 
 const base = testConfig();
 const s3 = createS3(base);

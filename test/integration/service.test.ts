@@ -1,5 +1,5 @@
 import { startService } from '../../src/system/runtime/service';
-import { quietLogger, testConfig } from './helpers';
+import { quietLogger, testConfig } from '../support/helpers';
 
 const base = testConfig();
 

@@ -1,7 +1,7 @@
 import { SendRawEmailCommand } from '@aws-sdk/client-ses';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { createSes } from '../../src/system/kafka/clients';
-import { eventually, testConfig, uniqueName } from './helpers';
+import { eventually, testConfig, uniqueName } from '../support/helpers';
 
 const config = testConfig();
 const ses = createSes(config);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { packageRoot } from '../../src/system/config/paths';
-import { quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { quietLogger, readTopic, testConfig, uniqueName } from '../support/helpers';
 
 const config = testConfig();
 const s3 = createS3(config);

@@ -14,7 +14,7 @@ import type { ObjectProgress } from '../../src/ingest/progress';
 import { createKafka } from '../../src/system/kafka/clients';
 import { createLogger } from '../../src/system/observability/logging';
 import { createTopics } from '../../src/system/kafka/topics';
-import { quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { quietLogger, readTopic, testConfig, uniqueName } from '../support/helpers';
 
 jest.setTimeout(180_000);
 

@@ -13,7 +13,7 @@ import type { ReportDocument } from '../../src/report/render';
 import { createKafka } from '../../src/system/kafka/clients';
 import { packageRoot } from '../../src/system/config/paths';
 import { MSK_SERVERLESS_MAX_MESSAGE_BYTES } from '../../src/system/config/topic-settings';
-import { quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { quietLogger, readTopic, testConfig, uniqueName } from '../support/helpers';
 
 const bin = path.join(packageRoot(), 'dist', 'cli', 'main.js');
 const config = testConfig();

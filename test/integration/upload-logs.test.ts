@@ -12,7 +12,7 @@ import zlib from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createS3 } from '../../src/system/kafka/clients';
 import { packageRoot } from '../../src/system/config/paths';
-import { testConfig, uniqueName } from './helpers';
+import { testConfig, uniqueName } from '../support/helpers';
 
 const config = testConfig();
 const s3 = createS3(config);

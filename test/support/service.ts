@@ -12,7 +12,7 @@ import type { Truth, TruthWindow } from '../../src/generator/truth';
 import { decodeProgress, type ObjectProgress } from '../../src/ingest/progress';
 import type { ReportDocument } from '../../src/report/render';
 import { packageRoot } from '../../src/system/config/paths';
-import { eventually, freePort, readTopic, readTopicToEnd } from '../integration/helpers';
+import { eventually, freePort, readTopic, readTopicToEnd } from './helpers';
 
 export interface ServiceProcess {
   child: ChildProcess;

@@ -1,18 +1,16 @@
 /**
  * Shared pieces of the exactly-once scenarios R10–R13 (issue 14): a check of a log topic against
  * the lines of the object versions ingested into it, counters of committed and uncommitted records
- * (an open transaction shows as the difference), pausing a process tree (SIGSTOP/SIGCONT), the CLI
- * as a child process, and a versioned bucket with S3 notifications to an SQS queue on moto.
+ * (an open transaction shows as the difference), pausing a process tree (SIGSTOP/SIGCONT) and the
+ * CLI as a child process.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
-import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Consumer, Kafka } from 'kafkajs';
 import { decodeProgress, type ObjectProgress } from '../../src/ingest/progress';
 import { provenanceOf } from '../../src/ingest/object-ref';
 import { packageRoot } from '../../src/system/config/paths';
-import { readTopicToEnd, uniqueName } from '../integration/helpers';
+import { readTopicToEnd, uniqueName } from './helpers';
 import { recordScenario, type ScenarioRow } from './reliability';
 
 /** The lines one object version must appear as on the log topic, once each, in order. */
@@ -240,23 +238,6 @@ export function logLines(text: string): Array<Record<string, unknown>> {
 
 /** A failed commit of a fenced producer as kafkajs reports it (INVALID_PRODUCER_EPOCH), or as logpipe words it. */
 export const FENCED = /old epoch|fenced|PRODUCER_FENCED|INVALID_PRODUCER_EPOCH/i;
-
-/**
- * Creates `bucket` with versioning on; with `sqs`, also a queue that receives its ObjectCreated
- * notifications (moto sends one test event first, which the service skips). Returns the queue URL.
- */
-export async function versionedBucket(s3: S3Client, bucket: string, sqs?: SQSClient): Promise<string | undefined> {
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  if (!sqs) return undefined;
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: bucket }));
-  if (!QueueUrl) throw new Error(`could not create the SQS queue ${bucket}`);
-  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-  const arn = attrs.Attributes?.QueueArn;
-  if (!arn) throw new Error(`SQS queue ${bucket} has no ARN`);
-  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations: [{ QueueArn: arn, Events: ['s3:ObjectCreated:*'] }] } }));
-  return QueueUrl;
-}
 
 /** Seconds since `startMs`, one decimal. */
 export function secondsSince(startMs: number): string {
