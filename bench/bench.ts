@@ -24,7 +24,6 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -41,7 +40,9 @@ import { failure, haveGnuTime, killGroup, killTracked, lastJsonLine, run, track,
 import { createProgress, type Progress } from './lib/progress';
 import { measureStartup } from './lib/startup';
 import type { BenchResults, LatencySample, MemoryPoint, Stage, ToolRun, ToolSummary } from './lib/results';
-import { createBucket, createLogTopics, deleteBucket, deleteQueue, deleteTopics, emailsTo, notifyQueue, stackStatus, stackUp } from './lib/stack';
+import { createLogTopics, deleteBucket, deleteQueue, deleteTopics, stackStatus, stackUp } from './lib/stack';
+import { createBucket, notifyQueue } from '../test/support/aws';
+import { eventually, freePort, sesEmails } from '../test/support/helpers';
 import { median, percentile, ratio } from './lib/stats';
 
 // ---------------------------------------------------------------------------------------------
@@ -465,7 +466,7 @@ async function measureLatency(ctx: Ctx): Promise<NonNullable<BenchResults['laten
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const samples: LatencySample[] = [];
   try {
-    await waitFor('the service to be ready', 60_000, async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200);
+    await eventually('the service to be ready', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000);
     // A fixed day far from today's windows; object i fills minute i, so each object is its own window.
     const day = Date.UTC(2026, 1, 1);
     for (let i = 0; i <= ctx.profile.latencyObjects; i++) {
@@ -476,7 +477,7 @@ async function measureLatency(ctx: Ctx): Promise<NonNullable<BenchResults['laten
       const t0 = Date.now();
       await ctx.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
       try {
-        const at = await waitFor(`the email of ${key}`, 60_000, async () => ((await emailsTo(ctx.config.ses.endpoint, recipient)).some((e) => e.body?.text?.includes(`window ${windowId}`)) ? Date.now() : undefined), 50);
+        const at = await eventually(`the email of ${key}`, async () => ((await sesEmails(ctx.config.ses.endpoint, recipient)).some((e) => e.body?.text?.includes(`window ${windowId}`)) ? Date.now() : undefined), 60_000, 50);
         samples.push({ object: i, key, warmUp, seconds: (at - t0) / 1000 });
         ctx.progress.log(`  object ${i}${warmUp ? ' (warm-up)' : ''}: ${((at - t0) / 1000).toFixed(2)} s`);
       } catch (err) {
@@ -500,24 +501,6 @@ async function measureLatency(ctx: Ctx): Promise<NonNullable<BenchResults['laten
       upload: 'PutObject (AWS SDK) of a 60-line object, 10 ERROR lines first, into a bucket notifying the SQS queue; then GET http://127.0.0.1:8005/store every 50 ms until an email to the run\'s recipient names the window',
     },
   };
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 // ---------------------------------------------------------------------------------------------

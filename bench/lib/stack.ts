@@ -2,19 +2,14 @@
  * What the benchmark needs from the local stack and its clients: the stack up (started only when
  * not running, never stopped: other work may use it), topics created exactly as logpipe creates its
  * log topic, buckets and queues with unique names, and everything it made removed afterwards.
- * Every name starts with "bench-<run id>" so a run only ever deletes its own things.
+ * Every name starts with "bench-<run id>" so a run only ever deletes its own things. Creating a
+ * bucket and its notification queue, and reading the SES emulator, are the tests' helpers
+ * (test/support/aws.ts, test/support/helpers.ts).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectCommand,
-  ListObjectsV2Command,
-  PutBucketNotificationConfigurationCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Admin } from 'kafkajs';
 import { ensureIngestTopics } from '../../src/ingest/topics';
 import type { LogpipeConfig } from '../../src/system/config/config';
@@ -57,10 +52,6 @@ export async function deleteTopics(admin: Admin, topics: string[]): Promise<void
   if (mine.length) await admin.deleteTopics({ topics: mine, timeout: 30_000 }).catch(() => undefined);
 }
 
-export async function createBucket(s3: S3Client, bucket: string): Promise<void> {
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-}
-
 /** Empties and deletes a bucket this run created (moto keeps objects in memory and on disk). */
 export async function deleteBucket(s3: S3Client, bucket: string): Promise<void> {
   try {
@@ -75,29 +66,6 @@ export async function deleteBucket(s3: S3Client, bucket: string): Promise<void> 
   }
 }
 
-/** An SQS queue receiving the bucket's ObjectCreated notifications; returns its URL. */
-export async function notifyQueue(s3: S3Client, sqs: SQSClient, bucket: string, queueName: string): Promise<string> {
-  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl ?? '';
-  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
-  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations: [{ QueueArn: arn, Events: ['s3:ObjectCreated:*'] }] } }));
-  return queueUrl;
-}
-
 export async function deleteQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
   await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
-}
-
-export interface StoredEmail {
-  destination?: { to?: string[] };
-  subject?: string;
-  body?: { text?: string };
-  at?: number;
-}
-
-/** The SES emulator's stored emails sent to `recipient` (its /store holds every email it received). */
-export async function emailsTo(sesEndpoint: string, recipient: string): Promise<StoredEmail[]> {
-  const res = await fetch(`${sesEndpoint.replace(/\/$/, '')}/store`);
-  if (!res.ok) throw new Error(`GET /store: HTTP ${res.status}`);
-  const store = (await res.json()) as { emails?: StoredEmail[] };
-  return (store.emails ?? []).filter((e) => e.destination?.to?.includes(recipient));
 }

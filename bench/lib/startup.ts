@@ -19,6 +19,7 @@ import { ensureIngestTopics } from '../../src/ingest/topics';
 import { ensureReportTopics } from '../../src/report/stage';
 import type { LogpipeConfig } from '../../src/system/config/config';
 import { failure, run } from './proc';
+import { median } from './stats';
 
 export interface StartupTopics {
   log: string;
@@ -83,13 +84,6 @@ export interface StartupContext {
   log: (line: string) => void;
   interrupted: () => boolean;
 }
-
-const median = (xs: number[]): number | undefined => {
-  if (!xs.length) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /**
  * Waits until the broker's log cleaner has had its chance: the two topics' bytes on disk unchanged

@@ -1,4 +1,8 @@
-/** Shared set-up for integration tests: the configuration the local stack uses and a quiet logger. */
+/**
+ * Helpers of the tests that use the local stack (integration, faults) and of the benchmark: its
+ * configuration, a quiet logger, unique names, free ports, polling, topic readers and SES
+ * emulators. bench/ imports this file outside jest: nothing here may use jest's globals.
+ */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -33,11 +37,11 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. A throw
- * counts as "not yet" (a topic still being created, a service still starting); the last one is
- * reported at the timeout.
+ * Polls `fn` every `everyMs` until it returns a value other than undefined, or fails after
+ * `timeoutMs`. A throw counts as "not yet" (a topic still being created, a service still
+ * starting); the last one is reported at the timeout.
  */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -48,7 +52,7 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
       lastError = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
@@ -182,6 +186,7 @@ export async function topicOffsets(kafka: import('kafkajs').Kafka, topic: string
 export interface StoredEmail {
   subject: string;
   destination: { to: string[] };
+  body?: { text?: string; html?: string };
   attachments: Array<{ filename: string; contentType: string }>;
 }
 
