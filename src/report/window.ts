@@ -468,12 +468,15 @@ export class WindowAggregator {
  * depend on the order of the inputs, down to the order of keys and list entries.
  *
  * Merging is a sum, so it must see each partial exactly once. Rebalances keep that true when the
- * partials are per partition: run one WindowAggregator per log-topic partition, keep its snapshot in
- * the changelog under the partition's key, and write each closed window as a partial keyed
- * `${windowId}/${partition}` in the same transaction as the consumer offsets. Whichever instance owns
- * the partition when the window closes restores the same state and emits the partial once; a partial
+ * partials are per partition: the report stage (stage.ts) runs one WindowAggregator per log-topic
+ * partition and, in one transaction with the consumer offset, writes the aggregator's snapshot to the
+ * state topic (key `task <group> <topic> <partition>`) and the windows it just closed as one
+ * PartialRecord (merge.ts) to the partials topic, keyed `<group> <topic> <partition>`: one record per
+ * commit that closed windows or moved the horizon or idle flag, holding every window closed since the
+ * previous one, not a record per window. Whichever instance owns
+ * the partition when a window closes restores the same state and emits the window once; a partial
  * written before a crash is either committed with its offsets or aborted with them. The merger
- * (merge.ts) sums partials per window id; exactly-once partials are what make the sums exact.
+ * (merge.ts) sums the partials' windows per window id; exactly-once partials make the sums exact.
  *
  * Throws an Error if the two results belong to different windows.
  */
