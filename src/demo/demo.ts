@@ -11,6 +11,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Kafka } from 'kafkajs';
 import { startLocalChain } from '../devstack/chain';
 import { up } from '../devstack/stack';
+import { ensureIngestTopics } from '../ingest/topics';
 import type { ReportDocument } from '../report/render';
 import { createKafka, createS3 } from '../system/kafka/clients';
 import type { LogpipeConfig } from '../system/config/config';
@@ -26,6 +27,8 @@ export interface DemoOptions {
   cycleSeconds: number;
   /** Where the demo's own lines go (stdout). */
   print: (line: string) => void;
+  /** The file the service's logs go to, named in the demo's banner. */
+  logFile?: string;
   /** Resolves when the user asks to stop (Ctrl-C). */
   interrupted: Promise<void>;
 }
@@ -66,11 +69,12 @@ export async function runDemo(base: LogpipeConfig, logger: Logger, o: DemoOption
   const inbox = `${config.ses.endpoint}/`;
   o.print('Starting the local stack (Kafka, moto, SES emulator) ...');
   await up(config, (m) => logger.debug(m));
+  const kafka = createKafka(config, logger, { clientIdSuffix: '-demo' });
+  await createLogTopic(kafka, config, logger);
   o.print(`Starting logpipe (control server ${config.control.host}:${config.control.port}) and the local AWS chain ...`);
   const service = await startService(config, logger);
   let chain: Awaited<ReturnType<typeof startLocalChain>> | undefined;
   const s3 = createS3(config);
-  const kafka = createKafka(config, logger, { clientIdSuffix: '-demo' });
   const summary: DemoSummary = { topic, bucket: BUCKET, seconds: 0, linesGenerated: 0, errorsGenerated: 0, objectsUploaded: 0, windows: 0, alerts: 0, emails: 0, reportsDir: config.report.dir, inbox };
   const watchers: Array<() => Promise<void>> = [];
   try {
@@ -82,6 +86,7 @@ export async function runDemo(base: LogpipeConfig, logger: Logger, o: DemoOption
     o.print(`  emails       ${inbox}  (SES emulator inbox; to ${recipient})`);
     o.print(`  dashboard    ${service.url}/  (live windows, alerts, objects)`);
     o.print(`  metrics      ${service.url}/metrics  (Prometheus)   health ${service.url}/readyz`);
+    if (o.logFile) o.print(`  service log  ${o.logFile}  (JSON lines; warnings and errors also shown here)`);
     o.print(`  ${o.hosts} hosts write lines in real time and upload every ${o.cycleSeconds} s; windows are ${config.report.windowSizeMs / 1000} s,`);
     o.print(`  closed ${config.report.allowedLatenessMs / 1000} s after their end (one upload cycle plus the chain's latency).`);
     o.print(o.durationSeconds ? `  Running for ${o.durationSeconds} s (Ctrl-C stops earlier).` : '  Ctrl-C stops.');
@@ -147,6 +152,22 @@ export async function runDemo(base: LogpipeConfig, logger: Logger, o: DemoOption
   }
   summary.seconds = Math.round((Date.now() - started) / 1000);
   return summary;
+}
+
+/**
+ * Creates this run's log topic (and the ingest topics) before the service starts. The report stage
+ * reads the log topic's partition count as it starts and, the broker not creating topics on demand,
+ * fails while the topic is missing; the ingest publisher creates it in the background as it connects,
+ * so without this the report stage raced it and logged "report stage could not start; retrying".
+ */
+export async function createLogTopic(kafka: Kafka, config: LogpipeConfig, logger: Logger): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureIngestTopics(admin, config, config.kafka.topic, logger);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Prints the report topic's records of `topic` as they are committed. */

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { runDemo } from '../../demo/demo';
-import { createLogger } from '../../system/observability/logging';
+import { createDemoLogger } from '../../demo/log';
+import { stackDir } from '../../devstack/stack';
 import { loadFromCommand, UsageError } from '../context';
 
 interface DemoCliOptions {
@@ -17,7 +19,9 @@ function positiveInt(name: string, value: string): number {
 
 /**
  * `logpipe demo` (what `npm run demo` runs): the whole pipeline on the local stack. Prints windows
- * and emails as they happen on stdout; the service's own logs (warnings and errors) go to stderr.
+ * and emails as they happen on stdout; the service's own logs go as JSON lines to
+ * <stack.dir>/logs/demo.log, and its warnings and errors also to stderr as one readable line each
+ * (src/demo/log.ts).
  */
 export function registerDemoCommand(program: Command): void {
   program
@@ -29,7 +33,8 @@ export function registerDemoCommand(program: Command): void {
     .action(async (opts: DemoCliOptions, command: Command) => {
       const loaded = loadFromCommand(command);
       const durationSeconds = opts.duration === undefined ? undefined : positiveInt('--duration', opts.duration);
-      const logger = createLogger({ level: loaded.config.log.level === 'debug' ? 'debug' : 'warn', format: loaded.config.log.format, stream: process.stderr, isTTY: process.stderr.isTTY });
+      const logFile = path.join(stackDir(loaded.config), 'logs', 'demo.log');
+      const logger = createDemoLogger({ level: loaded.config.log.level, file: logFile, console: process.stderr, isTTY: process.stderr.isTTY === true });
       let interrupt: () => void = () => undefined;
       const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
       const onSignal = (): void => {
@@ -44,6 +49,7 @@ export function registerDemoCommand(program: Command): void {
           hosts: positiveInt('--hosts', opts.hosts),
           cycleSeconds: positiveInt('--cycle-seconds', opts.cycleSeconds),
           print: (line) => process.stdout.write(`${line}\n`),
+          logFile,
           interrupted,
         });
         process.stdout.write(`\nSummary: ${JSON.stringify(summary)}\n`);
