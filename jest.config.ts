@@ -5,7 +5,8 @@ import type { Config } from 'jest';
  * stack, which its global setup starts if it is not running and its teardown stops again; `sim`
  * (the deterministic simulation) needs no service; `contract` checks the simulation's fake Kafka
  * against the local broker; `faults` (npm run test:faults, not part of npm test) injects faults
- * into that stack.
+ * into that stack. test/support/ holds no tests: the helpers and the fault-scenario fixture those
+ * projects (and bench/, outside jest) import.
  */
 // Test workers inherit this: the AWS SDK's Node 22 notice would print once per test file.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
