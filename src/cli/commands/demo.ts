@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { runDemo } from '../../demo/demo';
 import { createDemoLogger } from '../../demo/log';
+import { summaryLines } from '../../demo/summary';
 import { stackDir } from '../../devstack/stack';
 import { loadFromCommand, UsageError } from '../context';
 
@@ -52,7 +53,8 @@ export function registerDemoCommand(program: Command): void {
           logFile,
           interrupted,
         });
-        process.stdout.write(`\nSummary: ${JSON.stringify(summary)}\n`);
+        logger.info('demo finished', { component: 'demo', ...summary });
+        process.stdout.write(`\n${summaryLines(summary).join('\n')}\n`);
         if (durationSeconds !== undefined && summary.emails === 0) {
           process.stderr.write('logpipe demo: no alert email arrived in the SES emulator during the run\n');
           process.exitCode = 1;
