@@ -3,7 +3,7 @@ import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutBuck
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
 /**
- * Creates `bucket`, with `versioned` with versioning on; with `sqs`, also a queue of the same name
+ * Creates `bucket` (with `versioned`, versioning on); with `sqs`, also a queue of the same name
  * that receives its ObjectCreated notifications (moto sends one test event first, which the service
  * skips). Returns the queue URL.
  */
