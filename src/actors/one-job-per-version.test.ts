@@ -14,7 +14,7 @@ import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
 import type { Message } from 'kafkajs';
 import { ListObjectsV2Command, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
-import { PermanentError } from '../ingest/errors';
+import { PermanentError } from '../system/errors/errors';
 import type { ObjectStore } from '../ingest/fetcher';
 import { ledgerKey, objectId, type ObjectMeta, type ObjectRef } from '../ingest/object-ref';
 import type { ObjectProgress } from '../ingest/progress';

@@ -54,6 +54,9 @@ export interface RetryOptions {
 /**
  * The loop gave up on a retriable failure (attempt limit or time budget reached); `cause` is the last
  * failure. Not retriable itself: whoever set the limits has decided.
+ * Its message, `gave up after N attempts over T ms: <reason>`, becomes the dead-letter reason of an
+ * object read that ran out of budget; the dead-letter metrics count it as `retries-exhausted` by that
+ * opening (src/system/observability/metrics.ts).
  */
 export class RetriesExhaustedError extends LogpipeError {
   constructor(

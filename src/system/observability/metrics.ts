@@ -22,7 +22,8 @@ export type EmailOutcome = 'sent' | 'failed-transient' | 'failed-permanent';
 
 /**
  * Dead-letter reason categories (the `reason` label), from the reasons src/ingest/fetcher.ts,
- * src/ingest/errors.ts and the S3WatcherActor write; `other` for anything not recognised.
+ * src/system/errors/ (reasonOf, RetriesExhaustedError) and the S3WatcherActor write; `other` for
+ * anything not recognised.
  */
 export const DEAD_LETTER_CATEGORIES = ['corrupt-gzip', 'too-large', 'not-found', 'access-denied', 'changed', 'unreadable', 'retries-exhausted', 'other'] as const;
 export type DeadLetterCategory = (typeof DEAD_LETTER_CATEGORIES)[number];
