@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { systemClock } from '../ingest/clock';
 import { createLogger } from '../system/observability/logging';
 import { Metrics } from '../system/observability/metrics';
 import type { IngestOutcome } from './file-fetcher-actor';
@@ -150,7 +151,7 @@ describe('S3WatcherActor activity and metrics', () => {
     let now = NOW;
     const w = new S3WatcherActor();
     const running = [{ object: 's3://b/a', lines: 10, bytes: 400, totalBytes: 1000, startedAt: new Date(NOW).toISOString() }];
-    w.init({ topic: 't', fetcher: activityFetcher(f, running) as never, settings: settings(), log, now: () => now });
+    w.init({ topic: 't', fetcher: activityFetcher(f, running) as never, settings: settings(), log, clock: { ...systemClock, now: () => now } });
     w.request({ ref: ref('a'), via: 'api' });
     w.request({ ref: ref('b'), via: 'api' });
     await tick();
@@ -183,7 +184,7 @@ describe('S3WatcherActor activity and metrics', () => {
       const f = fakeFetcher();
       const w = new S3WatcherActor();
       const fetcher = { sendAndReceive: (topic: string, r: ObjectRef & { key: string }) => (topic === 'activity' ? new Promise(() => undefined) : f.sendAndReceive(topic, r)) };
-      w.init({ topic: 't', fetcher: fetcher as never, settings: settings(), log, now: () => NOW });
+      w.init({ topic: 't', fetcher: fetcher as never, settings: settings(), log, clock: { ...systemClock, now: () => NOW } });
       w.request({ ref: ref('a'), via: 'api' });
       await jest.advanceTimersByTimeAsync(0);
       const answer = w.activity();
