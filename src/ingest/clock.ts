@@ -1,3 +1,5 @@
+import { sleepMs } from '../system/errors/retry';
+
 /**
  * Time as ingest's queue and triggers see it: read the time, wait, and run something later, all
  * through one injected object, so that retries, backoff and polling intervals are testable without
@@ -6,8 +8,8 @@
 export interface Clock {
   /** Epoch ms. */
   now(): number;
-  /** Resolves after `ms`. */
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or at once when `signal` aborts (it never rejects): the shape retry() takes. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Calls `fn` once after `ms`; the returned function cancels it (a no-op once it ran). */
   schedule(ms: number, fn: () => void): () => void;
 }
@@ -15,7 +17,7 @@ export interface Clock {
 /** The real clock: Date.now and Node's timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: sleepMs,
   schedule: (ms, fn) => {
     const timer = setTimeout(fn, ms);
     return () => clearTimeout(timer);
@@ -36,8 +38,17 @@ export class ManualClock implements Clock {
     return this.time;
   }
 
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.schedule(ms, resolve));
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = (): void => {
+        cancel();
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const cancel = this.schedule(ms, done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 
   schedule(ms: number, fn: () => void): () => void {

@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import { ManualClock } from './clock';
 import { objectId, type ObjectMeta, type ObjectRef } from './object-ref';
 import { RECENT_OBJECTS, RECENT_OBJECTS_MS, RETRY_BASE_MS, RETRY_CAP_MS, TriggerQueue, type JobOutcome, type QueueSettings, type Trigger } from './trigger-queue';
-import { createLogger } from '../system/logging';
-import { Metrics } from '../system/metrics';
+import { createLogger } from '../system/observability/logging';
+import { Metrics } from '../system/observability/metrics';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 const fcParams = (runs: number): fc.Parameters<unknown> => {

@@ -8,7 +8,7 @@ import { ListObjectsV2Command, ListObjectVersionsCommand } from '@aws-sdk/client
 import { ManualClock } from '../clock';
 import { ledgerKey, objectId, type ObjectMeta } from '../object-ref';
 import type { ObjectProgress } from '../progress';
-import { createLogger } from '../../system/logging';
+import { createLogger } from '../../system/observability/logging';
 import { ListingSource } from './listing-source';
 import type { TriggerSink } from './source';
 

@@ -21,8 +21,6 @@ import type { TriggerSink, TriggerSource } from './source';
 
 /** Version ids learned per object and ETag, at most (oldest forgotten first): about 100 bytes each. */
 export const MAX_LEARNED_VERSION_IDS = 100_000;
-/** The longest single wait between passes, so that stop() is noticed soon. */
-const STOP_CHECK_MS = 500;
 
 export interface ListingSourceOptions {
   s3: Pick<S3Client, 'send'>;
@@ -42,6 +40,8 @@ export interface ListingSourceOptions {
 
 export class ListingSource implements TriggerSource {
   private stopped = false;
+  /** Aborted by stop(): ends the wait between passes at once. */
+  private readonly abort = new AbortController();
   /** Buckets whose versions cannot be listed: listed by current objects. */
   private readonly currentOnly = new Set<string>();
   /** Version ids of versioned objects by object and ETag, as jobs resolved them. */
@@ -57,13 +57,13 @@ export class ListingSource implements TriggerSource {
         if (this.stopped) break;
         await this.list(entry, sink).catch((err) => log.warn('listing failed', { listing: entry, error: reasonOf(err) }));
       }
-      const until = clock.now() + intervalMs;
-      while (!this.stopped && clock.now() < until) await clock.sleep(Math.min(STOP_CHECK_MS, until - clock.now()));
+      if (!this.stopped) await clock.sleep(intervalMs, this.abort.signal);
     }
   }
 
   stop(): void {
     this.stopped = true;
+    this.abort.abort();
   }
 
   /**

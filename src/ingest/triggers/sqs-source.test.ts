@@ -7,8 +7,9 @@ import { PassThrough } from 'node:stream';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ManualClock } from '../clock';
 import type { ObjectRef } from '../object-ref';
-import type { JobOutcome, RequestAnswer } from '../trigger-queue';
-import { createLogger } from '../../system/logging';
+import type { RequestAnswer } from '../activity';
+import type { JobOutcome } from '../trigger-queue';
+import { createLogger } from '../../system/observability/logging';
 import type { TriggerSink } from './source';
 import { FULL_QUEUE_WAIT_MS, SqsSource } from './sqs-source';
 
@@ -164,5 +165,22 @@ describe('SqsSource', () => {
     src.stop();
     sqs.release();
     await running;
+  });
+
+  // The retry helper's abort: a destroy must not sit out a receive backoff of up to 30 s.
+  it('stop ends a receive backoff at once', async () => {
+    const clock = new ManualClock();
+    const sqs = mockSqs(Array.from({ length: 10 }, () => Object.assign(new Error('down'), { name: 'ServiceUnavailable' })));
+    const src = source(sqs, clock);
+    const running = src.run(mockSink().sink);
+    for (let i = 0; i < 8; i++) {
+      await flush();
+      clock.advance(clock.pending()[0] ?? 0);
+    }
+    await flush();
+    expect(clock.pending()).toEqual([30_000]);
+    src.stop();
+    await running;
+    expect(clock.pending()).toEqual([]);
   });
 });

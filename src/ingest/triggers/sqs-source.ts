@@ -9,7 +9,7 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Clock } from '../clock';
 import { reasonOf } from '../../system/errors/errors';
-import { backoffMs } from '../../system/errors/retry';
+import { retry } from '../../system/errors/retry';
 import type { ObjectRef } from '../object-ref';
 import { parseS3Event } from '../s3-event';
 import type { Logger } from '../../system/observability/logging';
@@ -39,6 +39,8 @@ export interface SqsSourceOptions {
 
 export class SqsSource implements TriggerSource {
   private stopped = false;
+  /** Aborted by stop(): ends a wait (full queue, receive backoff) at once. */
+  private readonly abort = new AbortController();
   /** Visibility extenders of the messages in hand, cancelled at stop (their messages come back). */
   private readonly extenders = new Set<() => void>();
 
@@ -46,28 +48,38 @@ export class SqsSource implements TriggerSource {
 
   async run(sink: TriggerSink): Promise<void> {
     const { sqs, queueUrl, waitSeconds, visibilityTimeoutSeconds, clock, log } = this.options;
-    let failures = 0;
     while (!this.stopped) {
       if (sink.full()) {
-        await clock.sleep(FULL_QUEUE_WAIT_MS);
+        await clock.sleep(FULL_QUEUE_WAIT_MS, this.abort.signal);
         continue;
       }
+      let received;
       try {
-        const { Messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: MAX_MESSAGES, WaitTimeSeconds: waitSeconds, VisibilityTimeout: visibilityTimeoutSeconds }),
+        // A failed receive is retried for as long as it fails (a new backoff after each success); only stop() ends it.
+        received = await retry(
+          () => sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: MAX_MESSAGES, WaitTimeSeconds: waitSeconds, VisibilityTimeout: visibilityTimeoutSeconds })),
+          {
+            baseMs: RECEIVE_RETRY_BASE_MS,
+            capMs: RECEIVE_RETRY_CAP_MS,
+            signal: this.abort.signal,
+            sleep: (ms, signal) => clock.sleep(ms, signal),
+            now: () => clock.now(),
+            ...(this.options.random ? { random: this.options.random } : {}),
+            onRetry: ({ delayMs, error }) => {
+              log.warn('SQS receive failed, retrying', { queue: queueUrl, delayMs, error: reasonOf(error) });
+            },
+          },
         );
-        failures = 0;
-        for (const m of Messages) void this.handle(sink, m.Body ?? '', m.ReceiptHandle ?? '');
-      } catch (err) {
-        const delay = backoffMs(failures++, RECEIVE_RETRY_BASE_MS, RECEIVE_RETRY_CAP_MS, this.options.random);
-        log.warn('SQS receive failed, retrying', { queue: queueUrl, delayMs: delay, error: reasonOf(err) });
-        await clock.sleep(delay);
+      } catch {
+        continue;
       }
+      for (const m of received.Messages ?? []) void this.handle(sink, m.Body ?? '', m.ReceiptHandle ?? '');
     }
   }
 
   stop(): void {
     this.stopped = true;
+    this.abort.abort();
     for (const cancel of this.extenders) cancel();
     this.extenders.clear();
   }
