@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { systemClock } from '../ingest/clock';
 import { createLogger } from '../system/observability/logging';
 import { Metrics } from '../system/observability/metrics';
 import type { IngestOutcome } from './file-fetcher-actor';
@@ -150,7 +151,7 @@ describe('S3WatcherActor activity and metrics', () => {
     let now = NOW;
     const w = new S3WatcherActor();
     const running = [{ object: 's3://b/a', lines: 10, bytes: 400, totalBytes: 1000, startedAt: new Date(NOW).toISOString() }];
-    w.init({ topic: 't', fetcher: activityFetcher(f, running) as never, settings: settings(), log, now: () => now });
+    w.init({ topic: 't', fetcher: activityFetcher(f, running) as never, settings: settings(), log, clock: { ...systemClock, now: () => now } });
     w.request({ ref: ref('a'), via: 'api' });
     w.request({ ref: ref('b'), via: 'api' });
     await tick();
@@ -183,7 +184,7 @@ describe('S3WatcherActor activity and metrics', () => {
       const f = fakeFetcher();
       const w = new S3WatcherActor();
       const fetcher = { sendAndReceive: (topic: string, r: ObjectRef & { key: string }) => (topic === 'activity' ? new Promise(() => undefined) : f.sendAndReceive(topic, r)) };
-      w.init({ topic: 't', fetcher: fetcher as never, settings: settings(), log, now: () => NOW });
+      w.init({ topic: 't', fetcher: fetcher as never, settings: settings(), log, clock: { ...systemClock, now: () => NOW } });
       w.request({ ref: ref('a'), via: 'api' });
       await jest.advanceTimersByTimeAsync(0);
       const answer = w.activity();
@@ -229,5 +230,46 @@ describe('S3WatcherActor activity and metrics', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('S3WatcherActor triggers', () => {
+  // The wiring: each configured source feeds the queue under its own trigger name, the SQS message
+  // is deleted after its object's outcome, and destroy stops both sources.
+  it('starts the configured SQS and listing sources, counts their requests by trigger, and stops them on destroy', async () => {
+    const f = fakeFetcher();
+    const metrics = new Metrics();
+    const sqsCommands: string[] = [];
+    let delivered = false;
+    let releaseReceive: () => void = () => undefined;
+    const blocked = new Promise<void>((r) => (releaseReceive = r));
+    const sqs = {
+      send: async (command: { constructor: { name: string }; input: { ReceiptHandle?: string } }) => {
+        sqsCommands.push(command.constructor.name);
+        if (command.constructor.name !== 'ReceiveMessageCommand') return {};
+        if (delivered) return blocked.then(() => ({ Messages: [] }));
+        delivered = true;
+        const body = JSON.stringify({ Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key: 'from-sqs' } } }] });
+        return { Messages: [{ Body: body, ReceiptHandle: 'r1' }] };
+      },
+    };
+    const s3 = { send: async () => ({ Versions: [{ Key: 'listed', VersionId: 'v9', IsLatest: true, ETag: '"e"' }], IsTruncated: false }) };
+    const w = new S3WatcherActor();
+    let stops = 0;
+    const fetcher = { sendAndReceive: (topic: string, r: ObjectRef & { key: string }, reason?: string) => (topic === 'stop' ? Promise.resolve(void stops++) : f.sendAndReceive(topic, r, reason)) };
+    w.init({ topic: 't', fetcher: fetcher as never, settings: settings({ parallelObjects: 2, sqsQueueUrl: 'q', listings: ['b'], listIntervalMs: 60_000 }), sqs: sqs as never, s3: s3 as never, log, metrics });
+    for (let i = 0; i < 20 && f.calls.length < 2; i++) await tick();
+    expect(f.calls.sort()).toEqual(['from-sqs', 'listed']);
+    f.pending.find((p) => p.key === 'from-sqs')!.resolve(outcome('from-sqs'));
+    await tick();
+    expect(sqsCommands).toContain('DeleteMessageCommand');
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('logpipe_ingest_requests_total{trigger="sqs",status="queued"} 1');
+    expect(text).toContain('logpipe_ingest_requests_total{trigger="listing",status="queued"} 1');
+    const stopping = w.destroy();
+    f.pending.find((p) => p.key === 'listed')!.resolve(outcome('listed'));
+    releaseReceive();
+    await stopping;
+    expect(stops).toBe(1);
   });
 });
