@@ -4,10 +4,15 @@
  * run, references to the actors it talks to, and, in-memory only, the process's root logger.
  */
 import path from 'node:path';
-import type { ActorRef } from 'comedy';
+import type { Actor, ActorRef } from 'comedy';
 import type { LogpipeConfig } from '../system/config/config';
 import { createLogger, type Logger } from '../system/observability/logging';
 import type { Metrics } from '../system/observability/metrics';
+import { RestartPolicy } from './restart-policy';
+import { type ChildRef, Supervisor } from './supervisor';
+
+/** Named moments at which a test may crash an actor (see ActorParameters.faults). */
+export type FaultPoint = 'publisher.commit' | 'streamer.chunk' | 'fetcher.chunk' | 'watcher.request' | 'report.message';
 
 export interface ActorParameters {
   config: LogpipeConfig;
@@ -24,6 +29,18 @@ export interface ActorParameters {
    * Absent in a forked worker, which makes its own, and in one-shot commands that serve no metrics.
    */
   metrics?: Metrics;
+  /**
+   * In-memory only: how this actor tells its supervisor that it gives up (a child of its own spent
+   * its restart budget) when no message of the supervisor is there to fail with it. A forked actor's
+   * escalation reaches its supervisor as the answer to the message in flight instead.
+   */
+  escalate?: (reason: string) => void;
+  /**
+   * Tests only (in-memory; absent in production): called at the named moments of an actor's work,
+   * and throws to crash the actor right there (FoundationDB's "buggify" idea: the crash goes through
+   * the same code paths a real one does). Passed on to the actor's children.
+   */
+  faults?: (point: FaultPoint, detail: string) => void;
 }
 
 /** The configuration, topic, the root logger, a child logger named after the actor, and the peers. */
@@ -39,4 +56,74 @@ export function actorContext(params: ActorParameters, component: string): { conf
  */
 export function actorModule(name: string): string {
   return `/${path.join(__dirname, '..', 'actors', name)}`;
+}
+
+/** The restart policy of one parent → child link, from the configuration (the same for every link). */
+export function restartPolicy(config: LogpipeConfig): RestartPolicy {
+  const { workerRestartDelayMs, workerMaxRestarts, workerRestartWindowMs } = config.ingest;
+  return new RestartPolicy({ initialDelayMs: workerRestartDelayMs, maxRestarts: workerMaxRestarts, windowMs: workerRestartWindowMs });
+}
+
+export interface SupervisedChildOptions {
+  /**
+   * The child's comedy configuration. Without `mode`, comedy takes the mode from the actor system's
+   * configuration (actorModes, given to comedy by createActorSystem).
+   */
+  childConfig: { mode?: 'in-memory' | 'forked'; customParameters: ActorParameters };
+  /** Whether the child runs in this process: then it gets an `escalate` callback (a function cannot cross to a forked one). */
+  inProcess: boolean;
+  config: LogpipeConfig;
+  log: Logger;
+  onEscalate?: (reason: string) => void;
+  /** A message sent to an instance before destroying it (a graceful stop its destroy() cannot do, because comedy destroys its children first). */
+  stopMessage?: string;
+}
+
+/**
+ * Creates the child actor `name` (a module of src/actors) under `parent` with comedy createChild,
+ * supervised by the one strategy of supervisor.ts: every restart creates a new instance under the
+ * same parent. Rejects when the first instance cannot be created.
+ */
+export async function createSupervisedChild(parent: Pick<Actor, 'createChild'>, name: string, options: SupervisedChildOptions): Promise<Supervisor> {
+  const { childConfig, config, log } = options;
+  let supervisor: Supervisor | undefined;
+  const customParameters: ActorParameters = options.inProcess ? { ...childConfig.customParameters, escalate: (reason) => supervisor?.escalate(reason) } : childConfig.customParameters;
+  const create = async (): Promise<ChildRef> => {
+    const ref = await parent.createChild(actorModule(name), { ...childConfig, customParameters });
+    return {
+      sendAndReceive: (topic, ...args) => ref.sendAndReceive(topic, ...args) as Promise<unknown>,
+      destroy: async () => {
+        releaseCrashedActor(ref);
+        if (options.stopMessage) await ref.sendAndReceive(options.stopMessage).catch(() => undefined);
+        await ref.destroy();
+      },
+    };
+  };
+  supervisor = new Supervisor({ child: className(name), create, policy: restartPolicy(config), log, ...(options.onEscalate ? { onEscalate: options.onEscalate } : {}) });
+  return supervisor.start();
+}
+
+/** The class name of an actor module: file-fetcher-actor → FileFetcherActor (comedy's actor name). */
+function className(module: string): string {
+  return module.replace(/(^|-)([a-z0-9])/g, (_m, _dash: string, c: string) => c.toUpperCase());
+}
+
+/**
+ * comedy's per-actor configuration (its `config` option, keyed by actor class name): the modes the
+ * configuration sets. Only the FileFetcherActor (the ingest worker, with its streamer and publisher
+ * as in-memory children) may be forked; every other actor is in-memory (comedy's default), because
+ * it shares the process's logger and metrics.
+ */
+export function actorModes(config: LogpipeConfig): Record<string, { mode: 'in-memory' | 'forked' }> {
+  return { FileFetcherActor: { mode: config.ingest.workerMode } };
+}
+
+/**
+ * comedy 2.1.7 leaves a crashed forked actor's 1-second response-timeout interval running (it is
+ * cleared only when the child answers the destroy message, which a dead process never does), and that
+ * interval keeps this process alive after everything else stopped. Cleared here for a crashed actor.
+ */
+function releaseCrashedActor(ref: ActorRef): void {
+  const actor = (ref as unknown as { getWrapped?: () => { getState?: () => string; timeoutWorkerInterval?: NodeJS.Timeout } }).getWrapped?.();
+  if (actor?.getState?.() === 'crashed' && actor.timeoutWorkerInterval) clearInterval(actor.timeoutWorkerInterval);
 }

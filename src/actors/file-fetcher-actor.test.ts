@@ -1,4 +1,5 @@
 import { PassThrough, Readable } from 'node:stream';
+import { streamerWithPublisher } from './streamer-port';
 import zlib from 'node:zlib';
 import type { ObjectStore } from '../ingest/fetcher';
 import type { ObjectMeta, ObjectRef } from '../ingest/object-ref';
@@ -63,7 +64,7 @@ function ports(opts: { known?: ObjectProgress; committed?: ObjectProgress; chunk
 
 function fetcher(s: ObjectStore, p: ReturnType<typeof ports>): FileFetcherActor {
   const f = new FileFetcherActor();
-  f.init({ topic: 't', streamer: p.streamer as never, publisher: p.publisher as never, stores: { s3: s, file: s }, fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 1000, sleep: async () => undefined }, log });
+  f.init({ topic: 't', streamer: streamerWithPublisher(p.streamer, p.publisher) as never, stores: { s3: s, file: s }, fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 1000, sleep: async () => undefined }, log });
   return f;
 }
 
@@ -134,7 +135,7 @@ describe('FileFetcherActor', () => {
       },
     };
     const f = new FileFetcherActor();
-    f.init({ topic: 't', streamer: streamer as never, publisher: publisher as never, stores: { s3: store(DATA), file: store(DATA) }, fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 1000 }, log });
+    f.init({ topic: 't', streamer: streamerWithPublisher(streamer, publisher) as never, stores: { s3: store(DATA), file: store(DATA) }, fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 1000 }, log });
     expect(await f.activity()).toEqual([]);
     const done = f.ingest(ref);
     await new Promise((r) => setTimeout(r, 20));
@@ -195,7 +196,7 @@ describe('FileFetcherActor: one ingest per version at a time', () => {
       },
     };
     const f = new FileFetcherActor();
-    f.init({ topic: 't', streamer: streamer as never, publisher: publisher as never, stores: { s3: store(DATA), file: store(DATA) }, fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 1000 }, log });
+    f.init({ topic: 't', streamer: streamerWithPublisher(streamer, publisher) as never, stores: { s3: store(DATA), file: store(DATA) }, fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 1000 }, log });
     const first = f.ingest(ref);
     await new Promise((r) => setTimeout(r, 20));
     const second = f.ingest({ ...ref, versionId: 'v1' });
@@ -232,7 +233,7 @@ describe('FileFetcherActor.resolve', () => {
     const slow = Object.assign(new Error('slow down'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
     const f = new FileFetcherActor();
     const p = ports();
-    f.init({ topic: 't', streamer: p.streamer as never, publisher: p.publisher as never, stores: { s3: store(DATA, slow), file: store(DATA) }, fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 0 }, log });
+    f.init({ topic: 't', streamer: streamerWithPublisher(p.streamer, p.publisher) as never, stores: { s3: store(DATA, slow), file: store(DATA) }, fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 0 }, log });
     await expect(f.resolve(ref)).rejects.toThrow('slow down');
   });
 });

@@ -16,10 +16,13 @@
  * finished, and then usually finds it done. The watcher already merges such requests; this is the
  * defense in depth.
  *
- * The fetcher is the root of the ingest worker: it creates its LineStreamerActor and
- * KafkaPublisherActor as in-memory children, so the three share a process whatever mode the fetcher
- * runs in (ingest.workerMode). Byte chunks and record batches then never cross a process boundary,
- * where comedy would serialise every Buffer as JSON; only object references and outcomes do.
+ * The fetcher is the root of the ingest worker, a child of the S3WatcherActor (which supervises
+ * it): it creates and supervises its LineStreamerActor, which creates and supervises its
+ * KafkaPublisherActor, both in-memory, so the three share a process whatever mode the fetcher runs
+ * in (ingest.workerMode). Byte chunks and record batches then never cross a process boundary, where
+ * comedy would serialise every Buffer as JSON; only object references and outcomes do. The fetcher
+ * talks to its streamer only: the ledger's messages (known, claim, deadLetter, finish) pass through
+ * the streamer to the publisher.
  */
 import type { Actor } from 'comedy';
 import { isRetriable, PermanentError, reasonOf } from '../system/errors/errors';
@@ -30,7 +33,7 @@ import { describeRef, ledgerKey, type ObjectMeta, type ObjectRef, objectId } fro
 import type { ObjectProgress } from '../ingest/progress';
 import { type SourceChoice, sourceRules } from '../ingest/source-rules';
 import type { FormatName } from '../model/formats';
-import { actorContext, actorModule, type ActorParameters } from './actor-context';
+import { actorContext, type ActorParameters, createSupervisedChild } from './actor-context';
 import { createS3 } from '../system/kafka/clients';
 import type { Logger } from '../system/observability/logging';
 import { Metrics, type MetricsSnapshot } from '../system/observability/metrics';
@@ -67,17 +70,15 @@ export interface RunningObject {
   startedAt: string;
 }
 
-/** The actors the fetcher talks to, as it uses them (actor references, or plain objects in tests). */
+/** The actor the fetcher talks to, as it uses it (its supervised child, or a plain object in tests). */
 export interface FetcherPorts {
   streamer: {
+    sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined>;
+    sendAndReceive(topic: 'claim', id: string): Promise<ObjectProgress | undefined>;
     sendAndReceive(topic: 'begin', object: StreamedObject): Promise<void>;
     sendAndReceive(topic: 'chunk', id: string, bytes: Buffer): Promise<void>;
     sendAndReceive(topic: 'end', id: string): Promise<ObjectProgress | undefined>;
     sendAndReceive(topic: 'abort', id: string): Promise<ObjectProgress | undefined>;
-  };
-  publisher: {
-    sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined>;
-    sendAndReceive(topic: 'begin', id: string): Promise<ObjectProgress | undefined>;
     sendAndReceive(topic: 'deadLetter', id: string, progress: ObjectProgress, details: Record<string, string>): Promise<void>;
     sendAndReceive(topic: 'finish', id: string): Promise<void>;
   };
@@ -97,6 +98,8 @@ export interface FetcherDeps extends FetcherPorts {
   parserFor?: (key: string) => SourceChoice;
   /** Read retries are counted here; a registry of its own if absent. */
   metrics?: Metrics;
+  /** Tests only: see ActorParameters.faults. */
+  faults?: ActorParameters['faults'];
 }
 
 const NO_PARSER_STATE = { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 0 };
@@ -125,7 +128,9 @@ export default class FileFetcherActor {
   /** The last ingest or dead-letter queued per ledger key; it settles once the version is free. */
   private readonly busy = new Map<string, Promise<void>>();
 
-  /** comedy entry point: creates the publisher, then the streamer that sends to it, as children. */
+  private streamerChild: { destroy(): Promise<void> } | undefined;
+
+  /** comedy entry point: creates and supervises the streamer (which creates the publisher). */
   async initialize(self: Actor): Promise<void> {
     const params = self.getCustomParameters() as ActorParameters;
     const { config, root, logger } = actorContext(params, 'FileFetcherActor');
@@ -135,23 +140,24 @@ export default class FileFetcherActor {
     // A forked worker has no metrics handed in: its own registry, with its process's metrics apart
     // from the service's (the service merges them into GET /metrics).
     const metrics = params.metrics ?? new Metrics(config.ingest.workerMode === 'forked' ? { defaultMetricsPrefix: 'logpipe_worker_' } : {});
-    const childParams = (refs: ActorParameters['refs']): { mode: 'in-memory'; customParameters: ActorParameters } => ({
-      mode: 'in-memory',
-      customParameters: { config, topic: params.topic, logger: root, refs, metrics },
+    const streamer = await createSupervisedChild(self, 'line-streamer-actor', {
+      childConfig: { mode: 'in-memory', customParameters: { ...params, logger: root, refs: {}, metrics } },
+      inProcess: true,
+      config,
+      log: logger,
     });
-    const publisher = await self.createChild(actorModule('kafka-publisher-actor'), childParams({}));
-    const streamer = await self.createChild(actorModule('line-streamer-actor'), childParams({ publisher }));
+    this.streamerChild = streamer;
     const s3 = createS3(config);
     this.s3Client = s3;
     this.init({
       topic: params.topic,
       streamer: streamer as unknown as FetcherPorts['streamer'],
-      publisher: publisher as unknown as FetcherPorts['publisher'],
       stores: { s3: new S3Store(s3), file: new FileStore() },
       fetch: { maxDecompressedBytes: config.ingest.maxDecompressedBytes, retryBudgetMs: config.ingest.retryBudgetMs },
       log: logger,
       metrics,
       parserFor: sourceRules(config.parser),
+      ...(params.faults ? { faults: params.faults } : {}),
     });
   }
 
@@ -168,9 +174,10 @@ export default class FileFetcherActor {
     this.stopping = true;
   }
 
-  /** comedy destroys the children (streamer, publisher) before this runs. */
-  destroy(): void {
+  /** comedy destroys the children (streamer, publisher) before this runs; their supervisor must not restart them. */
+  async destroy(): Promise<void> {
     this.stopping = true;
+    await this.streamerChild?.destroy();
     this.s3Client?.destroy();
   }
 
@@ -181,14 +188,14 @@ export default class FileFetcherActor {
 
   /** The ledger's progress of an object version (ledgerKey), for the watcher's dedupe and progress bars. */
   known(id: string): Promise<ObjectProgress | undefined> {
-    return this.deps.publisher.sendAndReceive('known', id);
+    return this.deps.streamer.sendAndReceive('known', id);
   }
 
   /** The objects being ingested and what of each is committed (the ledger's view; for the dashboard). */
   activity(): Promise<RunningObject[]> {
     return Promise.all(
       [...this.running].map(async ([id, r]) => {
-        const p = await this.deps.publisher.sendAndReceive('known', id).catch(() => undefined);
+        const p = await this.deps.streamer.sendAndReceive('known', id).catch(() => undefined);
         return { id, object: r.object, lines: p?.lines ?? 0, bytes: p?.byteOffset ?? 0, totalBytes: r.totalBytes, startedAt: new Date(r.startedMs).toISOString() };
       }),
     );
@@ -240,14 +247,14 @@ export default class FileFetcherActor {
   }
 
   private async ingestVersion(ref: ObjectRef, meta: ObjectMeta, store: ObjectStore, started: number, log: Logger): Promise<IngestOutcome> {
-    const { streamer, publisher } = this.deps;
+    const { streamer } = this.deps;
     const seconds = (): number => (Date.now() - started) / 1000;
     // A call that waited for another ingest of this version may wake up to a shutdown.
     if (this.stopping) throw new ShutdownError();
-    const known = await publisher.sendAndReceive('known', meta.id);
+    const known = await streamer.sendAndReceive('known', meta.id);
     if (known && known.status !== 'in-progress') return outcome(meta, known, 'duplicate', false, seconds());
 
-    const committed = await publisher.sendAndReceive('begin', meta.id);
+    const committed = await streamer.sendAndReceive('claim', meta.id);
     this.running.set(meta.id, { object: describeRef(ref), totalBytes: meta.gzipHint ? null : meta.size, startedMs: started });
     try {
       if (committed && committed.status !== 'in-progress') return outcome(meta, committed, 'duplicate', false, seconds());
@@ -266,7 +273,11 @@ export default class FileFetcherActor {
       });
       let last: ObjectProgress | undefined;
       try {
-        await fetchObject(store, ref, meta, committed?.byteOffset ?? 0, (chunk) => (this.stopping ? Promise.reject(new ShutdownError()) : streamer.sendAndReceive('chunk', meta.id, chunk)), {
+        await fetchObject(store, ref, meta, committed?.byteOffset ?? 0, (chunk) => {
+          if (this.stopping) return Promise.reject(new ShutdownError());
+          this.deps.faults?.('fetcher.chunk', meta.id);
+          return streamer.sendAndReceive('chunk', meta.id, chunk);
+        }, {
           ...this.deps.fetch,
           onRetry: (attempt, delayMs, error) => {
             this.meters.readRetries.inc({ operation: 'read' });
@@ -284,7 +295,7 @@ export default class FileFetcherActor {
           reason: err.reason,
           updatedAt: new Date(now()).toISOString(),
         };
-        await publisher.sendAndReceive('deadLetter', meta.id, progress, { object: describeRef(ref), version: meta.version });
+        await streamer.sendAndReceive('deadLetter', meta.id, progress, { object: describeRef(ref), version: meta.version });
         return outcome(meta, progress, 'dead-letter', resumed, seconds());
       }
       if (!last) throw new Error(`object ${meta.id} ended without a committed batch`);
@@ -300,7 +311,7 @@ export default class FileFetcherActor {
       return outcome(meta, last, 'ingested', resumed, seconds());
     } finally {
       this.running.delete(meta.id);
-      await publisher.sendAndReceive('finish', meta.id);
+      await streamer.sendAndReceive('finish', meta.id);
     }
   }
 
@@ -344,11 +355,11 @@ export default class FileFetcherActor {
 
   private async deadLetter(ref: ObjectRef, id: string, reason: string, started: number): Promise<IngestOutcome> {
     const progress: ObjectProgress = { id, status: 'dead-letter', byteOffset: 0, lines: 0, entries: 0, records: 0, parser: NO_PARSER_STATE, reason, updatedAt: new Date().toISOString() };
-    await this.deps.publisher.sendAndReceive('begin', id);
+    await this.deps.streamer.sendAndReceive('claim', id);
     try {
-      await this.deps.publisher.sendAndReceive('deadLetter', id, progress, { object: describeRef(ref) });
+      await this.deps.streamer.sendAndReceive('deadLetter', id, progress, { object: describeRef(ref) });
     } finally {
-      await this.deps.publisher.sendAndReceive('finish', id);
+      await this.deps.streamer.sendAndReceive('finish', id);
     }
     return { id, object: describeRef(ref), status: 'dead-letter', lines: 0, entries: 0, records: 0, bytes: 0, resumed: false, reason, seconds: (Date.now() - started) / 1000 };
   }

@@ -3,8 +3,11 @@
  * producer per object being ingested, fenced per object version (see ObjectPublisher); the progress
  * ledger lives here too, so "was this version ingested?" has one answer per process.
  *
- * Messages: known(id), begin(id), commit(id, records, progress), deadLetter(id, progress, details),
- * finish(id). Every message is awaited by its sender (sendAndReceive): that is the backpressure.
+ * Messages (all from its parent, the LineStreamerActor, which supervises it): known(id), begin(id),
+ * commit(id, records, progress), deadLetter(id, progress, details), finish(id). Every message is
+ * awaited by its sender (sendAndReceive): that is the backpressure. A restart (a new instance)
+ * builds new clients and reads the ledger again; the producers of the old one are closed, so their
+ * open transactions abort and the versions resume from their last commit.
  */
 import type { Actor } from 'comedy';
 import type { Admin, Kafka, Message } from 'kafkajs';
@@ -40,6 +43,8 @@ export interface PublisherDeps {
   brokers?: readonly string[];
   /** Stamps start records' updatedAt; default Date.now. */
   now?: () => number;
+  /** Tests only: see ActorParameters.faults. */
+  faults?: ActorParameters['faults'];
 }
 
 export default class KafkaPublisherActor {
@@ -76,6 +81,7 @@ export default class KafkaPublisherActor {
       ensureTopics: () => ensureIngestTopics(admin, config, topic, logger),
       metrics: params.metrics,
       brokers: config.kafka.brokers,
+      ...(params.faults ? { faults: params.faults } : {}),
     });
     this.ready = this.connect();
     this.ready.catch(() => undefined);
@@ -147,6 +153,7 @@ export default class KafkaPublisherActor {
   /** One transaction: the records and the object's progress. Throws if the object was not begun. */
   async commit(id: string, records: Message[], progress: ObjectProgress): Promise<void> {
     const producer = this.producer(id);
+    this.deps.faults?.('publisher.commit', id);
     const timer = this.metrics.commitSeconds.startTimer();
     try {
       await producer.commit(records, progress);

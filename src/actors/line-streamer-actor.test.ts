@@ -18,7 +18,7 @@ function actor(commits: Array<{ records: Message[]; progress: ObjectProgress }>,
         await new Promise((r) => setTimeout(r, delayMs));
         commits.push({ records, progress });
       },
-    },
+    } as never,
     options: { parser: { format: 'logback' }, maxLineBytes: 1024, batchMaxRecords: 2, batchMaxBytes: 1 << 20, maxInFlight: 1 },
     log,
     now: () => 0,

@@ -1,16 +1,20 @@
 /**
  * LineStreamerActor: turns an object's bytes into batches of log records (LineStreamer: split,
- * parse, batch) and hands each batch, with the object's progress, to the KafkaPublisherActor. It
- * awaits the publisher with a bounded number of batches in flight, so a slow broker holds the
- * fetcher and memory stays flat whatever the object's size.
+ * parse, batch) and hands each batch, with the object's progress, to the KafkaPublisherActor, its
+ * child (created and supervised here). It awaits the publisher with a bounded number of batches in
+ * flight, so a slow broker holds the fetcher and memory stays flat whatever the object's size.
  *
- * Messages: begin(object), chunk(id, bytes), end(id) → committed progress, abort(id).
+ * Messages (from its parent, the FileFetcherActor): claim(id) → the version's committed progress
+ * (the publisher's take-over), begin(object), chunk(id, bytes), end(id) → committed progress,
+ * abort(id) → progress so far, deadLetter(id, progress, details), finish(id); known(id) → the
+ * ledger's progress. The ledger messages pass on to the publisher: every message goes from a
+ * parent to its child, and the answer comes back up.
  */
 import type { Actor } from 'comedy';
 import type { Message } from 'kafkajs';
 import type { ObjectProgress } from '../ingest/progress';
 import { type Batch, LineStreamer, type ObjectContext, type ResumePoint, type StreamerOptions } from '../ingest/streamer';
-import { actorContext, type ActorParameters } from './actor-context';
+import { actorContext, type ActorParameters, createSupervisedChild } from './actor-context';
 import type { Logger } from '../system/observability/logging';
 import { Metrics } from '../system/observability/metrics';
 
@@ -22,9 +26,13 @@ export interface StreamedObject {
   resume?: ObjectProgress;
 }
 
-/** The publisher as the streamer uses it: an actor reference or, in tests, a plain object. */
+/** The publisher as the streamer uses it: its supervised child actor or, in tests, a plain object. */
 export interface PublisherPort {
   sendAndReceive(topic: 'commit', id: string, records: Message[], progress: ObjectProgress): Promise<void>;
+  sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined>;
+  sendAndReceive(topic: 'begin', id: string): Promise<ObjectProgress | undefined>;
+  sendAndReceive(topic: 'deadLetter', id: string, progress: ObjectProgress, details: Record<string, string>): Promise<void>;
+  sendAndReceive(topic: 'finish', id: string): Promise<void>;
 }
 
 export interface StreamerDeps {
@@ -35,6 +43,8 @@ export interface StreamerDeps {
   now?: () => number;
   /** The batches-in-flight gauge; a registry of its own if absent. */
   metrics?: Metrics;
+  /** Tests only: see ActorParameters.faults. */
+  faults?: ActorParameters['faults'];
 }
 
 interface Streaming {
@@ -49,11 +59,22 @@ export default class LineStreamerActor {
   /** What this actor has added to the in-flight gauge (other streamers may share the process's gauge). */
   private reportedInFlight = 0;
 
-  initialize(self: Actor): void {
+  private publisherChild: { destroy(): Promise<void> } | undefined;
+
+  /** comedy entry point: creates and supervises the publisher (in-memory: batches never cross a process). */
+  async initialize(self: Actor): Promise<void> {
     const params = self.getCustomParameters() as ActorParameters;
-    const { config, logger, refs } = actorContext(params, 'LineStreamerActor');
+    const { config, root, logger } = actorContext(params, 'LineStreamerActor');
+    const publisher = await createSupervisedChild(self, 'kafka-publisher-actor', {
+      childConfig: { mode: 'in-memory', customParameters: { ...params, logger: root, refs: {} } },
+      inProcess: true,
+      config,
+      log: logger,
+    });
+    this.publisherChild = publisher;
     this.init({
-      publisher: refs.publisher as unknown as PublisherPort,
+      publisher: publisher as unknown as PublisherPort,
+      ...(params.faults ? { faults: params.faults } : {}),
       options: {
         parser: config.parser,
         maxLineBytes: config.ingest.maxLineBytes,
@@ -70,6 +91,37 @@ export default class LineStreamerActor {
   init(deps: StreamerDeps): void {
     this.deps = deps;
     this.metrics = deps.metrics ?? new Metrics();
+  }
+
+  /** comedy destroys the publisher before this runs; its supervisor must not restart it any more. */
+  async destroy(): Promise<void> {
+    await this.publisherChild?.destroy();
+  }
+
+  /** The ledger's progress of a version (the publisher's; no fencing). */
+  known(id: string): Promise<ObjectProgress | undefined> {
+    return this.deps.publisher.sendAndReceive('known', id);
+  }
+
+  /**
+   * Takes a version over for this process (KafkaPublisherActor.begin: fences every other writer,
+   * then reads the ledger): resolves with its committed progress, undefined if none. begin() it
+   * from there, or deadLetter() it; finish() it in any case.
+   */
+  claim(id: string): Promise<ObjectProgress | undefined> {
+    return this.deps.publisher.sendAndReceive('begin', id);
+  }
+
+  /** Dead-letters a claimed version with the progress it stopped at (one transaction on the publisher). */
+  deadLetter(id: string, progress: ObjectProgress, details: Record<string, string>): Promise<void> {
+    return this.deps.publisher.sendAndReceive('deadLetter', id, progress, details);
+  }
+
+  /** Releases a claimed version: forgets its stream if one is left, and the publisher's producer. */
+  async finish(id: string): Promise<void> {
+    this.objects.delete(id);
+    this.updateInFlight();
+    await this.deps.publisher.sendAndReceive('finish', id);
   }
 
   /**
@@ -109,6 +161,7 @@ export default class LineStreamerActor {
   /** Feeds bytes of the object; resolves when the batches they completed are within the in-flight bound. */
   async chunk(id: string, bytes: Buffer): Promise<void> {
     const s = this.streaming(id);
+    this.deps.faults?.('streamer.chunk', id);
     try {
       await s.streamer.push(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
     } finally {

@@ -171,7 +171,8 @@ function pipeline(opts: { versioned: boolean; gate?: Gate; parallelObjects?: num
   const publisher = new FakePublisher(gate);
   const streamer = new LineStreamerActor();
   streamer.init({
-    publisher: { sendAndReceive: (_t, id, records, progress) => publisher.sendAndReceive('commit', id, records, progress) as Promise<void> },
+    // The whole publisher: the streamer passes the fetcher's ledger messages on to it.
+    publisher: publisher as never,
     options: { parser: { format: 'logback' }, maxLineBytes: 1024, batchMaxRecords: 3, batchMaxBytes: 1 << 20, maxInFlight: 1 },
     log,
     now: () => 0,
@@ -180,8 +181,7 @@ function pipeline(opts: { versioned: boolean; gate?: Gate; parallelObjects?: num
   const store = bucket.store();
   fetcher.init({
     topic: TOPIC,
-    streamer: { sendAndReceive: (topic: string, ...args: unknown[]) => (streamer as unknown as Record<string, (...a: unknown[]) => unknown>)[topic](...args) } as never,
-    publisher: publisher as never,
+    streamer: { sendAndReceive: (topic: string, ...args: unknown[]) => Promise.resolve().then(() => (streamer as unknown as Record<string, (...a: unknown[]) => unknown>)[topic](...args)) } as never,
     stores: { s3: store, file: store },
     fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 0, sleep: async () => undefined },
     log,

@@ -7,6 +7,10 @@
  * reported (for --exit-when-idle); takeReports() → the report documents committed since the last
  * call, oldest first; recentWindows() → the windows published lately with their alert and email
  * state (for the dashboard).
+ *
+ * A child of the root, which supervises it (supervisor.ts): a restart is a new instance with a new
+ * ReportStage, which rejoins the consumer groups and resumes from what Kafka holds (window state,
+ * offsets and reports are committed together; an email is at most repeated once per crash).
  */
 import type { Actor } from 'comedy';
 import { reasonOf } from '../system/errors/errors';
@@ -40,6 +44,7 @@ export default class ReportActor {
   private started: Promise<void> = Promise.resolve();
   /** Aborted on destroy: ends the start retries, and a wait between two attempts at once. */
   private readonly stop = new AbortController();
+  private faults: ActorParameters['faults'];
 
   /**
    * comedy entry point. Kafka may be down when the service starts: the stage starts in the
@@ -48,6 +53,7 @@ export default class ReportActor {
   initialize(self: Actor): void {
     const params = self.getCustomParameters() as ActorParameters;
     const { config, logger, topic } = actorContext(params, 'ReportActor');
+    this.faults = params.faults;
     this.transport = transportFromConfig(config);
     const keep = params.keepReports === true;
     const create = (): ReportStage =>
@@ -87,6 +93,7 @@ export default class ReportActor {
 
   /** undefined while the stage is still connecting. */
   async status(): Promise<ReportStageStatus | undefined> {
+    this.faults?.('report.message', 'status');
     return this.stage?.status();
   }
 

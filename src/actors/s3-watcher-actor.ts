@@ -9,21 +9,26 @@
  *
  * Messages: request(req) → RequestAnswer, ingest(ref) → IngestOutcome (waits; for `logpipe ingest`),
  * activity() → the objects queued, running or finished lately (for the dashboard), list(entry) →
- * one listing pass of a bucket or prefix.
+ * one listing pass of a bucket or prefix, worker(topic, ...args) → the answer of the ingest worker
+ * to a query (known, usage, metrics), stop() → the graceful stop (before destroy).
+ *
+ * The watcher is a child of the root and the parent of the FileFetcherActor, which it creates in
+ * the mode comedy's configuration gives it (ingest.workerMode) and supervises (supervisor.ts):
+ * ingest requests go down to it, outcomes come back up as the answers.
  */
 import type { Actor } from 'comedy';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { systemClock, type Clock } from '../ingest/clock';
 import { reasonOf } from '../system/errors/errors';
-import { ledgerKey, type ObjectMeta, type ObjectRef } from '../ingest/object-ref';
+import { describeRef, ledgerKey, type ObjectMeta, type ObjectRef } from '../ingest/object-ref';
 import type { ObjectProgress } from '../ingest/progress';
 import type { ObjectActivity, RequestAnswer } from '../ingest/activity';
 import { TriggerQueue, type Trigger } from '../ingest/trigger-queue';
 import { ListingSource } from '../ingest/triggers/listing-source';
 import type { TriggerSink, TriggerSource } from '../ingest/triggers/source';
 import { SqsSource } from '../ingest/triggers/sqs-source';
-import { actorContext, type ActorParameters } from './actor-context';
+import { actorContext, type ActorParameters, createSupervisedChild } from './actor-context';
 import { createS3, createSqs } from '../system/kafka/clients';
 import type { LogpipeConfig } from '../system/config/config';
 import type { Logger } from '../system/observability/logging';
@@ -51,8 +56,13 @@ export interface WatcherPorts {
     sendAndReceive(topic: 'stop'): Promise<void>;
     sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined>;
     sendAndReceive(topic: 'activity'): Promise<RunningObject[]>;
+    sendAndReceive(topic: WorkerQuery, ...args: unknown[]): Promise<unknown>;
   };
 }
+
+/** The ingest worker's queries the watcher passes on (worker()): the ledger, its memory, its metrics. */
+export type WorkerQuery = 'known' | 'usage' | 'metrics';
+const WORKER_QUERIES: ReadonlySet<string> = new Set<WorkerQuery>(['known', 'usage', 'metrics']);
 
 export interface WatcherDeps extends WatcherPorts {
   /** The log topic, part of the ledger key. */
@@ -77,17 +87,41 @@ export default class S3WatcherActor {
   private readonly sources: TriggerSource[] = [];
   private readonly loops: Promise<void>[] = [];
   private ownedClients: Array<{ destroy(): void }> = [];
+  private faults: ActorParameters['faults'];
+  /** How each ingest() caller still waiting for its outcome is failed when the watcher stops. */
+  private readonly waiting = new Set<(err: Error) => void>();
+  private stopping: Promise<void> | undefined;
 
-  initialize(self: Actor): void {
+  private fetcherChild: { destroy(): Promise<void> } | undefined;
+
+  /**
+   * comedy entry point: creates and supervises the FileFetcherActor (the ingest worker), in the mode
+   * comedy's configuration gives it, then starts the triggers. When the worker keeps crashing past
+   * its restart budget, the watcher escalates to the root through its `escalate` parameter.
+   */
+  async initialize(self: Actor): Promise<void> {
     const params = self.getCustomParameters() as ActorParameters;
-    const { config, logger, refs } = actorContext(params, 'S3WatcherActor');
+    const { config, logger } = actorContext(params, 'S3WatcherActor');
     const i = config.ingest;
+    // A forked worker gets plain JSON only: it builds its own logger and metrics from the configuration.
+    const forked = i.workerMode === 'forked';
+    const { escalate, faults, ...shared } = params;
+    const workerParams: ActorParameters = forked ? { config, topic: params.topic } : { ...shared, ...(faults ? { faults } : {}) };
+    const fetcher = await createSupervisedChild(self, 'file-fetcher-actor', {
+      childConfig: { customParameters: workerParams },
+      inProcess: !forked,
+      config,
+      log: logger,
+      onEscalate: (reason) => escalate?.(`the ingest worker gave up: ${reason}`),
+    });
+    this.fetcherChild = fetcher;
     const sqs = i.sqsQueueUrl ? createSqs(config) : undefined;
     const s3 = i.listings.length ? createS3(config) : undefined;
     this.ownedClients = [sqs, s3].filter((c): c is NonNullable<typeof c> => c !== undefined);
+    this.faults = faults;
     this.init({
       topic: params.topic,
-      fetcher: refs.fetcher as unknown as WatcherPorts['fetcher'],
+      fetcher: fetcher as unknown as WatcherPorts['fetcher'],
       settings: i,
       sqs,
       s3,
@@ -129,27 +163,54 @@ export default class S3WatcherActor {
   /**
    * Graceful stop: no new requests or polls, running ingests stop at their next chunk (their
    * committed batches stay; the rest is read again on resume), and this resolves once they have.
-   * SQS messages of unfinished objects are not deleted, so they come back.
+   * SQS messages of unfinished objects are not deleted, so they come back. Send it before destroy:
+   * comedy destroys the worker (a child) before the watcher's destroy() runs.
    */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const source of this.sources) source.stop();
+      const stopped = this.queue.stop();
+      // A worker that crashed has nothing left to stop: its running ingests have already failed.
+      if (this.queue.running() > 0) await this.deps.fetcher.sendAndReceive('stop').catch((err: unknown) => this.deps.log.warn('could not stop the ingest worker', { error: reasonOf(err) }));
+      await Promise.all([...this.loops, stopped]);
+      // comedy destroys an in-memory actor only once every message it is handling has been answered.
+      for (const fail of this.waiting) fail(new Error('ingest stopped before the object finished; it resumes from its committed progress on the next start'));
+      this.waiting.clear();
+    })();
+    return this.stopping;
+  }
+
   async destroy(): Promise<void> {
-    for (const source of this.sources) source.stop();
-    const stopped = this.queue.stop();
-    // A worker that crashed has nothing left to stop: its running ingests have already failed.
-    if (this.queue.running() > 0) await this.deps.fetcher.sendAndReceive('stop').catch((err: unknown) => this.deps.log.warn('could not stop the ingest worker', { error: reasonOf(err) }));
-    await Promise.all([...this.loops, stopped]);
+    await this.stop();
+    await this.fetcherChild?.destroy();
     for (const c of this.ownedClients) c.destroy();
+  }
+
+  /** Passes a query on to the ingest worker and its answer back (WorkerQuery: known, usage, metrics). */
+  worker(topic: string, ...args: unknown[]): Promise<unknown> {
+    if (!WORKER_QUERIES.has(topic)) return Promise.reject(new Error(`the ingest worker answers no query "${topic}" through the watcher`));
+    return this.deps.fetcher.sendAndReceive(topic as WorkerQuery, ...args);
   }
 
   /** Queues an object; answers at once. `busy` when the queue is full (nothing was accepted). */
   request(req: { ref: ObjectRef; via: Trigger }): RequestAnswer {
+    this.faults?.('watcher.request', describeRef(req.ref));
     return this.queue.offer(req.ref, req.via);
   }
 
   /** Queues an object and resolves with its outcome (for one-shot commands). */
   ingest(ref: ObjectRef): Promise<IngestOutcome> {
     return new Promise((resolve, reject) => {
-      const answer = this.queue.offer(ref, 'cli', resolve);
-      if (answer.status === 'busy') reject(new Error(`ingest queue is full: ${answer.reason}`));
+      const fail = (err: Error): void => reject(err);
+      this.waiting.add(fail);
+      const answer = this.queue.offer(ref, 'cli', (outcome) => {
+        this.waiting.delete(fail);
+        resolve(outcome);
+      });
+      if (answer.status === 'busy') {
+        this.waiting.delete(fail);
+        reject(new Error(`ingest queue is full: ${answer.reason}`));
+      }
     });
   }
 

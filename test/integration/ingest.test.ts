@@ -161,7 +161,8 @@ describe('logpipe ingest with ingest.workerMode "forked"', () => {
     const lines = stdout.trim().split('\n');
     const summary = JSON.parse(lines.filter((l) => l.startsWith('{"id"')).pop() ?? '{}');
     expect(summary).toMatchObject({ status: 'ingested', lines: 150_000, resumed: true, workerMode: 'forked', workerPeakRssBytes: expect.any(Number) });
-    expect(lines.some((l) => l.includes('ingest worker restarted'))).toBe(true);
+    // Restarted by its parent, the S3WatcherActor (src/actors/supervisor.ts).
+    expect(lines.some((l) => l.includes('"child actor restarted"') && l.includes('"child":"FileFetcherActor"'))).toBe(true);
     const records = await readTopic(kafka, topic, 150_000, 3000);
     expect(records.map((r) => r.value.toString())).toEqual(linesOf(text));
   });

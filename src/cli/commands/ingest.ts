@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { IngestOutcome } from '../../actors/file-fetcher-actor';
-import type { WorkerRef } from '../../system/runtime/worker-supervisor';
+import type { IngestPipeline } from '../../system/runtime/pipeline';
 import { FileStore, S3Store } from '../../ingest/fetcher';
 import { describeRef, ledgerKey, type ObjectRef, parseObjectRef } from '../../ingest/object-ref';
 import type { ObjectProgress } from '../../ingest/progress';
@@ -9,6 +9,7 @@ import type { LogpipeConfig } from '../../system/config/config';
 import { createS3 } from '../../system/kafka/clients';
 import { startIngestPipeline } from '../../system/runtime/pipeline';
 import { createActorSystem } from '../../system/runtime/service';
+import { actorModes } from '../../actors/actor-context';
 import { contextFromCommand, UsageError } from '../context';
 import { connectKafkaAdmin, requireBucket } from '../preflight';
 import { progressBar } from '../progress';
@@ -49,12 +50,16 @@ export function registerIngestCommand(program: Command): void {
       } finally {
         await admin.disconnect();
       }
-      const system = createActorSystem(logger, config.log);
+      const system = createActorSystem(logger, config.log, actorModes(config));
       let stopProgress = (): void => undefined;
       try {
-        const pipeline = await startIngestPipeline(system, config, logger, { topic, triggers: false });
+        let giveUp: (reason: string) => void = () => undefined;
+        const gaveUp = new Promise<never>((_resolve, reject) => (giveUp = (reason) => reject(new Error(reason))));
+        gaveUp.catch(() => undefined);
+        const pipeline = await startIngestPipeline(system, config, logger, { topic, triggers: false, onGiveUp: giveUp });
         if (process.stderr.isTTY) stopProgress = await showProgress(ref, topic, config, pipeline.worker);
-        const outcome = (await pipeline.watcher.sendAndReceive('ingest', ref)) as IngestOutcome;
+        // An escalation to the root (the worker crashed past its restart budget) fails the command with the reason.
+        const outcome = (await Promise.race([pipeline.watcher.sendAndReceive('ingest', ref), gaveUp])) as IngestOutcome;
         stopProgress();
         const worker = (await pipeline.worker.sendAndReceive('usage')) as { pid: number; peakRssBytes: number };
         await pipeline.stop();
@@ -79,7 +84,7 @@ export function registerIngestCommand(program: Command): void {
  * A progress bar fed from the object's committed progress (polled from the worker's ledger).
  * Returns the function that stops it. For gzip objects the total is unknown (decompressed bytes).
  */
-async function showProgress(ref: ObjectRef, topic: string, config: LogpipeConfig, worker: WorkerRef): Promise<() => void> {
+async function showProgress(ref: ObjectRef, topic: string, config: LogpipeConfig, worker: IngestPipeline['worker']): Promise<() => void> {
   const s3 = ref.kind === 's3' ? createS3(config) : undefined;
   const meta = await (s3 ? new S3Store(s3) : new FileStore()).head(ref).catch(() => undefined);
   s3?.destroy();

@@ -572,19 +572,19 @@ export const schema: convict.Schema<LogpipeConfig> = {
       env: 'LOGPIPE_INGEST_WORKER_MODE',
     },
     workerRestartDelayMs: {
-      doc: 'Forked mode: delay before restarting a crashed ingest worker; doubles with each restart inside workerRestartWindowMs (at most 32 times this).',
+      doc: 'Supervision of every actor (the ingest chain and the ReportActor, in-memory or forked; docs/ingest.md): delay before a crashed actor is restarted; doubles with each further crash of it inside workerRestartWindowMs (at most 32 times this).',
       format: 'nat',
       default: 1000,
       env: 'LOGPIPE_INGEST_WORKER_RESTART_DELAY_MS',
     },
     workerMaxRestarts: {
-      doc: 'Forked mode: restarts of the ingest worker allowed within workerRestartWindowMs; one more crash stops the service with exit code 1 (the restart budget: a worker that cannot stay up points at a broken host or configuration, which a process supervisor and an operator should see).',
+      doc: 'Supervision of every actor: restarts of one actor allowed within workerRestartWindowMs; one more crash escalates to its parent, which is restarted with its children (at the root: the service stops with exit code 1, because an actor that cannot stay up points at a broken host or configuration, which a process supervisor and an operator should see).',
       format: 'positive-int',
       default: 5,
       env: 'LOGPIPE_INGEST_WORKER_MAX_RESTARTS',
     },
     workerRestartWindowMs: {
-      doc: 'Forked mode: the sliding window in which workerMaxRestarts counts.',
+      doc: 'Supervision of every actor: the sliding window in which workerMaxRestarts counts one actor\'s crashes.',
       format: 'positive-int',
       default: 300000,
       env: 'LOGPIPE_INGEST_WORKER_RESTART_WINDOW_MS',

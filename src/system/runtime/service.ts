@@ -3,8 +3,7 @@
  * winston) with the ingest pipeline and the ReportActor (report.enabled), and the control server.
  */
 import * as comedy from 'comedy';
-import type { ActorRef } from 'comedy';
-import { actorModule, type ActorParameters } from '../../actors/actor-context';
+import { actorModes, type ActorParameters, createSupervisedChild } from '../../actors/actor-context';
 import type { Admin } from 'kafkajs';
 import { createKafka } from '../kafka/clients';
 import { explainKafkaFailure, kafkaFailureKind } from '../kafka/kafka-failure';
@@ -19,6 +18,7 @@ import { registerDashboard } from '../control/dashboard/dashboard';
 import { createDashboardSource, type DashboardPorts } from '../control/dashboard/dashboard-data';
 import { Metrics, metricsHandler, type MetricsSnapshot } from '../observability/metrics';
 import { type IngestPipeline, startIngestPipeline } from './pipeline';
+import type { Supervisor } from '../../actors/supervisor';
 
 export interface RunningService {
   system: comedy.ActorSystem;
@@ -26,8 +26,8 @@ export interface RunningService {
   control: ControlServer;
   url: string;
   /**
-   * Resolves with the reason when the service cannot go on (a forked ingest worker spent its restart
-   * budget); the owner should stop() it and exit non-zero. Never rejects.
+   * Resolves with the reason when the service cannot go on (an escalation reached the root: an
+   * actor spent its restart budget); the owner should stop() it and exit non-zero. Never rejects.
    */
   fatal: Promise<Error>;
   /** Stops in reverse order of start: control server, actors, Kafka connections. Safe to call twice. */
@@ -36,20 +36,43 @@ export interface RunningService {
 
 /**
  * Creates a comedy actor system whose log output goes to `logger` (component "comedy"), configured in
- * code rather than from an actors.json beside the package.
+ * code rather than from an actors.json beside the package: `modes` is comedy's per-actor
+ * configuration (actorModes of the configuration), so an actor created without a mode gets the one
+ * configured for its class.
  *
  * comedy installs SIGINT and SIGTERM handlers that call process.exit(0) at once; that would skip
  * flushing and aborting open Kafka transactions, so they are removed here and the caller owns
  * shutdown (comedy 2.1.7 has no option for this).
  */
-export function createActorSystem(logger: Logger, log: LogpipeConfig['log']): comedy.ActorSystem {
+export function createActorSystem(logger: Logger, log: LogpipeConfig['log'], modes: Record<string, { mode: string }> = {}): comedy.ActorSystem {
   // By module path ("//" = absolute), so that forked actor processes load the bridge too.
   const bridge = `/${path.join(__dirname, 'comedy-log-bridge')}`;
-  const system = ComedyLogBridge.handOver(logger, () => comedy.createSystem({ logger: bridge, loggerParams: { log: { level: log.level, format: log.format } }, config: {} }));
+  const system = ComedyLogBridge.handOver(logger, () => comedy.createSystem({ logger: bridge, loggerParams: { log: { level: log.level, format: log.format } }, config: modes }));
   const handlers = system as unknown as { sigintHandler?: () => void; sigtermHandler?: () => void };
   if (handlers.sigintHandler) process.removeListener('SIGINT', handlers.sigintHandler);
   if (handlers.sigtermHandler) process.removeListener('SIGTERM', handlers.sigtermHandler);
   return system;
+}
+
+/**
+ * Creates the ReportActor under the root, supervised (supervisor.ts): a crash restarts it with
+ * backoff (its state is in Kafka), an escalation calls `onGiveUp` once.
+ */
+export async function startReportActor(
+  system: comedy.ActorSystem,
+  config: LogpipeConfig,
+  logger: Logger,
+  options: { metrics?: Metrics; onGiveUp: (reason: string) => void; faults?: ActorParameters['faults'] },
+): Promise<Supervisor> {
+  const root = await system.rootActor();
+  const params: ActorParameters = { config, topic: config.kafka.topic, logger, metrics: options.metrics, ...(options.faults ? { faults: options.faults } : {}) };
+  return createSupervisedChild(root, 'report-actor', {
+    childConfig: { mode: 'in-memory', customParameters: params },
+    inProcess: true,
+    config,
+    log: logger.child({ component: 'supervisor' }),
+    onEscalate: options.onGiveUp,
+  });
 }
 
 /**
@@ -90,7 +113,7 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
     }
   };
 
-  const system = createActorSystem(logger, config.log);
+  const system = createActorSystem(logger, config.log, actorModes(config));
   // One registry for this process; a forked ingest worker keeps its own, merged into GET /metrics.
   const metrics = new Metrics({ defaultMetricsPrefix: 'logpipe_' });
   let pipeline: IngestPipeline;
@@ -99,7 +122,7 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
       topic: config.kafka.topic,
       triggers: true,
       metrics,
-      onWorkerGiveUp: (reason) => onFatal(new Error(`${reason}; stopping (a process supervisor such as systemd restarts the service)`)),
+      onGiveUp: (reason) => onFatal(new Error(`${reason}; stopping (a process supervisor such as systemd restarts the service)`)),
     });
   } catch (err) {
     await system.destroy();
@@ -107,13 +130,12 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
     throw new Error(`could not start the ingest pipeline (Kafka at ${config.kafka.brokers.join(',')}): ${(err as Error).message}`);
   }
   // The report stage (ReportActor) beside ingest: in this process, which is why a forked ingest
-  // worker (ingest.workerMode) frees a core for it.
-  let report: ActorRef | undefined;
+  // worker (ingest.workerMode) frees a core for it. A child of the root, supervised like the ingest
+  // chain: a crash restarts it (its state is in Kafka), an escalation stops the service.
+  let report: Supervisor | undefined;
   if (config.report.enabled) {
     try {
-      const root = await system.rootActor();
-      const params: ActorParameters = { config, topic: config.kafka.topic, logger, metrics };
-      report = await root.createChild(actorModule('report-actor'), { mode: 'in-memory', customParameters: params });
+      report = await startReportActor(system, config, logger, { metrics, onGiveUp: (reason) => onFatal(new Error(`${reason}; stopping (a process supervisor such as systemd restarts the service)`)) });
     } catch (err) {
       await pipeline.stop();
       await system.destroy();
@@ -134,7 +156,7 @@ export async function startService(config: LogpipeConfig, logger: Logger): Promi
   control.route('POST', '/v1/ingest', ingestHandler(pipeline.watcher, { allowedPrefixes: config.ingest.allowedPrefixes, logger: logger.child({ component: 'ingest-api' }) }));
   const forked = config.ingest.workerMode === 'forked';
   control.route('GET', '/metrics', metricsHandler(metrics, forked ? () => pipeline.worker.sendAndReceive('metrics') as Promise<MetricsSnapshot> : undefined));
-  const ports: DashboardPorts = { watcher: pipeline.watcher, ...(report ? { report } : {}) };
+  const ports = { watcher: pipeline.watcher, ...(report ? { report } : {}) } as DashboardPorts;
   registerDashboard(control, createDashboardSource(ports, { windowSizeMs: config.report.windowSizeMs, reportDir: config.report.dir, log }), logger.child({ component: 'dashboard' }));
   let bound: { host: string; port: number };
   try {

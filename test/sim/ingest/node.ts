@@ -77,7 +77,6 @@ export class IngestNode {
     this.fetcher.init({
       topic: config.kafka.topic,
       streamer: port(this.streamer) as never,
-      publisher: port(this.publisher) as never,
       stores: { s3: store, file: store },
       fetch: { maxDecompressedBytes: config.ingest.maxDecompressedBytes, retryBudgetMs: config.ingest.retryBudgetMs },
       log,

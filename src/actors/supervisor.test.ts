@@ -1,0 +1,123 @@
+import { PassThrough } from 'node:stream';
+import { createLogger } from '../system/observability/logging';
+import { RestartPolicy } from './restart-policy';
+import { ActorCrashError, ChildRestartError, type ChildRef, EscalationError, isCrash, isEscalation, Supervisor } from './supervisor';
+
+const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
+
+/** A child whose next calls can be made to fail like a crashed comedy forked actor, or with a bug. */
+function fakeChild(name: string, calls: string[]): ChildRef & { crash(error?: Error): void; destroyed: boolean } {
+  let crash: Error | undefined;
+  const c = {
+    destroyed: false,
+    crash: (error: Error = new Error('Actor crashed, no interaction possible.')) => (crash = error),
+    sendAndReceive: async (topic: string, ...args: unknown[]) => {
+      if (crash) throw crash;
+      if (topic === 'fail') throw new Error('NoSuchKey');
+      calls.push(`${name}:${topic}:${args.join(',')}`);
+      return name;
+    },
+    destroy: async () => {
+      c.destroyed = true;
+    },
+  };
+  return c;
+}
+
+function setup(maxRestarts: number) {
+  const calls: string[] = [];
+  const children: Array<ReturnType<typeof fakeChild>> = [];
+  const delays: number[] = [];
+  const escalated: string[] = [];
+  let clock = 0;
+  const supervisor = new Supervisor({
+    child: 'TestActor',
+    create: async () => {
+      const c = fakeChild(`c${children.length}`, calls);
+      children.push(c);
+      return c;
+    },
+    policy: new RestartPolicy({ initialDelayMs: 100, maxRestarts, windowMs: 60_000 }),
+    log,
+    onEscalate: (reason) => escalated.push(reason),
+    now: () => (clock += 1_000),
+    sleep: async (ms) => {
+      delays.push(ms);
+    },
+  });
+  return { supervisor, calls, children, delays, escalated };
+}
+
+describe('Supervisor (one for one, restart with backoff, escalate after the budget)', () => {
+  it('passes messages to the child and the errors of its work through without restarting', async () => {
+    const { supervisor, calls, children } = setup(3);
+    await supervisor.start();
+    await expect(supervisor.sendAndReceive('ingest', 'a')).resolves.toBe('c0');
+    await expect(supervisor.sendAndReceive('fail')).rejects.toThrow('NoSuchKey');
+    expect(calls).toEqual(['c0:ingest:a']);
+    expect(children).toHaveLength(1);
+    expect(supervisor.restartCount).toBe(0);
+  });
+
+  it.each([
+    ['a forked process that died', new Error('Actor crashed.')],
+    ['a programming error', new TypeError("Cannot read properties of undefined (reading 'x')")],
+    ['an ActorCrashError', new ActorCrashError('state lost')],
+    ['an escalation of a grandchild', new EscalationError('PublisherActor crashed 6 times')],
+  ])('restarts the child after %s: the calls that met it fail as retriable, later ones reach the new instance', async (_what, error) => {
+    const { supervisor, calls, children, delays } = setup(3);
+    await supervisor.start();
+    children[0].crash(error);
+    const failures = await Promise.allSettled([supervisor.sendAndReceive('ingest', 'a'), supervisor.sendAndReceive('ingest', 'b')]);
+    expect(failures.map((f) => f.status)).toEqual(['rejected', 'rejected']);
+    for (const f of failures) expect((f as PromiseRejectedResult).reason).toBeInstanceOf(ChildRestartError);
+    // Not a crash to the parent's own supervisor: one for one.
+    expect(isCrash((failures[0] as PromiseRejectedResult).reason)).toBe(false);
+    await expect(supervisor.sendAndReceive('ingest', 'c')).resolves.toBe('c1');
+    expect(children).toHaveLength(2);
+    expect(children[0].destroyed).toBe(true);
+    expect(delays).toEqual([100]);
+    expect(calls).toEqual(['c1:ingest:c']);
+    expect(supervisor.restartCount).toBe(1);
+  });
+
+  it('backs off more for each crash and escalates once the budget is spent', async () => {
+    const { supervisor, children, delays, escalated } = setup(2);
+    await supervisor.start();
+    for (let i = 0; i < 2; i++) {
+      children[i].crash();
+      await expect(supervisor.sendAndReceive('ingest', 'x')).rejects.toThrow(ChildRestartError);
+      await expect(supervisor.sendAndReceive('known', 'x')).resolves.toBe(`c${i + 1}`);
+    }
+    children[2].crash();
+    const error = await supervisor.sendAndReceive('ingest', 'x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EscalationError);
+    // The escalation is a crash of this parent to its own supervisor.
+    expect(isCrash(error)).toBe(true);
+    expect(delays).toEqual([100, 200]);
+    expect(escalated).toEqual(['TestActor crashed 3 times within 60000 ms; the budget is 2 restarts; last: Actor crashed, no interaction possible.']);
+    await expect(supervisor.sendAndReceive('ingest', 'y')).rejects.toThrow('the budget is 2 restarts');
+    expect(children).toHaveLength(3);
+    expect(children[2].destroyed).toBe(true);
+  });
+
+  it('escalate() gives up at once and calls onEscalate once', async () => {
+    const { supervisor, escalated } = setup(5);
+    await supervisor.start();
+    supervisor.escalate('the fetcher gave up');
+    supervisor.escalate('again');
+    expect(escalated).toEqual(['the fetcher gave up']);
+    await expect(supervisor.sendAndReceive('ingest', 'x')).rejects.toThrow(EscalationError);
+  });
+
+  it('recognises crashes by kind, and by message after a process boundary', () => {
+    expect(isCrash(new Error('Actor crashed.'))).toBe(true);
+    expect(isCrash(new Error('Actor crashed, no interaction possible.'))).toBe(true);
+    expect(isCrash(new Error(new ActorCrashError('x').message))).toBe(true);
+    expect(isEscalation(new Error(new EscalationError('x').message))).toBe(true);
+    expect(isCrash(new RangeError('Invalid array length'))).toBe(true);
+    expect(isCrash(new Error('KafkaJSConnectionError: Actor crashed'))).toBe(false);
+    expect(isCrash(new ChildRestartError('x'))).toBe(false);
+    expect(isCrash('Actor crashed.')).toBe(false);
+  });
+});
