@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { isRetriable } from '../system/errors/errors';
 import { createLogger } from '../system/observability/logging';
 import { RestartPolicy } from './restart-policy';
 import { ActorCrashError, ChildRestartError, type ChildRef, EscalationError, isCrash, isEscalation, Supervisor } from './supervisor';
@@ -119,5 +120,13 @@ describe('Supervisor (one for one, restart with backoff, escalate after the budg
     expect(isCrash(new Error('KafkaJSConnectionError: Actor crashed'))).toBe(false);
     expect(isCrash(new ChildRestartError('x'))).toBe(false);
     expect(isCrash('Actor crashed.')).toBe(false);
+  });
+
+  // The fetcher rethrows a retriable failure (the watcher retries the object) and dead-letters the rest:
+  // a restart of its streamer must never dead-letter the object it was reading.
+  it('says a restart can be retried, and a crash or an escalation cannot', () => {
+    expect(isRetriable(new ChildRestartError('x'))).toBe(true);
+    expect(isRetriable(new ActorCrashError('x'))).toBe(false);
+    expect(isRetriable(new EscalationError('x'))).toBe(false);
   });
 });

@@ -30,6 +30,7 @@
  * no escalation, and the calls in flight to the dead process are never answered. An in-memory
  * child does not crash at all in comedy's sense: a handler's error is just the message's answer.
  */
+import { LogpipeError } from '../system/errors/errors';
 import type { Logger } from '../system/observability/logging';
 import type { RestartPolicy } from './restart-policy';
 
@@ -48,28 +49,25 @@ const RESTARTING = 'restarting: ';
  * carries a prefix, so that it is still recognised after crossing a process boundary (comedy passes
  * only an error's message from a forked actor).
  */
-export class ActorCrashError extends Error {
-  readonly retriable = false;
+export class ActorCrashError extends LogpipeError {
   constructor(reason: string) {
-    super(`${CRASH}${reason}`);
+    super(`${CRASH}${reason}`, { retriable: false });
     this.name = 'ActorCrashError';
   }
 }
 
 /** A child crashed more often than its budget allows; its parent gives up on it and fails itself. */
-export class EscalationError extends Error {
-  readonly retriable = false;
+export class EscalationError extends LogpipeError {
   constructor(reason: string) {
-    super(`${ESCALATED}${reason}`);
+    super(`${ESCALATED}${reason}`, { retriable: false });
     this.name = 'EscalationError';
   }
 }
 
 /** The call met a crash of the child, which is being restarted: retry the work from committed progress. */
-export class ChildRestartError extends Error {
-  readonly retriable = true;
+export class ChildRestartError extends LogpipeError {
   constructor(reason: string) {
-    super(`${RESTARTING}${reason}`);
+    super(`${RESTARTING}${reason}`, { retriable: true });
     this.name = 'ChildRestartError';
   }
 }
