@@ -67,11 +67,10 @@ export async function startIngestPipeline(system: ActorSystem, config: LogpipeCo
     onEscalate: options.onGiveUp ?? (() => undefined),
     stopMessage: 'stop',
   });
-  const supervised = watcher;
   return {
-    watcher: supervised,
-    worker: { sendAndReceive: (topic, ...args) => supervised.sendAndReceive('worker', topic, ...args) },
-    stop: () => supervised.destroy(),
+    watcher,
+    worker: { sendAndReceive: (topic, ...args) => watcher.sendAndReceive('worker', topic, ...args) },
+    stop: () => watcher.destroy(),
   };
 }
 
