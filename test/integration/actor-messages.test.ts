@@ -19,8 +19,8 @@ import { actorModes, actorModule, type ActorParameters } from '../../src/actors/
 import { createKafka } from '../../src/system/kafka/clients';
 import type { LogpipeConfig } from '../../src/system/config/config';
 import { createActorSystem } from '../../src/system/runtime/service';
-import { recentStart } from '../faults/exactly-once';
-import { eventually, quietLogger, readTopic, testConfig, uniqueName } from './helpers';
+import { recentStart } from '../support/exactly-once';
+import { eventually, quietLogger, readTopic, testConfig, uniqueName } from '../support/helpers';
 
 jest.setTimeout(180_000);
 

@@ -25,8 +25,8 @@ import { createActorSystem, startReportActor } from '../../src/system/runtime/se
 import type { ReportStageStatus } from '../../src/report/stage';
 import type { ReportDocument } from '../../src/report/render';
 import { ActorCrashError } from '../../src/actors/supervisor';
-import { logLines, recentStart } from '../faults/exactly-once';
-import { eventually, quietLogger, readTopic, readTopicToEnd, testConfig, uniqueName } from './helpers';
+import { logLines, recentStart } from '../support/exactly-once';
+import { eventually, quietLogger, readTopic, readTopicToEnd, testConfig, uniqueName } from '../support/helpers';
 
 jest.setTimeout(240_000);
 
