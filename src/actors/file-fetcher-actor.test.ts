@@ -1,5 +1,5 @@
 import { PassThrough, Readable } from 'node:stream';
-import { streamerWithPublisher } from './streamer-port';
+import { streamerWithPublisher } from './streamer-port.fixture';
 import zlib from 'node:zlib';
 import type { ObjectStore } from '../ingest/fetcher';
 import type { ObjectMeta, ObjectRef } from '../ingest/object-ref';
