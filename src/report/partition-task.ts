@@ -51,7 +51,7 @@ export interface PartitionProgress {
   next: number;
   /** The partition's high watermark. */
   high: number;
-  /** Partitions an object in progress writes to (see ReportStage.partitionsBeingIngested); undefined: any may be. */
+  /** Partitions an object in progress writes to (IngestingPartitions); undefined: any may be. */
   ingesting: Set<number> | undefined;
   /** report.idleCloseMs. */
   idleCloseMs: number;

@@ -35,7 +35,7 @@
  * Message-ID; no other. Transient failures are retried with backoff for as long as it takes; a
  * permanent failure is logged and dropped.
  */
-import { type Admin, type EachBatchPayload, type Kafka, KafkaJSNonRetriableError, Partitioners } from 'kafkajs';
+import { type Admin, type EachBatchPayload, type Kafka, KafkaJSNonRetriableError } from 'kafkajs';
 import { NEVER_RESTART } from '../system/kafka/clients';
 import { SupervisedConsumer } from '../system/kafka/supervised-consumer';
 import { Ledger } from '../ingest/ledger';
@@ -46,6 +46,7 @@ import { ensureReportTopics } from '../system/kafka/topics';
 import { Metrics } from '../system/observability/metrics';
 import type { RetryPolicy } from './email';
 import { EmailOutbox } from './email-outbox';
+import { IngestingPartitions } from './ingesting-partitions';
 import { MergeTask, type MergeTaskContext, type Published } from './merge-task';
 import { PartitionTask, type PartitionTaskContext } from './partition-task';
 import type { RecentWindow } from './recent-windows';
@@ -104,8 +105,8 @@ export class ReportStage {
   private readonly state: CompactedTopicView<StateValue>;
   /** The ingest ledger (progress topic): objects still being ingested keep their partitions from going idle. */
   private readonly ledger: Ledger;
-  /** The progress topic's end offsets at the previous tick (partitionsBeingIngested). */
-  private ledgerEndsBefore: Map<number, number> | undefined;
+  /** Partitions an object still being ingested writes to (from the ledger): not idle. */
+  private readonly ingesting: IngestingPartitions;
   private readonly windowOptions: WindowOptions;
   private readonly rules: AlertRules;
   private readonly retry: RetryPolicy;
@@ -155,6 +156,7 @@ export class ReportStage {
     // The state topic holds the tasks of every group and log topic; this stage reads only its own.
     this.state = stateView(o.kafka, r.stateTopic, this.keys, o.log, o.config.kafka.topicProfile !== 'msk-serverless');
     this.ledger = new Ledger(o.kafka, o.config.kafka.progressTopic, o.log, { inProgressOnly: true, compactionAdvice: o.config.kafka.topicProfile !== 'msk-serverless' });
+    this.ingesting = new IngestingPartitions(this.admin, this.ledger, this.now);
     this.windowOptions = resolveWindowOptions({
       mode: r.windowMode,
       sizeMs: r.windowSizeMs,
@@ -473,7 +475,7 @@ export class ReportStage {
         const high = new Map((await this.admin.fetchTopicOffsets(this.o.topic)).map((o) => [o.partition, Number(o.high)]));
         this.partitionCount = Math.max(this.partitionCount, high.size);
         const committed = await this.committedOffsets();
-        const ingesting = await this.partitionsBeingIngested();
+        const ingesting = await this.ingesting.partitions(this.o.topic, this.partitionCount, this.r.ingestStallMs);
         for (const partition of assigned) {
           if (this.stopped) return;
           // The awaits above may have outlasted this process's membership: a task is opened (which
@@ -496,36 +498,6 @@ export class ReportStage {
     } finally {
       this.ticking = false;
     }
-  }
-
-  /**
-   * Partitions of the log topic that an object in progress in the ingest ledger writes to (its key's
-   * partition), with a commit less than report.ingestStallMs old. Such a partition is not idle even
-   * when caught up and quiet: its object resumes after an outage, and closing its windows now would
-   * make the rest of their records late (fault scenario R2 on a slow machine: ingest came back more
-   * than idleCloseMs after the report stage did). An object is in the ledger from its start record
-   * (KafkaPublisherActor.begin), before its first batch; one not started yet holds nothing.
-   *
-   * Undefined (any partition may be) while this process's ledger view has not read the progress
-   * topic up to where it ended one tick ago (the first tick: where it ends now): its consumer was
-   * replaced after an outage, or it is still reading the topic at start-up. Judging from a view
-   * behind the ingest could let a partition go idle while its object was in progress. Not "up to
-   * where it ends now": under continuous ingest the view is always a few records behind the end of
-   * the moment, and no partition would ever go idle.
-   */
-  private async partitionsBeingIngested(): Promise<Set<number> | undefined> {
-    const ends = new Map((await this.admin.fetchTopicOffsets(this.ledger.topic)).map((o) => [o.partition, Number(o.high)]));
-    const required = this.ledgerEndsBefore ?? ends;
-    this.ledgerEndsBefore = ends;
-    if (!this.ledger.hasReadUpTo(required)) return undefined;
-    const out = new Set<number>();
-    if (this.partitionCount === 0) return out;
-    const partitionMetadata = Array.from({ length: this.partitionCount }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
-    const partitioner = Partitioners.DefaultPartitioner();
-    for (const source of this.ledger.inProgress(this.o.topic, this.now() - this.r.ingestStallMs).keys()) {
-      out.add(partitioner({ topic: this.o.topic, partitionMetadata, message: { key: source, value: null } }));
-    }
-    return out;
   }
 
   /** The group's committed offsets on the log topic (a partition without records has none). */
