@@ -98,7 +98,7 @@ export class PartitionTask {
    * the windows it closed. Call under run(). Rejects if the commit failed (the task is dropped).
    */
   async countBatch(messages: KafkaMessage[]): Promise<void> {
-    // The state object is shared with the state view (what set() stored, or what openTask
+    // The state object is shared with the state view (what set() stored, or what open()
     // restored): counting works on a copy, so that a failed commit, which forgets the task, leaves
     // the view's committed nextOffset as it was. (Moving it in place made a re-opened task skip
     // the records of the aborted transaction: R2 lost lines after a broker restart.)

@@ -3,9 +3,10 @@
  * report files and alert emails, exactly once. The pure logic lives in window.ts, merge.ts, rules.ts,
  * render.ts and email.ts. The parts that move records and state through Kafka transactions:
  * partition-task.ts (stage 1), merge-task.ts (stage 2), email-outbox.ts (the emails),
- * report-files.ts, and transaction.ts (the one transaction helper and the take-over every task
- * uses). This module coordinates them: the two consumer groups, the tick, which tasks this process
- * holds, and when it doubts its memberships.
+ * report-files.ts, ingesting-partitions.ts (partitions held open by an ingest in progress), and
+ * transaction.ts (the one transaction helper and the take-over every task uses). This module
+ * coordinates them: the two consumer groups, the tick, which tasks this process holds, and when it
+ * doubts its memberships.
  *
  * Stage 1, partition tasks (consumer group `report.groupId` on the log topic). One WindowAggregator
  * per assigned partition. Per fetched batch, in one transaction with the partition's own
@@ -39,6 +40,7 @@ import { type Admin, type EachBatchPayload, type Kafka, KafkaJSNonRetriableError
 import { NEVER_RESTART } from '../system/kafka/clients';
 import { SupervisedConsumer } from '../system/kafka/supervised-consumer';
 import { Ledger } from '../ingest/ledger';
+import { LogpipeError } from '../system/errors/errors';
 import type { CompactedTopicView } from '../system/kafka/compacted-view';
 import type { LogpipeConfig } from '../system/config/config';
 import type { Logger } from '../system/observability/logging';
@@ -187,7 +189,7 @@ export class ReportStage {
     // paused-reporter-resumes-after-takeover, seed 794627684). The tick retries once the group
     // has confirmed this process's membership.
     const beforeFence = (): void => {
-      if (this.stalled(this.now())) throw Object.assign(new Error('not taking a report task over right after a stall; waiting for the group to confirm this process'), { retriable: true });
+      if (this.stalled(this.now())) throw new LogpipeError('not taking a report task over right after a stall; waiting for the group to confirm this process', { retriable: true });
     };
     const common = { kafka: o.kafka, transactionalIdPrefix: o.config.kafka.transactionalIdPrefix, groupId: r.groupId, topic: o.topic, partialsTopic: r.partialsTopic, stateTopic: r.stateTopic, keys: this.keys, state: this.state, log: o.log, beforeFence };
     this.taskContext = {
