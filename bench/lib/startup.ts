@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Admin, ConfigResourceTypes, type Kafka, type Message } from 'kafkajs';
 import { ensureIngestTopics } from '../../src/ingest/topics';
-import { ensureReportTopics } from '../../src/report/stage';
+import { ensureReportTopics } from '../../src/system/kafka/topics';
 import type { LogpipeConfig } from '../../src/system/config/config';
 import { failure, run } from './proc';
 import { median } from './stats';

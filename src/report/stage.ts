@@ -1,7 +1,12 @@
 /**
  * The report stage on Kafka: log topic → per-partition windows → partials → merged window reports,
  * report files and alert emails, exactly once. The pure logic lives in window.ts, merge.ts, rules.ts,
- * render.ts and email.ts; this module moves records and state through Kafka transactions.
+ * render.ts and email.ts. The parts that move records and state through Kafka transactions:
+ * partition-task.ts (stage 1), merge-task.ts (stage 2), email-outbox.ts (the emails),
+ * report-files.ts, ingesting-partitions.ts (partitions held open by an ingest in progress), and
+ * transaction.ts (the one transaction helper and the take-over every task uses). This module
+ * coordinates them: the two consumer groups, the tick, which tasks this process holds, and when it
+ * doubts its memberships.
  *
  * Stage 1, partition tasks (consumer group `report.groupId` on the log topic). One WindowAggregator
  * per assigned partition. Per fetched batch, in one transaction with the partition's own
@@ -31,68 +36,29 @@
  * Message-ID; no other. Transient failures are retried with backoff for as long as it takes; a
  * permanent failure is logged and dropped.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { type Admin, type EachBatchPayload, type Kafka, KafkaJSNonRetriableError, Partitioners, type Producer } from 'kafkajs';
+import { type Admin, type EachBatchPayload, type Kafka, KafkaJSNonRetriableError } from 'kafkajs';
 import { NEVER_RESTART } from '../system/kafka/clients';
 import { SupervisedConsumer } from '../system/kafka/supervised-consumer';
 import { Ledger } from '../ingest/ledger';
-import { commitBarrier, CompactedTopicView } from '../system/kafka/compacted-view';
+import { LogpipeError } from '../system/errors/errors';
+import type { CompactedTopicView } from '../system/kafka/compacted-view';
 import type { LogpipeConfig } from '../system/config/config';
 import type { Logger } from '../system/observability/logging';
-import { checkReportTopic, reportTopicMessageBytes } from '../system/config/topic-settings';
-import { compactionSettingsFor, ensureTopics } from '../system/kafka/topics';
+import { ensureReportTopics } from '../system/kafka/topics';
 import { Metrics } from '../system/observability/metrics';
-import { type AlertEmail, buildAlertEmail, decideSend, recordSend, type RetryPolicy, type SendRecord } from './email';
-import { decodePartial, encodePartial, type MergeState, type PartialRecord, WindowMerger } from './merge';
-import { RecentWindows, type RecentWindow } from './recent-windows';
-import { windowRecordOf } from './records';
-import { renderCsv, renderJson, renderText, reportDocument, reportFileNames, type ReportDocument } from './render';
-import { type AlertDecision, type AlertRules, decideAlert, resolveAlertRules } from './rules';
+import type { RetryPolicy } from './email';
+import { EmailOutbox } from './email-outbox';
+import { IngestingPartitions } from './ingesting-partitions';
+import { MergeTask, type MergeTaskContext, type Published } from './merge-task';
+import { PartitionTask, type PartitionTaskContext } from './partition-task';
+import type { RecentWindow } from './recent-windows';
+import type { ReportDocument } from './render';
+import { writeReportFiles } from './report-files';
+import { type AlertRules, resolveAlertRules } from './rules';
+import { StageMetrics } from './stage-metrics';
+import { ReportKeys, stateView, type StateValue } from './state';
 import type { EmailTransport } from './transport';
-import { resolveWindowOptions, WindowAggregator, type WindowOptions, type WindowReport, type WindowState } from './window';
-
-/** What the state topic holds for a partition task. */
-interface TaskState {
-  kind: 'task';
-  window: WindowState;
-  /** Next log-topic offset to count; -1 before the first record. */
-  nextOffset: number;
-  /** Horizon and idle flag of the last partial sent, to send one only when something changed. */
-  sentHorizon: number | null;
-  sentIdle: boolean;
-  /** With sentIdle: the offset the partition was read up to when it was judged idle (PartialRecord.idleThrough). */
-  sentIdleThrough?: number;
-}
-
-interface PendingEmail {
-  report: WindowReport;
-  decision: AlertDecision;
-  record: SendRecord | undefined;
-}
-
-/** What the state topic holds for the merge task (its pending emails are records of their own). */
-interface MergeTaskState {
-  kind: 'merge';
-  merger: MergeState;
-  nextOffset: number;
-  lastAlertStartMs: number | null;
-  /** Pending emails as states written before they had records of their own; read, never written. */
-  emails?: Record<string, PendingEmail>;
-}
-
-/**
- * A pending alert email: one record per window on the state topic (key `email <group> <topic>
- * <window id>`), written with the window's report and deleted (a tombstone) once the provider
- * accepted or refused the email. One small record per email, so each send is settled on its own in
- * a transaction of constant size: a crash repeats at most the email it was sending.
- */
-interface EmailState {
-  kind: 'email';
-  pending: PendingEmail;
-}
-
-type StateValue = TaskState | MergeTaskState | EmailState;
+import { resolveWindowOptions, type WindowOptions } from './window';
 
 export interface ReportStageOptions {
   kafka: Kafka;
@@ -117,44 +83,6 @@ export interface ReportStageStatus {
   late: number;
 }
 
-/** Runs `fn` after every earlier call on the same lock has settled. */
-class Lock {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}
-
-interface Published {
-  report: WindowReport;
-  decision: AlertDecision;
-  doc: ReportDocument;
-}
-
-interface PartitionTask {
-  partition: number;
-  producer: Producer;
-  aggregator: WindowAggregator;
-  state: TaskState;
-  lastRecordMs: number;
-  lock: Lock;
-  /** Set when the task is forgotten (failed commit, partition revoked): it never commits again. */
-  dropped?: boolean;
-}
-
-interface MergeTask {
-  producer: Producer;
-  merger: WindowMerger;
-  state: MergeTaskState;
-  /** Alert emails committed and not yet settled, by window id. */
-  emails: Map<string, PendingEmail>;
-  lock: Lock;
-  /** Set when the task is dropped (failed commit, partition revoked): it never commits again. */
-  dropped?: boolean;
-}
-
 const TICK_MS = 1_000;
 /**
  * The consumers' session timeout (kafkajs's default, set explicitly so that the tick agrees): a
@@ -175,11 +103,12 @@ const EMAIL_SETTLE_GRACE_MS = 30_000;
 
 export class ReportStage {
   private readonly admin: Admin;
+  private readonly keys: ReportKeys;
   private readonly state: CompactedTopicView<StateValue>;
   /** The ingest ledger (progress topic): objects still being ingested keep their partitions from going idle. */
   private readonly ledger: Ledger;
-  /** The progress topic's end offsets at the previous tick (partitionsBeingIngested). */
-  private ledgerEndsBefore: Map<number, number> | undefined;
+  /** Partitions an object still being ingested writes to (from the ledger): not idle. */
+  private readonly ingesting: IngestingPartitions;
   private readonly windowOptions: WindowOptions;
   private readonly rules: AlertRules;
   private readonly retry: RetryPolicy;
@@ -204,8 +133,6 @@ export class ReportStage {
   private ticking = false;
   /** When the tick timer last fired (a paused process fires none). */
   private lastTimerMs: number | undefined;
-  /** Resolves when the email being sent has been settled (or its settle failed): dropMergeTask waits for it. */
-  private emailInFlight: Promise<void> | undefined;
   /**
    * Set when the process did not run for a session timeout (the tick timer did not fire: paused by
    * GC, SIGSTOP, a slow disk): it has been evicted from its groups unless a heartbeat since says
@@ -216,34 +143,22 @@ export class ReportStage {
   /** The same for the merge consumer's group (its own heartbeat or join confirms it). */
   private mergeMembershipInDoubt = false;
   private stopped = false;
-  private emailTimer: NodeJS.Timeout | undefined;
-  private sending = false;
-  /**
-   * Emails the provider accepted or refused for good whose settle has not committed yet (it failed:
-   * an outage, the merge task dropped). If the merge task comes back to this process, they are settled
-   * without being sent again; only a crash (which forgets this) or another owner repeats one.
-   */
-  private readonly answered = new Set<string>();
-  private readonly stats = { windowsReported: 0, emailsSent: 0, emailsFailed: 0, late: 0 };
-  private readonly metrics: Metrics;
-  /** Partitions with a consumer-lag series, removed when the partition goes to another member. */
-  private readonly lagged = new Set<number>();
-  private readonly recent: RecentWindows;
+  private readonly stats = { windowsReported: 0, late: 0 };
+  private readonly metrics: StageMetrics;
+  private readonly outbox: EmailOutbox;
+  private readonly taskContext: PartitionTaskContext;
+  private readonly mergeContext: MergeTaskContext;
 
   constructor(private readonly o: ReportStageOptions) {
     const r = o.config.report;
     this.admin = o.kafka.admin();
     this.log = o.log;
     this.now = o.now ?? Date.now;
+    this.keys = new ReportKeys(r.groupId, o.topic);
     // The state topic holds the tasks of every group and log topic; this stage reads only its own.
-    const taskPrefix = this.taskKey(0).replace(/0$/, '');
-    const mergeKey = this.mergeKey();
-    const emailPrefix = this.emailKey('');
-    this.state = new CompactedTopicView<StateValue>(o.kafka, r.stateTopic, o.log, (_key, value) => decodeState(value), 'logpipe-report-state', {
-      keep: (key) => key === mergeKey || key.startsWith(taskPrefix) || key.startsWith(emailPrefix),
-      compactionAdvice: o.config.kafka.topicProfile !== 'msk-serverless',
-    });
+    this.state = stateView(o.kafka, r.stateTopic, this.keys, o.log, o.config.kafka.topicProfile !== 'msk-serverless');
     this.ledger = new Ledger(o.kafka, o.config.kafka.progressTopic, o.log, { inProgressOnly: true, compactionAdvice: o.config.kafka.topicProfile !== 'msk-serverless' });
+    this.ingesting = new IngestingPartitions(this.admin, this.ledger, this.now);
     this.windowOptions = resolveWindowOptions({
       mode: r.windowMode,
       sizeMs: r.windowSizeMs,
@@ -266,8 +181,48 @@ export class ReportStage {
       realertMs: r.realertMs,
     });
     this.retry = { initialDelayMs: r.emailRetryDelayMs, maxDelayMs: r.emailRetryMaxDelayMs };
-    this.metrics = o.metrics ?? new Metrics();
-    this.recent = new RecentWindows(r.emailTo.length > 0, o.topic);
+    this.metrics = new StageMetrics(o.metrics ?? new Metrics(), o.topic, r.emailTo.length > 0, this.now);
+    // The first transaction of a take-over fences the key's other owners. A process that has just
+    // woken from a stall (its I/O callbacks run before its timers notice) may be taking over on the
+    // word of an assignment it lost meanwhile: fencing now aborted its replacement's settle of an
+    // email already sent, and the email went out again (simulation
+    // paused-reporter-resumes-after-takeover, seed 794627684). The tick retries once the group
+    // has confirmed this process's membership.
+    const beforeFence = (): void => {
+      if (this.stalled(this.now())) throw new LogpipeError('not taking a report task over right after a stall; waiting for the group to confirm this process', { retriable: true });
+    };
+    const common = { kafka: o.kafka, transactionalIdPrefix: o.config.kafka.transactionalIdPrefix, groupId: r.groupId, topic: o.topic, partialsTopic: r.partialsTopic, stateTopic: r.stateTopic, keys: this.keys, state: this.state, log: o.log, beforeFence };
+    this.taskContext = {
+      ...common,
+      windowOptions: this.windowOptions,
+      now: this.now,
+      partitionCount: () => this.partitionCount,
+      onFailure: (partition) => this.forgetTask(partition),
+      onLate: () => this.stats.late++,
+    };
+    this.mergeContext = {
+      ...common,
+      reportTopic: r.topic,
+      windowSizeMs: this.windowOptions.sizeMs,
+      rules: this.rules,
+      logEnds: async () => new Map((await this.admin.fetchTopicOffsets(this.o.topic)).map((o) => [o.partition, Number(o.high)])),
+      onFailure: () => this.dropMergeTask(),
+    };
+    this.outbox = new EmailOutbox({
+      transport: o.transport,
+      log: o.log,
+      now: this.now,
+      retry: this.retry,
+      from: r.emailFrom,
+      to: r.emailTo,
+      groupId: r.groupId,
+      topic: o.topic,
+      mergeTask: () => this.merge(),
+      stopped: () => this.stopped,
+      mayStart: () => this.mergeAssigned && !this.mergeMembershipInDoubt,
+      stillHolds: () => this.mergeTask !== undefined && this.mergeAssigned && !this.mergeMembershipInDoubt && !this.stalled(this.now()),
+      onOutcome: (id, outcome) => this.metrics.countEmail(id, outcome),
+    });
   }
 
   private get r(): LogpipeConfig['report'] {
@@ -315,7 +270,7 @@ export class ReportStage {
           this.fetched.clear();
           this.assigned = new Set(payload.memberAssignment[this.o.topic] ?? []);
           this.log.info('log-topic partitions assigned', { partitions: [...this.assigned] });
-          this.forgetLag();
+          this.metrics.forgetLag(this.assigned);
           void this.dropUnassigned();
         });
         await consumer.connect();
@@ -373,13 +328,13 @@ export class ReportStage {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.tick) clearInterval(this.tick);
-    if (this.emailTimer) clearTimeout(this.emailTimer);
+    this.outbox.stop();
     await this.consumer?.stop();
     await this.mergeConsumer?.stop();
     const tasks = await Promise.all([...this.tasks.values()].map((t) => t.catch(() => undefined)));
-    await Promise.all(tasks.map((t) => t && t.lock.run(() => t.producer.disconnect()).catch(() => undefined)));
+    await Promise.all(tasks.map((t) => t && t.writer.disconnectAfterWork().catch(() => undefined)));
     const merge = await this.mergeTask?.catch(() => undefined);
-    if (merge) await merge.lock.run(() => merge.producer.disconnect()).catch(() => undefined);
+    if (merge) await merge.writer.disconnectAfterWork().catch(() => undefined);
     await this.state.stop().catch(() => undefined);
     await this.ledger.stop().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
@@ -410,75 +365,20 @@ export class ReportStage {
     return {
       partitions: partitions.sort((a, b) => a.partition - b.partition),
       merge: { assigned: this.mergeAssigned, open: merge?.merger.describe().open ?? [], pendingEmails: merge ? merge.emails.size : 0, caughtUp: this.mergeCaughtUp },
-      ...this.stats,
+      windowsReported: this.stats.windowsReported,
+      emailsSent: this.outbox.stats.emailsSent,
+      emailsFailed: this.outbox.stats.emailsFailed,
+      late: this.stats.late,
     };
   }
 
-  // Keys on the shared topics: group ids and topic names cannot contain spaces.
-  private taskKey(partition: number): string {
-    return `task ${this.r.groupId} ${this.o.topic} ${partition}`;
-  }
-
-  private mergeKey(): string {
-    return `merge ${this.r.groupId} ${this.o.topic}`;
-  }
-
-  private emailKey(windowId: string): string {
-    return `email ${this.r.groupId} ${this.o.topic} ${windowId}`;
-  }
-
-  private partialKeyPrefix(): string {
-    return `${this.r.groupId} ${this.o.topic} `;
-  }
-
-  private partialKey(partition: number): string {
-    return `${this.partialKeyPrefix()}${partition}`;
-  }
-
-  // ---- stage 1: partition tasks -------------------------------------------------------------
+  // ---- stage 1: partition tasks (partition-task.ts) ------------------------------------------
 
   private async onLogBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
     this.refuseIfStopped();
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const task = await this.task(batch.partition);
-    await task.lock.run(async () => {
-      // The state object is shared with the state view (what set() stored, or what openTask
-      // restored): counting works on a copy, so that a failed commit, which forgets the task, leaves
-      // the view's committed nextOffset as it was. (Moving it in place made a re-opened task skip
-      // the records of the aborted transaction: R2 lost lines after a broker restart.)
-      task.state = { ...task.state };
-      const before = task.state.nextOffset;
-      const arrival = this.now();
-      let counted = 0;
-      let future: { count: number; first: { source: string; timeMs: number } } | undefined;
-      for (const m of batch.messages) {
-        const offset = Number(m.offset);
-        if (offset < task.state.nextOffset) continue;
-        const record = windowRecordOf(m, arrival);
-        if (record) {
-          const outcome = task.aggregator.add(record);
-          if (outcome.late) this.stats.late++;
-          if (outcome.future) (future ??= { count: 0, first: { source: record.source, timeMs: record.timeMs } }).count++;
-        }
-        task.state.nextOffset = offset + 1;
-        counted++;
-      }
-      if (future) {
-        this.log.warn('future-dated records counted at their source\'s newest believable time (see report.futureSkewMs)', {
-          partition: batch.partition,
-          records: future.count,
-          source: future.first.source,
-          eventTime: new Date(future.first.timeMs).toISOString(),
-          readAt: new Date(arrival).toISOString(),
-        });
-      }
-      if (counted > 0) {
-        task.lastRecordMs = this.now();
-        // Counted and committed with no await between that could fail: a failed heartbeat here left
-        // counts in memory that no commit covered.
-        await this.commitTask(task, false, { from: before });
-      }
-    });
+    await task.run(() => task.countBatch(batch.messages));
     this.fetched.set(batch.partition, Number(batch.lastOffset()) + 1);
     resolveOffset(batch.lastOffset());
     await heartbeat();
@@ -496,103 +396,14 @@ export class ReportStage {
     if (this.stopped) throw new KafkaJSNonRetriableError('report stage stopped: this consumer outlived it');
   }
 
-  /** Commits the task's closed windows, state and offset; on failure forgets the task (it is restored from the state topic). */
-  /**
-   * @param idleThrough with idle: the offset the partition is read up to (the merger takes the
-   *   partition as idle only while nothing lies beyond it).
-   */
-  private async commitTask(task: PartitionTask, idle: boolean, why: { from?: number; idle?: boolean }, idleThrough?: number): Promise<void> {
-    // An idle partition hands out its open windows without closing them: more of their records may
-    // come with the next upload, and the merger sums the pieces (closing stays with the merger).
-    const closed = idle ? task.aggregator.flushOpen() : task.aggregator.poll();
-    const snapshot = task.aggregator.snapshot();
-    const horizonMoved = snapshot.closedUntilMs !== task.state.sentHorizon;
-    const through = idle ? idleThrough : undefined;
-    const partial: PartialRecord | undefined =
-      closed.length > 0 || horizonMoved || idle !== task.state.sentIdle || through !== task.state.sentIdleThrough
-        ? { version: 1, partition: task.partition, partitions: this.partitionCount, windows: closed, closedUntilMs: snapshot.closedUntilMs, idle, ...(through === undefined ? {} : { idleThrough: through }) }
-        : undefined;
-    const next: TaskState = { ...task.state, window: snapshot, sentHorizon: partial ? snapshot.closedUntilMs : task.state.sentHorizon, sentIdle: partial ? idle : task.state.sentIdle };
-    if (partial) {
-      if (through === undefined) delete next.sentIdleThrough;
-      else next.sentIdleThrough = through;
-    }
-    const key = this.taskKey(task.partition);
-    const encoded = Buffer.from(JSON.stringify(next));
-    if (task.dropped) throw new Error(`report task of partition ${task.partition} was dropped; it is re-opened from its committed state`);
-    const txn = await task.producer.transaction();
-    try {
-      if (partial) await txn.send({ topic: this.r.partialsTopic, messages: [{ key: this.partialKey(task.partition), value: encodePartial(partial) }] });
-      await txn.send({ topic: this.r.stateTopic, messages: [{ key, value: encoded }] });
-      if (task.state.nextOffset >= 0) {
-        await txn.sendOffsets({ consumerGroupId: this.r.groupId, topics: [{ topic: this.o.topic, partitions: [{ partition: task.partition, offset: String(task.state.nextOffset) }] }] });
-      }
-      await txn.commit();
-    } catch (err) {
-      task.dropped = true;
-      await txn.abort().catch(() => undefined);
-      this.forgetTask(task.partition);
-      throw err;
-    }
-    task.state = next;
-    this.state.set(key, next, encoded);
-    if (partial && (closed.length > 0 || idle)) this.log.debug('partial committed', { partition: task.partition, windows: closed.map((w) => w.id), idle, ...why });
-  }
-
   private task(partition: number): Promise<PartitionTask> {
     let t = this.tasks.get(partition);
     if (!t) {
-      t = this.openTask(partition);
+      t = PartitionTask.open(this.taskContext, partition);
       this.tasks.set(partition, t);
       t.catch(() => this.tasks.delete(partition));
     }
     return t;
-  }
-
-  private async openTask(partition: number): Promise<PartitionTask> {
-    const prefix = this.o.config.kafka.transactionalIdPrefix;
-    const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-${this.r.groupId}-${this.o.topic}-${partition}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    const saved = await this.takeOver(producer, this.taskKey(partition));
-    const aggregator = new WindowAggregator(this.windowOptions, this.now);
-    let state: TaskState;
-    if (saved?.kind === 'task') {
-      aggregator.restore(saved.window);
-      state = saved;
-    } else {
-      state = { kind: 'task', window: aggregator.snapshot(), nextOffset: -1, sentHorizon: null, sentIdle: false };
-    }
-    this.log.info('report partition task opened', { partition, nextOffset: state.nextOffset, restored: saved?.kind === 'task' });
-    return { partition, producer, aggregator, state, lastRecordMs: this.now(), lock: new Lock() };
-  }
-
-  /**
-   * Takes a task's state key over with its transactional producer: connects, fences the previous
-   * owner (the first transaction initialises the id, which fails that owner's next commit and
-   * completes its open transaction), commits a barrier on the state topic and reads the topic up to
-   * it. Resolves with the task's last committed state. Fencing must come first: state read before
-   * it could be overtaken by the previous owner's next commit (a batch counted twice, or records
-   * skipped when the group's offset moved on with a commit the restored state does not have).
-   */
-  private async takeOver(producer: Producer, key: string, alsoPrefix?: string): Promise<StateValue | undefined> {
-    try {
-      await producer.connect();
-      await this.state.syncThrough((barrier) => {
-        // The first transaction fences the key's other owners. A process that has just woken from
-        // a stall (its I/O callbacks run before its timers notice) may be taking over on the word
-        // of an assignment it lost meanwhile: fencing now aborted its replacement's settle of an
-        // email already sent, and the email went out again (simulation
-        // paused-reporter-resumes-after-takeover, seed 794627684). The tick retries once the group
-        // has confirmed this process's membership.
-        if (this.stalled(this.now())) throw Object.assign(new Error('not taking a report task over right after a stall; waiting for the group to confirm this process'), { retriable: true });
-        return commitBarrier(producer, this.r.stateTopic, barrier);
-      });
-    } catch (err) {
-      await producer.disconnect().catch(() => undefined);
-      throw err;
-    }
-    this.state.release(key);
-    if (alsoPrefix !== undefined) this.state.releasePrefix(alsoPrefix);
-    return this.state.get(key);
   }
 
   /**
@@ -604,19 +415,14 @@ export class ReportStage {
   private forgetTask(partition: number): void {
     const t = this.tasks.get(partition);
     this.tasks.delete(partition);
-    void t
-      ?.then((task) => {
-        task.dropped = true;
-        return task.producer.disconnect();
-      })
-      .catch(() => undefined);
+    void t?.then((task) => task.writer.dropNow()).catch(() => undefined);
   }
 
   private async dropUnassigned(): Promise<void> {
     for (const partition of [...this.tasks.keys()]) {
       if (this.assigned.has(partition)) continue;
       const task = await this.tasks.get(partition)?.catch(() => undefined);
-      if (task) await task.lock.run(async () => this.forgetTask(partition));
+      if (task) await task.run(async () => this.forgetTask(partition));
     }
   }
 
@@ -658,14 +464,7 @@ export class ReportStage {
   private dropAllTasks(): void {
     for (const [partition, t] of [...this.tasks]) {
       this.tasks.delete(partition);
-      void t
-        .then((task) =>
-          task.lock.run(async () => {
-            task.dropped = true;
-            await task.producer.disconnect();
-          }),
-        )
-        .catch(() => undefined);
+      void t.then((task) => task.writer.dropAfterWork()).catch(() => undefined);
     }
   }
 
@@ -678,71 +477,29 @@ export class ReportStage {
         const high = new Map((await this.admin.fetchTopicOffsets(this.o.topic)).map((o) => [o.partition, Number(o.high)]));
         this.partitionCount = Math.max(this.partitionCount, high.size);
         const committed = await this.committedOffsets();
-        const ingesting = await this.partitionsBeingIngested();
+        const ingesting = await this.ingesting.partitions(this.o.topic, this.partitionCount, this.r.ingestStallMs);
         for (const partition of assigned) {
           if (this.stopped) return;
           // The awaits above may have outlasted this process's membership: a task is opened (which
           // fences its other owners) only for a partition that is still this process's.
           if (this.membershipInDoubt || !this.assigned.has(partition)) continue;
           const task = await this.task(partition);
-          await task.lock.run(async () => {
+          await task.run(async () => {
             const next = Math.max(task.state.nextOffset, this.fetched.get(partition) ?? -1, committed.get(partition) ?? 0);
-            const caughtUp = next >= (high.get(partition) ?? 0);
-            this.setLag(partition, (high.get(partition) ?? 0) - next);
-            const quiet = this.now() - task.lastRecordMs >= this.r.idleCloseMs;
-            const idle = caughtUp && quiet && ingesting !== undefined && !ingesting.has(partition);
-            const agg = task.aggregator;
-            if (caughtUp) agg.closeToWatermark();
-            // poll() inside commitTask also closes by the wall clock: processing time, or idleness.
-            const clockCloses = agg.openWindows > 0 && (this.windowOptions.mode === 'processing' || idle);
-            // An idle partition read further than its last idle partial said (records or
-            // transaction markers the merger would otherwise take as uncounted) says so again.
-            const claimMoved = idle && task.state.sentIdle && next !== task.state.sentIdleThrough;
-            if (idle !== task.state.sentIdle || claimMoved || agg.closedWindows > 0 || agg.closedUntil !== task.state.sentHorizon || clockCloses) {
-              await this.commitTask(task, idle, { idle }, next);
-            }
+            this.metrics.setLag(partition, (high.get(partition) ?? 0) - next);
+            await task.tick({ next, high: high.get(partition) ?? 0, ingesting, idleCloseMs: this.r.idleCloseMs });
           });
         }
       }
       if (!this.mergeMembershipInDoubt) {
         await this.checkMergeCaughtUp();
-        await this.sendDueEmails();
+        await this.outbox.sendDue();
       }
     } catch (err) {
       if (!this.stopped) this.log.warn('report tick failed; retrying on the next', { error: err instanceof Error ? err.message : String(err) });
     } finally {
       this.ticking = false;
     }
-  }
-
-  /**
-   * Partitions of the log topic that an object in progress in the ingest ledger writes to (its key's
-   * partition), with a commit less than report.ingestStallMs old. Such a partition is not idle even
-   * when caught up and quiet: its object resumes after an outage, and closing its windows now would
-   * make the rest of their records late (fault scenario R2 on a slow machine: ingest came back more
-   * than idleCloseMs after the report stage did). An object is in the ledger from its start record
-   * (KafkaPublisherActor.begin), before its first batch; one not started yet holds nothing.
-   *
-   * Undefined (any partition may be) while this process's ledger view has not read the progress
-   * topic up to where it ended one tick ago (the first tick: where it ends now): its consumer was
-   * replaced after an outage, or it is still reading the topic at start-up. Judging from a view
-   * behind the ingest could let a partition go idle while its object was in progress. Not "up to
-   * where it ends now": under continuous ingest the view is always a few records behind the end of
-   * the moment, and no partition would ever go idle.
-   */
-  private async partitionsBeingIngested(): Promise<Set<number> | undefined> {
-    const ends = new Map((await this.admin.fetchTopicOffsets(this.ledger.topic)).map((o) => [o.partition, Number(o.high)]));
-    const required = this.ledgerEndsBefore ?? ends;
-    this.ledgerEndsBefore = ends;
-    if (!this.ledger.hasReadUpTo(required)) return undefined;
-    const out = new Set<number>();
-    if (this.partitionCount === 0) return out;
-    const partitionMetadata = Array.from({ length: this.partitionCount }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
-    const partitioner = Partitioners.DefaultPartitioner();
-    for (const source of this.ledger.inProgress(this.o.topic, this.now() - this.r.ingestStallMs).keys()) {
-      out.add(partitioner({ topic: this.o.topic, partitionMetadata, message: { key: source, value: null } }));
-    }
-    return out;
   }
 
   /** The group's committed offsets on the log topic (a partition without records has none). */
@@ -756,101 +513,24 @@ export class ReportStage {
     return offsets.length;
   }
 
-  // ---- stage 2: the merge task ---------------------------------------------------------------
+  // ---- stage 2: the merge task (merge-task.ts) -----------------------------------------------
 
   private async onPartialsBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
     this.refuseIfStopped();
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const task = await this.merge();
-    const committed: Published[] = [];
-    await task.lock.run(async () => {
-      const closed: WindowReport[] = [];
-      let nextOffset = task.state.nextOffset;
-      // Idle claims are checked against the log topic's end offsets before these partials can close
-      // a window on their strength (WindowMerger.observeEnds): a partition with records its owner
-      // has not counted yet (its commit failed, or the upload is not fetched yet) holds windows open.
-      if (task.merger.hasIdleClaims()) {
-        const ends = await this.admin.fetchTopicOffsets(this.o.topic);
-        task.merger.observeEnds(new Map(ends.map((o) => [o.partition, Number(o.high)])));
-      }
-      for (const m of batch.messages) {
-        const offset = Number(m.offset);
-        if (offset < nextOffset) continue;
-        nextOffset = offset + 1;
-        // The partials topic is shared by every group and log topic; this merger takes its own.
-        if (m.key?.toString().startsWith(this.partialKeyPrefix()) !== true) continue;
-        let partial: PartialRecord;
-        try {
-          partial = decodePartial(m.value);
-        } catch (err) {
-          this.log.error('skipping an unreadable partial record', { offset, error: (err as Error).message });
-          continue;
-        }
-        closed.push(...task.merger.apply(partial));
-      }
-      const emails = new Map<string, PendingEmail>();
-      let lastAlertStartMs = task.state.lastAlertStartMs ?? undefined;
-      const published: Published[] = [];
-      for (const report of closed) {
-        const decision = decideAlert(report, this.rules, lastAlertStartMs);
-        lastAlertStartMs = decision.lastAlertStartMs;
-        published.push({ report, decision, doc: reportDocument(report, decision) });
-        if (decision.alert) emails.set(report.id, { report, decision, record: undefined });
-      }
-      const next: MergeTaskState = { kind: 'merge', merger: task.merger.snapshot(), nextOffset, lastAlertStartMs: lastAlertStartMs ?? null };
-      await this.commitMerge(task, next, published.map((p) => p.doc), nextOffset, emails);
-      committed.push(...published);
-    });
+    const committed = await task.run(() => task.mergeBatch(batch.messages));
     resolveOffset(batch.lastOffset());
     await heartbeat();
     this.mergeCaughtUp = false;
     for (const p of committed) this.published(p);
-    if (committed.some((p) => p.decision.alert)) void this.sendDueEmails();
-  }
-
-  /**
-   * One transaction of the merge task: the reports of the windows that closed, the merge state with
-   * its input offset, and the records of the alert emails that became due (or, with no `next`, only
-   * email changes: a settled email's tombstone or its updated retry record). On failure the task is
-   * dropped and re-opened from the state topic.
-   */
-  private async commitMerge(task: MergeTask, next: MergeTaskState | undefined, docs: ReportDocument[], offset: number | undefined, emails: Map<string, PendingEmail | undefined>): Promise<void> {
-    const encoded = next && Buffer.from(JSON.stringify(next));
-    const emailRecords = [...emails].map(([id, pending]) => ({ key: this.emailKey(id), pending, value: pending ? Buffer.from(JSON.stringify({ kind: 'email', pending } satisfies EmailState)) : null }));
-    if (task.dropped) throw new Error('report merge task was dropped; it is re-opened from its committed state');
-    const txn = await task.producer.transaction();
-    try {
-      if (docs.length) await txn.send({ topic: this.r.topic, messages: docs.map((d) => ({ key: d.id, value: JSON.stringify(d), headers: { group: this.r.groupId, topic: this.o.topic } })) });
-      const stateRecords = [...(encoded ? [{ key: this.mergeKey(), value: encoded }] : []), ...emailRecords.map(({ key, value }) => ({ key, value }))];
-      if (stateRecords.length) await txn.send({ topic: this.r.stateTopic, messages: stateRecords });
-      if (offset !== undefined) await txn.sendOffsets({ consumerGroupId: `${this.r.groupId}-merge`, topics: [{ topic: this.r.partialsTopic, partitions: [{ partition: 0, offset: String(offset) }] }] });
-      await txn.commit();
-    } catch (err) {
-      task.dropped = true;
-      await txn.abort().catch(() => undefined);
-      this.dropMergeTask();
-      throw err;
-    }
-    if (next && encoded) {
-      task.state = next;
-      this.state.set(this.mergeKey(), next, encoded);
-    }
-    for (const { key, pending, value } of emailRecords) {
-      const id = key.slice(this.emailKey('').length);
-      if (pending && value) {
-        task.emails.set(id, pending);
-        this.state.set(key, { kind: 'email', pending }, value);
-      } else {
-        task.emails.delete(id);
-        this.state.set(key, undefined, null);
-      }
-    }
+    if (committed.some((p) => p.decision.alert)) void this.outbox.sendDue();
   }
 
   /** After a report is committed: its files, the callback, the count. */
   private published({ report, decision, doc }: Published): void {
     this.stats.windowsReported++;
-    this.countReport(report, decision);
+    this.metrics.countReport(report, decision);
     try {
       writeReportFiles(this.r.dir, report, decision, this.o.topic);
     } catch (err) {
@@ -862,31 +542,10 @@ export class ReportStage {
 
   private merge(): Promise<MergeTask> {
     if (!this.mergeTask) {
-      this.mergeTask = this.openMerge();
+      this.mergeTask = MergeTask.open(this.mergeContext);
       this.mergeTask.catch(() => (this.mergeTask = undefined));
     }
     return this.mergeTask;
-  }
-
-  private async openMerge(): Promise<MergeTask> {
-    const prefix = this.o.config.kafka.transactionalIdPrefix;
-    const producer = this.o.kafka.producer({ transactionalId: `${prefix}-report-merge-${this.r.groupId}-${this.o.topic}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    const saved = await this.takeOver(producer, this.mergeKey(), this.emailKey(''));
-    const state: MergeTaskState = saved?.kind === 'merge' ? saved : { kind: 'merge', merger: new WindowMerger(this.windowOptions.sizeMs).snapshot(), nextOffset: 0, lastAlertStartMs: null };
-    const emails = new Map<string, PendingEmail>(Object.entries(state.emails ?? {}));
-    for (const key of this.state.keysWithPrefix(this.emailKey(''))) {
-      const value = this.state.get(key);
-      if (value?.kind === 'email') emails.set(key.slice(this.emailKey('').length), value.pending);
-    }
-    const merger = new WindowMerger(this.windowOptions.sizeMs, state.merger);
-    this.log.info('report merge task opened', { nextOffset: state.nextOffset, pendingEmails: emails.size });
-    const task: MergeTask = { producer, merger, state, emails, lock: new Lock() };
-    if (state.emails) {
-      // A state written before pending emails had records of their own: they get theirs now.
-      const { emails: legacy, ...rest } = state;
-      await this.commitMerge(task, rest, [], undefined, new Map(Object.entries(legacy)));
-    }
-    return task;
   }
 
   /** Drops the merge task; like forgetTask, whoever still holds it cannot commit with it. */
@@ -899,7 +558,7 @@ export class ReportStage {
     // crash at all (simulation: rejoin-after-a-missed-generation, seed 1487398797). No new email
     // starts meanwhile: mergeTask is unset and mergeAssigned false. The wait is bounded (a provider
     // that never answers must not keep the producer connected forever), and stop() does not wait.
-    const inFlight = this.stopped ? undefined : this.emailInFlight;
+    const inFlight = this.stopped ? undefined : this.outbox.inFlight;
     void t
       ?.then(async (task) => {
         if (inFlight) {
@@ -907,10 +566,7 @@ export class ReportStage {
           await Promise.race([inFlight, new Promise<void>((resolve) => (timer = setTimeout(resolve, EMAIL_SETTLE_GRACE_MS)))]);
           clearTimeout(timer);
         }
-        await task.lock.run(async () => {
-          task.dropped = true;
-          await task.producer.disconnect();
-        });
+        await task.writer.dropAfterWork();
       })
       .catch(() => undefined);
   }
@@ -922,188 +578,8 @@ export class ReportStage {
     this.mergeCaughtUp = Math.max(task.state.nextOffset, this.partialsFetched) >= Number(high?.high ?? 0);
   }
 
-  // ---- emails --------------------------------------------------------------------------------
-
-  /**
-   * Sends the alert emails that are due, one at a time, and settles each in a transaction of its
-   * own right after the provider answered (its record deleted, or updated with the failure for a
-   * retry): a crash repeats at most the email in flight. A failed settle stops the round; the
-   * emails left are retried on the next tick.
-   */
-  private async sendDueEmails(): Promise<void> {
-    if (this.sending || this.stopped || !this.mergeAssigned || this.mergeMembershipInDoubt) return;
-    this.sending = true;
-    try {
-      const task = await this.merge();
-      const settle = (id: string, pending: PendingEmail | undefined): Promise<void> => task.lock.run(() => this.commitMerge(task, undefined, [], undefined, new Map([[id, pending]])));
-      let soonest: number | undefined;
-      for (const [id, pending] of [...task.emails]) {
-        // The merge task may have gone to another member during the last settle (a rebalance): its
-        // new owner sends what is pending; sending it here too repeats it with no crash at all.
-        if (this.stopped || task.dropped || this.mergeTask === undefined || !this.mergeAssigned || this.mergeMembershipInDoubt || this.stalled(this.now())) return;
-        if (this.answered.has(id)) {
-          // The provider answered it in this process; only its settle failed (an outage, a dropped
-          // task). Settle it now instead of sending it again.
-          await this.settleOrWarn(settle(id, undefined), id);
-          continue;
-        }
-        const decision = decideSend(pending.decision, pending.record, this.now(), this.retry);
-        if (decision.action === 'wait') {
-          soonest = Math.min(soonest ?? Infinity, decision.untilMs);
-          continue;
-        }
-        if (decision.action === 'skip') {
-          await settle(id, undefined);
-          continue;
-        }
-        const email = await buildAlertEmail({ from: this.r.emailFrom, to: this.r.emailTo, report: pending.report, decision: pending.decision, date: new Date(this.now()), scope: scopeOf(this.r.groupId), topic: this.o.topic });
-        if (this.stopped || task.dropped || this.mergeTask === undefined || !this.mergeAssigned || this.mergeMembershipInDoubt || this.stalled(this.now())) return;
-        let landed!: () => void;
-        this.emailInFlight = new Promise<void>((resolve) => (landed = resolve));
-        try {
-          await this.sendAndSettle(id, pending, email, settle, (untilMs) => (soonest = Math.min(soonest ?? Infinity, untilMs)));
-        } finally {
-          this.emailInFlight = undefined;
-          landed();
-        }
-      }
-      if (soonest !== undefined && !this.stopped) {
-        if (this.emailTimer) clearTimeout(this.emailTimer);
-        this.emailTimer = setTimeout(() => void this.sendDueEmails(), Math.max(0, soonest - this.now()));
-      }
-    } catch (err) {
-      if (!this.stopped) this.log.warn('sending alert emails failed; retrying on the next tick', { error: err instanceof Error ? err.message : String(err) });
-    } finally {
-      this.sending = false;
-    }
-  }
-
-  /** Sends one due email and settles it (see sendDueEmails); `retryAt` learns when a transient failure may be retried. */
-  private async sendAndSettle(id: string, pending: PendingEmail, email: AlertEmail, settle: (id: string, pending: PendingEmail | undefined) => Promise<void>, retryAt: (untilMs: number) => void): Promise<void> {
-    const outcome = await this.o.transport.send(email, { from: this.r.emailFrom, to: this.r.emailTo });
-    const record = recordSend(pending.record, email.idempotencyKey, this.now(), outcome.ok ? outcome : { ok: false, error: outcome.error });
-    this.countEmail(id, outcome.ok ? 'sent' : outcome.transient ? 'failed-transient' : 'failed-permanent');
-    if (outcome.ok || !outcome.transient) this.answered.add(id);
-    if (outcome.ok) {
-      this.stats.emailsSent++;
-      this.log.info('alert email sent', { window: id, transport: this.o.transport.describe(), messageId: email.messageId, providerMessageId: outcome.providerMessageId });
-      await this.settleOrWarn(settle(id, undefined), id);
-    } else if (!outcome.transient) {
-      this.stats.emailsFailed++;
-      this.log.error('alert email rejected; not retried', { window: id, error: outcome.error });
-      await this.settleOrWarn(settle(id, undefined), id);
-    } else {
-      this.log.warn('alert email failed; will retry', { window: id, failures: record.failures, error: outcome.error });
-      await settle(id, { ...pending, record });
-      const d = decideSend(pending.decision, record, this.now(), this.retry);
-      if (d.action === 'wait') retryAt(d.untilMs);
-    }
-  }
-
-  /** Awaits the settle of an email the provider answered; if it fails, says so (this process settles it later without sending it), and rethrows. */
-  private async settleOrWarn(settled: Promise<void>, id: string): Promise<void> {
-    try {
-      await settled;
-      this.answered.delete(id);
-    } catch (err) {
-      this.log.warn('could not record a sent alert email; it is recorded later, and sent again only if another process takes the alerts over first (same Message-ID)', { window: id, error: err instanceof Error ? err.message : String(err) });
-      throw err;
-    }
-  }
-
   /** The windows published lately with their alert and email state (for the dashboard), oldest first. */
   recentWindows(): RecentWindow[] {
-    return this.recent.list();
+    return this.metrics.recentWindows();
   }
-
-  // ---- metrics -------------------------------------------------------------------------------
-
-  /** Consumer lag of an assigned partition, from the offsets the tick fetched anyway. */
-  private setLag(partition: number, lag: number): void {
-    this.metrics.consumerLag.set({ topic: this.o.topic, partition: String(partition) }, Math.max(0, lag));
-    this.lagged.add(partition);
-  }
-
-  /** Drops the lag series of partitions no longer assigned here (another member reports them). */
-  private forgetLag(): void {
-    for (const partition of this.lagged) {
-      if (this.assigned.has(partition)) continue;
-      this.metrics.consumerLag.remove({ topic: this.o.topic, partition: String(partition) });
-      this.lagged.delete(partition);
-    }
-  }
-
-  private countReport(report: WindowReport, decision: AlertDecision): void {
-    this.metrics.windowsClosed.inc();
-    if (report.late > 0) this.metrics.lateRecords.inc(report.late);
-    if (report.future > 0) this.metrics.futureRecords.inc(report.future);
-    if (decision.alert) this.metrics.alerts.inc({ decision: 'alert' });
-    else if (decision.suppressed !== undefined) this.metrics.alerts.inc({ decision: 'suppressed' });
-    this.recent.add(report, decision, this.now());
-  }
-
-  private countEmail(id: string, outcome: 'sent' | 'failed-transient' | 'failed-permanent'): void {
-    this.metrics.emails.inc({ outcome });
-    if (outcome === 'sent') this.recent.email(id, 'sent');
-    else if (outcome === 'failed-permanent') this.recent.email(id, 'failed');
-  }
-}
-
-
-/** An idempotency scope from the group id: the characters email.ts allows. */
-function scopeOf(groupId: string): string {
-  return groupId.replace(/[^A-Za-z0-9_-]/g, '_');
-}
-
-function decodeState(value: Buffer): StateValue | undefined {
-  try {
-    const v = JSON.parse(value.toString('utf8')) as StateValue;
-    return v && (v.kind === 'task' || v.kind === 'merge' || v.kind === 'email') ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Writes `<topic token>.<window-start>.json`, `.csv` and `.txt` (reportFileNames; each via a temporary file and a rename). */
-export function writeReportFiles(dir: string, report: WindowReport, decision: AlertDecision, topic: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const names = reportFileNames(report, topic);
-  const files: Array<[string, string]> = [
-    [names.json, renderJson(report, decision)],
-    [names.csv, renderCsv(report)],
-    [names.txt, renderText(report, decision)],
-  ];
-  for (const [name, content] of files) {
-    const target = path.join(dir, name);
-    const tmp = `${target}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, content);
-    fs.renameSync(tmp, target);
-  }
-}
-
-/**
- * Creates the report topics if missing: partials (one partition: one merger at a time), the state
- * changelog (compacted, one partition: read whole by every process) and the report topic.
- * A state record holds a window snapshot, so it may be larger than the broker's 1 MiB default: both
- * topics get reportTopicMessageBytes (16 MiB, or the cap of kafka.topicProfile /
- * kafka.topicMaxMessageBytes). Existing partials and state topics are checked: if
- * WINDOWS_PER_RECORD windows at report.maxErrorMessages could not fit, it rejects naming the topic
- * and the keys (checkReportTopic). `log` gets a warning when their settings cannot be read.
- */
-export async function ensureReportTopics(admin: Admin, config: Pick<LogpipeConfig, 'kafka' | 'report'>, log?: Logger): Promise<void> {
-  const { kafka, report } = config;
-  const compaction = compactionSettingsFor(kafka.topicProfile);
-  const big = { name: 'max.message.bytes', value: String(reportTopicMessageBytes({ profile: kafka.topicProfile, topicMaxMessageBytes: kafka.topicMaxMessageBytes })) };
-  await ensureTopics(
-    admin,
-    [
-      { topic: report.partialsTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big], check: (values) => checkReportTopic(report.partialsTopic, values, config) },
-      { topic: report.stateTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big, { name: 'cleanup.policy', value: 'compact' }, ...compaction], check: (values) => checkReportTopic(report.stateTopic, values, config) },
-      { topic: report.topic, numPartitions: 1, replicationFactor: kafka.replicationFactor },
-      // The ingest ledger, read for objects still being ingested (created here too for `logpipe
-      // report` on a cluster nothing was ingested into yet; as src/ingest/topics.ts creates it).
-      { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, ...compaction] },
-    ],
-    log,
-  );
 }

@@ -3,7 +3,7 @@ import { actorModule, type ActorParameters } from '../../actors/actor-context';
 import { createLogger } from '../../system/observability/logging';
 import { createActorSystem } from '../../system/runtime/service';
 import type { ReportDocument } from '../../report/render';
-import { ensureReportTopics } from '../../report/stage';
+import { ensureReportTopics } from '../../system/kafka/topics';
 import { loadFromCommand } from '../context';
 import { checkKafkaSecurity, connectKafkaAdmin } from '../preflight';
 

@@ -1,7 +1,7 @@
 /**
  * The settings logpipe gives the topics it creates, and the size bounds its records must respect.
- * Pure: no Kafka. src/ingest/topics.ts and ensureReportTopics (src/report/stage.ts) create topics
- * from these settings; src/system/kafka/topics.ts checks existing topics against them; the configuration
+ * Pure: no Kafka. src/ingest/topics.ts and ensureReportTopics (src/system/kafka/topics.ts) create topics
+ * from these settings; that module checks existing topics against them; the configuration
  * refuses bounds that cannot fit at start-up (topicSettingsProblems).
  *
  * Profiles (kafka.topicProfile):

@@ -1,7 +1,8 @@
 import type { Admin } from 'kafkajs';
 import type { Logger } from '../observability/logging';
 import type { TopicConfigValues } from '../config/topic-settings';
-import { checkCompaction, compactionCommand, compactionProblems, compactionSettingsFor, COMPACTION_SETTINGS, createTopics, ensureTopics } from './topics';
+import { loadConfig } from '../config/config';
+import { checkCompaction, compactionCommand, compactionProblems, compactionSettingsFor, COMPACTION_SETTINGS, createTopics, ensureReportTopics, ensureTopics } from './topics';
 
 /** An admin whose createTopics rejects as kafkajs does: a KafkaJSAggregateError with one error per topic. */
 function refusingAdmin(errors: Array<{ topic: string; type: string; message: string }>): { admin: Admin; calls: unknown[] } {
@@ -101,6 +102,30 @@ describe('ensureTopics', () => {
     await expect(createTopics(admin, [{ topic: 'a', configEntries: [{ name: 'max.message.bytes', value: '16777216' }] }])).rejects.toThrow(
       'cannot create topic "a": Invalid config (INVALID_CONFIG); a cluster that limits topic settings (MSK Serverless) needs kafka.topicProfile msk-serverless (LOGPIPE_KAFKA_TOPIC_PROFILE) or kafka.topicMaxMessageBytes, or the topic created by hand (logpipe asked for max.message.bytes=16777216)',
     );
+  });
+});
+
+describe('ensureReportTopics', () => {
+  const { config } = loadConfig({ env: {} });
+  const { kafka, report } = config;
+
+  it('creates the partials and state topics (one partition, large records; state compacted), the report topic and the ingest ledger', async () => {
+    const { admin, created } = fakeAdmin({});
+    await ensureReportTopics(admin, config);
+    const byName = new Map((created as Array<{ topic: string; numPartitions: number; configEntries?: Array<{ name: string; value: string }> }>).map((t) => [t.topic, t]));
+    expect([...byName.keys()]).toEqual([report.partialsTopic, report.stateTopic, report.topic, kafka.progressTopic]);
+    for (const topic of [report.partialsTopic, report.stateTopic]) {
+      expect(byName.get(topic)?.numPartitions).toBe(1);
+      expect(byName.get(topic)?.configEntries).toContainEqual({ name: 'max.message.bytes', value: String(16 * 1024 * 1024) });
+    }
+    expect(byName.get(report.stateTopic)?.configEntries).toContainEqual({ name: 'cleanup.policy', value: 'compact' });
+    expect(byName.get(kafka.progressTopic)?.configEntries).toContainEqual({ name: 'cleanup.policy', value: 'compact' });
+  });
+
+  it('rejects an existing state topic too small for a state record, naming it', async () => {
+    const { admin, created } = fakeAdmin({ [report.stateTopic]: { 'max.message.bytes': '1048588', 'cleanup.policy': 'compact' } });
+    await expect(ensureReportTopics(admin, config)).rejects.toThrow(report.stateTopic);
+    expect(created).toEqual([]);
   });
 });
 

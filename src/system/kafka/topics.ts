@@ -4,8 +4,9 @@
  * exist already (created by hand, or by an older logpipe) against what logpipe will write to them.
  */
 import { type Admin, ConfigResourceTypes, type ITopicConfig } from 'kafkajs';
+import type { LogpipeConfig } from '../config/config';
 import type { Logger } from '../observability/logging';
-import type { TopicConfigValues } from '../config/topic-settings';
+import { checkReportTopic, reportTopicMessageBytes, type TopicConfigValues } from '../config/topic-settings';
 
 /** A topic logpipe needs: how to create it, and how to check it when it exists already. */
 export interface WantedTopic extends ITopicConfig {
@@ -182,4 +183,31 @@ export async function checkCompaction(admin: Admin, topic: string): Promise<Comp
 export function compactionCommand(topic: string): string {
   const settings = [{ name: 'cleanup.policy', value: 'compact' }, ...COMPACTION_SETTINGS].map((s) => `${s.name}=${s.value}`).join(',');
   return `kafka-configs.sh --bootstrap-server <brokers> --alter --entity-type topics --entity-name ${topic} --add-config ${settings}`;
+}
+
+/**
+ * Creates the report topics if missing: partials (one partition: one merger at a time), the state
+ * changelog (compacted, one partition: read whole by every process) and the report topic.
+ * A state record holds a window snapshot, so it may be larger than the broker's 1 MiB default: both
+ * topics get reportTopicMessageBytes (16 MiB, or the cap of kafka.topicProfile /
+ * kafka.topicMaxMessageBytes). Existing partials and state topics are checked: if
+ * WINDOWS_PER_RECORD windows at report.maxErrorMessages could not fit, it rejects naming the topic
+ * and the keys (checkReportTopic). `log` gets a warning when their settings cannot be read.
+ */
+export async function ensureReportTopics(admin: Admin, config: Pick<LogpipeConfig, 'kafka' | 'report'>, log?: Logger): Promise<void> {
+  const { kafka, report } = config;
+  const compaction = compactionSettingsFor(kafka.topicProfile);
+  const big = { name: 'max.message.bytes', value: String(reportTopicMessageBytes({ profile: kafka.topicProfile, topicMaxMessageBytes: kafka.topicMaxMessageBytes })) };
+  await ensureTopics(
+    admin,
+    [
+      { topic: report.partialsTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big], check: (values) => checkReportTopic(report.partialsTopic, values, config) },
+      { topic: report.stateTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [big, { name: 'cleanup.policy', value: 'compact' }, ...compaction], check: (values) => checkReportTopic(report.stateTopic, values, config) },
+      { topic: report.topic, numPartitions: 1, replicationFactor: kafka.replicationFactor },
+      // The ingest ledger, read for objects still being ingested (created here too for `logpipe
+      // report` on a cluster nothing was ingested into yet; as src/ingest/topics.ts creates it).
+      { topic: kafka.progressTopic, numPartitions: 1, replicationFactor: kafka.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, ...compaction] },
+    ],
+    log,
+  );
 }

@@ -1,0 +1,51 @@
+/**
+ * Which log-topic partitions an object still being ingested writes to, from the ingest ledger (the
+ * progress topic): the report stage's tick keeps such a partition from going idle.
+ */
+import { type Admin, Partitioners } from 'kafkajs';
+import type { Ledger } from '../ingest/ledger';
+
+export class IngestingPartitions {
+  /** The progress topic's end offsets at the previous call. */
+  private endsBefore: Map<number, number> | undefined;
+
+  /** `ledger`: a started in-progress-only view of the progress topic; `admin`: a connected admin client. */
+  constructor(
+    private readonly admin: Pick<Admin, 'fetchTopicOffsets'>,
+    private readonly ledger: Pick<Ledger, 'topic' | 'hasReadUpTo' | 'inProgress'>,
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * Partitions of the log topic that an object in progress in the ingest ledger writes to (its key's
+   * partition), with a commit less than report.ingestStallMs old. Such a partition is not idle even
+   * when caught up and quiet: its object resumes after an outage, and closing its windows now would
+   * make the rest of their records late (fault scenario R2 on a slow machine: ingest came back more
+   * than idleCloseMs after the report stage did). An object is in the ledger from its start record
+   * (KafkaPublisherActor.begin), before its first batch; one not started yet holds nothing.
+   *
+   * Undefined (any partition may be) while this process's ledger view has not read the progress
+   * topic up to where it ended one tick ago (the first tick: where it ends now): its consumer was
+   * replaced after an outage, or it is still reading the topic at start-up. Judging from a view
+   * behind the ingest could let a partition go idle while its object was in progress. Not "up to
+   * where it ends now": under continuous ingest the view is always a few records behind the end of
+   * the moment, and no partition would ever go idle.
+   *
+   * @param logTopic the log topic, of `partitionCount` partitions
+   * @param stallMs report.ingestStallMs: objects whose last commit is older than this are not counted
+   */
+  async partitions(logTopic: string, partitionCount: number, stallMs: number): Promise<Set<number> | undefined> {
+    const ends = new Map((await this.admin.fetchTopicOffsets(this.ledger.topic)).map((o) => [o.partition, Number(o.high)]));
+    const required = this.endsBefore ?? ends;
+    this.endsBefore = ends;
+    if (!this.ledger.hasReadUpTo(required)) return undefined;
+    const out = new Set<number>();
+    if (partitionCount === 0) return out;
+    const partitionMetadata = Array.from({ length: partitionCount }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    const partitioner = Partitioners.DefaultPartitioner();
+    for (const source of this.ledger.inProgress(logTopic, this.now() - stallMs).keys()) {
+      out.add(partitioner({ topic: logTopic, partitionMetadata, message: { key: source, value: null } }));
+    }
+    return out;
+  }
+}
