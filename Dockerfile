@@ -14,7 +14,10 @@ WORKDIR /app
 RUN chown node:node /app
 USER node
 COPY --chown=node:node package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY --chown=node:node patches ./patches
+# patches/: fixes to dependencies (kafkajs's read_committed filter), applied explicitly since
+# install scripts are off; logpipe refuses to start on an unpatched kafkajs.
+RUN npm ci --no-audit --no-fund --ignore-scripts && npx --no-install patch-package
 COPY --chown=node:node tsconfig.json tsconfig.build.json ./
 COPY --chown=node:node src ./src
 RUN npm run build && npm prune --omit=dev --ignore-scripts

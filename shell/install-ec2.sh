@@ -227,10 +227,14 @@ else
   deps_dir=$(mktemp -d /tmp/logpipe-deps.XXXXXX)
   npm_cache=$(mktemp -d /tmp/logpipe-npm.XXXXXX)
   cp -- "$staging/package.json" "$staging/npm-shrinkwrap.json" "$deps_dir/"
+  cp -R -- "$staging/patches" "$deps_dir/"
   chown -R logpipe:logpipe "$deps_dir" "$npm_cache"
+  # patches/ (fixes to dependencies: kafkajs's read_committed filter) applied by patch-package, a
+  # dependency of logpipe's own run explicitly, since install scripts stay off.
   (cd "$deps_dir" && runuser -u logpipe -- env HOME="$npm_cache" npm_config_cache="$npm_cache" \
-    "$npm_bin" ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error) ||
-    die 1 "npm ci in $deps_dir failed; $PREFIX_DIR is unchanged"
+    "$npm_bin" ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error &&
+    runuser -u logpipe -- env HOME="$npm_cache" "$node_bin" node_modules/patch-package/index.js) ||
+    die 1 "npm ci or patch-package in $deps_dir failed; $PREFIX_DIR is unchanged"
   # Root's again before anything is checked (logpipe can no longer swap what lies in it), then the
   # tree; chown -R does not follow links (-P). A link that leads out of node_modules is refused.
   chown root:root "$deps_dir"

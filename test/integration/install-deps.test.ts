@@ -27,6 +27,8 @@ describe('install-ec2.sh dependencies', () => {
     // npm runs in a directory of its own: logpipe never owns the tree root runs (dist/, shell/trigger.sh).
     expect(installer).toMatch(/\(cd "\$deps_dir" && runuser -u logpipe /);
     expect(installer).not.toMatch(/chown -R logpipe:logpipe "\$staging"/);
+    // patches/ applied explicitly (scripts are off), as the logpipe user too.
+    expect(installer).toMatch(/runuser -u logpipe -- env HOME="\$npm_cache" "\$node_bin" node_modules\/patch-package\/index\.js/);
   });
 
   it('npm pack ships npm-shrinkwrap.json when it is there', () => {
@@ -48,8 +50,14 @@ describe('install-ec2.sh dependencies', () => {
       fs.copyFileSync(path.join(root, 'package-lock.json'), path.join(dir, 'npm-shrinkwrap.json'));
       fs.cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
       fs.cpSync(path.join(root, 'config'), path.join(dir, 'config'), { recursive: true });
+      fs.cpSync(path.join(root, 'patches'), path.join(dir, 'patches'), { recursive: true });
       execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'pipe' });
-      const deps = Object.keys((JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+      // Scripts off, so the installer applies patches/ itself, as shell/install-ec2.sh does.
+      execFileSync(process.execPath, [path.join(dir, 'node_modules', 'patch-package', 'index.js')], { cwd: dir, stdio: 'pipe' });
+      const patched = execFileSync(process.execPath, ['-e', "require('./dist/system/kafka/kafkajs-patch.js').assertKafkajsPatched(); console.log('patched')"], { cwd: dir, encoding: 'utf8' });
+      expect(patched.trim()).toBe('patched');
+      // patch-package is a command (its main runs it), not a library to load.
+      const deps = Object.keys((JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies).filter((d) => d !== 'patch-package');
       const loaded = execFileSync(process.execPath, ['-e', `for (const d of ${JSON.stringify(deps)}) require(d); console.log('ok')`], { cwd: dir, encoding: 'utf8' });
       expect(loaded.trim()).toBe('ok');
       const config = execFileSync(process.execPath, [path.join(dir, 'dist', 'cli', 'main.js'), 'config'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });

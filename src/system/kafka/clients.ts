@@ -7,6 +7,7 @@
  * client (src/lambda/handler.ts: configured from the Lambda's environment, not this schema) and the
  * local stack's readiness probe (src/devstack/kafka.ts: the plaintext broker it has just started).
  */
+import { assertKafkajsPatched } from './kafkajs-patch';
 import fs from 'node:fs';
 import { Kafka, type RetryOptions } from 'kafkajs';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -25,6 +26,8 @@ import { kafkaLogCreator, kafkaLogLevel, type Logger } from '../observability/lo
  * Throws an Error naming the key when a certificate file cannot be read.
  */
 export function createKafka(config: LogpipeConfig, logger: Logger, options: { clientIdSuffix?: string; retry?: RetryOptions } = {}): Kafka {
+  // Every read of ours is read_committed; an unpatched kafkajs would expose aborted records (kafkajs-patch.ts).
+  assertKafkajsPatched();
   const security = kafkaSecurityOptions(config.kafka, { readFile: (file) => fs.readFileSync(file), awsRegion: config.aws.region, mskIamToken: signMskIamToken });
   return new Kafka({
     clientId: config.kafka.clientId + (options.clientIdSuffix ?? ''),
