@@ -319,6 +319,31 @@ export const seekRereads: Scenario<unknown> = async (env) => {
 };
 
 /**
+ * A read that begins inside two aborted transactions (a's from offset 0, b's from offset 1, the fetch
+ * from offset 1) sees neither, only the committed record after them. kafkajs 2.2.4 as published let
+ * b's record through (patches/kafkajs+2.2.4.patch).
+ */
+export const seekIntoAbortedTransactions: Scenario<unknown> = async (env) => {
+  const t = await topic(env, 'aborted');
+  const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => producer(env, env.kafka(n), env.unique(`tid-${n}`))));
+  const ta = await a.transaction();
+  await ta.send({ topic: t, messages: [{ value: 'aborted a' }] });
+  const tb = await b.transaction();
+  await tb.send({ topic: t, messages: [{ value: 'aborted b' }] });
+  await ta.abort();
+  await tb.abort();
+  const tc = await c.transaction();
+  await tc.send({ topic: t, messages: [{ value: 'committed c' }] });
+  await tc.commit();
+  const r = await reader(env, t);
+  await env.eventually('the first read', async () => (r.messages.length >= 1 ? true : undefined));
+  r.consumer.seek({ topic: t, partition: 0, offset: '1' });
+  await env.eventually('the read after the seek', async () => (r.messages.length >= 2 ? true : undefined));
+  await env.sleep(500);
+  return { messages: r.messages.map((m) => `${m.value}@${m.offset}`) };
+};
+
+/**
  * A handler that keeps failing: kafkajs retries the batch from the same offset, then the consumer
  * crashes (CRASH with restart as restartOnFailure decides) and a restarted consumer starts over
  * from the group's committed offsets (none here: the beginning), its seeks forgotten.
@@ -408,6 +433,7 @@ export const SCENARIOS: Record<string, Scenario<unknown>> = {
   'a transaction past its timeout is aborted and its producer fenced': transactionTimeout,
   'a joining member makes the group rebalance': rebalance,
   'seek() makes the next fetch start there': seekRereads,
+  'a read that begins inside two aborted transactions sees neither': seekIntoAbortedTransactions,
   'a failing handler is retried, then the consumer crashes and restarts from the committed offsets': failingHandlerCrashes,
   'a member stuck past its session timeout loses its partitions and learns at its next heartbeat': stuckMemberLosesPartitions,
 };

@@ -78,13 +78,17 @@ export class FakeBatch {
   }
 }
 
-/** kafkajs's filterAbortedMessages: records of an aborted transaction, from its first offset to its abort marker, are dropped. */
+/**
+ * kafkajs's filterAbortedMessages as patched (patches/kafkajs+2.2.4.patch): records of an aborted
+ * transaction, from its first offset to its abort marker, are dropped; every aborted transaction
+ * that began at or before a record applies (kafkajs as published marked one per record).
+ */
 function filterAborted(records: LogRecord[], aborted: Array<{ producerId: number; firstOffset: number }>): LogRecord[] {
   if (!aborted.length) return records;
   const remaining = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
   const current = new Set<number>();
   return records.filter((r) => {
-    if (remaining.length && r.offset >= remaining[0].firstOffset) current.add(remaining.shift()!.producerId);
+    while (remaining.length && r.offset >= remaining[0].firstOffset) current.add(remaining.shift()!.producerId);
     if (r.control === 'ABORT') {
       current.delete(r.producerId);
       return true;
