@@ -1,5 +1,5 @@
 import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { PermanentError } from './errors';
+import { PermanentError } from '../system/errors/errors';
 import { S3Store } from './fetcher';
 
 /** The SDK's error for an answer without a body (HEAD): name from the status, message "UnknownError". */

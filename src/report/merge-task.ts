@@ -9,13 +9,11 @@
  * Opened like a partition task by taking its state key (and the email keys) over: the previous
  * owner is fenced first, then the last committed state and pending emails are restored.
  */
-import type { Kafka, KafkaMessage } from 'kafkajs';
-import type { CompactedTopicView } from '../system/kafka/compacted-view';
-import type { Logger } from '../system/observability/logging';
+import type { KafkaMessage } from 'kafkajs';
 import { decodePartial, type PartialRecord, WindowMerger } from './merge';
 import { reportDocument, type ReportDocument } from './render';
 import { type AlertDecision, type AlertRules, decideAlert } from './rules';
-import type { EmailState, MergeTaskState, PendingEmail, ReportKeys, StateValue } from './state';
+import type { EmailState, MergeTaskState, PendingEmail, TaskContextBase } from './state';
 import { takeOver, transactionalProducer, TransactionalWriter } from './transaction';
 import type { WindowReport } from './window';
 
@@ -27,27 +25,13 @@ export interface Published {
 }
 
 /** What the merge task needs of its stage. */
-export interface MergeTaskContext {
-  kafka: Kafka;
-  /** kafka.transactionalIdPrefix. */
-  transactionalIdPrefix: string;
-  /** report.groupId (the merge group is `<groupId>-merge`). */
-  groupId: string;
-  /** The log topic. */
-  topic: string;
-  partialsTopic: string;
-  stateTopic: string;
+export interface MergeTaskContext extends TaskContextBase {
   /** report.topic: the merged window reports. */
   reportTopic: string;
-  keys: ReportKeys;
-  state: CompactedTopicView<StateValue>;
   windowSizeMs: number;
   rules: AlertRules;
-  log: Logger;
   /** The log topic's end offsets (high watermarks) per partition. */
   logEnds: () => Promise<Map<number, number>>;
-  /** Runs right before the take-over fences the previous owner; throws to refuse (see takeOver). */
-  beforeFence: () => void;
   /** A commit failed: the stage drops the task (it is re-opened from its committed state). */
   onFailure: () => void;
 }

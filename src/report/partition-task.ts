@@ -10,35 +10,19 @@
  * committed state). The state carries the next input offset: records below it, fetched again
  * because the group's committed offset lagged a fenced commit, are skipped.
  */
-import type { Kafka, KafkaMessage } from 'kafkajs';
-import type { CompactedTopicView } from '../system/kafka/compacted-view';
-import type { Logger } from '../system/observability/logging';
+import type { KafkaMessage } from 'kafkajs';
 import { encodePartial, type PartialRecord } from './merge';
 import { windowRecordOf } from './records';
-import type { ReportKeys, StateValue, TaskState } from './state';
+import type { TaskContextBase, TaskState } from './state';
 import { takeOver, transactionalProducer, TransactionalWriter } from './transaction';
 import { WindowAggregator, type WindowOptions } from './window';
 
 /** What a partition task needs of its stage. */
-export interface PartitionTaskContext {
-  kafka: Kafka;
-  /** kafka.transactionalIdPrefix. */
-  transactionalIdPrefix: string;
-  /** report.groupId: the log-topic consumer group. */
-  groupId: string;
-  /** The log topic. */
-  topic: string;
-  partialsTopic: string;
-  stateTopic: string;
-  keys: ReportKeys;
-  state: CompactedTopicView<StateValue>;
+export interface PartitionTaskContext extends TaskContextBase {
   windowOptions: WindowOptions;
-  log: Logger;
   now: () => number;
   /** The log topic's partition count as last seen (a partial carries it). */
   partitionCount: () => number;
-  /** Runs right before the take-over fences the previous owner; throws to refuse (see takeOver). */
-  beforeFence: () => void;
   /** A commit of this task failed: the stage forgets it (it is re-opened from its committed state). */
   onFailure: (partition: number) => void;
   /** Counts a late record. */

@@ -54,6 +54,24 @@ export interface EmailState {
 export type StateValue = TaskState | MergeTaskState | EmailState;
 
 /** The keys of one group's report over one log topic. */
+/** What every task of the report stage needs of its stage: the clients, names and state view they share. */
+export interface TaskContextBase {
+  kafka: Kafka;
+  /** kafka.transactionalIdPrefix. */
+  transactionalIdPrefix: string;
+  /** report.groupId: the log-topic consumer group (the merge group is `<groupId>-merge`). */
+  groupId: string;
+  /** The log topic. */
+  topic: string;
+  partialsTopic: string;
+  stateTopic: string;
+  keys: ReportKeys;
+  state: CompactedTopicView<StateValue>;
+  log: Logger;
+  /** Runs right before the take-over fences the previous owner; throws to refuse (see takeOver). */
+  beforeFence: () => void;
+}
+
 export class ReportKeys {
   private readonly taskPrefix: string;
   private readonly mergeKey: string;

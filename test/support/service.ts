@@ -3,6 +3,7 @@
  * port, its log kept), generated logs with their ground truth, and readers of what the service
  * committed (window reports, ledger outcomes).
  */
+import { seededRandom } from '../sim/runtime/clock';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -125,17 +126,8 @@ export async function ledgerOutcomes(kafka: Kafka, progressTopic: string, logTop
   );
 }
 
-/** mulberry32: a small seeded generator of numbers in [0, 1). */
-export function seeded(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** mulberry32, the simulation's seeded generator of numbers in [0, 1). */
+export const seeded = seededRandom;
 
 /** The seed of a scenario's random moments: LOGPIPE_FAULTS_SEED, else a random one (scenarios print it). */
 export function faultsSeed(): number {

@@ -49,9 +49,9 @@ export function installedAbortedFilter(): AbortedFilter {
 let checked = false;
 
 /** Throws, naming the fix, when the installed kafkajs lacks the patch; checks once per process. */
-export function assertKafkajsPatched(filter: AbortedFilter = installedAbortedFilter()): void {
+export function assertKafkajsPatched(filter?: AbortedFilter): void {
   if (checked) return;
-  if (!filtersAbortedTransactions(filter)) {
+  if (!filtersAbortedTransactions(filter ?? installedAbortedFilter())) {
     throw new Error(
       "kafkajs is installed without logpipe's patch (patches/kafkajs+2.2.4.patch): its read_committed consumer would " +
         'return records of aborted transactions, which breaks exactly-once. Apply it with `npx patch-package` in the ' +

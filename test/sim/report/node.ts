@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { backoffMs } from '../../../src/ingest/errors';
+import { backoffMs } from '../../../src/system/errors/retry';
 import type { AlertEmail } from '../../../src/report/email';
 import { ReportStage } from '../../../src/report/stage';
 import type { EmailTransport, TransportOutcome } from '../../../src/report/transport';

@@ -10,7 +10,7 @@
  * bytes or fails with a PermanentError when an unversioned object changed (If-Match).
  */
 import { Readable } from 'node:stream';
-import { PermanentError } from '../../../src/ingest/errors';
+import { PermanentError } from '../../../src/system/errors/errors';
 import type { ObjectStore } from '../../../src/ingest/fetcher';
 import { type ObjectMeta, type ObjectRef, objectId } from '../../../src/ingest/object-ref';
 import type { SimProcess } from '../runtime/process';
