@@ -8,8 +8,9 @@
  * default; the bucket is created when missing), `logpipe ingest s3://BUCKET/KEY --topic T` into a
  * topic of its own, then `logpipe report --exit-when-idle --topic T --group G` with a group of its
  * own. The built CLI (dist/cli/main.js: run `npm run build` first) runs with the default settings:
- * the harness removes every LOGPIPE_* variable and NODE_ENV from its environment and sets only where
- * logs and report files go (JSON logs at info, report files and alert emails into a temporary
+ * the harness removes every LOGPIPE_* variable and NODE_ENV from its environment, except those saying
+ * where the services are and how to reach them (CONNECTION_ENV: a stack on other ports is checked
+ * as it is), and sets only where logs and report files go (JSON logs at info, report files and alert emails into a temporary
  * directory, so a check sends no mail), plus SYSTEM_SETTINGS below. The comparison itself is
  * src/tools/conformance-compare.ts.
  *
@@ -81,12 +82,43 @@ interface Run {
   stderr: string;
 }
 
+/**
+ * The LOGPIPE_* variables a check keeps: where Kafka, S3 and SES are, how to reach them, and which
+ * Kafka client talks to them. Every other setting is the default.
+ */
+export const CONNECTION_ENV: ReadonlySet<string> = new Set([
+  'LOGPIPE_KAFKA_BROKERS',
+  'LOGPIPE_KAFKA_SSL_ENABLED',
+  'LOGPIPE_KAFKA_SSL_CA_FILE',
+  'LOGPIPE_KAFKA_SSL_CERT_FILE',
+  'LOGPIPE_KAFKA_SSL_KEY_FILE',
+  'LOGPIPE_KAFKA_SSL_KEY_PASSWORD',
+  'LOGPIPE_KAFKA_SASL_MECHANISM',
+  'LOGPIPE_KAFKA_SASL_USERNAME',
+  'LOGPIPE_KAFKA_SASL_PASSWORD',
+  'LOGPIPE_KAFKA_SASL_REGION',
+  'LOGPIPE_AWS_REGION',
+  'LOGPIPE_AWS_ENDPOINT',
+  'LOGPIPE_AWS_ACCESS_KEY_ID',
+  'LOGPIPE_AWS_SECRET_ACCESS_KEY',
+  'LOGPIPE_AWS_FORCE_PATH_STYLE',
+  'LOGPIPE_SES_ENDPOINT',
+]);
+
+/** `env` without NODE_ENV and the LOGPIPE_* settings, keeping CONNECTION_ENV. */
+export function defaultSettingsEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const kept: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (k === 'NODE_ENV' || (k.startsWith('LOGPIPE_') && !CONNECTION_ENV.has(k))) continue;
+    kept[k] = v;
+  }
+  return kept;
+}
+
 /** The environment of a CLI command: the default settings, plus where logs, reports and mail go. */
 function cliEnv(workDir: string, settings: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('LOGPIPE_') && k !== 'NODE_ENV') env[k] = v;
   return {
-    ...env,
+    ...defaultSettingsEnv(process.env),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     LOGPIPE_LOG_FORMAT: 'json',
     LOGPIPE_LOG_LEVEL: 'info',
@@ -194,7 +226,7 @@ function failedRow(system: string, error: string): SystemResult {
 
 /** Creates the bucket unless it exists (a user would with `aws s3 mb`). */
 async function ensureBucket(bucket: string, configFile: string | undefined): Promise<void> {
-  const { config } = loadConfig({ file: configFile, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LOGPIPE_') && k !== 'NODE_ENV')) });
+  const { config } = loadConfig({ file: configFile, env: defaultSettingsEnv(process.env) });
   const s3 = createS3(config);
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
