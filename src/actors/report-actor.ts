@@ -20,7 +20,8 @@ import { createKafka, createSes } from '../system/kafka/clients';
 import type { LogpipeConfig } from '../system/config/config';
 import type { RecentWindow } from '../report/recent-windows';
 import type { ReportDocument } from '../report/render';
-import { ReportStage, type ReportStageStatus } from '../report/stage';
+import { LogTopicMissingError, ReportStage, type ReportStageStatus } from '../report/stage';
+import type { Logger } from '../system/observability/logging';
 import { type EmailTransport, fileTransport, sesTransport, smtpTransport } from '../report/transport';
 
 /** The alert-email transport report.emailTransport names. */
@@ -35,6 +36,21 @@ export function transportFromConfig(config: LogpipeConfig): EmailTransport {
     case 'file':
       return fileTransport(r.outboxDir);
   }
+}
+
+/**
+ * The log line of a failed start of the report stage; returns whether the stage now waits for its
+ * log topic. A log topic that does not exist yet is expected (a service started before its first
+ * ingest, which creates the topic): info once, naming the topic, then debug while it stays missing.
+ * Anything else (Kafka unreachable, refused) is a warning every time.
+ */
+export function logStartRetry(logger: Logger, o: { brokers: string[]; topic: string; delayMs: number; error: unknown; waiting: boolean }): boolean {
+  if (o.error instanceof LogTopicMissingError) {
+    logger.log(o.waiting ? 'debug' : 'info', 'report stage waiting for the log topic to be created', { topic: o.topic, delayMs: o.delayMs });
+    return true;
+  }
+  logger.warn('report stage could not start; retrying', { brokers: o.brokers, delayMs: o.delayMs, error: reasonOf(o.error) });
+  return false;
 }
 
 export default class ReportActor {
@@ -66,6 +82,7 @@ export default class ReportActor {
         onReport: (doc) => keep && this.reports.push(doc),
         metrics: params.metrics,
       });
+    let waiting = false;
     // Ends only once the stage started, or on destroy (the rejection then is the last failure, ignored).
     this.started = retry(
       async () => {
@@ -84,7 +101,7 @@ export default class ReportActor {
         capMs: 30_000,
         signal: this.stop.signal,
         onRetry: ({ delayMs, error }) => {
-          logger.warn('report stage could not start; retrying', { brokers: config.kafka.brokers, delayMs, error: reasonOf(error) });
+          waiting = logStartRetry(logger, { brokers: config.kafka.brokers, topic, delayMs, error, waiting });
         },
       },
     );

@@ -60,6 +60,14 @@ import { ReportKeys, stateView, type StateValue } from './state';
 import type { EmailTransport } from './transport';
 import { resolveWindowOptions, type WindowOptions } from './window';
 
+
+/** The log topic does not exist yet; start() may be tried again once something creates it. */
+export class LogTopicMissingError extends LogpipeError {
+  constructor(readonly topic: string) {
+    super(`the log topic "${topic}" does not exist yet: the first ingest into it creates it`, { retriable: true });
+    this.name = 'LogTopicMissingError';
+  }
+}
 export interface ReportStageOptions {
   kafka: Kafka;
   config: LogpipeConfig;
@@ -508,7 +516,13 @@ export class ReportStage {
     return new Map((entry?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
   }
 
+  /**
+   * The log topic's partition count. A topic that does not exist yet is a state to wait in, not a
+   * failure: the first ingest creates it (LogTopicMissingError, at once, instead of the client's own
+   * metadata retries).
+   */
   private async countPartitions(): Promise<number> {
+    if (!(await this.admin.listTopics()).includes(this.o.topic)) throw new LogTopicMissingError(this.o.topic);
     const offsets = await this.admin.fetchTopicOffsets(this.o.topic);
     return offsets.length;
   }
