@@ -126,6 +126,8 @@ export class EmailOutbox {
   /** Sends one due email and settles it (see sendDue); `retryAt` learns when a transient failure may be retried. */
   private async sendAndSettle(id: string, pending: PendingEmail, email: AlertEmail, settle: (id: string, pending: PendingEmail | undefined) => Promise<void>, retryAt: (untilMs: number) => void): Promise<void> {
     const c = this.ctx;
+    // Debug: the provider call's start (the latency breakdown of `npm run bench`; `alert email sent` ends it).
+    c.log.debug('alert email sending', { window: id, transport: c.transport.describe() });
     const outcome = await c.transport.send(email, { from: c.from, to: c.to });
     const record = recordSend(pending.record, email.idempotencyKey, c.now(), outcome.ok ? outcome : { ok: false, error: outcome.error });
     c.onOutcome(id, outcome.ok ? 'sent' : outcome.transient ? 'failed-transient' : 'failed-permanent');
