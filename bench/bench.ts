@@ -4,7 +4,8 @@
  *
  *   1. ingest   S3 object → `logpipe ingest` vs kcat -P, Kafka's ProducerPerformance, a naive kafkajs loop
  *   2. report   the ingested topic → `logpipe report --exit-when-idle` vs kcat -C, Kafka's ConsumerPerformance
- *   3. latency  PutObject of a small object with an error burst → alert email at the SES emulator (`logpipe start`)
+ *   3. latency  PutObject of a small object with an error burst → alert email at the SES emulator (`logpipe start`,
+ *               one per settings profile side by side; where each 100 ms goes, from their debug logs)
  *   4. memory   peak RSS of `logpipe ingest` over object sizes
  *   5. parser   bench/parse.ts (lines/s on one core)
  *   6. startup  `logpipe ingest` / `logpipe report --exit-when-idle` start-up after N objects and closed
@@ -448,6 +449,9 @@ interface LatencyService {
   port: number;
   samples: LatencySample[];
   marks: Map<number, UploadMark>;
+  startedMs: number;
+  cpuSeconds?: number;
+  wallSeconds?: number;
 }
 
 async function startLatencyService(ctx: Ctx, index: number, profile: (typeof LATENCY_PROFILES)[number]): Promise<LatencyService> {
@@ -494,7 +498,28 @@ async function startLatencyService(ctx: Ctx, index: number, profile: (typeof LAT
   fs.closeSync(out);
   if (child.pid) track(child.pid);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { name: profile.name, bucket, recipient, env, settings, logFile, argv, child, exited, port, samples: [], marks: new Map() };
+  return { name: profile.name, bucket, recipient, env, settings, logFile, argv, child, exited, port, samples: [], marks: new Map(), startedMs: Date.now() };
+}
+
+/** CPU seconds (user + system) the process has used so far, from /proc; undefined where there is none. */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The service's CPU over its whole run (start-up, the uploads, the idle time between them), read
+ * before any service is stopped (a shutdown takes seconds): what a change to its timers costs.
+ */
+function readLatencyServiceCpu(s: LatencyService): void {
+  s.cpuSeconds = cpuSecondsOf(s.child.pid);
+  s.wallSeconds = (Date.now() - s.startedMs) / 1000;
 }
 
 async function stopLatencyService(s: LatencyService): Promise<void> {
@@ -545,6 +570,7 @@ function summariseLatency(ctx: Ctx, s: LatencyService): LatencyProfileResult {
     p50Seconds: percentile(measured, 50), p90Seconds: percentile(measured, 90), p95Seconds: percentile(measured, 95),
     minSeconds: measured.length ? Math.min(...measured) : undefined, maxSeconds: measured.length ? Math.max(...measured) : undefined,
     breakdown: { objects: perObject.length, hops, unexplained },
+    cpuSeconds: s.cpuSeconds, wallSeconds: s.wallSeconds,
     command: `${Object.entries(s.env).map(([k, v]) => `${k}=${k.endsWith('_DIR') ? '<tmp>' : v}`).join(' ')} ${display(ctx, s.argv)}`,
   };
 }
@@ -558,6 +584,8 @@ function summariseLatency(ctx: Ctx, s: LatencyService): LatencyProfileResult {
 async function measureLatency(ctx: Ctx): Promise<NonNullable<BenchResults['latency']>> {
   const services: LatencyService[] = [];
   const windowMs = Number(ctx.config.report.windowSizeMs);
+  // The machine is shared: its load (1-minute average) before and after says how far to trust the numbers.
+  const loadBefore = os.loadavg()[0];
   try {
     for (const [i, p] of LATENCY_PROFILES.entries()) services.push(await startLatencyService(ctx, i, p));
     for (const s of services) {
@@ -569,6 +597,7 @@ async function measureLatency(ctx: Ctx): Promise<NonNullable<BenchResults['laten
       for (const s of order) await uploadAndWait(ctx, s, i, windowMs);
     }
   } finally {
+    for (const s of services) readLatencyServiceCpu(s);
     for (const s of services) await stopLatencyService(s);
   }
   const profiles = services.map((s) => summariseLatency(ctx, s));
@@ -577,6 +606,7 @@ async function measureLatency(ctx: Ctx): Promise<NonNullable<BenchResults['laten
     settings: main.settings, env: main.env, samples: main.samples, measured: main.measured,
     p50Seconds: main.p50Seconds, p95Seconds: main.p95Seconds, minSeconds: main.minSeconds, maxSeconds: main.maxSeconds,
     profiles,
+    loadAverage: { before: loadBefore, after: os.loadavg()[0] },
     commands: {
       ...Object.fromEntries(profiles.map((p) => [`service (${p.name})`, p.command])),
       upload: 'PutObject (AWS SDK) of a 60-line object, 10 ERROR lines first, into a bucket notifying the service\'s SQS queue; then GET http://127.0.0.1:8005/store every 50 ms until an email to the service\'s recipient names the window',
@@ -900,7 +930,7 @@ function summaryText(r: BenchResults, file: string, docs: boolean): string {
   if (r.latency) {
     lines.push(`upload → email: p50 ${r.latency.p50Seconds?.toFixed(2) ?? '-'} s (goal ≤ 1 s, not asserted), p95 ${r.latency.p95Seconds?.toFixed(2) ?? '-'} s over ${r.latency.measured} objects`);
     for (const p of r.latency.profiles ?? []) {
-      lines.push(`  ${p.name}: p50 ${p.p50Seconds?.toFixed(2) ?? '-'} s, p90 ${p.p90Seconds?.toFixed(2) ?? '-'} s; hops p50/p90 ms: ${p.breakdown.hops.map((h) => `${h.hop} ${h.p50Ms ?? '-'}/${h.p90Ms ?? '-'}`).join(', ')}`);
+      lines.push(`  ${p.name}: p50 ${p.p50Seconds?.toFixed(2) ?? '-'} s, p90 ${p.p90Seconds?.toFixed(2) ?? '-'} s, CPU ${p.cpuSeconds?.toFixed(1) ?? '-'} s in ${p.wallSeconds?.toFixed(0) ?? '-'} s; hops p50/p90 ms: ${p.breakdown.hops.map((h) => `${h.hop} ${h.p50Ms ?? '-'}/${h.p90Ms ?? '-'}`).join(', ')}`);
     }
   }
   if (r.memory) lines.push(`memory: ${r.memory.points.map((p) => `${(p.bytes / MB).toFixed(0)} MB → ${p.peakRssBytes ? `${Math.round(p.peakRssBytes / 2 ** 20)} MiB` : p.error ?? '-'}`).join(', ')}`);

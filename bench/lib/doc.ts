@@ -18,12 +18,12 @@ type LatencyProfile = NonNullable<NonNullable<BenchResults['latency']>['profiles
 const ms0 = (x: number | undefined): string => (x === undefined ? '–' : `${Math.round(x)} ms`);
 
 /** The latency section: each profile's latencies, where the time went (p50 / p90 per hop), the goal. */
-function latencySection(profiles: LatencyProfile[]): string[] {
+function latencySection(profiles: LatencyProfile[], load?: { before: number; after: number }): string[] {
   const [main, peer] = profiles;
   const out = [`#### Upload → email latency: ${main.measured} objects per settings profile (after 1 warm-up object each), through \`logpipe start\``, ''];
-  out.push('| settings | p50 | p90 | p95 | min | max | samples (s) |', '|---|---:|---:|---:|---:|---:|---|');
+  out.push('| settings | p50 | p90 | p95 | min | max | service CPU (wall) | samples (s) |', '|---|---:|---:|---:|---:|---:|---:|---|');
   for (const p of profiles) {
-    out.push(`| ${p.name} | ${s2(p.p50Seconds)} | ${s2(p.p90Seconds)} | ${s2(p.p95Seconds)} | ${s2(p.minSeconds)} | ${s2(p.maxSeconds)} | ${p.samples.filter((s) => !s.warmUp).map((s) => (s.seconds === undefined ? 'timeout' : s.seconds.toFixed(2))).join(', ')} |`);
+    out.push(`| ${p.name} | ${s2(p.p50Seconds)} | ${s2(p.p90Seconds)} | ${s2(p.p95Seconds)} | ${s2(p.minSeconds)} | ${s2(p.maxSeconds)} | ${s2(p.cpuSeconds)} (${s2(p.wallSeconds)}) | ${p.samples.filter((s) => !s.warmUp).map((s) => (s.seconds === undefined ? 'timeout' : s.seconds.toFixed(2))).join(', ')} |`);
   }
   out.push('');
   out.push(`Where the time goes (p50 / p90 of each hop over the objects whose log shows every mark: ${profiles.map((p) => `${p.breakdown.objects} for ${p.name}`).join(', ')}; hops of one object add up to its latency, their p50s need not; bench/lib/latency-breakdown.ts says which log line ends each):`, '');
@@ -37,7 +37,7 @@ function latencySection(profiles: LatencyProfile[]): string[] {
   const vs = peer?.p50Seconds && main.p50Seconds !== undefined ? `; ${x2(main.p50Seconds / peer.p50Seconds)} the p50 of ${peer.name} in this run` : '';
   out.push(`p50 with the alerting settings: ${goal}${vs} (reported, never asserted).`, '');
   for (const p of profiles) out.push(`Settings, ${p.name}: ${Object.entries(p.settings).map(([k, v]) => `\`${k}\` ${JSON.stringify(v)}`).join(', ')}.`, '');
-  out.push('Each object holds 60 lines (10 ERROR first) inside one minute of its own, so it is its own window and only the idle close can close it (its watermark stays inside the minute); the clock runs from just before PutObject to the poll of the SES emulator\'s `GET /store` that first shows the email for that window to the service\'s recipient (polled every 50 ms). The services run side by side, one per profile, and the uploads alternate between them, one at a time.', '');
+  out.push(`Each object holds 60 lines (10 ERROR first) inside one minute of its own, so it is its own window and only the idle close can close it (its watermark stays inside the minute); the clock runs from just before PutObject to the poll of the SES emulator's \`GET /store\` that first shows the email for that window to the service's recipient (polled every 50 ms). The services run side by side, one per profile, and the uploads alternate between them, one at a time.${load ? ` Load average (1 min) ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after, on this machine's cores.` : ''}`, '');
   return out;
 }
 
@@ -96,7 +96,7 @@ export function renderBlock(r: BenchResults, resultsFile: string): string {
   }
   if (r.latency) {
     const l = r.latency;
-    if (l.profiles?.length) out.push(...latencySection(l.profiles));
+    if (l.profiles?.length) out.push(...latencySection(l.profiles, l.loadAverage));
     else {
       out.push(`#### Upload → email latency: ${l.measured} objects (after 1 warm-up object), through \`logpipe start\``, '');
       out.push('| p50 | p95 | min | max | samples (s) |', '|---:|---:|---:|---:|---|');
