@@ -320,18 +320,26 @@ export class ReportStage {
     await step(this.mergeConsumer.start());
 
     this.runningSince();
-    this.tick = setInterval(() => {
-      const now = this.now();
-      if (this.stalled(now)) {
-        this.log.warn('the process did not run for longer than the session timeout; reporting waits until its group membership is confirmed', { pausedMs: now - (this.lastTimerMs ?? now) });
-        this.membershipInDoubt = true;
-        this.mergeMembershipInDoubt = true;
-        this.dropAllTasks();
-        this.dropMergeTask();
-      }
-      this.lastTimerMs = now;
-      void this.onTick();
-    }, TICK_MS);
+    this.tick = setInterval(() => this.onTimer(false), TICK_MS);
+  }
+
+  /**
+   * A timer fired (the 1 s tick, or the idle timer): first the stall check, then the tick. Every
+   * timer goes through it: after a pause, whichever timer fires first must see the pause before
+   * the tick acts on the old assignment (the idle timer's deadline may be the earlier one).
+   * @param again see onTick
+   */
+  private onTimer(again: boolean): void {
+    const now = this.now();
+    if (this.stalled(now)) {
+      this.log.warn('the process did not run for longer than the session timeout; reporting waits until its group membership is confirmed', { pausedMs: now - (this.lastTimerMs ?? now) });
+      this.membershipInDoubt = true;
+      this.mergeMembershipInDoubt = true;
+      this.dropAllTasks();
+      this.dropMergeTask();
+    }
+    this.lastTimerMs = now;
+    void this.onTick(again);
   }
 
   async stop(): Promise<void> {
@@ -409,7 +417,7 @@ export class ReportStage {
     // A few ms past the deadline: the task's quiet check compares against the same clock.
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      void this.onTick(true);
+      this.onTimer(true);
     }, this.r.idleCloseMs + 5);
   }
 
@@ -533,9 +541,10 @@ export class ReportStage {
       if (!this.stopped) this.log.warn('report tick failed; retrying on the next', { error: err instanceof Error ? err.message : String(err) });
     } finally {
       this.ticking = false;
-      if (this.tickAgain) {
+      if (this.tickAgain && !this.stopped) {
         this.tickAgain = false;
-        void this.onTick();
+        // Through the stall check: this tick's awaits may have spanned a pause.
+        this.onTimer(false);
       }
     }
   }
