@@ -14,6 +14,33 @@ const mb = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2
 const x2 = (x: number | undefined): string => (x === undefined ? '–' : `${x.toFixed(x < 0.1 ? 3 : 2)}×`);
 const s2 = (x: number | undefined): string => (x === undefined ? '–' : `${x.toFixed(2)} s`);
 
+type LatencyProfile = NonNullable<NonNullable<BenchResults['latency']>['profiles']>[number];
+const ms0 = (x: number | undefined): string => (x === undefined ? '–' : `${Math.round(x)} ms`);
+
+/** The latency section: each profile's latencies, where the time went (p50 / p90 per hop), the goal. */
+function latencySection(profiles: LatencyProfile[], load?: { before: number; after: number }): string[] {
+  const [main, peer] = profiles;
+  const out = [`#### Upload → email latency: ${main.measured} objects per settings profile (after 1 warm-up object each), through \`logpipe start\``, ''];
+  out.push('| settings | p50 | p90 | p95 | min | max | service CPU (wall) | samples (s) |', '|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const p of profiles) {
+    out.push(`| ${p.name} | ${s2(p.p50Seconds)} | ${s2(p.p90Seconds)} | ${s2(p.p95Seconds)} | ${s2(p.minSeconds)} | ${s2(p.maxSeconds)} | ${s2(p.cpuSeconds)} (${s2(p.wallSeconds)}) | ${p.samples.filter((s) => !s.warmUp).map((s) => (s.seconds === undefined ? 'timeout' : s.seconds.toFixed(2))).join(', ')} |`);
+  }
+  out.push('');
+  out.push(`Where the time goes (p50 / p90 of each hop over the objects whose log shows every mark: ${profiles.map((p) => `${p.breakdown.objects} for ${p.name}`).join(', ')}; hops of one object add up to its latency, their p50s need not; bench/lib/latency-breakdown.ts says which log line ends each):`, '');
+  out.push(`| hop | ${profiles.map((p) => `${p.name} p50 | p90`).join(' | ')} |`, `|---|${profiles.map(() => '---:|---:').join('|')}|`);
+  for (const [i, h] of main.breakdown.hops.entries()) {
+    out.push(`| ${h.hop} | ${profiles.map((p) => `${ms0(p.breakdown.hops[i]?.p50Ms)} | ${ms0(p.breakdown.hops[i]?.p90Ms)}`).join(' | ')} |`);
+  }
+  out.push('');
+  for (const p of profiles) if (p.breakdown.unexplained.length) out.push(`Not explained (${p.name}): ${p.breakdown.unexplained.join('; ')}.`, '');
+  const goal = main.p50Seconds === undefined ? 'not measured' : `${s2(main.p50Seconds)} against the goal of 1 s: ${main.p50Seconds <= 1 ? 'met' : 'not met'}`;
+  const vs = peer?.p50Seconds && main.p50Seconds !== undefined ? `; ${x2(main.p50Seconds / peer.p50Seconds)} the p50 of ${peer.name} in this run` : '';
+  out.push(`p50 with the alerting settings: ${goal}${vs} (reported, never asserted).`, '');
+  for (const p of profiles) out.push(`Settings, ${p.name}: ${Object.entries(p.settings).map(([k, v]) => `\`${k}\` ${JSON.stringify(v)}`).join(', ')}.`, '');
+  out.push(`Each object holds 60 lines (10 ERROR first) inside one minute of its own, so it is its own window and only the idle close can close it (its watermark stays inside the minute); the clock runs from just before PutObject to the poll of the SES emulator's \`GET /store\` that first shows the email for that window to the service's recipient (polled every 50 ms). The services run side by side, one per profile, and the uploads alternate between them, one at a time.${load ? ` Load average (1 min) ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after, on this machine's cores.` : ''}`, '');
+  return out;
+}
+
 function toolTable(stage: Stage): string[] {
   const rows = [
     '| tool | lines/s (median) | MB/s | lines/s, wall clock | peak RSS | logpipe ÷ tool | runs (lines/s) |',
@@ -69,10 +96,13 @@ export function renderBlock(r: BenchResults, resultsFile: string): string {
   }
   if (r.latency) {
     const l = r.latency;
-    out.push(`#### Upload → email latency: ${l.measured} objects (after 1 warm-up object), through \`logpipe start\``, '');
-    out.push('| p50 | p95 | min | max | samples (s) |', '|---:|---:|---:|---:|---|');
-    out.push(`| ${s2(l.p50Seconds)} | ${s2(l.p95Seconds)} | ${s2(l.minSeconds)} | ${s2(l.maxSeconds)} | ${l.samples.filter((s) => !s.warmUp).map((s) => (s.seconds === undefined ? 'timeout' : s.seconds.toFixed(2))).join(', ')} |`, '');
-    out.push(`Settings: ${Object.entries(l.settings).map(([k, v]) => `\`${k}\` ${JSON.stringify(v)}`).join(', ')}. Each object holds 60 lines (10 ERROR first) inside one minute of its own, so it is its own window; the clock runs from just before PutObject to the poll of the SES emulator's \`GET /store\` that first shows the email for that window to the run's unique recipient (polled every 50 ms).`, '');
+    if (l.profiles?.length) out.push(...latencySection(l.profiles, l.loadAverage));
+    else {
+      out.push(`#### Upload → email latency: ${l.measured} objects (after 1 warm-up object), through \`logpipe start\``, '');
+      out.push('| p50 | p95 | min | max | samples (s) |', '|---:|---:|---:|---:|---|');
+      out.push(`| ${s2(l.p50Seconds)} | ${s2(l.p95Seconds)} | ${s2(l.minSeconds)} | ${s2(l.maxSeconds)} | ${l.samples.filter((s) => !s.warmUp).map((s) => (s.seconds === undefined ? 'timeout' : s.seconds.toFixed(2))).join(', ')} |`, '');
+      out.push(`Settings: ${Object.entries(l.settings).map(([k, v]) => `\`${k}\` ${JSON.stringify(v)}`).join(', ')}. Each object holds 60 lines (10 ERROR first) inside one minute of its own, so it is its own window; the clock runs from just before PutObject to the poll of the SES emulator's \`GET /store\` that first shows the email for that window to the run's unique recipient (polled every 50 ms).`, '');
+    }
   }
   if (r.memory) {
     out.push('#### Memory: peak RSS of `logpipe ingest` by object size', '');
@@ -113,7 +143,7 @@ export function renderBlock(r: BenchResults, resultsFile: string): string {
   if (ik) goals.push(`| ingest ≥ 1.0× kcat -P lines/s | ${x2(ik.logpipeRatio)} | ${ik.logpipeRatio === undefined ? '–' : ik.logpipeRatio >= 1 ? 'yes' : 'no'} |`);
   const rk = peer(r.report, 'kcat -C');
   if (rk) goals.push(`| report ≥ 1.0× kcat -C lines/s | ${x2(rk.logpipeRatio)} | ${rk.logpipeRatio === undefined ? '–' : rk.logpipeRatio >= 1 ? 'yes' : 'no'} |`);
-  if (r.latency) goals.push(`| upload → email p50 ≤ 3 s | ${s2(r.latency.p50Seconds)} | ${r.latency.p50Seconds === undefined ? '–' : r.latency.p50Seconds <= 3 ? 'yes' : 'no'} |`);
+  if (r.latency) goals.push(`| upload → email p50 ≤ 1 s (alerting settings) | ${s2(r.latency.p50Seconds)} | ${r.latency.p50Seconds === undefined ? '–' : r.latency.p50Seconds <= 1 ? 'yes' : 'no'} |`);
   if (r.memory) {
     const pts = r.memory.points.filter((p) => p.peakRssBytes !== undefined);
     const last = pts[pts.length - 1];

@@ -91,6 +91,30 @@ export interface BenchResults {
     maxSeconds?: number;
     measured: number;
     commands: Record<string, string>;
+    /**
+     * Every settings profile measured side by side (the first is the one the fields above repeat:
+     * the alerting settings of docs/operations.md); absent in results written before they were.
+     */
+    profiles?: Array<{
+      name: string;
+      settings: Record<string, unknown>;
+      env: Record<string, string>;
+      samples: LatencySample[];
+      measured: number;
+      p50Seconds?: number;
+      p90Seconds?: number;
+      p95Seconds?: number;
+      minSeconds?: number;
+      maxSeconds?: number;
+      /** Where the time went (bench/lib/latency-breakdown.ts): p50 and p90 of each hop over the objects explained. */
+      breakdown: { objects: number; hops: Array<{ hop: string; p50Ms?: number; p90Ms?: number }>; unexplained: string[] };
+      /** CPU seconds (user + system) of the service over its whole run, and that run's wall-clock seconds. */
+      cpuSeconds?: number;
+      wallSeconds?: number;
+      command: string;
+    }>;
+    /** The machine's 1-minute load average when the section began and ended. */
+    loadAverage?: { before: number; after: number };
   };
   memory?: { points: MemoryPoint[]; commands: Record<string, string> };
   parser?: { lines: number; rounds: number; results: Array<{ name: string; linesPerSecond: number; rounds: number[] }>; resultsFile?: string; command: string };

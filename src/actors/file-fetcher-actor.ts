@@ -271,10 +271,19 @@ export default class FileFetcherActor {
         context: { source: meta.name, headers, name: meta.name, lastModifiedMs: meta.lastModifiedMs, ...(choice ? { parser: choice.options } : {}) },
         resume: committed,
       });
+      // Debug timestamps along one object (the latency breakdown of `npm run bench`): begun (HEAD,
+      // claim, start record), first bytes (GetObject answered), read (every chunk parsed), then
+      // `object ingested` once the last batch is committed.
+      log.debug('object begun', { id: meta.id });
+      let firstBytes = true;
       let last: ObjectProgress | undefined;
       try {
         await fetchObject(store, ref, meta, committed?.byteOffset ?? 0, (chunk) => {
           if (this.stopping) return Promise.reject(new ShutdownError());
+          if (firstBytes) {
+            firstBytes = false;
+            log.debug('object first bytes', { id: meta.id });
+          }
           this.deps.faults?.('fetcher.chunk', meta.id);
           return streamer.sendAndReceive('chunk', meta.id, chunk);
         }, {
@@ -284,6 +293,7 @@ export default class FileFetcherActor {
             log.warn('read failed, retrying', { attempt, delayMs, error: reasonOf(error) });
           },
         });
+        log.debug('object read', { id: meta.id });
         last = await streamer.sendAndReceive('end', meta.id);
       } catch (err) {
         const soFar = (await streamer.sendAndReceive('abort', meta.id)) ?? committed;

@@ -92,6 +92,30 @@ describe('EmailOutbox', () => {
     outbox.stop();
   });
 
+  // Latency (issue 17): a report committed while a round was sending waited for the next tick (up to
+  // a second) before its email went out, since sendDue returned at once during a round.
+  it('sends an email that became due during a round right after that round, without waiting for a tick', async () => {
+    const a = pending(T0);
+    const b = pending(T0 + MINUTE);
+    const { task } = mergeTask([a]);
+    let outbox!: EmailOutbox;
+    const set = setUp(task, (n) => {
+      if (n === 1) {
+        // The merge task commits b's report while a is with the provider, and asks for a send.
+        task.emails.set(b.report.id, b);
+        void outbox.sendDue();
+      }
+      return { ok: true, providerMessageId: `m-${n}` };
+    });
+    outbox = set.outbox;
+    await outbox.sendDue();
+    // The follow-up round runs on its own; let its promises settle.
+    for (let i = 0; i < 200 && set.sent.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(set.sent).toHaveLength(2);
+    expect(task.emails.size).toBe(0);
+    outbox.stop();
+  });
+
   it('drops a permanently rejected email (settled, not retried)', async () => {
     const a = pending(T0);
     const { task, settles } = mergeTask([a]);

@@ -12,8 +12,9 @@
  * per assigned partition. Per fetched batch, in one transaction with the partition's own
  * transactional producer: the windows it closed as a partial record (partials topic), the
  * aggregator's snapshot with the next input offset (state topic, key `task <group> <topic> <partition>`), and
- * the consumer offset (sendOffsets). A tick per second closes windows of idle partitions and marks a
- * partition idle once it has nothing left to read and no record came for report.idleCloseMs.
+ * the consumer offset (sendOffsets). A tick per second, and one report.idleCloseMs after the latest
+ * batch, closes windows of idle partitions and marks a partition idle once it has nothing left to
+ * read and no record came for report.idleCloseMs.
  *
  * Stage 2, the merge task (consumer group `<groupId>-merge` on the one-partition partials topic, so
  * one process at a time merges). Per batch, in one transaction: the merged reports of the windows
@@ -139,6 +140,14 @@ export class ReportStage {
   private partialsFetched = 0;
   private tick: NodeJS.Timeout | undefined;
   private ticking = false;
+  /** A tick was asked for while one ran: onTick runs once more when it ends. */
+  private tickAgain = false;
+  /**
+   * Fires a tick report.idleCloseMs after the latest log batch: the moment its partition may go
+   * idle. Without it the partition waited for the next 1 s tick, up to a second more between an
+   * upload and its alert (docs/benchmarks.md, "Upload → email latency").
+   */
+  private idleTimer: NodeJS.Timeout | undefined;
   /** When the tick timer last fired (a paused process fires none). */
   private lastTimerMs: number | undefined;
   /**
@@ -319,23 +328,32 @@ export class ReportStage {
     await step(this.mergeConsumer.start());
 
     this.runningSince();
-    this.tick = setInterval(() => {
-      const now = this.now();
-      if (this.stalled(now)) {
-        this.log.warn('the process did not run for longer than the session timeout; reporting waits until its group membership is confirmed', { pausedMs: now - (this.lastTimerMs ?? now) });
-        this.membershipInDoubt = true;
-        this.mergeMembershipInDoubt = true;
-        this.dropAllTasks();
-        this.dropMergeTask();
-      }
-      this.lastTimerMs = now;
-      void this.onTick();
-    }, TICK_MS);
+    this.tick = setInterval(() => this.onTimer(false), TICK_MS);
+  }
+
+  /**
+   * A timer fired (the 1 s tick, or the idle timer): first the stall check, then the tick. Every
+   * timer goes through it: after a pause, whichever timer fires first must see the pause before
+   * the tick acts on the old assignment (the idle timer's deadline may be the earlier one).
+   * @param again see onTick
+   */
+  private onTimer(again: boolean): void {
+    const now = this.now();
+    if (this.stalled(now)) {
+      this.log.warn('the process did not run for longer than the session timeout; reporting waits until its group membership is confirmed', { pausedMs: now - (this.lastTimerMs ?? now) });
+      this.membershipInDoubt = true;
+      this.mergeMembershipInDoubt = true;
+      this.dropAllTasks();
+      this.dropMergeTask();
+    }
+    this.lastTimerMs = now;
+    void this.onTick(again);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.tick) clearInterval(this.tick);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.outbox.stop();
     await this.consumer?.stop();
     await this.mergeConsumer?.stop();
@@ -385,11 +403,30 @@ export class ReportStage {
   private async onLogBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
     this.refuseIfStopped();
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const fetchedMs = this.now();
     const task = await this.task(batch.partition);
     await task.run(() => task.countBatch(batch.messages));
+    // Debug, one line per fetched batch: when records reached the stage and how long counting and
+    // its transaction took (the latency breakdown of `npm run bench`).
+    this.log.debug('log batch counted', { partition: batch.partition, records: batch.messages.length, lastOffset: Number(batch.lastOffset()), ms: this.now() - fetchedMs });
     this.fetched.set(batch.partition, Number(batch.lastOffset()) + 1);
     resolveOffset(batch.lastOffset());
+    this.tickWhenQuiet();
     await heartbeat();
+  }
+
+  /**
+   * (Re)arms the idle timer: one timer for the stage, pushed back by every batch, so a steady stream
+   * adds no ticks. The tick it fires is the ordinary one (same checks, same lock), only earlier.
+   */
+  private tickWhenQuiet(): void {
+    if (this.stopped) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    // A few ms past the deadline: the task's quiet check compares against the same clock.
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      this.onTimer(true);
+    }, this.r.idleCloseMs + 5);
   }
 
   /**
@@ -476,8 +513,13 @@ export class ReportStage {
     }
   }
 
-  private async onTick(): Promise<void> {
-    if (this.ticking || this.stopped) return;
+  /** @param again when a tick is running, run once more after it (the idle timer's tick must not be lost; the 1 s timer's may). */
+  private async onTick(again = false): Promise<void> {
+    if (this.stopped) return;
+    if (this.ticking) {
+      if (again) this.tickAgain = true;
+      return;
+    }
     this.ticking = true;
     try {
       const assigned = this.membershipInDoubt ? [] : [...this.assigned];
@@ -507,6 +549,11 @@ export class ReportStage {
       if (!this.stopped) this.log.warn('report tick failed; retrying on the next', { error: err instanceof Error ? err.message : String(err) });
     } finally {
       this.ticking = false;
+      if (this.tickAgain && !this.stopped) {
+        this.tickAgain = false;
+        // Through the stall check: this tick's awaits may have spanned a pause.
+        this.onTimer(false);
+      }
     }
   }
 
