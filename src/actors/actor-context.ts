@@ -22,6 +22,11 @@ export interface ActorParameters {
   logger?: Logger;
   /** Actors this one sends to, by role. */
   refs?: Record<string, ActorRef>;
+  /**
+   * S3WatcherActor: how many ingest workers (FileFetcherActors) to create and supervise; 1 if
+   * absent. The pipeline sets it from ingest.workers for `logpipe start` (workerCount).
+   */
+  workers?: number;
   /** ReportActor: keep committed reports for takeReports() (logpipe report --exit-when-idle). */
   keepReports?: boolean;
   /**
