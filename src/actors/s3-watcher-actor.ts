@@ -36,7 +36,7 @@ import type { LogpipeConfig } from '../system/config/config';
 import type { Logger } from '../system/observability/logging';
 import { Metrics } from '../system/observability/metrics';
 import type { IngestOutcome, Resolution, RunningObject } from './file-fetcher-actor';
-import type { Supervisor } from './supervisor';
+import { isChildRestart, type Supervisor } from './supervisor';
 import { pooledFetcher, runningSlots, WorkerPool } from './worker-pool';
 
 export type { ObjectActivity, RequestAnswer };
@@ -166,6 +166,9 @@ export default class S3WatcherActor {
       log,
       metrics: deps.metrics ?? new Metrics(),
       ...(deps.random ? { random: deps.random } : {}),
+      // An object whose worker crashed retries at once beyond parallelObjects: its retry fences the
+      // transaction the dead worker left open, which holds back the others' take-overs (trigger-queue.ts).
+      beyondLimit: isChildRestart,
       worker: {
         resolve: (ref) => fetcher.sendAndReceive('resolve', ref),
         ingest: (ref, meta) => (meta ? fetcher.sendAndReceive('ingest', ref, meta) : fetcher.sendAndReceive('ingest', ref)),
