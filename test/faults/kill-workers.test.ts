@@ -43,7 +43,7 @@ describe('R14 kill -9 of forked ingest workers', () => {
     for (const [i, key] of keys.entries()) await scenario.upload(key, fs.readFileSync(generated.files[i]!));
     const row = scenario.recorder({
       scenario: `kill -9 of a forked ingest worker (\`logpipe start\`, ingest.workers ${WORKERS}, ${OBJECTS} objects, ${(OBJECTS * LINES).toLocaleString('en-US')} lines)`,
-      injected: `${KILLS} SIGKILLs of one worker process (picked and timed by the seed ${seed}: after 2,000–20,000 more committed lines)`,
+      injected: `${KILLS} SIGKILLs of one worker process (picked and timed by the seed ${seed}: after the log topic's end offsets grew by 2,000–20,000)`,
       checked: 'log topic (read_committed): every line once, in order per object; one restart per kill, of the killed worker only (the other keeps its process); the service kept running',
     });
     const service = await scenario.start({
@@ -73,7 +73,7 @@ describe('R14 kill -9 of forked ingest workers', () => {
         const workers = await workersUp();
         const victim = workers[Math.floor(random() * workers.length)]!;
         process.kill(victim, 'SIGKILL');
-        kills.push(`${reached} lines`);
+        kills.push(String(reached));
         // A new worker replaces the victim; the other one keeps its process. (A victim killed while
         // it started is noticed when its start times out: CHILD_START_TIMEOUT_MS, 30 s.)
         const after = await eventually('the killed worker replaced', async () => {
@@ -93,7 +93,7 @@ describe('R14 kill -9 of forked ingest workers', () => {
       expect(restarts + failedStarts).toBe(kills.length);
       expect(survivorsKept).toBe(kills.length);
       expect(service.child.exitCode).toBeNull();
-      row.record({ result: `pass (${kills.length} kills at ${kills.join(', ')} committed; ${restarts} restarts${failedStarts ? ` and ${failedStarts} failed start${failedStarts === 1 ? '' : 's'} (killed while starting)` : ''}, each of the killed worker only; ${check.records} records)` });
+      row.record({ result: `pass (${kills.length} kills at log-topic offsets ${kills.join(', ')}; ${restarts} restarts${failedStarts ? ` and ${failedStarts} failed start${failedStarts === 1 ? '' : 's'} (killed while starting)` : ''}, each of the killed worker only; ${check.records} records)` });
     });
   });
 });
