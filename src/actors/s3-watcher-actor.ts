@@ -100,9 +100,10 @@ export default class S3WatcherActor {
   private workerChildren: Array<{ destroy(): Promise<void> }> = [];
 
   /**
-   * comedy entry point: creates and supervises the FileFetcherActor (the ingest worker), in the mode
-   * comedy's configuration gives it, then starts the triggers. When the worker keeps crashing past
-   * its restart budget, the watcher escalates to the root through its `escalate` parameter.
+   * comedy entry point: creates the FileFetcherActors (the ingest workers, `workers` of its
+   * parameters, 1 if absent), each supervised on its own, in the mode comedy's configuration gives
+   * them, then starts the triggers. When a worker keeps crashing past its restart budget, the
+   * watcher escalates to the root through its `escalate` parameter.
    */
   async initialize(self: Actor): Promise<void> {
     const params = self.getCustomParameters() as ActorParameters;
