@@ -10,6 +10,8 @@
  *   5. parser   bench/parse.ts (lines/s on one core)
  *   6. startup  `logpipe ingest` / `logpipe report --exit-when-idle` start-up after N objects and closed
  *               windows of history, next to the same commands on empty history topics (bench/lib/startup.ts)
+ *   7. cores    `logpipe start` with 1..N forked workers pinned to 1..N cores, 1 object vs N objects, vs
+ *               kcat -P under the same taskset; two `logpipe start` sharing one SQS queue vs one (bench/lib/cores.ts)
  *
  * The local stack is brought up when needed (and left running). Data comes from `logpipe generate
  * --fast --seed N`. Measurements 1 and 2 run `rounds` times, tools interleaved per round so drift
@@ -17,7 +19,7 @@
  * keeps every run. docs/benchmarks.md gets the tables between its `bench:<mode>` markers.
  * Goals are reported, never asserted: the exit code is 0 unless the benchmark itself could not run.
  *
- * Options: --quick (about 50 MB, under 3 minutes), --seed N, --rounds N, --skip ingest,report,latency,memory,parser,startup,
+ * Options: --quick (about 50 MB, under 3 minutes), --seed N, --rounds N, --skip ingest,report,latency,memory,parser,startup,cores,
  *          --no-docs (results file only), --render FILE (rewrite the docs block from a results file, measure nothing).
  *
  * Everything made here is named bench-<run id>-... and removed at the end (topics, bucket, queue);
@@ -39,6 +41,7 @@ import { writeDocs } from './lib/doc';
 import { ensureKafkaTools, parseConsumerPerformance, parseProducerPerformance, type KafkaTools } from './lib/kafka-tools';
 import { failure, haveGnuTime, killGroup, killTracked, lastJsonLine, run, track, untrack } from './lib/proc';
 import { createProgress, type Progress } from './lib/progress';
+import { measureCores } from './lib/cores';
 import { measureStartup } from './lib/startup';
 import type { BenchResults, LatencySample, MemoryPoint, Stage, ToolRun, ToolSummary } from './lib/results';
 import { createLogTopics, deleteBucket, deleteQueue, deleteTopics, stackStatus, stackUp } from './lib/stack';
@@ -67,6 +70,10 @@ interface Profile {
   /** History sizes (objects ingested and windows closed) of the start-up measurement, and its rounds. */
   startupHistory: number[];
   startupRounds: number;
+  /** Lines of each object of the cores section, its rounds, and the objects of its scale-out part. */
+  coresLines: number;
+  coresRounds: number;
+  scaleOutObjects: number;
 }
 
 /**
@@ -78,8 +85,8 @@ interface Profile {
  * The 1 GB and 2 GB objects are still ingested once each (memory), with kcat beside them.
  */
 const PROFILES: Record<'quick' | 'full', Profile> = {
-  quick: { mode: 'quick', seed: 1, rounds: 3, compareLines: 450_000, memoryLines: [90_000, 225_000, 450_000], baseLines: 450_000, naiveSeconds: 5, latencyObjects: 5, parseLines: 500_000, parseRounds: 3, startupHistory: [1_000, 10_000], startupRounds: 1 },
-  full: { mode: 'full', seed: 1, rounds: 3, compareLines: 900_000, memoryLines: [900_000, 9_000_000, 18_000_000], baseLines: 9_000_000, naiveSeconds: 10, latencyObjects: 20, parseLines: 2_000_000, parseRounds: 5, startupHistory: [10_000, 1_000_000], startupRounds: 2 },
+  quick: { mode: 'quick', seed: 1, rounds: 3, compareLines: 450_000, memoryLines: [90_000, 225_000, 450_000], baseLines: 450_000, naiveSeconds: 5, latencyObjects: 5, parseLines: 500_000, parseRounds: 3, startupHistory: [1_000, 10_000], startupRounds: 1, coresLines: 150_000, coresRounds: 1, scaleOutObjects: 4 },
+  full: { mode: 'full', seed: 1, rounds: 3, compareLines: 900_000, memoryLines: [900_000, 9_000_000, 18_000_000], baseLines: 9_000_000, naiveSeconds: 10, latencyObjects: 20, parseLines: 2_000_000, parseRounds: 5, startupHistory: [10_000, 1_000_000], startupRounds: 2, coresLines: 300_000, coresRounds: 2, scaleOutObjects: 4 },
 };
 
 const SCALE_NOTES: Record<'quick' | 'full', string> = {
@@ -89,7 +96,7 @@ const SCALE_NOTES: Record<'quick' | 'full', string> = {
     'The ingest and report comparisons therefore use a 0.9 M-line object (about 105 MB, 3 rounds); the 1 GB and 2 GB objects are ingested once each for the memory measurement, with kcat beside them on the same file.',
 };
 
-const STEPS = ['ingest', 'report', 'latency', 'memory', 'parser', 'startup'] as const;
+const STEPS = ['ingest', 'report', 'latency', 'memory', 'parser', 'startup', 'cores'] as const;
 type StepName = (typeof STEPS)[number];
 
 interface Args {
@@ -809,7 +816,7 @@ async function main(): Promise<void> {
   const bucket = `${id}-data`;
   try {
     // --- data (only the ingest, report and memory steps read it)
-    const needData = !(args.skip.has('ingest') && args.skip.has('report') && args.skip.has('memory'));
+    const needData = !(args.skip.has('ingest') && args.skip.has('report') && args.skip.has('memory') && args.skip.has('cores'));
     begin('data', needData ? 'data: generate and upload' : 'data: not needed by the steps run');
     const data = needData
       ? await (async () => {
@@ -818,7 +825,8 @@ async function main(): Promise<void> {
           const compare = await derive(base, profile.compareLines);
           const memoryFiles: DataFile[] = [];
           for (const l of profile.memoryLines) memoryFiles.push(await derive(base, l));
-          for (const f of [base, compare, ...memoryFiles]) {
+          const cores = await derive(base, profile.coresLines);
+          for (const f of [base, compare, ...memoryFiles, cores]) {
             if (!results.data.files.some((x) => x.lines === f.lines)) results.data.files.push({ lines: f.lines, bytes: f.bytes, origin: f.origin });
           }
           progress.log(`data in ${dataDir()}: ${results.data.files.map((f) => `${f.lines.toLocaleString('en-US')} lines (${(f.bytes / MB).toFixed(1)} MB, ${f.origin})`).join('; ')}`);
@@ -829,7 +837,7 @@ async function main(): Promise<void> {
             const up = await upload(ctx, compare, bucket, compareKey);
             progress.log(`uploaded ${(compare.bytes / MB).toFixed(1)} MB in ${up.seconds.toFixed(1)} s`);
           }
-          return { compare, compareKey, memoryFiles };
+          return { compare, compareKey, memoryFiles, cores };
         })()
       : undefined;
     end('data');
@@ -891,6 +899,17 @@ async function main(): Promise<void> {
       );
       end('startup');
     } else results.skipped.startup = interrupted ? 'interrupted' : '--skip startup';
+
+    // --- 7. cores
+    if (!args.skip.has('cores') && data && !interrupted) {
+      begin('cores', `cores: 1..${os.availableParallelism()} cores × 1 and ${os.availableParallelism()} objects of ${profile.coresLines.toLocaleString('en-US')} lines vs kcat -P; scale-out over SQS`);
+      results.cores = await measureCores(
+        { kafka, admin, config, s3: ctx.s3, sqs: ctx.sqs, cli, env: ctx.env, id, work, logFile, topics: ctx.topics, buckets: ctx.buckets, queues: ctx.queues, kcat: !!kcatVersion, log: (line) => progress.log(line), interrupted: () => interrupted },
+        data.cores,
+        { rounds: profile.coresRounds, scaleOutObjects: profile.scaleOutObjects },
+      );
+      end('cores');
+    } else results.skipped.cores = interrupted ? 'interrupted' : '--skip cores';
   } finally {
     await deleteTopics(admin, [...ctx.topics]).catch(() => undefined);
     // Consumer groups this run made (all named after its id; the report stage adds "-merge" ones).
@@ -939,6 +958,11 @@ function summaryText(r: BenchResults, file: string, docs: boolean): string {
     const s = (x: number | undefined): string => (x === undefined ? '?' : `${x.toFixed(1)} s`);
     lines.push(`startup after ${p.history.toLocaleString('en-US')}: ingest ${s(p.ingestSeconds)} (empty ${s(p.ingestEmptySeconds)}), report ${s(p.reportSeconds)} (empty ${s(p.reportEmptySeconds)})${p.error ? `; ${p.error}` : ''}`);
   }
+  for (const c of r.cores?.cases ?? []) {
+    lines.push(`cores: ${c.objects} object(s) on ${c.cores} core(s): logpipe ${c.logpipeLinesPerSecond === undefined ? '-' : fmtRate(c.logpipeLinesPerSecond)} lines/s, kcat -P ${c.kcatLinesPerSecond === undefined ? '-' : fmtRate(c.kcatLinesPerSecond)}, ratio ${c.ratio?.toFixed(3) ?? '-'}${c.exact ? '' : ' (NOT exact)'}`);
+  }
+  const so = r.cores?.scaleOut;
+  if (so) lines.push(`scale-out over SQS (${so.objects} objects): 1 process ${so.oneLinesPerSecond === undefined ? '-' : fmtRate(so.oneLinesPerSecond)} lines/s, 2 processes ${so.twoLinesPerSecond === undefined ? '-' : fmtRate(so.twoLinesPerSecond)} (×${so.ratio?.toFixed(2) ?? '-'})${so.exact ? '' : ' (NOT exact)'}`);
   lines.push(`results: ${file}${docs ? '; tables: docs/benchmarks.md' : ''}`, '');
   return lines.join('\n');
 }

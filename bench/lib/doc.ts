@@ -5,6 +5,7 @@
  * without the markers gets the block appended.
  */
 import fs from 'node:fs';
+import { coresGoal, renderCores } from './cores';
 import type { BenchResults, Stage, ToolSummary } from './results';
 
 const MB = 1e6;
@@ -136,6 +137,8 @@ export function renderBlock(r: BenchResults, resultsFile: string): string {
     out.push('');
   }
 
+  if (r.cores) out.push(...renderCores(r.cores));
+
   // Goals of issue 7, reported against this run's numbers.
   const goals: string[] = ['| goal | this run | met |', '|---|---|---|'];
   const peer = (s: Stage | undefined, tool: string): ToolSummary | undefined => s?.tools.find((t) => t.tool === tool);
@@ -155,6 +158,8 @@ export function renderBlock(r: BenchResults, resultsFile: string): string {
       goals.push(`| peak RSS ≤ 300 MB at the largest object, flat in size | ${mib(peak)} (${Math.round(peak / MB)} MB) at ${mb(last.bytes)}; largest − smallest ${mib(spread)} over ${pts.map((p) => mb(p.bytes)).join(', ')} | ${met} |`);
     }
   }
+  const cg = r.cores && coresGoal(r.cores);
+  if (cg && cg.cores > 1) goals.push(`| ingest ≥ 0.45× kcat -P for ${cg.objects} objects on ${cg.cores} cores (issue 17) | ${x2(cg.ratio)} | ${cg.ratio === undefined ? '–' : cg.ratio >= 0.45 ? 'yes' : 'no'} |`);
   goals.push(`| whole run ≤ ${r.mode === 'quick' ? '3 minutes' : '20 minutes'} | ${Math.round(r.totalSeconds)} s | ${r.totalSeconds <= (r.mode === 'quick' ? 180 : 1200) ? 'yes' : 'no'} |`);
   out.push('#### Goals (reported, never asserted)', '', ...goals, '');
 
@@ -171,6 +176,7 @@ export function renderBlock(r: BenchResults, resultsFile: string): string {
   add('memory', r.memory?.commands);
   if (r.parser) cmds.push('# parser', r.parser.command);
   add('startup (largest history)', r.startup?.commands);
+  add('cores', r.cores?.commands);
   out.push('#### Commands as run', '', '```sh', ...cmds, '```');
   if (Object.keys(r.skipped).length) out.push('', `Skipped: ${Object.entries(r.skipped).map(([k, v]) => `${k} (${v})`).join(', ')}.`);
   return out.join('\n');

@@ -3,6 +3,7 @@
  * summaries are derived from them (medians) and are what docs/benchmarks.md shows.
  */
 import type { Machine } from '../machine';
+import type { CoresResults } from './cores';
 import type { StartupResults } from './startup';
 
 /** One execution of one tool. Rates are lines (records) per second. */
@@ -119,6 +120,7 @@ export interface BenchResults {
   memory?: { points: MemoryPoint[]; commands: Record<string, string> };
   parser?: { lines: number; rounds: number; results: Array<{ name: string; linesPerSecond: number; rounds: number[] }>; resultsFile?: string; command: string };
   startup?: StartupResults;
+  cores?: CoresResults;
   skipped: Record<string, string>;
   stepSeconds: Record<string, number>;
 }

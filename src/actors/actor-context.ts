@@ -22,6 +22,11 @@ export interface ActorParameters {
   logger?: Logger;
   /** Actors this one sends to, by role. */
   refs?: Record<string, ActorRef>;
+  /**
+   * S3WatcherActor: how many ingest workers (FileFetcherActors) to create and supervise; 1 if
+   * absent. The pipeline sets it from ingest.workers for `logpipe start` (workerCount).
+   */
+  workers?: number;
   /** ReportActor: keep committed reports for takeReports() (logpipe report --exit-when-idle). */
   keepReports?: boolean;
   /**
@@ -75,6 +80,8 @@ export interface SupervisedChildOptions {
   config: LogpipeConfig;
   log: Logger;
   onEscalate?: (reason: string) => void;
+  /** How long creating an instance may take before it counts as a crash (CHILD_START_TIMEOUT_MS if absent). */
+  startTimeoutMs?: number;
   /** A message sent to an instance before destroying it (a graceful stop its destroy() cannot do, because comedy destroys its children first). */
   stopMessage?: string;
 }
@@ -89,7 +96,7 @@ export async function createSupervisedChild(parent: Pick<Actor, 'createChild'>, 
   let supervisor: Supervisor | undefined;
   const customParameters: ActorParameters = options.inProcess ? { ...childConfig.customParameters, escalate: (reason) => supervisor?.escalate(reason) } : childConfig.customParameters;
   const create = async (): Promise<ChildRef> => {
-    const ref = await parent.createChild(actorModule(name), { ...childConfig, customParameters });
+    const ref = await startedWithin(parent.createChild(actorModule(name), { ...childConfig, customParameters }), options.startTimeoutMs ?? CHILD_START_TIMEOUT_MS, className(name));
     return {
       sendAndReceive: (topic, ...args) => ref.sendAndReceive(topic, ...args) as Promise<unknown>,
       destroy: async () => {
@@ -101,6 +108,35 @@ export async function createSupervisedChild(parent: Pick<Actor, 'createChild'>, 
   };
   supervisor = new Supervisor({ child: className(name), create, policy: restartPolicy(config), log, ...(options.onEscalate ? { onEscalate: options.onEscalate } : {}) });
   return supervisor.start();
+}
+
+/**
+ * How long comedy's createChild may take. comedy 2.1.7 never settles it when a forked child's
+ * process dies while starting (a SIGKILL before the child answered its create message: only a
+ * fork error rejects it), and the supervisor would wait for that instance for ever, with every
+ * call to the child (fault scenario R14). A forked worker starts in 1–3 s here, under load in 10.
+ */
+export const CHILD_START_TIMEOUT_MS = 30_000;
+
+/**
+ * `creating`, or a rejection after `ms` (the supervisor counts it as a crash and creates another
+ * instance); an instance that still arrives later is destroyed, so no process is left behind.
+ */
+export async function startedWithin<T extends { destroy(): Promise<void> | void }>(creating: Promise<T>, ms: number, child: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let late = false;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      late = true;
+      reject(new Error(`${child} did not start within ${ms} ms (its process may have died while starting)`));
+    }, ms);
+  });
+  creating.then((ref) => (late ? void Promise.resolve(ref.destroy()).catch(() => undefined) : undefined), () => undefined);
+  try {
+    return await Promise.race([creating, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The class name of an actor module: file-fetcher-actor → FileFetcherActor (comedy's actor name). */

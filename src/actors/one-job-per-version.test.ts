@@ -24,6 +24,7 @@ import FileFetcherActor, { type IngestOutcome } from './file-fetcher-actor';
 import LineStreamerActor from './line-streamer-actor';
 import S3WatcherActor, { type Trigger, type WatcherSettings } from './s3-watcher-actor';
 import { watcherTestSettings } from './watcher-test-settings';
+import { pooledFetcher, runningSlots, WorkerPool } from './worker-pool';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 const TOPIC = 't';
@@ -165,51 +166,59 @@ class FakePublisher {
 const settings = (over: Partial<WatcherSettings> = {}): WatcherSettings => watcherTestSettings({ parallelObjects: 4, maxQueuedObjects: 100, ...over });
 
 /** The pipeline with real actors over the fakes; `ingests` counts fetcher ingests per version at the boundary. */
-function pipeline(opts: { versioned: boolean; gate?: Gate; parallelObjects?: number; versionsDenied?: boolean }) {
+function pipeline(opts: { versioned: boolean; gate?: Gate; parallelObjects?: number; versionsDenied?: boolean; workers?: number }) {
   const gate = opts.gate ?? noGate;
   const bucket = new FakeBucket(opts.versioned, gate);
+  // One publisher model for every worker: it stands for the broker (one ledger, one writer per
+  // version across processes), so two workers writing one version at once is a violation.
   const publisher = new FakePublisher(gate);
-  const streamer = new LineStreamerActor();
-  streamer.init({
-    // The whole publisher: the streamer passes the fetcher's ledger messages on to it.
-    publisher: publisher as never,
-    options: { parser: { format: 'logback' }, maxLineBytes: 1024, batchMaxRecords: 3, batchMaxBytes: 1 << 20, maxInFlight: 1 },
-    log,
-    now: () => 0,
-  });
-  const fetcher = new FileFetcherActor();
   const store = bucket.store();
-  fetcher.init({
-    topic: TOPIC,
-    streamer: { sendAndReceive: (topic: string, ...args: unknown[]) => Promise.resolve().then(() => (streamer as unknown as Record<string, (...a: unknown[]) => unknown>)[topic](...args)) } as never,
-    stores: { s3: store, file: store },
-    fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 0, sleep: async () => undefined },
-    log,
-  });
   const running = new Map<string, number>();
   const ingests: string[] = [];
   const violations: string[] = [];
-  const boundary = {
-    sendAndReceive: async (topic: string, ...args: unknown[]): Promise<unknown> => {
-      if (topic !== 'ingest') return (fetcher as unknown as Record<string, (...a: unknown[]) => unknown>)[topic](...args);
-      const [ref, meta] = args as [ObjectRef & { kind: 's3' }, ObjectMeta | undefined];
-      // The version this call ingests: the one resolved for it, else the one its ref names now.
-      const named = bucket.named(ref);
-      const version = meta?.id ?? (named ? bucket.id(ref.key, named) : `${ref.key}#missing`);
-      ingests.push(version);
-      const n = (running.get(version) ?? 0) + 1;
-      running.set(version, n);
-      if (n > 1) violations.push(`${version} reached the fetcher's ingest ${n} times at once`);
-      try {
-        return await (fetcher.ingest as (...a: unknown[]) => Promise<IngestOutcome>)(...args);
-      } finally {
-        running.set(version, running.get(version)! - 1);
-      }
-    },
+  /** One ingest worker (issue 17: `logpipe start` runs several): a fetcher and its own streamer. */
+  const worker = () => {
+    const streamer = new LineStreamerActor();
+    streamer.init({
+      // The whole publisher: the streamer passes the fetcher's ledger messages on to it.
+      publisher: publisher as never,
+      options: { parser: { format: 'logback' }, maxLineBytes: 1024, batchMaxRecords: 3, batchMaxBytes: 1 << 20, maxInFlight: 1 },
+      log,
+      now: () => 0,
+    });
+    const fetcher = new FileFetcherActor();
+    fetcher.init({
+      topic: TOPIC,
+      streamer: { sendAndReceive: (topic: string, ...args: unknown[]) => Promise.resolve().then(() => (streamer as unknown as Record<string, (...a: unknown[]) => unknown>)[topic](...args)) } as never,
+      stores: { s3: store, file: store },
+      fetch: { maxDecompressedBytes: 1 << 20, retryBudgetMs: 0, sleep: async () => undefined },
+      log,
+    });
+    return {
+      sendAndReceive: async (topic: string, ...args: unknown[]): Promise<unknown> => {
+        if (topic !== 'ingest') return (fetcher as unknown as Record<string, (...a: unknown[]) => unknown>)[topic](...args);
+        const [ref, meta] = args as [ObjectRef & { kind: 's3' }, ObjectMeta | undefined];
+        // The version this call ingests: the one resolved for it, else the one its ref names now.
+        const named = bucket.named(ref);
+        const version = meta?.id ?? (named ? bucket.id(ref.key, named) : `${ref.key}#missing`);
+        ingests.push(version);
+        // Counted across workers: a version must not reach two workers' ingest at once either.
+        const n = (running.get(version) ?? 0) + 1;
+        running.set(version, n);
+        if (n > 1) violations.push(`${version} reached the fetcher's ingest ${n} times at once`);
+        try {
+          return await (fetcher.ingest as (...a: unknown[]) => Promise<IngestOutcome>)(...args);
+        } finally {
+          running.set(version, running.get(version)! - 1);
+        }
+      },
+    };
   };
+  const pool = new WorkerPool(Array.from({ length: opts.workers ?? 1 }, worker));
+  const boundary = pooledFetcher(pool);
   const s3 = bucket.s3({ versionsDenied: opts.versionsDenied });
   const watcher = new S3WatcherActor();
-  watcher.init({ topic: TOPIC, fetcher: boundary as never, settings: settings({ parallelObjects: opts.parallelObjects ?? 4 }), s3: s3 as never, log });
+  watcher.init({ topic: TOPIC, fetcher: boundary as never, settings: settings({ parallelObjects: runningSlots(opts.parallelObjects ?? 4, pool.size) }), s3: s3 as never, log });
   /** Everything the guarantees forbid, from the boundary and the publisher. */
   const allViolations = (): string[] => [...violations, ...publisher.violations];
   return { bucket, publisher, watcher, ingests, s3, allViolations, store };
@@ -377,6 +386,8 @@ describe('one job per object version: scheduled interleavings', () => {
       // Per key: how many versions it has (the last is current) and the ledger's entry of each.
       keys: fc.array(fc.array(fc.constantFrom('none', 'done', 'in-progress'), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 2 }),
       parallelObjects: fc.integer({ min: 1, max: 3 }),
+      // Ingest workers (issue 17): objects dealt to the least busy; a version still in one worker at a time.
+      workers: fc.integer({ min: 1, max: 3 }),
       // No s3:ListBucketVersions: the listing lists current objects only.
       versionsDenied: fc.boolean(),
     });
@@ -387,7 +398,7 @@ describe('one job per object version: scheduled interleavings', () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), world, fc.array(command, { minLength: 1, maxLength: 6 }), async (s, w, commands) => {
         const gate: Gate = (label) => s.schedule(Promise.resolve(), label);
-        const p = pipeline({ versioned: w.versioned, gate, parallelObjects: w.parallelObjects, versionsDenied: w.versionsDenied });
+        const p = pipeline({ versioned: w.versioned, gate, parallelObjects: w.parallelObjects, versionsDenied: w.versionsDenied, workers: w.workers });
         const keys = w.keys.map((states, k) => {
           const key = `k${k}.log`;
           // An unversioned bucket keeps only the last put.

@@ -12,9 +12,11 @@
  * one listing pass of a bucket or prefix, worker(topic, ...args) → the answer of the ingest worker
  * to a query (known, usage, metrics), stop() → the graceful stop (before destroy).
  *
- * The watcher is a child of the root and the parent of the FileFetcherActor, which it creates in
- * the mode comedy's configuration gives it (ingest.workerMode) and supervises (supervisor.ts):
- * ingest requests go down to it, outcomes come back up as the answers.
+ * The watcher is a child of the root and the parent of the FileFetcherActors (the ingest workers:
+ * one, or `workers` of its parameters for `logpipe start`, see workerCount), which it creates in
+ * the mode comedy's configuration gives them (ingest.workerMode) and supervises one by one
+ * (supervisor.ts); ingest requests are dealt to the least busy (worker-pool.ts), outcomes come back
+ * up as the answers. Its queue runs at least one object per worker.
  */
 import type { Actor } from 'comedy';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -34,6 +36,8 @@ import type { LogpipeConfig } from '../system/config/config';
 import type { Logger } from '../system/observability/logging';
 import { Metrics } from '../system/observability/metrics';
 import type { IngestOutcome, Resolution, RunningObject } from './file-fetcher-actor';
+import { isChildRestart, type Supervisor } from './supervisor';
+import { pooledFetcher, runningSlots, WorkerPool } from './worker-pool';
 
 export type { ObjectActivity, RequestAnswer };
 export type { Trigger } from '../ingest/trigger-queue';
@@ -92,12 +96,14 @@ export default class S3WatcherActor {
   private readonly waiting = new Set<(err: Error) => void>();
   private stopping: Promise<void> | undefined;
 
-  private fetcherChild: { destroy(): Promise<void> } | undefined;
+  /** The supervised ingest workers (FileFetcherActors), one or ingest.workers. */
+  private workerChildren: Array<{ destroy(): Promise<void> }> = [];
 
   /**
-   * comedy entry point: creates and supervises the FileFetcherActor (the ingest worker), in the mode
-   * comedy's configuration gives it, then starts the triggers. When the worker keeps crashing past
-   * its restart budget, the watcher escalates to the root through its `escalate` parameter.
+   * comedy entry point: creates the FileFetcherActors (the ingest workers, `workers` of its
+   * parameters, 1 if absent), each supervised on its own, in the mode comedy's configuration gives
+   * them, then starts the triggers. When a worker keeps crashing past its restart budget, the
+   * watcher escalates to the root through its `escalate` parameter.
    */
   async initialize(self: Actor): Promise<void> {
     const params = self.getCustomParameters() as ActorParameters;
@@ -107,14 +113,29 @@ export default class S3WatcherActor {
     const forked = i.workerMode === 'forked';
     const { escalate, faults, ...shared } = params;
     const workerParams: ActorParameters = forked ? { config, topic: params.topic } : { ...shared, ...(faults ? { faults } : {}) };
-    const fetcher = await createSupervisedChild(self, 'file-fetcher-actor', {
-      childConfig: { customParameters: workerParams },
-      inProcess: !forked,
-      config,
-      log: logger,
-      onEscalate: (reason) => escalate?.(`the ingest worker gave up: ${reason}`),
-    });
-    this.fetcherChild = fetcher;
+    const count = params.workers ?? 1;
+    // One supervised subtree per worker (its own process when forked): a crash restarts only that
+    // worker, within its own budget; a worker that spends it escalates, and the watcher gives up.
+    const workers: Supervisor[] = [];
+    try {
+      for (let n = 0; n < count; n++) {
+        workers.push(
+          await createSupervisedChild(self, 'file-fetcher-actor', {
+            childConfig: { customParameters: workerParams },
+            inProcess: !forked,
+            config,
+            log: count > 1 ? logger.child({ worker: n }) : logger,
+            onEscalate: (reason) => escalate?.(`the ingest worker${count > 1 ? ` ${n}` : ''} gave up: ${reason}`),
+          }),
+        );
+      }
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.destroy()));
+      throw err;
+    }
+    this.workerChildren = workers;
+    if (count > 1) logger.info('ingest workers started', { workers: count, mode: i.workerMode });
+    const fetcher = pooledFetcher(new WorkerPool(workers));
     const sqs = i.sqsQueueUrl ? createSqs(config) : undefined;
     const s3 = i.listings.length ? createS3(config) : undefined;
     this.ownedClients = [sqs, s3].filter((c): c is NonNullable<typeof c> => c !== undefined);
@@ -122,7 +143,7 @@ export default class S3WatcherActor {
     this.init({
       topic: params.topic,
       fetcher: fetcher as unknown as WatcherPorts['fetcher'],
-      settings: i,
+      settings: { ...i, parallelObjects: runningSlots(i.parallelObjects, count) },
       sqs,
       s3,
       log: logger,
@@ -146,6 +167,9 @@ export default class S3WatcherActor {
       log,
       metrics: deps.metrics ?? new Metrics(),
       ...(deps.random ? { random: deps.random } : {}),
+      // An object whose worker crashed retries at once beyond parallelObjects: its retry fences the
+      // transaction the dead worker left open, which holds back the others' take-overs (trigger-queue.ts).
+      beyondLimit: isChildRestart,
       worker: {
         resolve: (ref) => fetcher.sendAndReceive('resolve', ref),
         ingest: (ref, meta) => (meta ? fetcher.sendAndReceive('ingest', ref, meta) : fetcher.sendAndReceive('ingest', ref)),
@@ -182,7 +206,7 @@ export default class S3WatcherActor {
 
   async destroy(): Promise<void> {
     await this.stop();
-    await this.fetcherChild?.destroy();
+    await Promise.all(this.workerChildren.map((w) => w.destroy()));
     for (const c of this.ownedClients) c.destroy();
   }
 

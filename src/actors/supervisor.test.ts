@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { isRetriable } from '../system/errors/errors';
 import { createLogger } from '../system/observability/logging';
 import { RestartPolicy } from './restart-policy';
-import { ActorCrashError, ChildRestartError, type ChildRef, EscalationError, isCrash, isEscalation, Supervisor } from './supervisor';
+import { ActorCrashError, ChildRestartError, type ChildRef, EscalationError, isChildRestart, isCrash, isEscalation, Supervisor } from './supervisor';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 
@@ -111,6 +111,34 @@ describe('Supervisor (one for one, restart with backoff, escalate after the budg
     await expect(supervisor.sendAndReceive('ingest', 'x')).rejects.toThrow(EscalationError);
   });
 
+  // Issue 17 (R14): a call that waited for a new instance whose start failed (a forked worker
+  // killed while starting) is told to retry, like the crash it waited out; the next instance serves.
+  it('a call waiting for an instance that fails to start gets a ChildRestartError; the next start serves', async () => {
+    let creates = 0;
+    const calls: string[] = [];
+    const children: Array<ReturnType<typeof fakeChild>> = [];
+    const supervisor = await new Supervisor({
+      child: 'TestActor',
+      create: async () => {
+        if (++creates === 2) throw new Error('TestActor did not start within 30000 ms');
+        const c = fakeChild(`c${children.length}`, calls);
+        children.push(c);
+        return c;
+      },
+      policy: new RestartPolicy({ initialDelayMs: 0, maxRestarts: 5, windowMs: 60_000 }),
+      log,
+      sleep: async () => undefined,
+    }).start();
+    children[0]!.crash();
+    await expect(supervisor.sendAndReceive('ingest', 'a')).rejects.toBeInstanceOf(ChildRestartError);
+    const waited = await supervisor.sendAndReceive('ingest', 'b').catch((e: unknown) => e);
+    expect(waited).toBeInstanceOf(ChildRestartError);
+    expect(isChildRestart(waited)).toBe(true);
+    await new Promise((r) => setTimeout(r, 0));
+    await expect(supervisor.sendAndReceive('ingest', 'c')).resolves.toBe('c1');
+    expect(supervisor.restartCount).toBe(1);
+  });
+
   it('recognises crashes by kind, and by message after a process boundary', () => {
     expect(isCrash(new Error('Actor crashed.'))).toBe(true);
     expect(isCrash(new Error('Actor crashed, no interaction possible.'))).toBe(true);
@@ -120,6 +148,10 @@ describe('Supervisor (one for one, restart with backoff, escalate after the budg
     expect(isCrash(new Error('KafkaJSConnectionError: Actor crashed'))).toBe(false);
     expect(isCrash(new ChildRestartError('x'))).toBe(false);
     expect(isCrash('Actor crashed.')).toBe(false);
+    // A call cut off by a crash (issue 17: its object's retry goes beyond parallelObjects), also across processes.
+    expect(isChildRestart(new ChildRestartError('x'))).toBe(true);
+    expect(isChildRestart(new Error(new ChildRestartError('x').message))).toBe(true);
+    expect(isChildRestart(new Error('KafkaJSConnectionError: broker down'))).toBe(false);
   });
 
   // The fetcher rethrows a retriable failure (the watcher retries the object) and dead-letters the rest:

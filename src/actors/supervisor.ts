@@ -82,6 +82,15 @@ export function isCrash(err: unknown): boolean {
   return PROGRAMMING_ERRORS.includes(err.name);
 }
 
+/**
+ * Whether `err` is a ChildRestartError (also one that crossed a process boundary, by its message):
+ * the call met a crash of the child, whose work (and, for a process that died, its open Kafka
+ * transactions) was cut off mid-way.
+ */
+export function isChildRestart(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith(RESTARTING);
+}
+
 /** Whether `err` is an EscalationError, also one that crossed a process boundary (by its message). */
 export function isEscalation(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith(ESCALATED);
@@ -133,7 +142,15 @@ export class Supervisor implements ChildRef {
    */
   async sendAndReceive(topic: string, ...args: unknown[]): Promise<unknown> {
     if (!this.ready) throw new Error(`${this.options.child} was not started`);
-    const child = await this.ready;
+    let child: ChildRef;
+    try {
+      child = await this.ready;
+    } catch (err) {
+      // A new instance that could not be created is another crash (being handled: crashed() runs
+      // from the failed create); to the caller, like the crash it waited out: retry the work.
+      if (isEscalation(err) || this.stopped) throw err;
+      throw new ChildRestartError(`${this.options.child} could not be restarted (${err instanceof Error ? err.message : String(err)}); trying again`);
+    }
     try {
       return await child.sendAndReceive(topic, ...args);
     } catch (err) {

@@ -38,7 +38,7 @@ interface Attempt {
 }
 
 /** The fake worker: ingests stay pending in `running` until resolved or rejected; checks one ingest per version at a time. */
-function world(settings: Partial<QueueSettings> = {}, opts: { random?: () => number; abandonFails?: () => boolean } = {}) {
+function world(settings: Partial<QueueSettings> = {}, opts: { random?: () => number; abandonFails?: () => boolean; beyondLimit?: (err: unknown) => boolean } = {}) {
   const clock = new ManualClock(1_000_000);
   const running: Attempt[] = [];
   const started: string[] = [];
@@ -53,6 +53,7 @@ function world(settings: Partial<QueueSettings> = {}, opts: { random?: () => num
     log,
     metrics,
     random: opts.random ?? (() => 0.5),
+    ...(opts.beyondLimit ? { beyondLimit: opts.beyondLimit } : {}),
     onResolved: (r, m) => resolved.push(`${keyOf(r)} ${m.version}`),
     worker: {
       resolve: async (r) => ({ meta: meta(r) }),
@@ -60,7 +61,7 @@ function world(settings: Partial<QueueSettings> = {}, opts: { random?: () => num
         new Promise<Outcome>((resolve, reject) => {
           const version = m?.id ?? meta(r).id;
           if (running.some((a) => a.version === version)) violations.push(`${version} ingested twice at once`);
-          if (running.length >= s.parallelObjects) violations.push(`more than ${s.parallelObjects} running`);
+          if (running.length >= s.parallelObjects && !opts.beyondLimit) violations.push(`more than ${s.parallelObjects} running`);
           const attempt: Attempt = {
             key: keyOf(r),
             version,
@@ -161,6 +162,34 @@ describe('TriggerQueue', () => {
     await flush();
     expect(w.started).toEqual(['a', 'b', 'c', 'a']);
     expect(w.resolved).toEqual(['a v1', 'b v1', 'c v1']);
+  });
+
+  // Issue 17 (R14): a worker process SIGKILLed mid-object leaves its transaction open on the
+  // progress topic, which holds back the take-over reads of the objects that took its slot; only
+  // the object's own retry (or the transaction timeout) ends it. The retry must not queue behind them.
+  it('retries an attempt whose worker died beyond parallelObjects; other failures wait for a slot', async () => {
+    const died = (err: unknown): boolean => err instanceof Error && err.name === 'WorkerDied';
+    const w = world({ parallelObjects: 1, maxQueuedObjects: 5 }, { beyondLimit: died });
+    for (const k of ['a', 'b', 'c']) w.queue.offer(ref(k), 'api');
+    await flush();
+    expect(w.started).toEqual(['a']);
+    w.running[0].reject(Object.assign(new Error('worker process died'), { name: 'WorkerDied' }));
+    await flush();
+    // b took the slot and waits (for a's transaction, in the real world).
+    expect(w.started).toEqual(['a', 'b']);
+    w.clock.advance(RETRY_CAP_MS);
+    await flush();
+    expect(w.started).toEqual(['a', 'b', 'a']);
+    expect(w.running.map((r) => r.key)).toEqual(['b', 'a']);
+    // An ordinary failure of b goes to the back and waits for a slot: c (queued first) runs after a.
+    w.running[0].reject(brokerDown());
+    await flush();
+    w.clock.advance(RETRY_CAP_MS);
+    await flush();
+    expect(w.running.map((r) => r.key)).toEqual(['a']);
+    w.running[0].resolve(outcome('a'));
+    await flush();
+    expect(w.running.map((r) => r.key)).toEqual(['c']);
   });
 
   it('abandons an object to the dead-letter topic after maxAttempts, and retries the abandon if it fails', async () => {

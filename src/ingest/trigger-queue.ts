@@ -13,6 +13,13 @@
  * - **Bounded**: at most `maxQueuedObjects` jobs wait for a slot (a request beyond that answers
  *   `busy` and is not accepted; running and retry-waiting jobs do not count), and at most
  *   `parallelObjects` run at once. Jobs start in arrival order; a retried job goes to the back.
+ *   Except the retry of an attempt whose worker died (`beyondLimit` says which errors mean that):
+ *   it starts when its backoff ends even if every slot is taken. The dead worker's open Kafka
+ *   transaction on the one-partition progress topic holds back every read_committed reader of it
+ *   (the last stable offset) until the object's retry fences it or the transaction times out
+ *   (60 s), and the running objects' take-overs wait for such a read: queued behind them, the
+ *   retry that unblocks them would wait for them in turn (seen with several forked workers, fault
+ *   scenario R14). At most one such extra attempt per job whose worker died.
  * - **Retries**: a failed attempt (the worker rejected) is retried after a backoff with full jitter
  *   (up to 500 ms doubling per attempt, at most 60 s) on the clock; after `maxAttempts` attempts
  *   the object is abandoned to the dead-letter topic (`abandon`); if even that fails, it is retried
@@ -74,6 +81,11 @@ export interface TriggerQueueDeps<O extends JobOutcome> {
   onResolved?: (ref: ObjectRef, meta: ObjectMeta) => void;
   /** Jitter of the retry backoff (Math.random). */
   random?: () => number;
+  /**
+   * Whether a failed attempt's error means its worker died mid-object (leaving an open transaction
+   * behind): its retry then starts beyond parallelObjects (see the file comment). None if absent.
+   */
+  beyondLimit?: (err: unknown) => boolean;
 }
 
 /** A job as views see it, in arrival order. */
@@ -203,21 +215,22 @@ export class TriggerQueue<O extends JobOutcome> {
   }
 
   private dispatch(): void {
-    while (this.runningCount < this.deps.settings.parallelObjects && this.waiting.length > 0) {
-      const job = this.waiting.shift()!;
-      this.runningCount++;
-      job.running = true;
-      job.startedMs ??= this.deps.clock.now();
-      const run: Promise<void> = this.run(job).finally(() => {
-        this.runningCount--;
-        job.running = false;
-        this.runs.delete(run);
-        if (!this.stopped) this.dispatch();
-        this.updateGauges();
-      });
-      this.runs.add(run);
-    }
+    while (this.runningCount < this.deps.settings.parallelObjects && this.waiting.length > 0) this.start(this.waiting.shift()!);
     this.updateGauges();
+  }
+
+  private start(job: Job<O>): void {
+    this.runningCount++;
+    job.running = true;
+    job.startedMs ??= this.deps.clock.now();
+    const run: Promise<void> = this.run(job).finally(() => {
+      this.runningCount--;
+      job.running = false;
+      this.runs.delete(run);
+      if (!this.stopped) this.dispatch();
+      this.updateGauges();
+    });
+    this.runs.add(run);
   }
 
   private async run(job: Job<O>): Promise<void> {
@@ -247,12 +260,18 @@ export class TriggerQueue<O extends JobOutcome> {
         }
       }
       const delay = backoffMs(job.attempts, RETRY_BASE_MS, RETRY_CAP_MS, this.deps.random);
+      const beyondLimit = this.deps.beyondLimit?.(err) ?? false;
       job.lastError = reason;
       this.deps.metrics.attemptFailures.inc();
-      log.warn('ingest attempt failed, retrying', { object: id, attempt: job.attempts, delayMs: delay, error: reason });
+      log.warn('ingest attempt failed, retrying', { object: id, attempt: job.attempts, delayMs: delay, error: reason, ...(beyondLimit ? { beyondLimit } : {}) });
       const cancel = this.deps.clock.schedule(delay, () => {
         this.retries.delete(cancel);
         if (this.stopped) return;
+        if (beyondLimit) {
+          this.start(job);
+          this.updateGauges();
+          return;
+        }
         this.waiting.push(job);
         this.dispatch();
       });

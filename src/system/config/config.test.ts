@@ -145,6 +145,15 @@ describe('loadConfig', () => {
     }
   });
 
+  // Issue 17: parallel forked ingest workers; several in one process would not use another core.
+  it('ingest.workers: 0 (the cores) by default, several only with workerMode forked', () => {
+    expect(loadConfig({ env: {}, configDir: configDir({}) }).config.ingest.workers).toBe(0);
+    expect(loadConfig({ env: { LOGPIPE_INGEST_WORKER_MODE: 'forked', LOGPIPE_INGEST_WORKERS: '3' }, configDir: configDir({}) }).config.ingest.workers).toBe(3);
+    expect(loadConfig({ env: { LOGPIPE_INGEST_WORKERS: '1' }, configDir: configDir({}) }).config.ingest.workers).toBe(1);
+    expectOneProblem({ LOGPIPE_INGEST_WORKERS: '2' }, 'ingest.workers', '2', 'from env LOGPIPE_INGEST_WORKERS', 'set ingest.workerMode to forked');
+    expectOneProblem({ LOGPIPE_INGEST_WORKERS: '-1' }, 'ingest.workers', '-1', 'LOGPIPE_INGEST_WORKERS', '');
+  });
+
   it('parser settings pass straight to the parser', () => {
     const { config } = loadConfig({ env: { LOGPIPE_PARSER_FORMAT: 'regex', LOGPIPE_PARSER_REGEX: '^(?<time>\\S+) (?<level>\\S+)', LOGPIPE_PARSER_ZONE: 'Europe/Berlin' }, configDir: configDir({}) });
     expect(config.parser).toEqual({ format: 'regex', regex: '^(?<time>\\S+) (?<level>\\S+)', timeFormat: '', zone: 'Europe/Berlin', sources: [], multiline: true, maxEntryBytes: 1048576 });

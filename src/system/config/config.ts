@@ -57,6 +57,7 @@ export interface LogpipeConfig {
     allowedPrefixes: string[];
     listIntervalMs: number;
     workerMode: 'in-memory' | 'forked';
+    workers: number;
     workerRestartDelayMs: number;
     workerMaxRestarts: number;
     workerRestartWindowMs: number;
@@ -571,6 +572,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
       default: 'in-memory',
       env: 'LOGPIPE_INGEST_WORKER_MODE',
     },
+    workers: {
+      doc: 'Ingest workers of `logpipe start` with workerMode "forked": each a forked process of its own (its own supervised FileFetcherActor subtree), objects dealt to the least busy; 0 = as many as the machine has cores (os.availableParallelism()). workerMode "in-memory" runs one worker (more in one process would not use another core): a value above 1 is refused there. One-shot commands (logpipe ingest) use one worker.',
+      format: 'nat',
+      default: 0,
+      env: 'LOGPIPE_INGEST_WORKERS',
+    },
     workerRestartDelayMs: {
       doc: 'Supervision of every actor (the ingest chain and the ReportActor, in-memory or forked; docs/ingest.md): delay before a crashed actor is restarted; doubles with each further crash of it inside workerRestartWindowMs (at most 32 times this).',
       format: 'nat',
@@ -1037,6 +1044,9 @@ function checkCombinations(config: LogpipeConfig, origin: (key: string) => strin
   }
   for (const p of sourceRuleProblems(parser)) {
     problems.push(`invalid configuration value for "${p.key}": ${p.value === undefined ? 'not set' : JSON.stringify(p.value)} (${origin('parser.sources')}); ${p.message}`);
+  }
+  if (config.ingest.workers > 1 && config.ingest.workerMode === 'in-memory') {
+    problems.push(`invalid configuration value for "ingest.workers": ${config.ingest.workers} (${origin('ingest.workers')}); ingest.workerMode is in-memory, which runs one worker in the service process (more would not use another core): set ingest.workerMode to forked, or ingest.workers to 0 or 1`);
   }
   problems.push(...kafkaSecurityProblems(config.kafka));
   problems.push(...topicSettingsProblems(sizingOf(config), origin));

@@ -2,10 +2,11 @@
  * The ingest hierarchy under a comedy actor system, each parent creating its child (comedy
  * createChild) and supervising it (supervisor.ts, one strategy for every link and mode):
  *
- *   root ─▶ S3WatcherActor ─▶ FileFetcherActor ─▶ LineStreamerActor ─▶ KafkaPublisherActor
+ *   root ─▶ S3WatcherActor ─▶ FileFetcherActor ×N ─▶ LineStreamerActor ─▶ KafkaPublisherActor
  *
- * The root supervises the watcher here; the watcher creates the fetcher (the ingest worker) in the
- * mode comedy's configuration gives it (ingest.workerMode, see actorModes), and the fetcher and
+ * The root supervises the watcher here; the watcher creates the fetchers (the ingest workers: N =
+ * workerCount of ingest.workers for the service with its triggers, 1 for a one-shot command) in the
+ * mode comedy's configuration gives it (ingest.workerMode, see actorModes), and each fetcher and
  * streamer create their children in-memory, so the worker's three actors share a process. Actors
  * are created by module path (a forked process loads them that way) and receive the configuration
  * as plain JSON.
@@ -16,10 +17,12 @@
  * stop() stops in flow order: the watcher first (it stops the worker reading and waits for running
  * objects), then destroys it, and comedy destroys its children before it.
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { ActorSystem } from 'comedy';
 import { type ActorParameters, createSupervisedChild } from '../../actors/actor-context';
 import type { ChildRef } from '../../actors/supervisor';
+import { workerCount } from '../../actors/worker-pool';
 import type { LogpipeConfig } from '../config/config';
 import type { Logger } from '../observability/logging';
 import type { Metrics } from '../observability/metrics';
@@ -52,6 +55,8 @@ export async function startIngestPipeline(system: ActorSystem, config: LogpipeCo
   const params: ActorParameters = {
     config: effective,
     topic: options.topic,
+    // The service's workers (ingest.workers, issue 17); a one-shot command ingests one object: one.
+    workers: options.triggers ? workerCount(config.ingest, os.availableParallelism()) : 1,
     logger,
     metrics: options.metrics,
     ...(options.faults ? { faults: options.faults } : {}),
