@@ -10,9 +10,9 @@ const progress = (status: ObjectProgress['status']): ObjectProgress => ({ id: 'o
 
 const HORIZON_MS = 1_000_000;
 
-/** `failCommit`: every commit rejects with this error (a broker outage); `failBatches`: only commits with records do. */
 /**
- * `beyond`: entries in the part of the progress topic the ledger did not read (older than its
+ * `failCommit`: every commit rejects with this error (a broker outage); `failBatches`: only commits
+ * with records do. `beyond`: entries in the part of the progress topic the ledger did not read (older than its
  * horizon, HORIZON_MS here); the ledger holds all of a version modified at or after HORIZON_MS.
  */
 function setup(committed?: ObjectProgress, metrics?: Metrics, failCommit?: Error, failFence?: Error, failBatches?: Error, beyond = new Map<string, ObjectProgress>()) {

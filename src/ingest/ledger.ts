@@ -63,19 +63,21 @@ export class Ledger extends CompactedTopicView<ObjectProgress> {
   }
 
   /**
-   * The latest committed progress of `id` in the part of the topic the view skipped (below
-   * startOffsets()), held from now on when the view holds nothing of `id` (a record read since is
-   * newer and wins). Resolves with get(id) afterwards. Reads that whole part (a consumer of its own,
-   * read_committed, nothing decoded but `id`'s records): seconds per million records, so for the
-   * rare version older than the horizon, never per listing. Call it after syncThrough, as the
-   * version's fenced writer: no record of `id` can then be committed behind the view's back.
-   * Rejects (retriable) when the part is not read within `timeoutMs`.
+   * The latest committed progress of `id` in the whole topic, for a version the view holds nothing
+   * of because its records may lie in the part skipped (below startOffsets()); held from now on
+   * when the view still holds nothing of `id` (a record read since is newer and wins). Resolves
+   * with get(id) afterwards. Reads the topic from its beginning to its current end, not only the
+   * part skipped: a tombstone written since (an operator's re-ingest, docs/operations.md) is newer
+   * than the record it deletes, and the view forgets a tombstone once read. A consumer of its own,
+   * read_committed, nothing decoded but `id`'s records: about 15–24 s per million records on the
+   * loaded development machine, so for the rare version older than the horizon, never per
+   * listing. Call it after syncThrough, as the version's fenced writer: no record of `id` can then
+   * be committed behind its back. Rejects (retriable) when not read within `timeoutMs`.
    */
   async recall(id: string, timeoutMs = 300_000): Promise<ObjectProgress | undefined> {
-    const ends = this.startOffsets();
-    if (this.get(id) !== undefined || ends.size === 0) return this.get(id);
+    if (this.get(id) !== undefined || this.startOffsets().size === 0) return this.get(id);
     const t0 = Date.now();
-    const found = await latestBelow(this.client, this.topic, id, ends, timeoutMs);
+    const found = await latestOf(this.client, this.topic, id, timeoutMs);
     if (found !== undefined && this.get(id) === undefined) this.entries.set(id, found);
     this.log.info('ledger recalled a version older than its horizon', { id, found: found?.status ?? null, seconds: (Date.now() - t0) / 1000 });
     return this.get(id);
@@ -112,18 +114,23 @@ export function sourceOf(objectId: string): string | undefined {
 }
 
 /**
- * The latest committed progress record of `key` below `ends` (next offsets per partition), reading
- * `topic` from its beginning with read_committed in a consumer group of its own. Undefined when
- * there is none or the latest is a tombstone.
+ * The latest committed progress record of `key` in `topic` up to its last stable offsets when
+ * asked, reading from the beginning with read_committed in a consumer group of its own. Undefined
+ * when there is none or the latest is a tombstone.
  */
-async function latestBelow(kafka: Kafka, topic: string, key: string, ends: ReadonlyMap<number, number>, timeoutMs: number): Promise<ObjectProgress | undefined> {
+async function latestOf(kafka: Kafka, topic: string, key: string, timeoutMs: number): Promise<ObjectProgress | undefined> {
   const wanted = Buffer.from(key);
-  // A partition whose records below its end are all gone (deleted, or none) has nothing to read.
+  // The ends: kafkajs's admin asks ListOffsets read_committed (the last stable offsets). A
+  // partition whose records below its end are all gone (deleted, or none) has nothing to read.
   const admin = kafka.admin();
   await admin.connect();
   const low = new Map<number, number>();
+  const ends = new Map<number, number>();
   try {
-    for (const o of await admin.fetchTopicOffsets(topic)) low.set(o.partition, Number(o.low));
+    for (const o of await admin.fetchTopicOffsets(topic)) {
+      low.set(o.partition, Number(o.low));
+      ends.set(o.partition, Number(o.offset));
+    }
   } finally {
     await admin.disconnect();
   }
@@ -136,7 +143,7 @@ async function latestBelow(kafka: Kafka, topic: string, key: string, ends: Reado
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`${topic} not read up to the ledger's horizon within ${timeoutMs} ms`), { retriable: true })), timeoutMs);
+      timer = setTimeout(() => reject(Object.assign(new Error(`${topic} not read to its end for ${key} within ${timeoutMs} ms`), { retriable: true })), timeoutMs);
       // Also fired for batches of transaction markers only, which carry no message.
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         if (Number(payload.lastOffset) + 1 >= (ends.get(payload.partition) ?? 0)) pending.delete(payload.partition);

@@ -3,7 +3,8 @@
  * reads the progress topic from ingest.ledgerHorizonMs back only, and a version modified before
  * that is looked up in the part it skipped before anything is written. Guards exactly-once: a done
  * version stays a no-op across restarts, however old its ledger entry, and a version never ingested
- * is ingested once whatever its age.
+ * is ingested once whatever its age; a tombstone written since (an operator's re-ingest) wins over
+ * the old entry it deletes.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -80,6 +81,17 @@ describe('ledger horizon', () => {
     }
     expect(await topicOffsets(kafka, topic)).toBe(0);
 
+    // An operator's re-ingest (docs/operations.md): a tombstone for the old entry, written now. The
+    // look-up must see it as newer than the record it deletes, which the ledger did not read.
+    const deleter = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await deleter.connect();
+    await deleter.send({ topic: progress, acks: -1, messages: [{ key: done.id, value: null }] });
+    await deleter.disconnect();
+    const again = logpipe(['ingest', done.file, '--topic', topic], env);
+    expect({ status: again.status, stderr: again.stderr.slice(-2000) }).toEqual({ status: 0, stderr: expect.any(String) });
+    expect(again.summary).toMatchObject({ status: 'ingested', lines: 10 });
+    expect(await countTopic(kafka, topic, 10)).toBe(10);
+
     const first = logpipe(['ingest', fresh.file, '--topic', topic], env);
     expect({ status: first.status, stderr: first.stderr.slice(-2000) }).toEqual({ status: 0, stderr: expect.any(String) });
     expect(first.summary).toMatchObject({ status: 'ingested', lines: 10 });
@@ -88,6 +100,6 @@ describe('ledger horizon', () => {
       expect(again.status).toBe(0);
       expect(again.summary).toMatchObject({ status: 'duplicate', lines: 10 });
     }
-    expect(await countTopic(kafka, topic, 10)).toBe(10);
+    expect(await countTopic(kafka, topic, 20)).toBe(20);
   });
 });
