@@ -11,6 +11,11 @@
  * tombstones for those keys so the measured run starts fresh and exits at once. The topics are
  * created by logpipe's own ensureIngestTopics / ensureReportTopics, so they carry exactly the
  * settings logpipe creates them with (compaction included).
+ *
+ * The history's progress records are stamped HISTORY_AGE_MS ago (their Kafka timestamps): objects
+ * ingested a month ago, before the default ingest.ledgerHorizonMs (15 days), so the measured
+ * `logpipe ingest` reads from the horizon on; the same ingest with ingest.ledgerHorizonMs=0 (the
+ * whole ledger, what every start did before the horizon) runs in the same rounds.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,6 +48,13 @@ export interface StartupPoint {
   /** Wall seconds from spawn to exit, per round, then the median. */
   ingestRounds: number[];
   reportRounds: number[];
+  /** `logpipe ingest` with ingest.ledgerHorizonMs=0: the whole ledger read, as before the horizon. */
+  ingestWholeRounds: number[];
+  ingestWholeSeconds?: number;
+  /** Peak RSS of each `logpipe ingest` (its summary), per round: with the horizon, whole, empty. */
+  ingestPeakRss: number[];
+  ingestWholePeakRss: number[];
+  ingestEmptyPeakRss: number[];
   ingestSeconds?: number;
   reportSeconds?: number;
   /** The same commands on empty history topics, measured in the same rounds (the peer). */
@@ -151,12 +163,13 @@ export async function measureStartup(ctx: StartupContext, sizes: number[], round
     const point: StartupPoint = {
       history: n, progressWrittenBytes: 0, stateWrittenBytes: 0, progressBytes: 0, stateBytes: 0,
       ingestRounds: [], reportRounds: [], ingestEmptyRounds: [], reportEmptyRounds: [], prepareSeconds: 0, compactionWaitSeconds: 0,
+      ingestWholeRounds: [], ingestPeakRss: [], ingestWholePeakRss: [], ingestEmptyPeakRss: [],
     };
     points.push(point);
     try {
       ctx.log(`startup: writing ${n.toLocaleString('en-US')} objects and windows of history`);
       const t0 = Date.now();
-      await writeHistory(ctx.kafka, t, n, templates);
+      await writeHistory(ctx.kafka, t, n, templates, Date.now() - HISTORY_AGE_MS);
       point.prepareSeconds = (Date.now() - t0) / 1000;
       point.progressWrittenBytes = topicBytes(ctx.kafkaDataDir, t.progress);
       point.stateWrittenBytes = topicBytes(ctx.kafkaDataDir, t.state);
@@ -165,8 +178,15 @@ export async function measureStartup(ctx: StartupContext, sizes: number[], round
       point.stateBytes = topicBytes(ctx.kafkaDataDir, t.state);
       for (let r = 0; r < rounds && !ctx.interrupted(); r++) {
         // Interleaved, so drift on the shared machine hits both alike.
-        point.ingestEmptyRounds.push(await timeIngest(ctx.cli, env(empty), empty, tenLines(), ctx.logFile));
-        point.ingestRounds.push(await timeIngest(ctx.cli, env(t), t, tenLines(), ctx.logFile));
+        const e = await timeIngest(ctx.cli, env(empty), empty, tenLines(), ctx.logFile);
+        const h = await timeIngest(ctx.cli, env(t), t, tenLines(), ctx.logFile);
+        const w = await timeIngest(ctx.cli, { ...env(t), LOGPIPE_INGEST_LEDGER_HORIZON_MS: '0' }, t, tenLines(), ctx.logFile);
+        point.ingestEmptyRounds.push(e.seconds);
+        point.ingestRounds.push(h.seconds);
+        point.ingestWholeRounds.push(w.seconds);
+        if (e.peakRssBytes) point.ingestEmptyPeakRss.push(e.peakRssBytes);
+        if (h.peakRssBytes) point.ingestPeakRss.push(h.peakRssBytes);
+        if (w.peakRssBytes) point.ingestWholePeakRss.push(w.peakRssBytes);
         point.reportEmptyRounds.push(await timeReport(ctx.cli, env(empty), empty, ctx.logFile));
         point.reportRounds.push(await timeReport(ctx.cli, env(t), t, ctx.logFile));
       }
@@ -178,6 +198,7 @@ export async function measureStartup(ctx: StartupContext, sizes: number[], round
       point.error = err instanceof Error ? err.message : String(err);
     }
     point.ingestSeconds = median(point.ingestRounds);
+    point.ingestWholeSeconds = median(point.ingestWholeRounds);
     point.reportSeconds = median(point.reportRounds);
     point.ingestEmptySeconds = median(point.ingestEmptyRounds);
     point.reportEmptySeconds = median(point.reportEmptyRounds);
@@ -186,6 +207,9 @@ export async function measureStartup(ctx: StartupContext, sizes: number[], round
   await drop(empty);
   return { rounds, recordBytes: { progress: templates.done.length, task: task.length, merge: merge.length }, topicSettings, points, commands };
 }
+
+/** How old the written history is (its progress records' timestamps): older than the default ledger horizon. */
+export const HISTORY_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** Topic names of one history size (`tag`) under the run's prefix. */
 export function startupTopics(prefix: string, tag: string): StartupTopics {
@@ -258,8 +282,9 @@ export function topicBytes(dataDir: string, topic: string): number {
  * Writes `n` objects of ingest history to the progress topic (an in-progress then a done record per
  * object, from the templates) and `n` closed windows of report history to the state topic (a task-
  * and a merge-state record per window under `taskKey` / `mergeKey`, then tombstones for both).
+ * The progress records are stamped from `atMs` on, a millisecond apart (their Kafka timestamps).
  */
-export async function writeHistory(kafka: Kafka, t: StartupTopics, n: number, templates: { inProgress: Buffer; done: Buffer; task: Buffer; merge: Buffer }): Promise<void> {
+export async function writeHistory(kafka: Kafka, t: StartupTopics, n: number, templates: { inProgress: Buffer; done: Buffer; task: Buffer; merge: Buffer }, atMs: number): Promise<void> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
@@ -270,7 +295,8 @@ export async function writeHistory(kafka: Kafka, t: StartupTopics, n: number, te
       const messages: Message[] = [];
       for (let j = i; j < Math.min(n, i + batch); j++) {
         const id = `${t.log} s3://bench-history/objects/${j}.log.gz#v${j}`;
-        messages.push({ key: id, value: JSON.stringify({ ...inProgress, id }) }, { key: id, value: JSON.stringify({ ...done, id }) });
+        const timestamp = String(atMs + j);
+        messages.push({ key: id, value: JSON.stringify({ ...inProgress, id }), timestamp }, { key: id, value: JSON.stringify({ ...done, id }), timestamp });
       }
       await producer.send({ topic: t.progress, acks: -1, messages });
     }
@@ -287,11 +313,18 @@ export async function writeHistory(kafka: Kafka, t: StartupTopics, n: number, te
   }
 }
 
-/** One timed `logpipe ingest FILE --topic LOG`; throws when it fails. */
-export async function timeIngest(cli: string[], env: NodeJS.ProcessEnv, t: StartupTopics, file: string, logFile: string): Promise<number> {
+/** One timed `logpipe ingest FILE --topic LOG`, with the peak RSS its summary gives; throws when it fails. */
+export async function timeIngest(cli: string[], env: NodeJS.ProcessEnv, t: StartupTopics, file: string, logFile: string): Promise<{ seconds: number; peakRssBytes?: number }> {
   const r = await run(cli[0], [...cli.slice(1), 'ingest', file, '--topic', t.log], { env, stderrFile: logFile, timeoutMs: 900_000 });
   if (r.code !== 0) throw new Error(failure('logpipe ingest (startup)', r, logFile));
-  return r.wallSeconds;
+  let peakRssBytes: number | undefined;
+  try {
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { peakRssBytes?: unknown };
+    if (typeof summary.peakRssBytes === 'number') peakRssBytes = summary.peakRssBytes;
+  } catch {
+    // No summary line: the time alone.
+  }
+  return { seconds: r.wallSeconds, ...(peakRssBytes ? { peakRssBytes } : {}) };
 }
 
 /** One timed `logpipe report --exit-when-idle --topic LOG`; throws when it fails. */

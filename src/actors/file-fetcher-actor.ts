@@ -74,7 +74,7 @@ export interface RunningObject {
 export interface FetcherPorts {
   streamer: {
     sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined>;
-    sendAndReceive(topic: 'claim', id: string): Promise<ObjectProgress | undefined>;
+    sendAndReceive(topic: 'claim', id: string, lastModifiedMs?: number): Promise<ObjectProgress | undefined>;
     sendAndReceive(topic: 'begin', object: StreamedObject): Promise<void>;
     sendAndReceive(topic: 'chunk', id: string, bytes: Buffer): Promise<void>;
     sendAndReceive(topic: 'end', id: string): Promise<ObjectProgress | undefined>;
@@ -254,7 +254,7 @@ export default class FileFetcherActor {
     const known = await streamer.sendAndReceive('known', meta.id);
     if (known && known.status !== 'in-progress') return outcome(meta, known, 'duplicate', false, seconds());
 
-    const committed = await streamer.sendAndReceive('claim', meta.id);
+    const committed = await streamer.sendAndReceive('claim', meta.id, meta.lastModifiedMs);
     this.running.set(meta.id, { object: describeRef(ref), totalBytes: meta.gzipHint ? null : meta.size, startedMs: started });
     try {
       if (committed && committed.status !== 'in-progress') return outcome(meta, committed, 'duplicate', false, seconds());

@@ -8,12 +8,25 @@ import KafkaPublisherActor from './kafka-publisher-actor';
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 const progress = (status: ObjectProgress['status']): ObjectProgress => ({ id: 'o', status, byteOffset: 10, lines: 1, entries: 1, records: 1, parser: { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 1 }, updatedAt: '' });
 
-/** `failCommit`: every commit rejects with this error (a broker outage); `failBatches`: only commits with records do. */
-function setup(committed?: ObjectProgress, metrics?: Metrics, failCommit?: Error, failFence?: Error, failBatches?: Error) {
+const HORIZON_MS = 1_000_000;
+
+/**
+ * `failCommit`: every commit rejects with this error (a broker outage); `failBatches`: only commits
+ * with records do. `beyond`: entries in the part of the progress topic the ledger did not read (older than its
+ * horizon, HORIZON_MS here); the ledger holds all of a version modified at or after HORIZON_MS.
+ */
+function setup(committed?: ObjectProgress, metrics?: Metrics, failCommit?: Error, failFence?: Error, failBatches?: Error, beyond = new Map<string, ObjectProgress>()) {
   const events: string[] = [];
   const entries = new Map<string, ObjectProgress>(committed ? [['o', committed]] : []);
   const ledger = {
     get: (id: string) => entries.get(id),
+    holdsAllOf: (ms: number | undefined) => ms !== undefined && ms >= HORIZON_MS,
+    recall: async (id: string) => {
+      events.push('recall');
+      const found = beyond.get(id);
+      if (found && !entries.has(id)) entries.set(id, found);
+      return entries.get(id);
+    },
     remember: (p: ObjectProgress) => void entries.set(p.id, p),
     syncThrough: async (write: (key: string) => Promise<void>) => {
       await write('barrier');
@@ -62,23 +75,38 @@ describe('KafkaPublisherActor', () => {
     expect(entries.get('o')?.updatedAt).not.toBe('');
   });
 
+  // The ledger horizon (docs/ingest.md): a version modified before it may be done in the part of the
+  // ledger not read; the take-over looks it up there, after the fence, before writing anything.
+  it('begin of a version older than the horizon looks it up in the part not read: done stays a no-op, unknown gets a start record', async () => {
+    const done: ObjectProgress = { id: 'o', status: 'done', byteOffset: 9, lines: 3, entries: 3, records: 3, updatedAt: '2026-01-01T00:00:00.000Z' };
+    const old = setup(undefined, undefined, undefined, undefined, undefined, new Map([['o', done]]));
+    await expect(old.actor.begin('o', HORIZON_MS - 1)).resolves.toEqual(done);
+    expect(old.events).toEqual(['open tx-', 'fence barrier', 'read to the barrier', 'recall']);
+    const recent = setup(undefined, undefined, undefined, undefined, undefined, new Map([['o', done]]));
+    await expect(recent.actor.begin('o', HORIZON_MS)).resolves.toBeUndefined();
+    expect(recent.events).toEqual(['open tx-', 'fence barrier', 'read to the barrier', 'commit 0 in-progress']);
+    const unknownAge = setup();
+    await expect(unknownAge.actor.begin('o')).resolves.toBeUndefined();
+    expect(unknownAge.events).toEqual(['open tx-', 'fence barrier', 'read to the barrier', 'recall', 'commit 0 in-progress']);
+  });
+
   // R2: a version known to the ledger only from its first batch held no partition for the report
   // stage while that batch was held up by an outage; the other sources' windows closed without it.
   it('begin of a version with no progress commits a start record, which later begins take as no progress', async () => {
     const { actor, events, entries } = setup();
-    await expect(actor.begin('o')).resolves.toBeUndefined();
+    await expect(actor.begin('o', HORIZON_MS)).resolves.toBeUndefined();
     expect(events).toEqual(['open tx-', 'fence barrier', 'read to the barrier', 'commit 0 in-progress']);
     expect(entries.get('o')).toMatchObject({ id: 'o', status: 'in-progress', byteOffset: 0, lines: 0, records: 0 });
     expect(entries.get('o')?.parser).toBeUndefined();
     await actor.finish('o');
     events.length = 0;
-    await expect(actor.begin('o')).resolves.toBeUndefined(); // resumed from its start: from the beginning
+    await expect(actor.begin('o', HORIZON_MS)).resolves.toBeUndefined(); // resumed from its start: from the beginning
     expect(events).toEqual(['open tx-', 'fence barrier', 'read to the barrier', 'commit 0 in-progress']);
   });
 
   it('closes the producer when the start record cannot be committed, so the version can be begun again', async () => {
     const { actor, events } = setup(undefined, undefined, new Error('broker down'));
-    await expect(actor.begin('o')).rejects.toThrow('broker down');
+    await expect(actor.begin('o', HORIZON_MS)).rejects.toThrow('broker down');
     expect(events).toEqual(['open tx-', 'fence barrier', 'read to the barrier', 'close']);
   });
 
@@ -94,7 +122,7 @@ describe('KafkaPublisherActor', () => {
 
   it('closes the producer when fencing fails, so the version can be begun again', async () => {
     const { actor, events } = setup(undefined, undefined, undefined, new Error('broker down'));
-    await expect(actor.begin('o')).rejects.toThrow('broker down');
+    await expect(actor.begin('o', HORIZON_MS)).rejects.toThrow('broker down');
     expect(events).toEqual(['open tx-', 'close']);
     await expect(actor.commit('o', [], progress('done'))).rejects.toThrow(/not begun/);
   });

@@ -69,7 +69,10 @@ export default class KafkaPublisherActor {
     const { config, logger, topic } = actorContext(params, 'KafkaPublisherActor');
     const kafka = createKafka(config, logger, { clientIdSuffix: '-publisher' });
     const admin = kafka.admin();
-    const ledger = new Ledger(kafka, config.kafka.progressTopic, logger, { compactionAdvice: config.kafka.topicProfile !== 'msk-serverless' });
+    const ledger = new Ledger(kafka, config.kafka.progressTopic, logger, {
+      compactionAdvice: config.kafka.topicProfile !== 'msk-serverless',
+      horizonMs: config.ingest.ledgerHorizonMs,
+    });
     this.ownsClients = true;
     this.init({
       kafka,
@@ -117,8 +120,13 @@ export default class KafkaPublisherActor {
    * late (fault scenario R2, every first window two thirds of its lines). A start record counts as
    * no progress: begin resolves with undefined for it. A version resumed in progress commits its
    * progress again with a fresh updatedAt, for the same reason.
+   *
+   * `lastModifiedMs`: the version's LastModified (or mtime), undefined when not known. A version the
+   * ledger has no entry for that may be older than its horizon (Ledger.holdsAllOf) is looked up in
+   * the part of the progress topic the ledger skipped (Ledger.recall) before anything is written:
+   * a version ingested long ago stays a no-op, one interrupted long ago resumes.
    */
-  async begin(id: string): Promise<ObjectProgress | undefined> {
+  async begin(id: string, lastModifiedMs?: number): Promise<ObjectProgress | undefined> {
     await this.ready;
     if (this.producers.has(id)) throw new Error(`object ${id} is already being ingested by this process`);
     const open = this.deps.open ?? ((tid: string) => ObjectPublisher.open(this.deps.kafka, tid, this.deps.topics, { maxRequestBytes: this.maxRequestBytes }));
@@ -131,7 +139,15 @@ export default class KafkaPublisherActor {
       throw err;
     }
     this.deps.ledger.release(id);
-    const committed = this.deps.ledger.get(id);
+    let committed = this.deps.ledger.get(id);
+    if (committed === undefined && !this.deps.ledger.holdsAllOf(lastModifiedMs)) {
+      try {
+        committed = await this.deps.ledger.recall(id);
+      } catch (err) {
+        await this.finish(id);
+        throw err;
+      }
+    }
     this.counted.set(id, { lines: committed?.lines ?? 0, bytes: committed?.byteOffset ?? 0 });
     if (committed !== undefined && committed.status !== 'in-progress') return committed;
     // A start record for a version with no progress; for one resumed, its progress again with the

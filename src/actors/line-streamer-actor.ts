@@ -30,7 +30,7 @@ export interface StreamedObject {
 export interface PublisherPort {
   sendAndReceive(topic: 'commit', id: string, records: Message[], progress: ObjectProgress): Promise<void>;
   sendAndReceive(topic: 'known', id: string): Promise<ObjectProgress | undefined>;
-  sendAndReceive(topic: 'begin', id: string): Promise<ObjectProgress | undefined>;
+  sendAndReceive(topic: 'begin', id: string, lastModifiedMs?: number): Promise<ObjectProgress | undefined>;
   sendAndReceive(topic: 'deadLetter', id: string, progress: ObjectProgress, details: Record<string, string>): Promise<void>;
   sendAndReceive(topic: 'finish', id: string): Promise<void>;
 }
@@ -106,10 +106,11 @@ export default class LineStreamerActor {
   /**
    * Takes a version over for this process (KafkaPublisherActor.begin: fences every other writer,
    * then reads the ledger): resolves with its committed progress, undefined if none. begin() it
-   * from there, or deadLetter() it; finish() it in any case.
+   * from there, or deadLetter() it; finish() it in any case. `lastModifiedMs`: the version's, when
+   * known (a version older than the ledger's horizon is looked up in the part it skipped).
    */
-  claim(id: string): Promise<ObjectProgress | undefined> {
-    return this.deps.publisher.sendAndReceive('begin', id);
+  claim(id: string, lastModifiedMs?: number): Promise<ObjectProgress | undefined> {
+    return this.deps.publisher.sendAndReceive('begin', id, lastModifiedMs);
   }
 
   /** Dead-letters a claimed version with the progress it stopped at (one transaction on the publisher). */

@@ -49,7 +49,7 @@ const ACTIVITY_TIMEOUT_MS = 1_500;
 /** The ingest settings the watcher reads (see the configuration reference). */
 export type WatcherSettings = Pick<
   LogpipeConfig['ingest'],
-  'parallelObjects' | 'maxQueuedObjects' | 'maxAttempts' | 'sqsQueueUrl' | 'sqsWaitSeconds' | 'visibilityTimeoutSeconds' | 'listings' | 'listIntervalMs'
+  'parallelObjects' | 'maxQueuedObjects' | 'maxAttempts' | 'sqsQueueUrl' | 'sqsWaitSeconds' | 'visibilityTimeoutSeconds' | 'listings' | 'listIntervalMs' | 'ledgerHorizonMs'
 >;
 
 export interface WatcherPorts {
@@ -158,7 +158,7 @@ export default class S3WatcherActor {
     const { fetcher, settings, log } = deps;
     // The listing source serves list() whenever there is an S3 client; it runs periodically when listings are configured.
     const listing = deps.s3
-      ? new ListingSource({ s3: deps.s3, listings: settings.listings, intervalMs: settings.listIntervalMs, topic: deps.topic, known: (id) => fetcher.sendAndReceive('known', id), clock: this.clock, log })
+      ? new ListingSource({ s3: deps.s3, listings: settings.listings, intervalMs: settings.listIntervalMs, topic: deps.topic, known: (id) => fetcher.sendAndReceive('known', id), clock: this.clock, log, horizonMs: settings.ledgerHorizonMs })
       : undefined;
     this.listing = listing;
     this.queue = new TriggerQueue<IngestOutcome>({

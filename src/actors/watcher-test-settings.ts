@@ -11,6 +11,7 @@ export function watcherTestSettings(over: Partial<WatcherSettings> = {}): Watche
     visibilityTimeoutSeconds: 30,
     listings: [],
     listIntervalMs: 1000,
+    ledgerHorizonMs: 0,
     ...over,
   };
 }

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Kafka } from 'kafkajs';
 import { createLogger } from '../system/observability/logging';
+import { CLOCK_SKEW_MS } from './horizon';
 import { Ledger, type LedgerOptions, sourceOf } from './ledger';
 import { ledgerKey, objectId } from './object-ref';
 import { encodeProgress, type ObjectProgress } from './progress';
@@ -9,11 +10,19 @@ const log = createLogger({ level: 'error', format: 'json', stream: new PassThrou
 
 type EachBatch = (p: { batch: { messages: Array<{ key: Buffer | null; value: Buffer | null }> } }) => Promise<void>;
 
-/** A Ledger over a kafkajs stand-in whose records the test hands in. */
-async function ledger(options: LedgerOptions = {}): Promise<{ l: Ledger; put: (p: ObjectProgress) => Promise<void> }> {
+/**
+ * A Ledger over a kafkajs stand-in whose records the test hands in; `byTimestamp`: the offsets its
+ * admin answers to an offsets-for-times look-up (and the timestamps it was asked for).
+ */
+async function ledger(options: LedgerOptions = {}, byTimestamp: { offsets: Array<{ partition: number; offset: string }>; asked: number[] } = { offsets: [], asked: [] }): Promise<{ l: Ledger; put: (p: ObjectProgress) => Promise<void> }> {
   let each: EachBatch | undefined;
   const consumer = { events: {}, on: () => undefined, connect: async () => undefined, subscribe: async () => undefined, run: async (o: { eachBatch: EachBatch }) => void (each = o.eachBatch), seek: () => undefined, disconnect: async () => undefined };
-  const l = new Ledger({ consumer: () => consumer } as unknown as Kafka, 'progress', log, options);
+  const admin = {
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    fetchTopicOffsetsByTimestamp: async (_topic: string, ms: number) => (byTimestamp.asked.push(ms), byTimestamp.offsets),
+  };
+  const l = new Ledger({ consumer: () => consumer, admin: () => admin } as unknown as Kafka, 'progress', log, { compactionAdvice: false, ...options });
   await l.start();
   return { l, put: (p) => each!({ batch: { messages: [{ key: Buffer.from(p.id), value: encodeProgress(p) }] } }) };
 }
@@ -73,5 +82,31 @@ describe('Ledger', () => {
     expect(full.l.get(id)?.status).toBe('done');
     await live.l.stop();
     await full.l.stop();
+  });
+
+  // Start-up bounded by what is live: the ledger begins at the horizon's offsets, counts what it
+  // skipped as read (a report stage or a barrier wait must not wait for it), and says which
+  // versions it cannot answer for alone.
+  it('with a horizon, begins at the offsets of its timestamp and holds all of a version only when modified after it', async () => {
+    const DAY = 24 * 60 * 60 * 1000;
+    const now = Date.UTC(2026, 11, 5);
+    const byTimestamp = { offsets: [{ partition: 0, offset: '5' }, { partition: 1, offset: '0' }], asked: [] as number[] };
+    const { l } = await ledger({ horizonMs: 15 * DAY, now: () => now }, byTimestamp);
+    expect(byTimestamp.asked).toEqual([now - 15 * DAY - CLOCK_SKEW_MS]);
+    expect(l.readFromMs).toBe(now - 15 * DAY - CLOCK_SKEW_MS);
+    expect([...l.startOffsets()]).toEqual([[0, 5], [1, 0]]);
+    expect(l.hasReadUpTo(new Map([[0, 5], [1, 0]]))).toBe(true);
+    expect(l.hasReadUpTo(new Map([[0, 6]]))).toBe(false);
+    expect(l.holdsAllOf(now - 15 * DAY)).toBe(true);
+    expect(l.holdsAllOf(now - 16 * DAY)).toBe(false);
+    expect(l.holdsAllOf(undefined)).toBe(false);
+    await l.stop();
+
+    const whole = await ledger({ horizonMs: 0 });
+    expect(whole.l.readFromMs).toBeUndefined();
+    expect(whole.l.startOffsets().size).toBe(0);
+    expect(whole.l.holdsAllOf(0)).toBe(true);
+    expect(whole.l.holdsAllOf(undefined)).toBe(true);
+    await whole.l.stop();
   });
 });

@@ -1,11 +1,16 @@
 /**
  * The ingest ledger: the compacted progress topic read with read_committed into a map of object id →
- * latest progress. Every instance reads all of it, so a version committed anywhere is known
- * everywhere; a `done` entry makes later triggers for that version no-ops.
+ * latest progress. Every instance reads it from the same horizon on (options.horizonMs; all of it
+ * without one), so a version committed anywhere is known everywhere; a `done` entry makes later
+ * triggers for that version no-ops. A version modified before the horizon may have its entry in
+ * the part not read: recall() reads that part for it (docs/ingest.md, "Ledger horizon").
  */
+import crypto from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { NEVER_RESTART } from '../system/kafka/clients';
 import { CompactedTopicView } from '../system/kafka/compacted-view';
 import type { Logger } from '../system/observability/logging';
+import { ledgerReadFromMs, readsAllOf } from './horizon';
 import { parseObjectId } from './object-ref';
 import { decodeProgress, encodeProgress, type ObjectProgress } from './progress';
 
@@ -19,15 +24,63 @@ export interface LedgerOptions {
   inProgressOnly?: boolean;
   /** See CompactedViewOptions.compactionAdvice. */
   compactionAdvice?: boolean;
+  /**
+   * Read the topic from this long before the ledger is made (minus CLOCK_SKEW_MS), not from its
+   * beginning: ingest.ledgerHorizonMs. 0 or absent: the whole topic.
+   */
+  horizonMs?: number;
+  /** The clock the horizon counts from; default Date.now. */
+  now?: () => number;
 }
 
 export class Ledger extends CompactedTopicView<ObjectProgress> {
-  constructor(kafka: Kafka, topic: string, log: Logger, options: LedgerOptions = {}) {
+  /** The record timestamp the view began reading at; undefined: the topic's beginning. */
+  readonly readFromMs: number | undefined;
+
+  constructor(
+    private readonly client: Kafka,
+    topic: string,
+    log: Logger,
+    options: LedgerOptions = {},
+  ) {
+    const readFromMs = ledgerReadFromMs((options.now ?? Date.now)(), options.horizonMs ?? 0);
     // Progress records are keyed by their object id.
-    super(kafka, topic, log, (_key, value) => decodeProgress(value), 'logpipe-ledger', {
+    super(client, topic, log, (_key, value) => decodeProgress(value), 'logpipe-ledger', {
       ...(options.inProgressOnly ? { retain: (p: ObjectProgress) => p.status === 'in-progress' } : {}),
       ...(options.compactionAdvice === undefined ? {} : { compactionAdvice: options.compactionAdvice }),
+      ...(readFromMs === undefined ? {} : { fromTimestampMs: readFromMs }),
     });
+    this.readFromMs = readFromMs;
+  }
+
+  /**
+   * Whether get() is the whole ledger's answer for a version last modified at `lastModifiedMs`
+   * (undefined: not known), once the view has read up to a barrier: every record of such a version
+   * lies in the part read. When false and get() answers undefined, ask recall().
+   */
+  holdsAllOf(lastModifiedMs: number | undefined): boolean {
+    return this.readFromMs === undefined || (lastModifiedMs !== undefined && readsAllOf(this.readFromMs, lastModifiedMs));
+  }
+
+  /**
+   * The latest committed progress of `id` in the whole topic, for a version the view holds nothing
+   * of because its records may lie in the part skipped (below startOffsets()); held from now on
+   * when the view still holds nothing of `id` (a record read since is newer and wins). Resolves
+   * with get(id) afterwards. Reads the topic from its beginning to its current end, not only the
+   * part skipped: a tombstone written since (an operator's re-ingest, docs/operations.md) is newer
+   * than the record it deletes, and the view forgets a tombstone once read. A consumer of its own,
+   * read_committed, nothing decoded but `id`'s records: about 15–24 s per million records on the
+   * loaded development machine, so for the rare version older than the horizon, never per
+   * listing. Call it after syncThrough, as the version's fenced writer: no record of `id` can then
+   * be committed behind its back. Rejects (retriable) when not read within `timeoutMs`.
+   */
+  async recall(id: string, timeoutMs = 300_000): Promise<ObjectProgress | undefined> {
+    if (this.get(id) !== undefined || this.startOffsets().size === 0) return this.get(id);
+    const t0 = Date.now();
+    const found = await latestOf(this.client, this.topic, id, timeoutMs);
+    if (found !== undefined && this.get(id) === undefined) this.entries.set(id, found);
+    this.log.info('ledger recalled a version older than its horizon', { id, found: found?.status ?? null, seconds: (Date.now() - t0) / 1000 });
+    return this.get(id);
   }
 
   /** Records progress committed by this process, so it is known before the consumer reads it back. */
@@ -58,4 +111,58 @@ export class Ledger extends CompactedTopicView<ObjectProgress> {
 export function sourceOf(objectId: string): string | undefined {
   const parts = parseObjectId(objectId);
   return parts?.key ?? parts?.path;
+}
+
+/**
+ * The latest committed progress record of `key` in `topic` up to its last stable offsets when
+ * asked, reading from the beginning with read_committed in a consumer group of its own. Undefined
+ * when there is none or the latest is a tombstone.
+ */
+async function latestOf(kafka: Kafka, topic: string, key: string, timeoutMs: number): Promise<ObjectProgress | undefined> {
+  const wanted = Buffer.from(key);
+  // The ends: kafkajs's admin asks ListOffsets read_committed (the last stable offsets). A
+  // partition whose records below its end are all gone (deleted, or none) has nothing to read.
+  const admin = kafka.admin();
+  await admin.connect();
+  const low = new Map<number, number>();
+  const ends = new Map<number, number>();
+  try {
+    for (const o of await admin.fetchTopicOffsets(topic)) {
+      low.set(o.partition, Number(o.low));
+      ends.set(o.partition, Number(o.offset));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const pending = new Set([...ends].filter(([p, end]) => end > (low.get(p) ?? 0)).map(([p]) => p));
+  if (pending.size === 0) return undefined;
+  let latest: Buffer | null = null;
+  const consumer = kafka.consumer({ groupId: `logpipe-ledger-recall-${crypto.randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100, ...NEVER_RESTART });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`${topic} not read to its end for ${key} within ${timeoutMs} ms`), { retriable: true })), timeoutMs);
+      // Also fired for batches of transaction markers only, which carry no message.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (Number(payload.lastOffset) + 1 >= (ends.get(payload.partition) ?? 0)) pending.delete(payload.partition);
+        if (pending.size === 0) resolve();
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const end = ends.get(batch.partition) ?? 0;
+            for (const m of batch.messages) if (Number(m.offset) < end && m.key?.equals(wanted)) latest = m.value;
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect().catch(() => undefined);
+  }
+  return decodeProgress(latest);
 }

@@ -16,7 +16,7 @@ const log = createLogger({ level: 'error', format: 'json', stream: new PassThrou
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const TOPIC = 't';
 
-type Version = { Key: string; VersionId?: string; IsLatest?: boolean; ETag?: string };
+type Version = { Key: string; VersionId?: string; IsLatest?: boolean; ETag?: string; LastModified?: Date };
 
 /** Pages of ListObjectVersions (or a 403), one page of ListObjectsV2 made of the latest versions. */
 function mockS3(pages: Version[][], opts: { versionsDenied?: boolean } = {}) {
@@ -32,7 +32,7 @@ function mockS3(pages: Version[][], opts: { versionsDenied?: boolean } = {}) {
       }
       if (command instanceof ListObjectsV2Command) {
         calls.push(`current ${command.input.Bucket} ${command.input.Prefix ?? ''}`.trim());
-        return { Contents: pages.flat().filter((v) => v.IsLatest).map((v) => ({ Key: v.Key, ETag: v.ETag })), IsTruncated: false };
+        return { Contents: pages.flat().filter((v) => v.IsLatest).map((v) => ({ Key: v.Key, ETag: v.ETag, LastModified: v.LastModified })), IsTruncated: false };
       }
       throw new Error('unexpected S3 command');
     },
@@ -53,7 +53,7 @@ function mockSink() {
 
 const progress = (status: ObjectProgress['status']): ObjectProgress => ({ id: '', status, byteOffset: 0, lines: 0, entries: 0, records: 0, updatedAt: '' }) as unknown as ObjectProgress;
 
-function listing(s3: ReturnType<typeof mockS3>, ledger: Record<string, ObjectProgress['status']> = {}, over: { listings?: string[]; clock?: ManualClock; maxLearned?: number } = {}) {
+function listing(s3: ReturnType<typeof mockS3>, ledger: Record<string, ObjectProgress['status']> = {}, over: { listings?: string[]; clock?: ManualClock; maxLearned?: number; horizonMs?: number } = {}) {
   const asked: string[] = [];
   const src = new ListingSource({
     s3: s3 as never,
@@ -68,6 +68,7 @@ function listing(s3: ReturnType<typeof mockS3>, ledger: Record<string, ObjectPro
     clock: over.clock ?? new ManualClock(),
     log,
     ...(over.maxLearned !== undefined ? { maxLearned: over.maxLearned } : {}),
+    ...(over.horizonMs !== undefined ? { horizonMs: over.horizonMs } : {}),
   });
   return { src, asked };
 }
@@ -176,5 +177,32 @@ describe('ListingSource', () => {
     src.stop();
     clock.advance(500);
     await running;
+  });
+
+  // The ledger horizon (docs/ingest.md): a version older than it may be done in the part of the
+  // ledger an ingest process no longer reads; offering it on every pass would read that part each
+  // time. Versions the ledger holds in progress are still offered, so they finish.
+  it('with a horizon, skips versions the ledger does not hold that were modified before it, in both listings', async () => {
+    const DAY = 24 * 60 * 60 * 1000;
+    const clock = new ManualClock(100 * DAY);
+    const old = new Date(80 * DAY);
+    const recent = new Date(90 * DAY);
+    const pages: Version[][] = [[
+      { Key: 'old.log', VersionId: 'o1', IsLatest: true, ETag: '"e1"', LastModified: old },
+      { Key: 'old-running.log', VersionId: 'r1', IsLatest: true, ETag: '"e2"', LastModified: old },
+      { Key: 'new.log', VersionId: 'n1', IsLatest: true, ETag: '"e3"', LastModified: recent },
+    ]];
+    for (const denied of [false, true]) {
+      const s3 = mockS3(pages, { versionsDenied: denied });
+      const running = denied ? key('old-running.log', 'e2') : key('old-running.log', 'r1');
+      const { src } = listing(s3, { [running]: 'in-progress' }, { clock, horizonMs: 15 * DAY });
+      const { sink, offers } = mockSink();
+      await src.list('logs', sink);
+      expect(offers.map((o) => o.split(/[@ ]/)[0]).sort()).toEqual(['logs/new.log', 'logs/old-running.log']);
+      const all = listing(mockS3(pages, { versionsDenied: denied }), { [running]: 'in-progress' }, { clock, horizonMs: 0 });
+      const every = mockSink();
+      await all.src.list('logs', every.sink);
+      expect(every.offers).toHaveLength(3);
+    }
   });
 });

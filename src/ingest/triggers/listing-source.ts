@@ -13,6 +13,7 @@
  */
 import { ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Clock } from '../clock';
+import { listable } from '../horizon';
 import { reasonOf } from '../../system/errors/errors';
 import { ledgerKey, type ObjectMeta, type ObjectRef, objectId } from '../object-ref';
 import type { ObjectProgress } from '../progress';
@@ -36,6 +37,11 @@ export interface ListingSourceOptions {
   log: Logger;
   /** Version ids remembered at most (MAX_LEARNED_VERSION_IDS). */
   maxLearned?: number;
+  /**
+   * ingest.ledgerHorizonMs: versions last modified longer ago than this are not offered (unless the
+   * ledger holds them in progress), see `listable`. 0 or absent: every version.
+   */
+  horizonMs?: number;
 }
 
 export class ListingSource implements TriggerSource {
@@ -94,6 +100,11 @@ export class ListingSource implements TriggerSource {
     this.versionIds.set(versionIdsKey(ref, meta.etag), meta.versionId);
   }
 
+  /** Whether a version the ledger does not hold is offered: not when older than the horizon (see `listable`). */
+  private listable(lastModified: Date | undefined): boolean {
+    return listable(lastModified?.getTime(), this.options.clock.now(), this.options.horizonMs ?? 0);
+  }
+
   private known(ref: ObjectRef, version: string): Promise<ObjectProgress | undefined> {
     return this.options.known(ledgerKey(this.options.topic, objectId(ref, version)));
   }
@@ -114,6 +125,7 @@ export class ListingSource implements TriggerSource {
         const known = await this.known(ref, version);
         if (v.IsLatest) {
           if (known && known.status !== 'in-progress') continue;
+          if (!known && !this.listable(v.LastModified)) continue;
           sink.offer(versionId ? { ...ref, versionId } : ref, { version });
         } else if (known?.status === 'in-progress') {
           // An older version (or the last before a delete marker) left unfinished: named by its id, it is read as it was.
@@ -138,6 +150,7 @@ export class ListingSource implements TriggerSource {
         const versionId = this.versionIds.get(versionIdsKey(ref, etag));
         const known = await this.known(ref, versionId ?? etag);
         if (known && known.status !== 'in-progress') continue;
+        if (!known && !this.listable(o.LastModified)) continue;
         sink.offer(versionId ? { ...ref, versionId } : ref, versionId ? {} : { version: etag });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

@@ -45,6 +45,7 @@ export interface LogpipeConfig {
     batchMaxBytes: number;
     maxInFlightBatches: number;
     heapGrowingPercent: number;
+    ledgerHorizonMs: number;
     maxDecompressedBytes: number;
     retryBudgetMs: number;
     parallelObjects: number;
@@ -535,6 +536,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
       format: 'nat',
       default: 100,
       env: 'LOGPIPE_INGEST_HEAP_GROWING_PERCENT',
+    },
+    ledgerHorizonMs: {
+      doc: 'How far back an ingest process reads the progress ledger at start (docs/ingest.md, "Ledger horizon"), so that its start-up and memory follow what was ingested recently, not every version ever ingested. A version modified before the horizon is still ingested once: an explicit trigger looks it up in the older part of the ledger first; listings skip such versions. Must exceed how long a trigger can wait (SQS keeps a message at most 14 days). 0 reads the whole ledger.',
+      format: 'nat',
+      default: 15 * 24 * 60 * 60 * 1000,
+      env: 'LOGPIPE_INGEST_LEDGER_HORIZON_MS',
     },
     maxDecompressedBytes: {
       doc: 'Largest decompressed size of a gzip object; a bigger one is dead-lettered.',

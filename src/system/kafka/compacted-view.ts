@@ -31,6 +31,14 @@ export interface CompactedViewOptions<T = unknown> {
    * its own terms, so the warning could never be acted on.
    */
   compactionAdvice?: boolean;
+  /**
+   * Where the first start begins reading: each partition at its first record whose timestamp is at
+   * or after this epoch ms (Kafka's offsets-for-times lookup), instead of the topic's beginning. For
+   * a reader whose records older than a horizon cannot matter to it (the ingest ledger, see
+   * docs/ingest.md, "Ledger horizon"): start-up then reads what is live, not the whole history.
+   * startOffsets() gives the offsets chosen. Default: the beginning.
+   */
+  fromTimestampMs?: number;
 }
 
 /**
@@ -74,6 +82,8 @@ export class CompactedTopicView<T> {
   private consumer: SupervisedConsumer | undefined;
   /** Barrier keys this process wrote and waits to read back, with what to call when it does. */
   private readonly barriers = new Map<string, () => void>();
+  /** Where the first start began reading, per partition (options.fromTimestampMs); empty from the beginning. */
+  private readonly firstOffsets = new Map<number, number>();
 
   /**
    * @param decode the value of a record, or undefined to ignore the record (it is logged); null
@@ -96,6 +106,7 @@ export class CompactedTopicView<T> {
    */
   async start(): Promise<void> {
     if (this.options.compactionAdvice !== false) void this.warnIfNotCompacted();
+    if (this.options.fromTimestampMs !== undefined && this.positions.size === 0) await this.seekByTimestamp(this.options.fromTimestampMs);
     const groupId = `${this.groupPrefix}-${crypto.randomUUID()}`;
     this.consumer = new SupervisedConsumer({
       name: `compacted-topic reader (${this.topic})`,
@@ -238,6 +249,28 @@ export class CompactedTopicView<T> {
       this.barriers.delete(key);
     }
     this.log.debug('compacted topic read up to a barrier', { topic: this.topic, keys: this.entries.size });
+  }
+
+  /** The offsets the first start began reading at, per partition (empty: from the beginning). */
+  startOffsets(): ReadonlyMap<number, number> {
+    return this.firstOffsets;
+  }
+
+  /**
+   * Sets the positions to the first offset at or after `timestampMs` in every partition, so that the
+   * seek in start() begins there (and hasReadUpTo counts the skipped records as read).
+   */
+  private async seekByTimestamp(timestampMs: number): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const { partition, offset } of await admin.fetchTopicOffsetsByTimestamp(this.topic, timestampMs)) {
+        this.positions.set(partition, Number(offset));
+        this.firstOffsets.set(partition, Number(offset));
+      }
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** See start(). Never throws: the check is advice (a client without DescribeConfigs rights gets no warning). */
