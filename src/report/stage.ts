@@ -359,7 +359,7 @@ export class ReportStage {
     const partitions = [];
     for (const [partition, t] of this.tasks) {
       const task = await t.catch(() => undefined);
-      if (task) partitions.push({ partition, nextOffset: task.state.nextOffset, idle: task.state.sentIdle, open: task.aggregator.snapshot().open.length });
+      if (task) partitions.push({ partition, nextOffset: task.state.nextOffset, idle: task.state.sentIdle, open: task.aggregator.openWindows });
     }
     const merge = await this.mergeTask?.catch(() => undefined);
     return {
