@@ -53,7 +53,7 @@ import { MergeTask, type MergeTaskContext, type Published } from './merge-task';
 import { PartitionTask, type PartitionTaskContext } from './partition-task';
 import type { RecentWindow } from './recent-windows';
 import type { ReportDocument } from './render';
-import { writeReportFiles } from './report-files';
+import { ReportFileWriter, writeReportFiles } from './report-files';
 import { type AlertRules, resolveAlertRules } from './rules';
 import { StageMetrics } from './stage-metrics';
 import { ReportKeys, stateView, type StateValue } from './state';
@@ -72,6 +72,12 @@ export interface ReportStageOptions {
   now?: () => number;
   /** Lag, windows, late records, alerts and emails are counted here; a registry of its own if absent. */
   metrics?: Metrics;
+  /**
+   * Writes one window's report files (writeReportFiles, the default). The simulations pass one that
+   * keeps nothing: real file I/O would outlive a simulated crash and is not under the simulation's
+   * schedule.
+   */
+  writeReportFiles?: typeof writeReportFiles;
 }
 
 export interface ReportStageStatus {
@@ -146,6 +152,8 @@ export class ReportStage {
   private readonly stats = { windowsReported: 0, late: 0 };
   private readonly metrics: StageMetrics;
   private readonly outbox: EmailOutbox;
+  /** Report files, written after their commit without holding up the consumers. */
+  private readonly files: ReportFileWriter;
   private readonly taskContext: PartitionTaskContext;
   private readonly mergeContext: MergeTaskContext;
 
@@ -181,6 +189,7 @@ export class ReportStage {
       realertMs: r.realertMs,
     });
     this.retry = { initialDelayMs: r.emailRetryDelayMs, maxDelayMs: r.emailRetryMaxDelayMs };
+    this.files = new ReportFileWriter(r.dir, o.topic, o.log, o.writeReportFiles);
     this.metrics = new StageMetrics(o.metrics ?? new Metrics(), o.topic, r.emailTo.length > 0, this.now);
     // The first transaction of a take-over fences the key's other owners. A process that has just
     // woken from a stall (its I/O callbacks run before its timers notice) may be taking over on the
@@ -335,6 +344,8 @@ export class ReportStage {
     await Promise.all(tasks.map((t) => t && t.writer.disconnectAfterWork().catch(() => undefined)));
     const merge = await this.mergeTask?.catch(() => undefined);
     if (merge) await merge.writer.disconnectAfterWork().catch(() => undefined);
+    // Files of reports already committed: written before stop() returns (nothing queues more now).
+    await this.files.drain();
     await this.state.stop().catch(() => undefined);
     await this.ledger.stop().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
@@ -342,11 +353,11 @@ export class ReportStage {
 
   /**
    * True when this process owns every log-topic partition and the merge task, every partition is
-   * idle, the merger has read every partial and holds no open window, and no email is waiting: what
-   * `logpipe report --exit-when-idle` waits for.
+   * idle, the merger has read every partial and holds no open window, every committed report's files
+   * are written, and no email is waiting: what `logpipe report --exit-when-idle` waits for.
    */
   async idle(): Promise<boolean> {
-    if (this.partitionCount === 0 || this.assigned.size !== this.partitionCount || !this.mergeAssigned || !this.mergeCaughtUp || !this.mergeTask) return false;
+    if (this.partitionCount === 0 || this.assigned.size !== this.partitionCount || !this.mergeAssigned || !this.mergeCaughtUp || !this.mergeTask || this.files.pending > 0) return false;
     for (let p = 0; p < this.partitionCount; p++) {
       const task = await this.tasks.get(p);
       if (!task || !task.state.sentIdle) return false;
@@ -527,17 +538,12 @@ export class ReportStage {
     if (committed.some((p) => p.decision.alert)) void this.outbox.sendDue();
   }
 
-  /** After a report is committed: its files, the callback, the count. */
+  /** After a report is committed: the count, its files (queued, see ReportFileWriter), then the callback. */
   private published({ report, decision, doc }: Published): void {
     this.stats.windowsReported++;
     this.metrics.countReport(report, decision);
-    try {
-      writeReportFiles(this.r.dir, report, decision, this.o.topic);
-    } catch (err) {
-      this.log.error('could not write report files; the report topic has the report', { window: doc.id, dir: this.r.dir, error: (err as Error).message });
-    }
     this.log.info('window reported', { window: doc.id, total: doc.total, ERROR: doc.counts.ERROR, alert: doc.alert.alert, late: doc.late });
-    this.o.onReport?.(doc);
+    void this.files.enqueue(report, decision).then(() => this.o.onReport?.(doc));
   }
 
   private merge(): Promise<MergeTask> {
