@@ -103,6 +103,16 @@ const SESSION_TIMEOUT_MS = 30_000;
  */
 const STALL_DOUBT_MS = SESSION_TIMEOUT_MS / 2;
 
+/**
+ * Fetch sizes of the log-topic consumer. Every fetched batch of a partition is one transaction
+ * (partial, state, offsets: several round trips to the broker), so the batch size sets how often a
+ * backlog waits for a commit: with kafkajs's 1 MiB per partition the 450,000-line bench topic (one
+ * partition) took about 110 transactions and 6-8 s to count on the loaded 2-core machine, with
+ * 4 MiB 1.4-3.7 s at about 60 MiB more peak RSS (16 MiB: no faster, 200 MiB more). docs/benchmarks.md,
+ * "Report stage at its consumer's speed".
+ */
+const LOG_FETCH_BYTES = { maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 16 * 1024 * 1024 };
+
 /** How long a dropped merge task waits for the email in flight to be settled (dropMergeTask). */
 const EMAIL_SETTLE_GRACE_MS = 30_000;
 
@@ -258,7 +268,7 @@ export class ReportStage {
     this.consumer = new SupervisedConsumer({
       name: 'log-topic consumer',
       log: this.log,
-      create: () => this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: SESSION_TIMEOUT_MS, ...NEVER_RESTART }),
+      create: () => this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, ...LOG_FETCH_BYTES, sessionTimeout: SESSION_TIMEOUT_MS, ...NEVER_RESTART }),
       setup: async (consumer) => {
         // Out of the group (a rebalance began, or the consumer crashed or stopped): no partition is
         // this process's until the next GROUP_JOIN. The tick must not reopen tasks of an old
