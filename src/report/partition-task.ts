@@ -1,13 +1,13 @@
 /**
  * Stage 1 of the report stage, one partition task: the WindowAggregator of one log-topic partition
  * this process owns. Per fetched batch, in one transaction with the partition's own transactional
- * producer: the windows it closed as a partial record (partials topic), the aggregator's snapshot
- * with the next input offset (state topic, key `task <group> <topic> <partition>`), and the consumer
- * offset (sendOffsets). The stage's tick closes windows of idle partitions and marks a partition
+ * producer: the windows it closed as a partial record (partials topic), the task's state (state
+ * topic: the task record `task <group> <topic> <partition>` with the next input offset, and a record
+ * per open window the batch counted into, TaskState layout 2), and the consumer offset (sendOffsets). The stage's tick closes windows of idle partitions and marks a partition
  * idle once it has nothing left to read and no record came for report.idleCloseMs (tick()).
  *
- * Opened by taking its state key over (takeOver: fences the previous owner, then restores the last
- * committed state). The state carries the next input offset: records below it, fetched again
+ * Opened by taking its state keys over (takeOver: fences the previous owner, then restores the last
+ * committed state: the task record and the window records it lists, restoreTaskWindows). The state carries the next input offset: records below it, fetched again
  * because the group's committed offset lagged a fenced commit, are skipped.
  */
 import type { KafkaMessage } from 'kafkajs';

@@ -11,8 +11,9 @@
  * Stage 1, partition tasks (consumer group `report.groupId` on the log topic). One WindowAggregator
  * per assigned partition. Per fetched batch, in one transaction with the partition's own
  * transactional producer: the windows it closed as a partial record (partials topic), the
- * aggregator's snapshot with the next input offset (state topic, key `task <group> <topic> <partition>`), and
- * the consumer offset (sendOffsets). A tick per second closes windows of idle partitions and marks a
+ * task's state with the next input offset (state topic, key `task <group> <topic> <partition>`, and a
+ * record per open window the batch counted into: TaskState layout 2), and the consumer offset
+ * (sendOffsets). A tick per second closes windows of idle partitions and marks a
  * partition idle once it has nothing left to read and no record came for report.idleCloseMs.
  *
  * Stage 2, the merge task (consumer group `<groupId>-merge` on the one-partition partials topic, so
