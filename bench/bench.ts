@@ -3,7 +3,8 @@
  * same data, the same broker, in the same run, each writing to or reading from a fresh topic.
  *
  *   1. ingest   S3 object → `logpipe ingest` vs kcat -P, Kafka's ProducerPerformance, a naive kafkajs loop
- *   2. report   the ingested topic → `logpipe report --exit-when-idle` vs kcat -C, Kafka's ConsumerPerformance
+ *   2. report   the ingested topic → `logpipe report --exit-when-idle` vs the bare kafkajs consumer (bench/alt-client.ts),
+ *               kcat -C, Kafka's ConsumerPerformance
  *   3. latency  PutObject of a small object with an error burst → alert email at the SES emulator (`logpipe start`,
  *               one per settings profile side by side; where each 100 ms goes, from their debug logs)
  *   4. memory   peak RSS of `logpipe ingest` over object sizes
@@ -339,6 +340,7 @@ async function measureReport(ctx: Ctx, topic: string, data: DataFile): Promise<N
   const commands: Record<string, string> = {};
   let windows: number | undefined;
   let countedLines: number | undefined;
+  const loadAverages: number[] = [];
   const tools = ctx.tools;
   const consumerConfig = path.join(ctx.work, 'consumer.properties');
   // The same isolation as logpipe's report stage (and librdkafka's default): committed records only.
@@ -361,6 +363,7 @@ async function measureReport(ctx: Ctx, topic: string, data: DataFile): Promise<N
     };
     const argv = [...ctx.cli, 'report', '--exit-when-idle', '--topic', topic, '--group', `${ctx.id}-report-r${round}`];
     const out = path.join(dir, 'windows.jsonl');
+    loadAverages.push(os.loadavg()[0]);
     const r = await run(argv[0], argv.slice(1), { env, stdoutFile: out, stderrFile: ctx.logFile, measureRss: true, timeoutMs: (data.lines / 2000 + 120) * 1000 });
     // Each stdout line is one window's report; their totals must add up to the lines ingested.
     let total = 0;
@@ -381,6 +384,20 @@ async function measureReport(ctx: Ctx, topic: string, data: DataFile): Promise<N
     });
     // Thousands of report files per run: only the count matters here.
     fs.rmSync(dir, { recursive: true, force: true });
+
+    // The same client as logpipe report (kafkajs, read_committed, a fresh group) doing nothing but
+    // count what it reads: what the report stage adds on top of reading is the ratio to this row.
+    const bargv = [process.execPath, '-r', 'ts-node/register/transpile-only', path.join(ctx.root, 'bench', 'alt-client.ts'), '--child', 'consume', '--client', 'kafkajs',
+      '--topic', topic, '--expected', String(data.lines), '--file', data.file];
+    const b = await run(bargv[0], bargv.slice(1), { cwd: ctx.root, env: ctx.env, stderrFile: ctx.logFile, measureRss: true, timeoutMs: (data.lines / 5000 + 120) * 1000 });
+    const bs = lastJsonLine<{ lines?: number; seconds?: number; linesPerSecond?: number; error?: string }>(b.stdout);
+    const bok = b.code === 0 && bs?.lines === data.lines;
+    record('kafkajs consumer (bare)', round, bargv, {
+      tool: 'kafkajs consumer (bare)', round, topic, ok: bok, lines: bs?.lines ?? 0,
+      error: bok ? undefined : b.code !== 0 ? failure('kafkajs consumer (bare)', b, ctx.logFile) : `the bare consumer read ${bs?.lines ?? 0} of ${data.lines}`,
+      wallSeconds: b.wallSeconds, wallLinesPerSecond: (bs?.lines ?? 0) / b.wallSeconds, reportedLinesPerSecond: bs?.linesPerSecond, linesPerSecond: bs?.linesPerSecond ?? 0,
+      peakRssBytes: b.peakRssBytes, detail: { seconds: bs?.seconds },
+    });
 
     if (ctx.kcat) {
       const kargv = ['kcat', '-C', '-b', ctx.broker, '-t', topic, '-e', '-o', 'beginning', '-q', '-X', 'isolation.level=read_committed'];
@@ -410,10 +427,11 @@ async function measureReport(ctx: Ctx, topic: string, data: DataFile): Promise<N
   const bytesPerLine = data.bytes / data.lines;
   const tools2 = [
     { tool: 'logpipe report', basis: 'wall clock of `logpipe report --exit-when-idle` (start-up, group join and the 1 s idle close included)' },
+    { tool: 'kafkajs consumer (bare)', basis: 'its own clock, from creating the consumer (group join included) to the last record; `bench/alt-client.ts --child consume --client kafkajs`' },
     { tool: 'kcat -C', basis: 'wall clock of the kcat process', unavailable: 'kcat is not installed (apt-get install -y kcat)' },
     { tool: 'ConsumerPerformance', basis: 'the tool\'s nMsg.sec (group join included)', unavailable: typeof tools === 'string' ? tools : undefined },
   ];
-  return { lines: data.lines, bytes: data.bytes, tools: summarise(runs, tools2, bytesPerLine), runs, commands, windows, countedLines };
+  return { lines: data.lines, bytes: data.bytes, tools: summarise(runs, tools2, bytesPerLine), runs, commands, windows, countedLines, loadAverages };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -716,7 +734,8 @@ function weights(p: Profile): Record<string, number> {
     preflight: 8,
     data: p.baseLines / 400_000 + p.memoryLines.reduce((a, b) => a + b, 0) / 3_000_000,
     ingest: r * (p.compareLines / 36_000 + p.compareLines / 300_000 + p.naiveSeconds + 8) + p.compareLines / 300_000,
-    report: r * (p.compareLines / 32_000 + p.compareLines / 200_000 + 8),
+    // logpipe report, the bare kafkajs consumer (about 190,000 lines/s and 3 s to start), the peers
+    report: r * (p.compareLines / 32_000 + p.compareLines / 190_000 + 3 + p.compareLines / 200_000 + 8),
     latency: 15 + (p.latencyObjects + 1) * 2 * 2.5,
     memory: p.memoryLines.filter((l) => l !== p.compareLines).reduce((a, l) => a + l / 36_000 + l / 330_000 + l / 300_000 + 4, 0),
     parser: (p.parseLines * p.parseRounds) / 1_500_000 + 4,
@@ -855,7 +874,7 @@ async function main(): Promise<void> {
     // --- 2. report (over the first round's logpipe topic)
     if (!args.skip.has('report') && !interrupted) {
       if (reportTopic && data) {
-        begin('report', `report: ${profile.rounds} rounds × 3 tools`);
+        begin('report', `report: ${profile.rounds} rounds × 4 tools`);
         results.report = await measureReport(ctx, reportTopic, data.compare);
         end('report');
       } else results.skipped.report = 'no topic ingested by logpipe to read (the ingest step was skipped or failed)';
@@ -941,7 +960,7 @@ function summaryText(r: BenchResults, file: string, docs: boolean): string {
     lines.push(`${name} (${s.lines.toLocaleString('en-US')} lines, ${(s.bytes / MB).toFixed(0)} MB), median lines/s:`);
     s.tools.forEach((t, i) => {
       const ratioText = i === 0 ? '' : `  logpipe/peer ${t.logpipeRatio?.toFixed(3) ?? '-'}`;
-      lines.push(`  ${t.tool.padEnd(22)} ${t.linesPerSecond === undefined ? `not measured: ${t.unavailable ?? 'no successful run'}` : `${fmtRate(t.linesPerSecond).padStart(11)}${ratioText}`}`);
+      lines.push(`  ${t.tool.padEnd(24)} ${t.linesPerSecond === undefined ? `not measured: ${t.unavailable ?? 'no successful run'}` : `${fmtRate(t.linesPerSecond).padStart(11)}${ratioText}`}`);
     });
   };
   stage('ingest', r.ingest);

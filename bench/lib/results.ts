@@ -81,7 +81,8 @@ export interface BenchResults {
   data: { seed: number; generateCommand: string; files: Array<{ lines: number; bytes: number; origin: string }> };
   stack: { started: string[]; alreadyRunning: string[] };
   ingest?: Stage;
-  report?: Stage & { windows?: number; countedLines?: number };
+  /** loadAverages: the machine's 1-minute load average before each round's logpipe report run (a shared machine). */
+  report?: Stage & { windows?: number; countedLines?: number; loadAverages?: number[] };
   latency?: {
     settings: Record<string, unknown>;
     env: Record<string, string>;

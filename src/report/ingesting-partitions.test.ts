@@ -46,4 +46,13 @@ describe('IngestingPartitions', () => {
     setRead(20);
     expect(await parts.partitions('log', 4, 30_000)).toEqual(new Set());
   });
+
+  // The partitioner is made once per partition count: a topic that grew gets a new one.
+  it('follows a change of the partition count', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `s3://b/host-${i}.log`);
+    const { parts } = setUp(Object.fromEntries(keys.map((k) => [k, 99_000])));
+    for (const count of [3, 3, 7, 3]) {
+      expect(await parts.partitions('log', count, 30_000)).toEqual(new Set(keys.map((k) => partitionOf(k, count))));
+    }
+  });
 });

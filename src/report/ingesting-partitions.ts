@@ -8,6 +8,11 @@ import type { Ledger } from '../ingest/ledger';
 export class IngestingPartitions {
   /** The progress topic's end offsets at the previous call. */
   private endsBefore: Map<number, number> | undefined;
+  /**
+   * The source → partition function for the last partition count seen (made once per count, not on
+   * every tick: kafkajs's DefaultPartitioner() builds its state per call).
+   */
+  private partitionOf: { topic: string; count: number; of: (source: string) => number } | undefined;
 
   /** `ledger`: a started in-progress-only view of the progress topic; `admin`: a connected admin client. */
   constructor(
@@ -41,11 +46,12 @@ export class IngestingPartitions {
     if (!this.ledger.hasReadUpTo(required)) return undefined;
     const out = new Set<number>();
     if (partitionCount === 0) return out;
-    const partitionMetadata = Array.from({ length: partitionCount }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
-    const partitioner = Partitioners.DefaultPartitioner();
-    for (const source of this.ledger.inProgress(logTopic, this.now() - stallMs).keys()) {
-      out.add(partitioner({ topic: logTopic, partitionMetadata, message: { key: source, value: null } }));
+    if (this.partitionOf?.count !== partitionCount || this.partitionOf.topic !== logTopic) {
+      const partitionMetadata = Array.from({ length: partitionCount }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+      const partitioner = Partitioners.DefaultPartitioner();
+      this.partitionOf = { topic: logTopic, count: partitionCount, of: (source) => partitioner({ topic: logTopic, partitionMetadata, message: { key: source, value: null } }) };
     }
+    for (const source of this.ledger.inProgress(logTopic, this.now() - stallMs).keys()) out.add(this.partitionOf.of(source));
     return out;
   }
 }

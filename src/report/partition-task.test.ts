@@ -3,8 +3,8 @@ import type { CompactedTopicView } from '../system/kafka/compacted-view';
 import { decodePartial, type PartialRecord } from './merge';
 import { PartitionTask, type PartitionTaskContext } from './partition-task';
 import { type SimKafkaEnv, withSimKafka } from './sim-kafka.fixture';
-import { ReportKeys, type StateValue, type TaskState } from './state';
-import { resolveWindowOptions } from './window';
+import { ReportKeys, type StateValue, TASK_STATE_LAYOUT, type TaskState, type TaskWindowState } from './state';
+import { resolveWindowOptions, WindowAggregator } from './window';
 
 const LOG = 'log';
 const PARTIALS = 'partials';
@@ -153,5 +153,88 @@ describe('PartitionTask on the in-memory Kafka', () => {
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain('records=2');
       await task.writer.dropNow();
+    }));
+
+  // Layout 2: a batch rewrites the windows it counted into, the task record lists them with the
+  // commit that wrote each, and a closed window's record is deleted.
+  it('keeps each open window as a record of its own, written only by the commits that counted into it', () =>
+    withSimKafka(async (env) => {
+      const { ctx } = await setUp(env, 'p1');
+      const task = await PartitionTask.open(ctx, 0);
+      const t0 = Math.floor(env.world.now / 60_000) * 60_000 - 10 * 60_000;
+      await task.run(() => task.countBatch(records([0, 1], t0)));
+      await task.run(() => task.countBatch(records([61, 62], t0)));
+      const state = await env.committed(STATE);
+      const written = state.filter((r) => r.key?.startsWith(keys.taskWindowPrefix(0))).map((r) => [r.key, (JSON.parse(r.value ?? '') as TaskWindowState).commit]);
+      expect(written).toEqual([[keys.taskWindow(0, t0), 1], [keys.taskWindow(0, t0 + 60_000), 2]]);
+      const last = JSON.parse(state.filter((r) => r.key === keys.task(0)).at(-1)?.value ?? '') as TaskState;
+      expect(last).toMatchObject({ commit: 2, nextOffset: 63, window: { version: TASK_STATE_LAYOUT, open: [[t0, 1], [t0 + 60_000, 2]] } });
+      // The watermark passes the first window: it closes, and its record goes.
+      await task.run(() => task.countBatch(records([200], t0)));
+      await task.run(() => task.tick({ next: 201, high: 201, ingesting: new Set([0]), idleCloseMs: 10_000 }));
+      const after = await env.committed(STATE);
+      expect(after.filter((r) => r.key === keys.taskWindow(0, t0)).at(-1)?.value).toBeUndefined();
+      const reopened = await PartitionTask.open((await setUp(env, 'p2')).ctx, 0);
+      expect(reopened.aggregator.snapshot().open.map((w) => w.total)).toEqual(task.aggregator.snapshot().open.map((w) => w.total));
+      expect(reopened.state.nextOffset).toBe(201);
+      await task.writer.dropNow();
+      await reopened.writer.dropNow();
+    }));
+
+  // The revert of d6ac9c9 (report replay seed -1619934976 "//C:H"): the committed task record had
+  // nextOffset -1 and no open window, but the view also held a window record of the task's aborted
+  // transaction (kafkajs's read_committed filter let it through before patches/kafkajs+2.2.4.patch).
+  // The re-opened task restored that window and counted the batch into it again: WARN 2, true 1.
+  // A window record the committed task record does not list is never counted.
+  it('a re-opened task counts nothing from a window record its committed task record does not list', () =>
+    withSimKafka(async (env) => {
+      const first = await setUp(env, 'old');
+      const task = await PartitionTask.open(first.ctx, 0);
+      await task.run(() => task.commit(false, {}));
+      expect(task.state).toMatchObject({ nextOffset: -1, commit: 1 });
+      await task.writer.dropNow();
+      // What the aborted transaction left visible: the window record of commit 2, which never committed.
+      const t0 = env.world.now;
+      const counted = new WindowAggregator(first.ctx.windowOptions, () => t0);
+      counted.add({ timeMs: t0, arrivalMs: t0, level: 'WARN', source: 'host-a', message: '' });
+      const leaked: TaskWindowState = { kind: 'task-window', commit: 2, window: counted.snapshot().open[0] };
+      const producer = env.kafka('stray').producer();
+      await producer.connect();
+      await producer.send({ topic: STATE, messages: [{ key: keys.taskWindow(0, leaked.window.startMs), value: JSON.stringify(leaked) }] });
+      await producer.disconnect();
+      const second = await setUp(env, 'new');
+      const reopened = await PartitionTask.open(second.ctx, 0);
+      expect(reopened.state.nextOffset).toBe(-1);
+      expect(reopened.aggregator.openWindows).toBe(0);
+      await reopened.run(() => reopened.countBatch(records([0], t0)));
+      expect(openTotal(reopened)).toBe(1);
+      // Its first commit replaced the stray record with the window it counted (1 WARN-free line, not 2).
+      expect(second.view.get(keys.taskWindow(0, leaked.window.startMs))).toMatchObject({ kind: 'task-window', commit: 2, window: { total: 1, counts: { WARN: 0, INFO: 1 } } });
+      expect(reopened.state.window.open).toEqual([[leaked.window.startMs, 2]]);
+      await reopened.writer.dropNow();
+    }));
+
+  // A rolling upgrade: a task record written by the code before layout 2 (every open window inside
+  // it) is read, and the first commit writes its windows as records of their own.
+  it('reads a task record of layout 1 and moves its windows into records of their own on the first commit', () =>
+    withSimKafka(async (env) => {
+      const { ctx } = await setUp(env, 'new');
+      const t0 = env.world.now;
+      const old = new WindowAggregator(ctx.windowOptions, () => t0);
+      for (let i = 0; i < 3; i++) old.add({ timeMs: t0 - 60_000 * i, arrivalMs: t0, level: 'INFO', source: 'host-a', message: '' });
+      const v1: TaskState = { kind: 'task', window: old.snapshot(), nextOffset: 3, sentHorizon: null, sentIdle: false };
+      const producer = env.kafka('old').producer();
+      await producer.connect();
+      await producer.send({ topic: STATE, messages: [{ key: keys.task(0), value: JSON.stringify(v1) }] });
+      await producer.disconnect();
+      const task = await PartitionTask.open(ctx, 0);
+      expect(task.state.nextOffset).toBe(3);
+      expect(openTotal(task)).toBe(3);
+      await task.run(() => task.countBatch(records([3], t0)));
+      await task.writer.dropNow();
+      const reopened = await PartitionTask.open((await setUp(env, 'newer')).ctx, 0);
+      expect(openTotal(reopened)).toBe(4);
+      expect((reopened.state.window as { version: number }).version).toBe(TASK_STATE_LAYOUT);
+      await reopened.writer.dropNow();
     }));
 });

@@ -1,19 +1,19 @@
 /**
  * Stage 1 of the report stage, one partition task: the WindowAggregator of one log-topic partition
  * this process owns. Per fetched batch, in one transaction with the partition's own transactional
- * producer: the windows it closed as a partial record (partials topic), the aggregator's snapshot
- * with the next input offset (state topic, key `task <group> <topic> <partition>`), and the consumer
- * offset (sendOffsets). The stage's tick closes windows of idle partitions and marks a partition
+ * producer: the windows it closed as a partial record (partials topic), the task's state (state
+ * topic: the task record `task <group> <topic> <partition>` with the next input offset, and a record
+ * per open window the batch counted into, TaskState layout 2), and the consumer offset (sendOffsets). The stage's tick closes windows of idle partitions and marks a partition
  * idle once it has nothing left to read and no record came for report.idleCloseMs (tick()).
  *
- * Opened by taking its state key over (takeOver: fences the previous owner, then restores the last
- * committed state). The state carries the next input offset: records below it, fetched again
+ * Opened by taking its state keys over (takeOver: fences the previous owner, then restores the last
+ * committed state: the task record and the window records it lists, restoreTaskWindows). The state carries the next input offset: records below it, fetched again
  * because the group's committed offset lagged a fenced commit, are skipped.
  */
 import type { KafkaMessage } from 'kafkajs';
 import { encodePartial, type PartialRecord } from './merge';
-import { windowRecordOf } from './records';
-import type { TaskContextBase, TaskState } from './state';
+import { WindowRecordReader } from './records';
+import { restoreTaskWindows, TASK_STATE_LAYOUT, type StateValue, type TaskContextBase, type TaskState, type TaskWindowHead, type TaskWindowState } from './state';
 import { takeOver, transactionalProducer, TransactionalWriter } from './transaction';
 import { WindowAggregator, type WindowOptions } from './window';
 
@@ -49,27 +49,46 @@ export class PartitionTask {
     readonly aggregator: WindowAggregator,
     public state: TaskState,
     public lastRecordMs: number,
+    /** Open window start → the commit that last wrote its record (TaskWindowHead.open). */
+    private readonly windowCommits: Map<number, number>,
+    /**
+     * For the next commit: write every open window's record though unchanged (a layout-1 state,
+     * whose windows were in the task record), and delete these window records (ones the task
+     * record does not list). Cleared by the first commit.
+     */
+    private rewrite: { all: boolean; stale: string[] } | undefined,
   ) {}
 
   /** Takes the partition's task over (fencing its previous owner) and restores its last committed state. */
   static async open(ctx: PartitionTaskContext, partition: number): Promise<PartitionTask> {
     const producer = transactionalProducer(ctx.kafka, `${ctx.transactionalIdPrefix}-report-${ctx.groupId}-${ctx.topic}-${partition}`);
-    const saved = await takeOver(producer, ctx.state, ctx.stateTopic, ctx.keys.task(partition), { beforeFence: ctx.beforeFence });
+    const windowPrefix = ctx.keys.taskWindowPrefix(partition);
+    const saved = await takeOver(producer, ctx.state, ctx.stateTopic, ctx.keys.task(partition), { beforeFence: ctx.beforeFence, alsoPrefix: windowPrefix });
     const aggregator = new WindowAggregator(ctx.windowOptions, ctx.now);
     let state: TaskState;
-    if (saved?.kind === 'task') {
-      aggregator.restore(saved.window);
-      state = saved;
-    } else {
-      state = { kind: 'task', window: aggregator.snapshot(), nextOffset: -1, sentHorizon: null, sentIdle: false };
+    let restored;
+    try {
+      // The task record and the window records it lists, read as one committed snapshot (restoreTaskWindows).
+      const windowRecords = ctx.state.keysWithPrefix(windowPrefix).map((k): [string, StateValue | undefined] => [k, ctx.state.get(k)]);
+      restored = restoreTaskWindows(saved?.kind === 'task' ? saved : undefined, windowRecords, (start) => ctx.keys.taskWindow(partition, start));
+      if (saved?.kind === 'task' && restored.window) {
+        aggregator.restore(restored.window);
+        state = saved;
+      } else {
+        state = { kind: 'task', window: headOf(aggregator, new Map()), nextOffset: -1, sentHorizon: null, sentIdle: false, commit: 0 };
+      }
+    } catch (err) {
+      await producer.disconnect().catch(() => undefined);
+      throw err;
     }
-    ctx.log.info('report partition task opened', { partition, nextOffset: state.nextOffset, restored: saved?.kind === 'task' });
+    const rewrite = restored.rewriteAll || restored.stale.length > 0 ? { all: restored.rewriteAll, stale: restored.stale } : undefined;
+    ctx.log.info('report partition task opened', { partition, nextOffset: state.nextOffset, restored: saved?.kind === 'task', openWindows: aggregator.openWindows, commit: restored.commit });
     const writer = new TransactionalWriter(
       producer,
       () => new Error(`report task of partition ${partition} was dropped; it is re-opened from its committed state`),
       () => ctx.onFailure(partition),
     );
-    return new PartitionTask(ctx, partition, writer, aggregator, state, ctx.now());
+    return new PartitionTask(ctx, partition, writer, aggregator, state, ctx.now(), new Map(restored.windowCommits), rewrite);
   }
 
   /** Runs `fn` after the task's transaction in hand (every change of the task goes through it). */
@@ -91,10 +110,11 @@ export class PartitionTask {
     const arrival = this.ctx.now();
     let counted = 0;
     let future: { count: number; first: { source: string; timeMs: number } } | undefined;
+    const reader = new WindowRecordReader();
     for (const m of messages) {
       const offset = Number(m.offset);
       if (offset < this.state.nextOffset) continue;
-      const record = windowRecordOf(m, arrival);
+      const record = reader.read(m, arrival);
       if (record) {
         const outcome = this.aggregator.add(record);
         if (outcome.late) this.ctx.onLate();
@@ -151,31 +171,58 @@ export class PartitionTask {
     // An idle partition hands out its open windows without closing them: more of their records may
     // come with the next upload, and the merger sums the pieces (closing stays with the merger).
     const closed = idle ? this.aggregator.flushOpen() : this.aggregator.poll();
-    const snapshot = this.aggregator.snapshot();
-    const horizonMoved = snapshot.closedUntilMs !== this.state.sentHorizon;
+    // The open windows go as records of their own, only those counted into since the last commit
+    // (TaskState layout 2). Taking the changes (and moving windowCommits) before the commit is
+    // safe: a failed commit forgets the whole task, which is re-opened from the state topic.
+    const commitNo = (this.state.commit ?? 0) + 1;
+    const changes = this.aggregator.takeChanges({ all: this.rewrite?.all });
+    for (const start of changes.removed) this.windowCommits.delete(start);
+    for (const w of changes.open) this.windowCommits.set(w.startMs, commitNo);
+    const head = headOf(this.aggregator, this.windowCommits);
+    const horizonMoved = head.closedUntilMs !== this.state.sentHorizon;
     const through = idle ? idleThrough : undefined;
     const partial: PartialRecord | undefined =
       closed.length > 0 || horizonMoved || idle !== this.state.sentIdle || through !== this.state.sentIdleThrough
-        ? { version: 1, partition: this.partition, partitions: this.ctx.partitionCount(), windows: closed, closedUntilMs: snapshot.closedUntilMs, idle, ...(through === undefined ? {} : { idleThrough: through }) }
+        ? { version: 1, partition: this.partition, partitions: this.ctx.partitionCount(), windows: closed, closedUntilMs: head.closedUntilMs, idle, ...(through === undefined ? {} : { idleThrough: through }) }
         : undefined;
-    const next: TaskState = { ...this.state, window: snapshot, sentHorizon: partial ? snapshot.closedUntilMs : this.state.sentHorizon, sentIdle: partial ? idle : this.state.sentIdle };
+    const next: TaskState = { ...this.state, window: head, commit: commitNo, sentHorizon: partial ? head.closedUntilMs : this.state.sentHorizon, sentIdle: partial ? idle : this.state.sentIdle };
     if (partial) {
       if (through === undefined) delete next.sentIdleThrough;
       else next.sentIdleThrough = through;
     }
     const key = this.ctx.keys.task(this.partition);
     const encoded = Buffer.from(JSON.stringify(next));
+    const windowRecords: Array<{ key: string; value: TaskWindowState | undefined; bytes: Buffer | null }> = [
+      ...(this.rewrite?.stale ?? []).map((k) => ({ key: k, value: undefined, bytes: null })),
+      ...changes.removed.map((start) => ({ key: this.ctx.keys.taskWindow(this.partition, start), value: undefined, bytes: null })),
+      ...changes.open.map((window) => {
+        const value: TaskWindowState = { kind: 'task-window', commit: commitNo, window };
+        return { key: this.ctx.keys.taskWindow(this.partition, window.startMs), value, bytes: Buffer.from(JSON.stringify(value)) };
+      }),
+    ];
     const { partialsTopic, stateTopic, groupId, topic } = this.ctx;
     const nextOffset = this.state.nextOffset;
     await this.writer.commit(async (txn) => {
       if (partial) await txn.send({ topic: partialsTopic, messages: [{ key: this.ctx.keys.partial(this.partition), value: encodePartial(partial) }] });
-      await txn.send({ topic: stateTopic, messages: [{ key, value: encoded }] });
+      // One transaction: the task record and the window records it lists commit together or not at all.
+      await txn.send({ topic: stateTopic, messages: [...windowRecords.map((w) => ({ key: w.key, value: w.bytes })), { key, value: encoded }] });
       if (nextOffset >= 0) {
         await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition: this.partition, offset: String(nextOffset) }] }] });
       }
     });
     this.state = next;
+    this.rewrite = undefined;
+    for (const w of windowRecords) {
+      if (w.value && w.bytes) this.ctx.state.set(w.key, w.value, w.bytes);
+      else this.ctx.state.set(w.key, undefined, null);
+    }
     this.ctx.state.set(key, next, encoded);
     if (partial && (closed.length > 0 || idle)) this.ctx.log.debug('partial committed', { partition: this.partition, windows: closed.map((w) => w.id), idle, ...why });
   }
+}
+
+/** The task record's window part (layout 2): the aggregator's state without its open windows, which `commits` lists. */
+function headOf(aggregator: WindowAggregator, commits: ReadonlyMap<number, number>): TaskWindowHead {
+  const { version: _v, open: _open, ...rest } = aggregator.snapshot({ open: false });
+  return { ...rest, version: TASK_STATE_LAYOUT, open: [...commits].sort((a, b) => a[0] - b[0]) };
 }

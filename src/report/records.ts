@@ -32,18 +32,67 @@ function header(m: LogTopicMessage, name: string): string | undefined {
 
 /** The record as the aggregator sees it; undefined for a continuation part of a split entry. */
 export function windowRecordOf(m: LogTopicMessage, arrivalMs: number): WindowRecord | undefined {
-  const flags = header(m, 'flags');
-  if (flags && /(^|,)part=[1-9]/.test(flags)) return undefined;
-  const source = m.key?.toString() ?? '';
-  const timeMs = eventTimeOf(m);
-  let level = header(m, 'level') as Level | undefined;
-  let message = header(m, 'message');
-  if (level === undefined || !(LEVELS as readonly string[]).includes(level)) {
-    const parsed = parseFirstLine(m.value);
-    level = parsed.level;
-    message = parsed.message;
+  return new WindowRecordReader().read(m, arrivalMs);
+}
+
+const LEVEL_BYTES = LEVELS.map((level) => ({ level, bytes: Buffer.from(level) }));
+
+/** The level a header value names exactly, without decoding it to a string; undefined for anything else. */
+function levelOfBytes(v: Buffer): Level | undefined {
+  for (const { level, bytes } of LEVEL_BYTES) {
+    if (v.length !== bytes.length) continue;
+    let i = 0;
+    while (i < v.length && v[i] === bytes[i]) i++;
+    if (i === v.length) return level;
   }
-  return { timeMs, arrivalMs, level, source, message: level === 'ERROR' ? message ?? parseFirstLine(m.value).message : '' };
+  return undefined;
+}
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * windowRecordOf for a stream of records, without a string per record for what repeats: the key
+ * of the previous record is reused when the bytes are the same (a partition's records come one
+ * object at a time), and the ingest `level` header is matched as bytes. Same results as
+ * windowRecordOf; one reader per batch or partition.
+ */
+export class WindowRecordReader {
+  private lastKey: Buffer | null = null;
+  private lastSource = '';
+
+  read(m: LogTopicMessage, arrivalMs: number): WindowRecord | undefined {
+    const rawFlags = m.headers?.flags;
+    if (rawFlags !== undefined) {
+      const flags = header(m, 'flags');
+      if (flags && /(^|,)part=[1-9]/.test(flags)) return undefined;
+    }
+    const timeMs = m.headers?.[EVENT_TIME_HEADER] === undefined ? Number(m.timestamp) : eventTimeOf(m);
+    const raw = m.headers?.level;
+    const first = Array.isArray(raw) ? raw[0] : raw;
+    let level = first === undefined ? undefined : Buffer.isBuffer(first) ? levelOfBytes(first) : (LEVELS as readonly string[]).includes(first) ? (first as Level) : undefined;
+    let message: string | undefined;
+    if (level === undefined) {
+      const parsed = parseFirstLine(m.value);
+      level = parsed.level;
+      message = parsed.message;
+    } else if (level === 'ERROR') {
+      message = header(m, 'message') ?? parseFirstLine(m.value).message;
+    }
+    return { timeMs, arrivalMs, level, source: this.sourceOf(m.key), message: level === 'ERROR' ? message ?? '' : '' };
+  }
+
+  private sourceOf(key: Buffer | null | undefined): string {
+    if (!key) return '';
+    if (this.lastKey === null || !sameBytes(key, this.lastKey)) {
+      this.lastKey = key;
+      this.lastSource = key.toString();
+    }
+    return this.lastSource;
+  }
 }
 
 /**

@@ -11,10 +11,11 @@
  * Stage 1, partition tasks (consumer group `report.groupId` on the log topic). One WindowAggregator
  * per assigned partition. Per fetched batch, in one transaction with the partition's own
  * transactional producer: the windows it closed as a partial record (partials topic), the
- * aggregator's snapshot with the next input offset (state topic, key `task <group> <topic> <partition>`), and
- * the consumer offset (sendOffsets). A tick per second, and one report.idleCloseMs after the latest
- * batch, closes windows of idle partitions and marks a partition idle once it has nothing left to
- * read and no record came for report.idleCloseMs.
+ * task's state with the next input offset (state topic, key `task <group> <topic> <partition>`, and a
+ * record per open window the batch counted into: TaskState layout 2), and the consumer offset
+ * (sendOffsets). A tick per second, and one report.idleCloseMs after the latest batch, closes windows
+ * of idle partitions and marks a partition idle once it has nothing left to read and no record came
+ * for report.idleCloseMs.
  *
  * Stage 2, the merge task (consumer group `<groupId>-merge` on the one-partition partials topic, so
  * one process at a time merges). Per batch, in one transaction: the merged reports of the windows
@@ -54,7 +55,7 @@ import { MergeTask, type MergeTaskContext, type Published } from './merge-task';
 import { PartitionTask, type PartitionTaskContext } from './partition-task';
 import type { RecentWindow } from './recent-windows';
 import type { ReportDocument } from './render';
-import { writeReportFiles } from './report-files';
+import { ReportFileWriter, writeReportFiles } from './report-files';
 import { type AlertRules, resolveAlertRules } from './rules';
 import { StageMetrics } from './stage-metrics';
 import { ReportKeys, stateView, type StateValue } from './state';
@@ -81,6 +82,12 @@ export interface ReportStageOptions {
   now?: () => number;
   /** Lag, windows, late records, alerts and emails are counted here; a registry of its own if absent. */
   metrics?: Metrics;
+  /**
+   * Writes one window's report files (writeReportFiles, the default). The simulations pass one that
+   * keeps nothing: real file I/O would outlive a simulated crash and is not under the simulation's
+   * schedule.
+   */
+  writeReportFiles?: typeof writeReportFiles;
 }
 
 export interface ReportStageStatus {
@@ -105,6 +112,16 @@ const SESSION_TIMEOUT_MS = 30_000;
  * the timer every second.
  */
 const STALL_DOUBT_MS = SESSION_TIMEOUT_MS / 2;
+
+/**
+ * Fetch sizes of the log-topic consumer. Every fetched batch of a partition is one transaction
+ * (partial, state, offsets: several round trips to the broker), so the batch size sets how often a
+ * backlog waits for a commit: with kafkajs's 1 MiB per partition the 450,000-line bench topic (one
+ * partition) took about 110 transactions and 6-8 s to count on the loaded 2-core machine, with
+ * 4 MiB 1.4-3.7 s at about 60 MiB more peak RSS (16 MiB: no faster, 200 MiB more). docs/benchmarks.md,
+ * "Report stage at its consumer's speed".
+ */
+const LOG_FETCH_BYTES = { maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 16 * 1024 * 1024 };
 
 /** How long a dropped merge task waits for the email in flight to be settled (dropMergeTask). */
 const EMAIL_SETTLE_GRACE_MS = 30_000;
@@ -163,6 +180,8 @@ export class ReportStage {
   private readonly stats = { windowsReported: 0, late: 0 };
   private readonly metrics: StageMetrics;
   private readonly outbox: EmailOutbox;
+  /** Report files, written after their commit without holding up the consumers. */
+  private readonly files: ReportFileWriter;
   private readonly taskContext: PartitionTaskContext;
   private readonly mergeContext: MergeTaskContext;
 
@@ -198,6 +217,7 @@ export class ReportStage {
       realertMs: r.realertMs,
     });
     this.retry = { initialDelayMs: r.emailRetryDelayMs, maxDelayMs: r.emailRetryMaxDelayMs };
+    this.files = new ReportFileWriter(r.dir, o.topic, o.log, o.writeReportFiles);
     this.metrics = new StageMetrics(o.metrics ?? new Metrics(), o.topic, r.emailTo.length > 0, this.now);
     // The first transaction of a take-over fences the key's other owners. A process that has just
     // woken from a stall (its I/O callbacks run before its timers notice) may be taking over on the
@@ -266,7 +286,7 @@ export class ReportStage {
     this.consumer = new SupervisedConsumer({
       name: 'log-topic consumer',
       log: this.log,
-      create: () => this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: SESSION_TIMEOUT_MS, ...NEVER_RESTART }),
+      create: () => this.o.kafka.consumer({ groupId: this.r.groupId, readUncommitted: false, maxWaitTimeInMs: 250, ...LOG_FETCH_BYTES, sessionTimeout: SESSION_TIMEOUT_MS, ...NEVER_RESTART }),
       setup: async (consumer) => {
         // Out of the group (a rebalance began, or the consumer crashed or stopped): no partition is
         // this process's until the next GROUP_JOIN. The tick must not reopen tasks of an old
@@ -361,6 +381,8 @@ export class ReportStage {
     await Promise.all(tasks.map((t) => t && t.writer.disconnectAfterWork().catch(() => undefined)));
     const merge = await this.mergeTask?.catch(() => undefined);
     if (merge) await merge.writer.disconnectAfterWork().catch(() => undefined);
+    // Files of reports already committed: written before stop() returns (nothing queues more now).
+    await this.files.drain();
     await this.state.stop().catch(() => undefined);
     await this.ledger.stop().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
@@ -368,11 +390,11 @@ export class ReportStage {
 
   /**
    * True when this process owns every log-topic partition and the merge task, every partition is
-   * idle, the merger has read every partial and holds no open window, and no email is waiting: what
-   * `logpipe report --exit-when-idle` waits for.
+   * idle, the merger has read every partial and holds no open window, every committed report's files
+   * are written, and no email is waiting: what `logpipe report --exit-when-idle` waits for.
    */
   async idle(): Promise<boolean> {
-    if (this.partitionCount === 0 || this.assigned.size !== this.partitionCount || !this.mergeAssigned || !this.mergeCaughtUp || !this.mergeTask) return false;
+    if (this.partitionCount === 0 || this.assigned.size !== this.partitionCount || !this.mergeAssigned || !this.mergeCaughtUp || !this.mergeTask || this.files.pending > 0) return false;
     for (let p = 0; p < this.partitionCount; p++) {
       const task = await this.tasks.get(p);
       if (!task || !task.state.sentIdle) return false;
@@ -385,7 +407,7 @@ export class ReportStage {
     const partitions = [];
     for (const [partition, t] of this.tasks) {
       const task = await t.catch(() => undefined);
-      if (task) partitions.push({ partition, nextOffset: task.state.nextOffset, idle: task.state.sentIdle, open: task.aggregator.snapshot().open.length });
+      if (task) partitions.push({ partition, nextOffset: task.state.nextOffset, idle: task.state.sentIdle, open: task.aggregator.openWindows });
     }
     const merge = await this.mergeTask?.catch(() => undefined);
     return {
@@ -588,17 +610,12 @@ export class ReportStage {
     if (committed.some((p) => p.decision.alert)) void this.outbox.sendDue();
   }
 
-  /** After a report is committed: its files, the callback, the count. */
+  /** After a report is committed: the count, its files (queued, see ReportFileWriter), then the callback. */
   private published({ report, decision, doc }: Published): void {
     this.stats.windowsReported++;
     this.metrics.countReport(report, decision);
-    try {
-      writeReportFiles(this.r.dir, report, decision, this.o.topic);
-    } catch (err) {
-      this.log.error('could not write report files; the report topic has the report', { window: doc.id, dir: this.r.dir, error: (err as Error).message });
-    }
     this.log.info('window reported', { window: doc.id, total: doc.total, ERROR: doc.counts.ERROR, alert: doc.alert.alert, late: doc.late });
-    this.o.onReport?.(doc);
+    void this.files.enqueue(report, decision).then(() => this.o.onReport?.(doc));
   }
 
   private merge(): Promise<MergeTask> {

@@ -386,6 +386,56 @@ describe('snapshot and restore', () => {
     expect(restarted.poll()).toHaveLength(1);
   });
 
+  // The report stage keeps a task's open windows as records of their own and writes only those
+  // takeChanges() names: a store fed the changes must hold the full snapshot's windows at every step.
+  it('takeChanges: a store of per-window records fed the changes equals the full snapshot, through closes, flushes and a restore', () => {
+    const records = sampleRecords();
+    const { agg, clock } = setup({ allowedLatenessMs: 1_000, closeOnAdd: false });
+    const store = new Map<number, WindowResult>();
+    const apply = (a: WindowAggregator, all = false): void => {
+      const { open, removed } = a.takeChanges({ all });
+      for (const w of open) store.set(w.startMs, JSON.parse(JSON.stringify(w)) as WindowResult);
+      for (const start of removed) store.delete(start);
+      const full = a.snapshot();
+      expect([...store.values()].sort((x, y) => x.startMs - y.startMs)).toEqual(full.open);
+      expect(a.snapshot({ open: false })).toEqual({ ...full, open: [] });
+    };
+    let current = agg;
+    records.forEach((r, i) => {
+      current.add(r);
+      if (i % 17 === 0) apply(current);
+      if (i % 41 === 0) {
+        current.closeToWatermark();
+        current.poll();
+        apply(current);
+      }
+      if (i % 97 === 0) {
+        current.flushOpen();
+        apply(current);
+      }
+      if (i === 120) {
+        // A restore starts with nothing changed: the store already holds its windows.
+        const restored = new WindowAggregator({ allowedLatenessMs: 1_000, closeOnAdd: false }, () => clock.now);
+        restored.restore({ ...current.snapshot({ open: false }), open: [...store.values()].sort((x, y) => x.startMs - y.startMs) });
+        expect(restored.takeChanges()).toEqual({ open: [], removed: [] });
+        current = restored;
+      }
+    });
+    apply(current);
+    expect(store.size).toBeGreaterThan(0);
+    current.closeAll();
+    apply(current);
+    expect(store.size).toBe(0);
+  });
+
+  it('takeChanges({ all: true }) names every open window (a state written before windows had records of their own)', () => {
+    const { agg } = setup({ closeOnAdd: false });
+    for (const t of [0, MIN, 2 * MIN]) agg.add(rec(t));
+    agg.takeChanges();
+    expect(agg.takeChanges().open).toEqual([]);
+    expect(agg.takeChanges({ all: true }).open.map((w) => w.startMs)).toEqual([0, MIN, 2 * MIN]);
+  });
+
   it.each<[Partial<WindowOptions>, string]>([
     [{ sizeMs: 30_000 }, 'sizeMs 60000'],
     [{ mode: 'processing' }, 'event time'],

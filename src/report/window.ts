@@ -199,6 +199,16 @@ interface OpenWindow {
   firstEventMs: number;
   lastEventMs: number;
   future: number;
+  /** Counted into since the last takeChanges() (or opened since). */
+  changed: boolean;
+}
+
+/** What changed in the open windows since the last takeChanges(): for state kept as a record per open window. */
+export interface WindowChanges {
+  /** Open windows counted into since then, in start order, as results with late = 0. */
+  open: WindowResult[];
+  /** Starts of the windows that left the open set since then (closed or handed out) and are not open again. */
+  removed: number[];
 }
 
 /**
@@ -233,6 +243,8 @@ export class WindowAggregator {
   private closedUntilMs = -Infinity;
   private pendingLate = 0;
   private lastActivityMs: number;
+  /** Starts of the windows that left `open` since the last takeChanges(). */
+  private removed = new Set<number>();
 
   /**
    * @param now the wall clock (epoch ms), read on add(), poll() and restore().
@@ -317,6 +329,7 @@ export class WindowAggregator {
       w = newWindow(startMs, eventMs);
       this.open.set(startMs, w);
     }
+    w.changed = true;
     w.counts[record.level]++;
     w.total++;
     if (future) w.future++;
@@ -343,6 +356,7 @@ export class WindowAggregator {
     for (const start of [...this.open.keys()].sort((a, b) => a - b)) {
       const w = this.open.get(start) as OpenWindow;
       this.open.delete(start);
+      this.removed.add(start);
       out.push(this.result(w, this.pendingLate));
       this.pendingLate = 0;
     }
@@ -379,8 +393,15 @@ export class WindowAggregator {
     return this.closed.splice(0);
   }
 
-  /** The whole state as a JSON-safe value; restore() on a fresh aggregator continues from it. */
-  snapshot(): WindowState {
+  /**
+   * The whole state as a JSON-safe value; restore() on a fresh aggregator continues from it. With
+   * `{ open: false }`, without the open windows (`open: []`): for an owner that keeps them apart,
+   * one record per window (takeChanges), and hands them back to restore() in `open`. Building every
+   * open window's result is what costs: a backlog held open until its partition catches up made
+   * the report stage serialise hundreds of windows per fetched batch.
+   */
+  snapshot(options: { open?: boolean } = {}): WindowState {
+    const withOpen = options.open ?? true;
     return {
       version: 1,
       mode: this.options.mode,
@@ -389,9 +410,27 @@ export class WindowAggregator {
       sources: [...this.sources].map(([name, src]) => [name, src.maxEventMs]),
       closedUntilMs: Number.isFinite(this.closedUntilMs) ? this.closedUntilMs : null,
       pendingLate: this.pendingLate,
-      open: [...this.open.values()].sort((a, b) => a.startMs - b.startMs).map((w) => this.result(w, 0)),
+      open: withOpen ? [...this.open.values()].sort((a, b) => a.startMs - b.startMs).map((w) => this.result(w, 0)) : [],
       closed: this.closed.map(cloneResult),
     };
+  }
+
+  /**
+   * The open windows counted into since the last call (all open windows with `{ all: true }`), and
+   * the windows that left the open set since then; forgets both. With snapshot({ open: false }),
+   * what an owner writes to keep its state as one record per open window: the changed windows
+   * rewritten, the removed ones deleted. A restore() starts with nothing changed.
+   */
+  takeChanges(options: { all?: boolean } = {}): WindowChanges {
+    const open: WindowResult[] = [];
+    for (const w of [...this.open.values()].sort((a, b) => a.startMs - b.startMs)) {
+      if (!w.changed && !options.all) continue;
+      w.changed = false;
+      open.push(this.result(w, 0));
+    }
+    const removed = [...this.removed].filter((start) => !this.open.has(start)).sort((a, b) => a - b);
+    this.removed.clear();
+    return { open, removed };
   }
 
   /**
@@ -411,6 +450,7 @@ export class WindowAggregator {
     this.closedUntilMs = state.closedUntilMs ?? -Infinity;
     this.pendingLate = state.pendingLate;
     this.open = new Map(state.open.map((r) => [r.startMs, windowOf(r)]));
+    this.removed.clear();
     this.closed = state.closed.map(cloneResult);
     this.lastActivityMs = this.now();
   }
@@ -433,6 +473,7 @@ export class WindowAggregator {
     for (const start of due.sort((a, b) => a - b)) {
       const w = this.open.get(start) as OpenWindow;
       this.open.delete(start);
+      this.removed.add(start);
       this.closed.push(this.result(w, this.pendingLate));
       this.pendingLate = 0;
     }
@@ -537,6 +578,7 @@ function newWindow(startMs: number, timeMs: number): OpenWindow {
     firstEventMs: timeMs,
     lastEventMs: timeMs,
     future: 0,
+    changed: true,
   };
 }
 
@@ -551,6 +593,7 @@ function windowOf(r: WindowResult): OpenWindow {
     firstEventMs: r.firstEventMs,
     lastEventMs: r.lastEventMs,
     future: r.future ?? 0,
+    changed: false,
   };
 }
 

@@ -86,7 +86,8 @@ export class ReportNode {
     const reportConfig: LogpipeConfig = { ...config, report: { ...config.report, dir: path.join(os.tmpdir(), `logpipe-sim-${process.pid}`, 'reports') } };
     this.started = this.proc.run(async () => {
       for (let attempt = 0; ; attempt++) {
-        const stage = new ReportStage({ kafka: this.kafka.asKafka(), config: reportConfig, topic: config.kafka.topic, transport, log, metrics });
+        // Report files are not checked here, and real file I/O would outlive a simulated crash.
+        const stage = new ReportStage({ kafka: this.kafka.asKafka(), config: reportConfig, topic: config.kafka.topic, transport, log, metrics, writeReportFiles: async () => undefined });
         this.stage = stage;
         try {
           await stage.start();
