@@ -125,7 +125,13 @@ export class LibrdkafkaObjectPublisher implements VersionPublisher {
     const config = librdkafkaProducerConfig(connection, transactionalId, options);
     const producer = new rdkafka.Producer(config);
     onClient?.(producer);
-    await librdkafkaCall('connect the producer', (cb) => producer.connect({}, cb));
+    try {
+      await librdkafkaCall('connect the producer', (cb) => producer.connect({}, cb));
+    } catch (err) {
+      // Its threads would keep trying the brokers otherwise.
+      await librdkafkaCall('disconnect the producer', (cb) => producer.disconnect(cb)).catch(() => undefined);
+      throw err;
+    }
     const timeoutMs = Math.max(options.operationTimeoutMs ?? 60_000, options.transactionTimeoutMs ?? 0);
     return new LibrdkafkaObjectPublisher(producer, topics, timeoutMs);
   }
