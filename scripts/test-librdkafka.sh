@@ -10,8 +10,9 @@
 #                takeover (fence before the ledger is read), ingest (logpipe ingest, SIGKILL resume,
 #                forked workers), actor-messages, supervision (crashes between commits, every line
 #                once), service-ingest (SIGTERM mid-object), one-version-one-job, chain (S3 → Kafka
-#                under hostile keys), report, report-transport, report-email-crash, report-topics
-#                (the report stage's exactly-once windows), metrics (counters from both stages)
+#                under hostile keys), report, report-transport, report-email-crash, report-topics,
+#                report-task-fencing (the report stage's exactly-once windows, its tasks' take-over),
+#                metrics (counters from both stages)
 #   contract     the fake Kafka's scenarios against the broker through the chosen client
 #   faults       kill9 (R1), broker-outage, zombie, two-triggers, concurrent-ingest, shared-partition,
 #                shared-queue, hostile-keys, bad-inputs (dead letters)
@@ -27,7 +28,7 @@ node -e "require('@confluentinc/kafka-javascript')" || {
   exit 1
 }
 
-INTEGRATION='test/integration/(publisher|takeover|ingest|actor-messages|supervision|service-ingest|one-version-one-job|chain|report|report-transport|report-email-crash|report-topics|metrics)\.test\.ts$'
+INTEGRATION='test/integration/(publisher|takeover|ingest|actor-messages|supervision|service-ingest|one-version-one-job|chain|report|report-transport|report-email-crash|report-topics|report-task-fencing|metrics)\.test\.ts$'
 FAULTS='test/faults/(kill9|broker-outage|zombie|two-triggers|concurrent-ingest|shared-partition|shared-queue|hostile-keys|bad-inputs)\.test\.ts$'
 
 status=0
