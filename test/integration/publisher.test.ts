@@ -92,10 +92,6 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-it('runs librdkafka too when the binding is installed (LOGPIPE_KAFKA_CLIENT=librdkafka requires it)', () => {
-  expect(clients.map(([name]) => name)).toEqual(rdkafka ? ['kafkajs', 'librdkafka'] : ['kafkajs']);
-});
-
 describe.each(clients)('the publisher on %s', (client, open) => {
   it('commits records in order with key, value, timestamp and headers, on kafkajs\'s partition for the key, with the progress', async () => {
     const topics = await freshTopics(10);
