@@ -20,7 +20,12 @@ COPY --chown=node:node patches ./patches
 RUN npm ci --no-audit --no-fund --ignore-scripts && npx --no-install patch-package
 COPY --chown=node:node tsconfig.json tsconfig.build.json ./
 COPY --chown=node:node src ./src
-RUN npm run build && npm prune --omit=dev --ignore-scripts
+# kafka.client librdkafka is not in this image: its optional dependency (@confluentinc/kafka-javascript)
+# is a native build that needs its install script, so it is pruned; kafkajs, the default, needs
+# nothing of it. An image for librdkafka adds build-essential python3 libssl-dev zlib1g-dev to the
+# build stage, runs CKJS_LINKING=dynamic npm rebuild @confluentinc/kafka-javascript there, keeps
+# optional dependencies, and installs libssl3 and zlib1g in the final stage (README).
+RUN npm run build && npm prune --omit=dev --omit=optional --ignore-scripts
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \

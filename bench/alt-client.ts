@@ -22,7 +22,7 @@
  * kcat (read_committed) and must hold exactly the records written.
  *
  * Usage: ts-node --transpile-only bench/alt-client.ts [--file F] [--rounds 3]
- *          [--clients none,kafkajs,platformatic,confluent,confluent-native,kcat] [--consumers kafkajs,platformatic,confluent,kcat]
+ *          [--clients none,kafkajs,librdkafka,platformatic,confluent,confluent-native,kcat] [--consumers kafkajs,platformatic,confluent,kcat]
  *          [--batch-records N] [--chunk-records N] [--strip-headers a,b] [--platformatic-dir DIR] [--confluent-dir DIR]
  *          [--json OUT]
  */
@@ -33,6 +33,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { ObjectPublisher, type PublisherTopics } from '../src/ingest/publisher';
+import { LibrdkafkaObjectPublisher } from '../src/ingest/publisher-librdkafka';
+import { librdkafkaConfigFor, loadLibrdkafka } from '../src/system/kafka/librdkafka';
 import type { ObjectProgress } from '../src/ingest/progress';
 import { LineStreamer } from '../src/ingest/streamer';
 import { ensureIngestTopics } from '../src/ingest/topics';
@@ -42,7 +44,8 @@ import { median } from './lib/stats';
 type Publisher = Pick<ObjectPublisher, 'commit' | 'close'>;
 /** "none" discards each batch: what splitting, parsing and building the records cost without any client. */
 /** "confluent-native" is the same library through its own (node-rdkafka) API: no promise per record. */
-const PRODUCERS = ['none', 'kafkajs', 'platformatic', 'confluent', 'confluent-native', 'kcat'] as const;
+/** "librdkafka" is logpipe's own LibrdkafkaObjectPublisher (kafka.client librdkafka), from logpipe's node_modules. */
+const PRODUCERS = ['none', 'kafkajs', 'librdkafka', 'platformatic', 'confluent', 'confluent-native', 'kcat'] as const;
 const CONSUMERS = ['kafkajs', 'platformatic', 'confluent', 'kcat'] as const;
 type ClientName = (typeof PRODUCERS)[number];
 
@@ -261,6 +264,10 @@ async function openPublisher(client: string, o: Options, config: LogpipeConfig, 
   if (client === 'kafkajs') {
     const kafka = new Kafka({ clientId: 'logpipe-bench-kafkajs', brokers, logLevel: logLevel.NOTHING });
     return ObjectPublisher.open(kafka, transactionalId, topics, o.chunkRecords ? { sendChunkRecords: o.chunkRecords } : {});
+  }
+  if (client === 'librdkafka') {
+    const rdkafka = loadLibrdkafka();
+    return LibrdkafkaObjectPublisher.open(rdkafka, librdkafkaConfigFor(config, { clientIdSuffix: '-bench' }), transactionalId, topics);
   }
   if (client === 'platformatic') return platformaticPublisher(o, brokers, transactionalId, topics);
   if (client === 'confluent') return confluentPublisher(o, brokers, transactionalId, topics);

@@ -230,9 +230,11 @@ else
   cp -R -- "$staging/patches" "$deps_dir/"
   chown -R logpipe:logpipe "$deps_dir" "$npm_cache"
   # patches/ (fixes to dependencies: kafkajs's read_committed filter) applied by patch-package, a
-  # dependency of logpipe's own run explicitly, since install scripts stay off.
+  # dependency of logpipe's own run explicitly, since install scripts stay off. Optional
+  # dependencies are left out: the one there is (@confluentinc/kafka-javascript, for kafka.client
+  # librdkafka) is a native build that needs its install script; these hosts run kafkajs.
   (cd "$deps_dir" && runuser -u logpipe -- env HOME="$npm_cache" npm_config_cache="$npm_cache" \
-    "$npm_bin" ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error &&
+    "$npm_bin" ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error &&
     runuser -u logpipe -- env HOME="$npm_cache" "$node_bin" node_modules/patch-package/index.js) ||
     die 1 "npm ci or patch-package in $deps_dir failed; $PREFIX_DIR is unchanged"
   # Root's again before anything is checked (logpipe can no longer swap what lies in it), then the

@@ -17,8 +17,11 @@ import { Ledger } from '../ingest/ledger';
 import { ensureIngestTopics } from '../ingest/topics';
 import { transactionalIdFor } from '../ingest/object-ref';
 import { isStartProgress, type ObjectProgress, startProgress } from '../ingest/progress';
-import { ObjectPublisher, type PublisherTopics } from '../ingest/publisher';
+import { ObjectPublisher, type PublisherTopics, type VersionPublisher } from '../ingest/publisher';
+import { LibrdkafkaObjectPublisher } from '../ingest/publisher-librdkafka';
 import { createKafka } from '../system/kafka/clients';
+import { forwardLibrdkafkaLogs, librdkafkaConfigFor, loadLibrdkafka } from '../system/kafka/librdkafka';
+import type { LogpipeConfig } from '../system/config/config';
 import type { Logger } from '../system/observability/logging';
 import { actorContext, type ActorParameters } from './actor-context';
 import { Metrics } from '../system/observability/metrics';
@@ -35,8 +38,12 @@ export interface PublisherDeps {
    * resolve with the byte budget of a produce request of log records (ObjectPublisher's maxRequestBytes).
    */
   ensureTopics?: () => Promise<number | void>;
-  /** Opens the producer of one object version; replaceable in tests. */
-  open?: (transactionalId: string) => Promise<Pick<ObjectPublisher, 'fence' | 'commit' | 'deadLetter' | 'close'>>;
+  /**
+   * Opens the producer of one object version, its log records in requests of at most
+   * `maxRequestBytes` (ensureTopics's budget, when known). Default: ObjectPublisher on `kafka`;
+   * initialize() chooses by kafka.client; tests replace it.
+   */
+  open?: (transactionalId: string, options: { maxRequestBytes?: number }) => Promise<VersionPublisher>;
   /** Lines, bytes, records and commit latency are counted here; a registry of its own if absent. */
   metrics?: Metrics;
   /** The bootstrap brokers, named in the log while Kafka cannot be used. */
@@ -49,7 +56,7 @@ export interface PublisherDeps {
 
 export default class KafkaPublisherActor {
   private deps!: PublisherDeps;
-  private readonly producers = new Map<string, Pick<ObjectPublisher, 'fence' | 'commit' | 'deadLetter' | 'close'>>();
+  private readonly producers = new Map<string, VersionPublisher>();
   /** Lines and bytes committed per begun object, so the metrics count each commit's increment once. */
   private readonly counted = new Map<string, { lines: number; bytes: number }>();
   private metrics!: Metrics;
@@ -73,17 +80,19 @@ export default class KafkaPublisherActor {
       compactionAdvice: config.kafka.topicProfile !== 'msk-serverless',
       horizonMs: config.ingest.ledgerHorizonMs,
     });
+    const topics: PublisherTopics = { log: topic, progress: config.kafka.progressTopic, deadLetter: config.kafka.deadLetterTopic };
     this.ownsClients = true;
     this.init({
       kafka,
       admin,
       ledger,
-      topics: { log: topic, progress: config.kafka.progressTopic, deadLetter: config.kafka.deadLetterTopic },
+      topics,
       transactionalIdPrefix: config.kafka.transactionalIdPrefix,
       log: logger,
       ensureTopics: () => ensureIngestTopics(admin, config, topic, logger),
       metrics: params.metrics,
       brokers: config.kafka.brokers,
+      ...publisherOpener(config, logger, topics),
       ...(params.faults ? { faults: params.faults } : {}),
     });
     this.ready = this.connect();
@@ -129,8 +138,8 @@ export default class KafkaPublisherActor {
   async begin(id: string, lastModifiedMs?: number): Promise<ObjectProgress | undefined> {
     await this.ready;
     if (this.producers.has(id)) throw new Error(`object ${id} is already being ingested by this process`);
-    const open = this.deps.open ?? ((tid: string) => ObjectPublisher.open(this.deps.kafka, tid, this.deps.topics, { maxRequestBytes: this.maxRequestBytes }));
-    const producer = await open(transactionalIdFor(this.deps.transactionalIdPrefix, id));
+    const open = this.deps.open ?? ((tid: string, options: { maxRequestBytes?: number }) => ObjectPublisher.open(this.deps.kafka, tid, this.deps.topics, options));
+    const producer = await open(transactionalIdFor(this.deps.transactionalIdPrefix, id), { maxRequestBytes: this.maxRequestBytes });
     this.producers.set(id, producer);
     try {
       await this.deps.ledger.syncThrough((key) => producer.fence(key));
@@ -254,9 +263,22 @@ export default class KafkaPublisherActor {
     if (unparsed) m.flaggedRecords.inc({ flag: 'unparsed' }, unparsed);
   }
 
-  private producer(id: string): Pick<ObjectPublisher, 'fence' | 'commit' | 'deadLetter' | 'close'> {
+  private producer(id: string): VersionPublisher {
     const p = this.producers.get(id);
     if (!p) throw new Error(`object ${id} was not begun (or already finished) on this publisher`);
     return p;
   }
+}
+
+/**
+ * The `open` dependency for kafka.client: none for kafkajs (the actor's default, ObjectPublisher);
+ * for librdkafka, a LibrdkafkaObjectPublisher per object version. The binding is loaded here, when
+ * the actor starts, so a missing package fails the start with its install hint (loadLibrdkafka)
+ * rather than the first object. The ledger and topic administration stay on kafkajs.
+ */
+export function publisherOpener(config: LogpipeConfig, logger: Logger, topics: PublisherTopics): Pick<PublisherDeps, 'open'> {
+  if (config.kafka.client !== 'librdkafka') return {};
+  const rdkafka = loadLibrdkafka();
+  const connection = librdkafkaConfigFor(config, { clientIdSuffix: '-publisher' });
+  return { open: (transactionalId, options) => LibrdkafkaObjectPublisher.open(rdkafka, connection, transactionalId, topics, options, (producer) => forwardLibrdkafkaLogs(producer, logger)) };
 }

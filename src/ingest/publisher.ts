@@ -80,7 +80,26 @@ export interface PublisherTopics {
   deadLetter: string;
 }
 
-export class ObjectPublisher {
+/**
+ * What ingest needs of one object version's transactional writer, whichever Kafka client is under it
+ * (kafka.client: ObjectPublisher on kafkajs, LibrdkafkaObjectPublisher on librdkafka). The contract
+ * is ObjectPublisher's: fence() takes the transactional id over before anything is read, commit() and
+ * deadLetter() are one transaction each (aborted and thrown on failure), a fenced writer fails and
+ * writes nothing.
+ */
+export interface VersionPublisher {
+  fence(barrierKey: string): Promise<void>;
+  commit(records: Message[], progress: ObjectProgress): Promise<void>;
+  deadLetter(progress: ObjectProgress, details: Record<string, string>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The dead-letter record's value: the reason and the object's id and time, with the caller's details. */
+export function deadLetterValue(progress: ObjectProgress, details: Record<string, string>): string {
+  return JSON.stringify({ ...details, id: progress.id, reason: progress.reason, at: progress.updatedAt });
+}
+
+export class ObjectPublisher implements VersionPublisher {
   private constructor(
     private readonly producer: Producer,
     private readonly topics: PublisherTopics,
@@ -158,7 +177,7 @@ export class ObjectPublisher {
       await tx.sendBatch({
         acks: -1,
         topicMessages: [
-          { topic: this.topics.deadLetter, messages: [{ key: progress.id, value: JSON.stringify({ ...details, id: progress.id, reason: progress.reason, at: progress.updatedAt }) }] },
+          { topic: this.topics.deadLetter, messages: [{ key: progress.id, value: deadLetterValue(progress, details) }] },
           { topic: this.topics.progress, messages: [{ key: progress.id, value: encodeProgress(progress) }] },
         ],
       });

@@ -21,7 +21,7 @@ describe('install-ec2.sh dependencies', () => {
     // The one npm command, joined across its continuation line.
     const npmLine = installer.replace(/ *\\\n\s*/g, ' ').split('\n').filter((l) => /"\$npm_bin" (ci|install)/.test(l));
     expect(npmLine).toHaveLength(1);
-    expect(npmLine[0]).toMatch(/runuser -u logpipe -- env HOME="\$npm_cache" npm_config_cache="\$npm_cache" "\$npm_bin" ci --omit=dev --ignore-scripts /);
+    expect(npmLine[0]).toMatch(/runuser -u logpipe -- env HOME="\$npm_cache" npm_config_cache="\$npm_cache" "\$npm_bin" ci --omit=dev --omit=optional --ignore-scripts /);
     expect(installer).not.toMatch(/npm(_bin"?)? install\b/);
     expect(installer).toContain('has no npm-shrinkwrap.json');
     // npm runs in a directory of its own: logpipe never owns the tree root runs (dist/, shell/trigger.sh).
@@ -43,7 +43,7 @@ describe('install-ec2.sh dependencies', () => {
     }
   });
 
-  it('a package installed with --ignore-scripts from the lockfile runs: every dependency loads, `logpipe config` works', () => {
+  it('a package installed with --ignore-scripts and without optional dependencies from the lockfile runs: every dependency loads, `logpipe config` works', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-install-'));
     try {
       fs.copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
@@ -51,7 +51,7 @@ describe('install-ec2.sh dependencies', () => {
       fs.cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
       fs.cpSync(path.join(root, 'config'), path.join(dir, 'config'), { recursive: true });
       fs.cpSync(path.join(root, 'patches'), path.join(dir, 'patches'), { recursive: true });
-      execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'pipe' });
+      execFileSync('npm', ['ci', '--omit=dev', '--omit=optional', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'pipe' });
       // Scripts off, so the installer applies patches/ itself, as shell/install-ec2.sh does.
       execFileSync(process.execPath, [path.join(dir, 'node_modules', 'patch-package', 'index.js')], { cwd: dir, stdio: 'pipe' });
       const patched = execFileSync(process.execPath, ['-e', "require('./dist/system/kafka/kafkajs-patch.js').assertKafkajsPatched(); console.log('patched')"], { cwd: dir, encoding: 'utf8' });
@@ -62,6 +62,11 @@ describe('install-ec2.sh dependencies', () => {
       expect(loaded.trim()).toBe('ok');
       const config = execFileSync(process.execPath, [path.join(dir, 'dist', 'cli', 'main.js'), 'config'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
       expect(config).toContain('control');
+      // Without the optional native client (kafka.client librdkafka), kafkajs runs; asking for
+      // librdkafka fails naming the package and how to build it.
+      expect(fs.existsSync(path.join(dir, 'node_modules', '@confluentinc', 'kafka-javascript'))).toBe(false);
+      const missing = execFileSync(process.execPath, ['-e', "try { require('./dist/system/kafka/librdkafka/load.js').loadLibrdkafka(); } catch (e) { console.log(e.message); }"], { cwd: dir, encoding: 'utf8' });
+      expect(missing).toMatch(/@confluentinc\/kafka-javascript it is not installed.*CKJS_LINKING=dynamic/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

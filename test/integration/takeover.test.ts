@@ -8,7 +8,7 @@
  *   writer's open transaction holds back: the old owner's last commit lay past it and was not read.
  */
 import { PassThrough } from 'node:stream';
-import KafkaPublisherActor from '../../src/actors/kafka-publisher-actor';
+import KafkaPublisherActor, { publisherOpener } from '../../src/actors/kafka-publisher-actor';
 import { Ledger } from '../../src/ingest/ledger';
 import type { ObjectProgress } from '../../src/ingest/progress';
 import { createKafka } from '../../src/system/kafka/clients';
@@ -43,7 +43,8 @@ const progress = (id: string, lines: number, status: ObjectProgress['status'] = 
 async function publisherProcess(prefix: string): Promise<KafkaPublisherActor> {
   const ledger = new Ledger(kafka, topics.progress, log);
   const actor = new KafkaPublisherActor();
-  actor.init({ kafka, admin, ledger, topics, transactionalIdPrefix: prefix, log });
+  // The publisher of kafka.client (LOGPIPE_KAFKA_CLIENT): the take-over contract holds for both.
+  actor.init({ kafka, admin, ledger, topics, transactionalIdPrefix: prefix, log, ...publisherOpener(config, log, topics) });
   await ledger.start();
   cleanups.push(() => actor.destroy(), () => ledger.stop());
   return actor;

@@ -36,6 +36,7 @@ describe('loadConfig', () => {
   it('defaults point at the local stack', () => {
     const { config } = loadConfig({ env: {}, configDir: configDir({}) });
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.kafka.client).toBe('kafkajs');
     expect(config.aws.endpoint).toBe('http://127.0.0.1:5000');
     expect(config.ses.endpoint).toBe('http://127.0.0.1:8005');
     expect(config.control).toEqual({ host: '127.0.0.1', port: 8787, token: '', socket: '', loginMaxAgeSeconds: 43200, secureCookie: false });
@@ -86,6 +87,7 @@ describe('loadConfig', () => {
     [{ LOGPIPE_KAFKA_CLIENT_ID: '  ' }, 'kafka.clientId', '"  "', 'env', 'non-empty'],
     [{ LOGPIPE_PARSER_FORMAT: 'xml' }, 'parser.format', '"xml"', 'env', 'expected one of auto, logback, log4j, iso8601, syslog, json, regex'],
     [{ LOGPIPE_PARSER_ZONE: 'Mars/Olympus' }, 'parser.zone', '"Mars/Olympus"', 'env', 'IANA time zone'],
+    [{ LOGPIPE_KAFKA_CLIENT: 'rdkafka' }, 'kafka.client', '"rdkafka"', 'env LOGPIPE_KAFKA_CLIENT', 'expected one of kafkajs, librdkafka'],
     [{ LOGPIPE_KAFKA_TOPIC_PROFILE: 'serverless' }, 'kafka.topicProfile', '"serverless"', 'env LOGPIPE_KAFKA_TOPIC_PROFILE', 'expected one of standard, msk-serverless'],
     // Records that cannot fit the topics' max.message.bytes (MSK Serverless: 8 MiB) are refused at start-up, not at the first large record.
     [{ LOGPIPE_KAFKA_TOPIC_PROFILE: 'msk-serverless', LOGPIPE_PARSER_MAX_ENTRY_BYTES: String(8 << 20) }, 'parser.maxEntryBytes', '8388608', 'env LOGPIPE_PARSER_MAX_ENTRY_BYTES', 'must be at most'],

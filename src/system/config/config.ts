@@ -19,11 +19,15 @@ import { SASL_MECHANISMS, type KafkaSecurityConfig } from './kafka-security';
 import { type SizingConfig, TOPIC_PROFILES, type TopicProfile, topicSettingsProblems } from './topic-settings';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+/** Which Kafka client library talks to the brokers (kafka.client). */
+export const KAFKA_CLIENTS = ['kafkajs', 'librdkafka'] as const;
+export type KafkaClientKind = (typeof KAFKA_CLIENTS)[number];
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export interface LogpipeConfig {
   log: { level: LogLevel; format: LogFormat };
   kafka: {
+    client: KafkaClientKind;
     brokers: string[];
     clientId: string;
     connectionTimeoutMs: number;
@@ -373,6 +377,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
     },
   },
   kafka: {
+    client: {
+      doc: 'Kafka client library. kafkajs (pure JavaScript, always installed): every Kafka client of logpipe. librdkafka: the ingest publisher, the report stage\'s consumers and transactional producers and the compacted-topic readers go through librdkafka (package @confluentinc/kafka-javascript, an optional dependency: where its prebuilt binary cannot be downloaded, build it with CKJS_LINKING=dynamic npm rebuild @confluentinc/kafka-javascript; start-up fails naming the package when it is missing); topic administration, the ingest ledger\'s reader and the CLI\'s one-off readers stay on kafkajs. Same exactly-once contract either way; see docs/ingest.md, "The Kafka client".',
+      format: oneOf(KAFKA_CLIENTS),
+      default: 'kafkajs',
+      env: 'LOGPIPE_KAFKA_CLIENT',
+    },
     brokers: {
       doc: 'Bootstrap brokers, HOST:PORT separated by commas.',
       format: 'host-port-list',
