@@ -8,7 +8,7 @@
  */
 import type { IHeaders, Message } from 'kafkajs';
 import { encodeProgress, type ObjectProgress } from './progress';
-import { deadLetterValue, type PublisherTopics, type VersionPublisher } from './publisher';
+import { deadLetterValue, PublisherSpentError, type PublisherTopics, type VersionPublisher } from './publisher';
 import { fromLibrdkafka, librdkafkaCall, type LibrdkafkaGlobalConfig, type LibrdkafkaHeader, type LibrdkafkaModule, type LibrdkafkaProducer } from '../system/kafka/librdkafka';
 
 export interface LibrdkafkaPublisherOptions {
@@ -108,10 +108,13 @@ const QUEUE_FULL = -184;
 export class LibrdkafkaObjectPublisher implements VersionPublisher {
   /** Whether initTransactions has succeeded (the id is ours; older producers are fenced). */
   private initialised = false;
+  /** Set by a failed transaction: every later write fails (VersionPublisher). */
+  private spent = false;
   private readonly keys = new KeyBuffers();
 
   private constructor(
     private readonly producer: LibrdkafkaProducer,
+    private readonly transactionalId: string,
     private readonly topics: PublisherTopics,
     private readonly timeoutMs: number,
   ) {}
@@ -133,7 +136,7 @@ export class LibrdkafkaObjectPublisher implements VersionPublisher {
       throw err;
     }
     const timeoutMs = Math.max(options.operationTimeoutMs ?? 60_000, options.transactionTimeoutMs ?? 0);
-    return new LibrdkafkaObjectPublisher(producer, topics, timeoutMs);
+    return new LibrdkafkaObjectPublisher(producer, transactionalId, topics, timeoutMs);
   }
 
   /**
@@ -168,6 +171,16 @@ export class LibrdkafkaObjectPublisher implements VersionPublisher {
 
   /** One transaction around `body`: initialised first if needed, committed, or aborted and the error thrown (classified). */
   private async transaction(action: string, body: () => Promise<void>): Promise<void> {
+    if (this.spent) throw new PublisherSpentError(this.transactionalId);
+    try {
+      await this.transactionOnce(action, body);
+    } catch (err) {
+      this.spent = true;
+      throw err;
+    }
+  }
+
+  private async transactionOnce(action: string, body: () => Promise<void>): Promise<void> {
     if (!this.initialised) {
       await librdkafkaCall('initialise the transactional id', (cb) => this.producer.initTransactions(this.timeoutMs, cb));
       this.initialised = true;

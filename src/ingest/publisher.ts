@@ -8,6 +8,7 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import { createCachingPartitioner } from './partitioner';
 import { encodeProgress, type ObjectProgress } from './progress';
 import { commitBarrier } from '../system/kafka/compacted-view';
+import { LogpipeError } from '../system/errors/errors';
 
 /**
  * Most log records per produce request inside a transaction. kafkajs groups a request's records by
@@ -85,7 +86,12 @@ export interface PublisherTopics {
  * (kafka.client: ObjectPublisher on kafkajs, LibrdkafkaObjectPublisher on librdkafka). The contract
  * is ObjectPublisher's: fence() takes the transactional id over before anything is read, commit() and
  * deadLetter() are one transaction each (aborted and thrown on failure), a fenced writer fails and
- * writes nothing.
+ * writes nothing. After a failed transaction a publisher refuses every further write with a
+ * PublisherSpentError: the caller takes the version over again with a new publisher (fence, read
+ * the ledger), which is also the only safe way on: re-initialising the id in place could fence a
+ * process that took the version over meanwhile, and kafkajs cannot go on in place (its idempotent
+ * sequence numbers do not advance for a partition a failed request did write, so the broker drops
+ * the next transaction's record there as a duplicate: lines committed without their progress).
  */
 export interface VersionPublisher {
   fence(barrierKey: string): Promise<void>;
@@ -99,9 +105,21 @@ export function deadLetterValue(progress: ObjectProgress, details: Record<string
   return JSON.stringify({ ...details, id: progress.id, reason: progress.reason, at: progress.updatedAt });
 }
 
+/** A write to a publisher whose earlier transaction failed (VersionPublisher); retriable through a new publisher. */
+export class PublisherSpentError extends LogpipeError {
+  constructor(readonly transactionalId: string) {
+    super(`the producer of ${transactionalId} failed a transaction and writes no more; the version is taken over again by a new one`, { retriable: true });
+    this.name = 'PublisherSpentError';
+  }
+}
+
 export class ObjectPublisher implements VersionPublisher {
+  /** Set by a failed transaction: every later write fails (VersionPublisher). */
+  private spent = false;
+
   private constructor(
     private readonly producer: Producer,
+    private readonly transactionalId: string,
     private readonly topics: PublisherTopics,
     private readonly sendChunkRecords: number,
     private readonly maxRequestBytes: number,
@@ -126,7 +144,7 @@ export class ObjectPublisher implements VersionPublisher {
       createPartitioner: createCachingPartitioner,
     });
     await producer.connect();
-    return new ObjectPublisher(producer, topics, sendChunkRecords, maxRequestBytes);
+    return new ObjectPublisher(producer, transactionalId, topics, sendChunkRecords, maxRequestBytes);
   }
 
   /**
@@ -137,7 +155,7 @@ export class ObjectPublisher implements VersionPublisher {
    * `barrierKey` on the progress topic, which CompactedTopicView.syncThrough waits to read back.
    */
   async fence(barrierKey: string): Promise<void> {
-    await commitBarrier(this.producer, this.topics.progress, barrierKey);
+    await this.once(() => commitBarrier(this.producer, this.topics.progress, barrierKey));
   }
 
   /**
@@ -147,6 +165,10 @@ export class ObjectPublisher implements VersionPublisher {
    * all in one transaction.
    */
   async commit(records: Message[], progress: ObjectProgress): Promise<void> {
+    await this.once(() => this.commitOnce(records, progress));
+  }
+
+  private async commitOnce(records: Message[], progress: ObjectProgress): Promise<void> {
     const tx = await this.producer.transaction();
     try {
       const ends = requestEnds(records, this.sendChunkRecords, this.maxRequestBytes);
@@ -172,6 +194,10 @@ export class ObjectPublisher implements VersionPublisher {
 
   /** Records a permanent failure: a dead-letter record with the reason and the object's final progress. */
   async deadLetter(progress: ObjectProgress, details: Record<string, string>): Promise<void> {
+    await this.once(() => this.deadLetterOnce(progress, details));
+  }
+
+  private async deadLetterOnce(progress: ObjectProgress, details: Record<string, string>): Promise<void> {
     const tx = await this.producer.transaction();
     try {
       await tx.sendBatch({
@@ -190,5 +216,16 @@ export class ObjectPublisher implements VersionPublisher {
 
   async close(): Promise<void> {
     await this.producer.disconnect();
+  }
+
+  /** Runs one transaction unless an earlier one failed; a failure spends the publisher. */
+  private async once(write: () => Promise<void>): Promise<void> {
+    if (this.spent) throw new PublisherSpentError(this.transactionalId);
+    try {
+      await write();
+    } catch (err) {
+      this.spent = true;
+      throw err;
+    }
   }
 }
