@@ -88,6 +88,7 @@ interface Run {
  */
 export const CONNECTION_ENV: ReadonlySet<string> = new Set([
   'LOGPIPE_KAFKA_BROKERS',
+  'LOGPIPE_KAFKA_CLIENT',
   'LOGPIPE_KAFKA_SSL_ENABLED',
   'LOGPIPE_KAFKA_SSL_CA_FILE',
   'LOGPIPE_KAFKA_SSL_CERT_FILE',
