@@ -3,7 +3,7 @@
  * latest progress. Every instance reads all of it, so a version committed anywhere is known
  * everywhere; a `done` entry makes later triggers for that version no-ops.
  */
-import type { Kafka } from 'kafkajs';
+import type { KafkaPort } from '../system/kafka/port';
 import { CompactedTopicView } from '../system/kafka/compacted-view';
 import type { Logger } from '../system/observability/logging';
 import { parseObjectId } from './object-ref';
@@ -22,7 +22,7 @@ export interface LedgerOptions {
 }
 
 export class Ledger extends CompactedTopicView<ObjectProgress> {
-  constructor(kafka: Kafka, topic: string, log: Logger, options: LedgerOptions = {}) {
+  constructor(kafka: KafkaPort, topic: string, log: Logger, options: LedgerOptions = {}) {
     // Progress records are keyed by their object id.
     super(kafka, topic, log, (_key, value) => decodeProgress(value), 'logpipe-ledger', {
       ...(options.inProgressOnly ? { retain: (p: ObjectProgress) => p.status === 'in-progress' } : {}),
