@@ -46,6 +46,7 @@ interface TopicPartition {
 /** The part of the binding's KafkaConsumer (lib/kafka-consumer.js) the port uses. */
 interface RdConsumer extends LibrdkafkaClient {
   on(event: 'event.stats', listener: (stats: { message: string }) => void): this;
+  on(event: 'partition.eof', listener: (eof: TopicPartition & { offset: number }) => void): this;
   on(event: 'event.log', listener: (log: { severity: number; fac: string; message: string }) => void): this;
   on(event: 'event.error', listener: (err: LibrdkafkaErrorLike) => void): this;
   on(event: 'ready' | 'disconnected', listener: (...args: unknown[]) => void): this;
@@ -156,6 +157,8 @@ class RdConsumerPort {
   /** Next offset to report per partition (END_BATCH_PROCESS), this assignment. */
   private readonly reported = new Map<number, number>();
   private assigned: number[] = [];
+  /** Partition ends reached by the consume call in hand (partition.eof), next offsets. */
+  private readonly ends = new Map<number, number>();
   private readonly heartbeat = new HeartbeatFromStats(STATS_INTERVAL_MS, HEARTBEAT_INTERVAL_MS);
 
   constructor(
@@ -177,6 +180,9 @@ class RdConsumerPort {
         'fetch.wait.max.ms': config.maxWaitTimeInMs ?? 500,
         'statistics.interval.ms': STATS_INTERVAL_MS,
         'partition.assignment.strategy': 'range',
+        // The end of a partition, in order with its records: the only report of a read past an
+        // aborted transaction at the end (position() stays at the last record handed out).
+        'enable.partition.eof': true,
         rebalance_cb: (err: LibrdkafkaErrorLike, assignment: TopicPartition[]) => this.onRebalance(err, assignment),
       },
       // Every consumer of the port reads from the beginning where its group has no offset (subscribe).
@@ -185,6 +191,10 @@ class RdConsumerPort {
     ) as RdConsumer;
     forwardLibrdkafkaLogs(this.consumer, log);
     this.consumer.setDefaultConsumeTimeout(config.maxWaitTimeInMs ?? 500);
+    // Emitted by consume() before its callback, so every end seen belongs to the call in hand.
+    this.consumer.on('partition.eof', (e: TopicPartition & { offset: number }) => {
+      if (e.topic === this.topic) this.ends.set(e.partition, Math.max(e.offset, this.ends.get(e.partition) ?? -1));
+    });
     this.consumer.on('event.stats', (e: { message: string }) => {
       try {
         const cgrp = (JSON.parse(e.message) as { cgrp?: { state?: string; join_state?: string } }).cgrp;
@@ -260,6 +270,7 @@ class RdConsumerPort {
     while (this.running) {
       try {
         const generation = this.revocations;
+        this.ends.clear();
         const messages = await this.consumeOnce();
         if (!this.running) return;
         // One batch per partition, each in offset order (one call returns several partitions' runs).
@@ -302,10 +313,14 @@ class RdConsumerPort {
   /** A partition read past its last record (markers, aborted records): END_BATCH_PROCESS with no record. */
   private reportPositions(): void {
     if (this.assigned.length === 0) return;
+    const reached = new Map(this.ends);
     for (const tp of this.consumer.position(this.assigned.map((partition) => ({ topic: this.topic!, partition })))) {
-      if (typeof tp.offset !== 'number' || tp.offset < 0 || tp.offset <= (this.reported.get(tp.partition) ?? -1)) continue;
-      this.reported.set(tp.partition, tp.offset);
-      this.emit(EVENTS.END_BATCH_PROCESS, { topic: this.topic, partition: tp.partition, batchSize: 0, firstOffset: String(tp.offset - 1), lastOffset: String(tp.offset - 1), highWatermark: '-1', offsetLag: '0', offsetLagLow: '0', duration: 0 });
+      if (typeof tp.offset === 'number' && tp.offset >= 0) reached.set(tp.partition, Math.max(tp.offset, reached.get(tp.partition) ?? -1));
+    }
+    for (const [partition, offset] of reached) {
+      if (!this.assigned.includes(partition) || offset <= (this.reported.get(partition) ?? 0)) continue;
+      this.reported.set(partition, offset);
+      this.emit(EVENTS.END_BATCH_PROCESS, { topic: this.topic, partition, batchSize: 0, firstOffset: String(offset - 1), lastOffset: String(offset - 1), highWatermark: '-1', offsetLag: '0', offsetLagLow: '0', duration: 0 });
     }
   }
 
@@ -379,6 +394,7 @@ class RdProducerPort implements ProducerPort {
         // kafkajs's DefaultPartitioner (Java's): a key lands on the same partition whichever client wrote it.
         partitioner: 'murmur2_random',
         'linger.ms': 5,
+        ...(config.transactionTimeout ? { 'transaction.timeout.ms': config.transactionTimeout } : {}),
       },
       {},
     ) as RdProducer;
