@@ -281,11 +281,13 @@ class RdConsumerPort {
           if (!list) byPartition.set(m.partition, (list = []));
           list.push(toKafkaMessage(m));
         }
+        // As kafkajs's, a batch's lastOffset covers the transaction markers read after its last record.
+        const reached = this.reached();
         for (const [partition, list] of byPartition) {
           if (!this.running) return;
           const stale = (): boolean => generation !== this.revocations;
           if (stale()) break;
-          const last = list[list.length - 1].offset;
+          const last = String(Math.max(Number(list[list.length - 1].offset), (reached.get(partition) ?? 0) - 1));
           const payload = {
             batch: { topic: this.topic!, partition, highWatermark: '-1', messages: list, isEmpty: () => false, firstOffset: () => list[0].offset, lastOffset: () => last, offsetLag: () => '0', offsetLagLow: () => '0' },
             resolveOffset: () => undefined,
@@ -301,7 +303,7 @@ class RdConsumerPort {
           this.reported.set(partition, Number(last) + 1);
           this.emit(EVENTS.END_BATCH_PROCESS, { topic: this.topic, partition, batchSize: list.length, firstOffset: list[0].offset, lastOffset: last, highWatermark: '-1', offsetLag: '0', offsetLagLow: '0', duration: 0 });
         }
-        if (generation === this.revocations) this.reportPositions();
+        if (generation === this.revocations) this.reportPositions(reached);
       } catch (err) {
         if (!this.running) return;
         this.crash(asError(err, 'consume'));
@@ -310,13 +312,22 @@ class RdConsumerPort {
     }
   }
 
-  /** A partition read past its last record (markers, aborted records): END_BATCH_PROCESS with no record. */
-  private reportPositions(): void {
-    if (this.assigned.length === 0) return;
+  /**
+   * How far each assigned partition has been read by the consume call in hand (next offsets): its
+   * position or the end it reached, whichever is further. Every record below was handed out in
+   * this call or before.
+   */
+  private reached(): Map<number, number> {
     const reached = new Map(this.ends);
+    if (this.assigned.length === 0) return reached;
     for (const tp of this.consumer.position(this.assigned.map((partition) => ({ topic: this.topic!, partition })))) {
       if (typeof tp.offset === 'number' && tp.offset >= 0) reached.set(tp.partition, Math.max(tp.offset, reached.get(tp.partition) ?? -1));
     }
+    return reached;
+  }
+
+  /** A partition read past its last record (markers, aborted records): END_BATCH_PROCESS with no record. */
+  private reportPositions(reached: Map<number, number>): void {
     for (const [partition, offset] of reached) {
       if (!this.assigned.includes(partition) || offset <= (this.reported.get(partition) ?? 0)) continue;
       this.reported.set(partition, offset);
@@ -394,6 +405,11 @@ class RdProducerPort implements ProducerPort {
         // kafkajs's DefaultPartitioner (Java's): a key lands on the same partition whichever client wrote it.
         partitioner: 'murmur2_random',
         'linger.ms': 5,
+        // A transaction begun right after the previous commit gets CONCURRENT_TRANSACTIONS from the
+        // coordinator until that commit's markers are written (a few ms); librdkafka retries it after
+        // retry.backoff.ms, 100 ms by default, which made every one of the stage's back-to-back
+        // transactions (an email settle each) take over 100 ms.
+        'retry.backoff.ms': 10,
         ...(config.transactionTimeout ? { 'transaction.timeout.ms': config.transactionTimeout } : {}),
       },
       {},
