@@ -136,6 +136,8 @@ export class HeartbeatFromStats {
 }
 
 const STATS_INTERVAL_MS = 1_000;
+/** How long a consumer that found nothing waits before it asks again (librdkafka keeps fetching meanwhile). */
+const IDLE_POLL_MS = 20;
 const HEARTBEAT_INTERVAL_MS = 3_000;
 
 class RdConsumerPort {
@@ -190,7 +192,11 @@ class RdConsumerPort {
       { 'auto.offset.reset': 'earliest' },
     ) as RdConsumer;
     forwardLibrdkafkaLogs(this.consumer, log);
-    this.consumer.setDefaultConsumeTimeout(config.maxWaitTimeInMs ?? 500);
+    // consume() blocks a thread of libuv's pool (4 by default) for its whole timeout, and the stage
+    // has four consumers: with the fetch wait as timeout they held the pool, and every transaction
+    // call, file write and DNS lookup queued behind them (130 ms more per email settle). So consume
+    // takes what is there and returns at once; an empty answer waits in JavaScript (IDLE_POLL_MS).
+    this.consumer.setDefaultConsumeTimeout(0);
     // Emitted by consume() before its callback, so every end seen belongs to the call in hand.
     this.consumer.on('partition.eof', (e: TopicPartition & { offset: number }) => {
       if (e.topic === this.topic) this.ends.set(e.partition, Math.max(e.offset, this.ends.get(e.partition) ?? -1));
@@ -273,6 +279,10 @@ class RdConsumerPort {
         this.ends.clear();
         const messages = await this.consumeOnce();
         if (!this.running) return;
+        if (messages.length === 0 && this.ends.size === 0) {
+          await new Promise((resolve) => setTimeout(resolve, IDLE_POLL_MS));
+          continue;
+        }
         // One batch per partition, each in offset order (one call returns several partitions' runs).
         const byPartition = new Map<number, KafkaMessage[]>();
         for (const m of messages) {
