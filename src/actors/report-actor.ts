@@ -16,7 +16,7 @@ import type { Actor } from 'comedy';
 import { reasonOf } from '../system/errors/errors';
 import { retry } from '../system/errors/retry';
 import { actorContext, type ActorParameters } from './actor-context';
-import { createKafka, createSes } from '../system/kafka/clients';
+import { createKafkaPort, createSes } from '../system/kafka/clients';
 import type { LogpipeConfig } from '../system/config/config';
 import type { RecentWindow } from '../report/recent-windows';
 import type { ReportDocument } from '../report/render';
@@ -74,7 +74,7 @@ export default class ReportActor {
     const keep = params.keepReports === true;
     const create = (): ReportStage =>
       new ReportStage({
-        kafka: createKafka(config, logger, { clientIdSuffix: '-report' }),
+        kafka: createKafkaPort(config, logger, { clientIdSuffix: '-report' }),
         config,
         topic,
         transport: this.transport!,

@@ -6,8 +6,8 @@
  * the part not read: recall() reads that part for it (docs/ingest.md, "Ledger horizon").
  */
 import crypto from 'node:crypto';
-import type { Kafka } from 'kafkajs';
 import { NEVER_RESTART } from '../system/kafka/clients';
+import type { KafkaPort } from '../system/kafka/port';
 import { CompactedTopicView } from '../system/kafka/compacted-view';
 import type { Logger } from '../system/observability/logging';
 import { ledgerReadFromMs, readsAllOf } from './horizon';
@@ -38,7 +38,7 @@ export class Ledger extends CompactedTopicView<ObjectProgress> {
   readonly readFromMs: number | undefined;
 
   constructor(
-    private readonly client: Kafka,
+    private readonly client: KafkaPort,
     topic: string,
     log: Logger,
     options: LedgerOptions = {},
@@ -118,7 +118,7 @@ export function sourceOf(objectId: string): string | undefined {
  * asked, reading from the beginning with read_committed in a consumer group of its own. Undefined
  * when there is none or the latest is a tombstone.
  */
-async function latestOf(kafka: Kafka, topic: string, key: string, timeoutMs: number): Promise<ObjectProgress | undefined> {
+async function latestOf(kafka: KafkaPort, topic: string, key: string, timeoutMs: number): Promise<ObjectProgress | undefined> {
   const wanted = Buffer.from(key);
   // The ends: kafkajs's admin asks ListOffsets read_committed (the last stable offsets). A
   // partition whose records below its end are all gone (deleted, or none) has nothing to read.

@@ -38,7 +38,8 @@
  * Message-ID; no other. Transient failures are retried with backoff for as long as it takes; a
  * permanent failure is logged and dropped.
  */
-import { type Admin, type EachBatchPayload, type Kafka, KafkaJSNonRetriableError } from 'kafkajs';
+import { type Admin, type EachBatchPayload, KafkaJSNonRetriableError } from 'kafkajs';
+import type { KafkaPort } from '../system/kafka/port';
 import { NEVER_RESTART } from '../system/kafka/clients';
 import { SupervisedConsumer } from '../system/kafka/supervised-consumer';
 import { Ledger } from '../ingest/ledger';
@@ -71,7 +72,7 @@ export class LogTopicMissingError extends LogpipeError {
   }
 }
 export interface ReportStageOptions {
-  kafka: Kafka;
+  kafka: KafkaPort;
   config: LogpipeConfig;
   /** The log topic (kafka.topic or --topic). */
   topic: string;

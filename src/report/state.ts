@@ -3,7 +3,7 @@
  * and the keys it uses there and on the partials topic. Group ids and topic names cannot contain
  * spaces, so the keys of different groups and log topics never collide.
  */
-import type { Kafka } from 'kafkajs';
+import type { KafkaPort } from '../system/kafka/port';
 import { CompactedTopicView } from '../system/kafka/compacted-view';
 import type { Logger } from '../system/observability/logging';
 import type { AlertDecision } from './rules';
@@ -165,7 +165,7 @@ export type StateValue = TaskState | TaskWindowState | MergeTaskState | EmailSta
 /** The keys of one group's report over one log topic. */
 /** What every task of the report stage needs of its stage: the clients, names and state view they share. */
 export interface TaskContextBase {
-  kafka: Kafka;
+  kafka: KafkaPort;
   /** kafka.transactionalIdPrefix. */
   transactionalIdPrefix: string;
   /** report.groupId: the log-topic consumer group (the merge group is `<groupId>-merge`). */
@@ -247,7 +247,7 @@ export function decodeState(value: Buffer): StateValue | undefined {
 }
 
 /** The state topic as this stage reads it: its own keys only (the topic holds the tasks of every group and log topic). */
-export function stateView(kafka: Kafka, stateTopic: string, keys: ReportKeys, log: Logger, compactionAdvice: boolean): CompactedTopicView<StateValue> {
+export function stateView(kafka: KafkaPort, stateTopic: string, keys: ReportKeys, log: Logger, compactionAdvice: boolean): CompactedTopicView<StateValue> {
   return new CompactedTopicView<StateValue>(kafka, stateTopic, log, (_key, value) => decodeState(value), 'logpipe-report-state', {
     keep: (key) => keys.owns(key),
     compactionAdvice,

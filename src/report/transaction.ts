@@ -4,8 +4,9 @@
  * (begin → send/sendOffsets → commit; abort on error) after which a failed task never commits again.
  * Every task of the stage (partition tasks, the merge task, the email settles) writes through it.
  */
-import { type Kafka, Partitioners, type Producer, type Transaction } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { commitBarrier, type CompactedTopicView } from '../system/kafka/compacted-view';
+import type { KafkaPort, ProducerPort, TransactionPort } from '../system/kafka/port';
 
 /** Runs `fn` after every earlier call on the same lock has settled. */
 export class Lock {
@@ -18,7 +19,7 @@ export class Lock {
 }
 
 /** A task's producer: transactional under `transactionalId` (derived from the group, topic and partition), idempotent, one request in flight. */
-export function transactionalProducer(kafka: Kafka, transactionalId: string): Producer {
+export function transactionalProducer(kafka: KafkaPort, transactionalId: string): ProducerPort {
   return kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
 }
 
@@ -34,7 +35,7 @@ export function transactionalProducer(kafka: Kafka, transactionalId: string): Pr
  * was fenced). On any failure the producer is disconnected and the error rethrown. `alsoPrefix`:
  * keys under it are taken over too (released from the view's hold, as `key` is).
  */
-export async function takeOver<T>(producer: Producer, view: CompactedTopicView<T>, stateTopic: string, key: string, o: { alsoPrefix?: string; beforeFence?: () => void } = {}): Promise<T | undefined> {
+export async function takeOver<T>(producer: ProducerPort, view: CompactedTopicView<T>, stateTopic: string, key: string, o: { alsoPrefix?: string; beforeFence?: () => void } = {}): Promise<T | undefined> {
   try {
     await producer.connect();
     await view.syncThrough((barrier) => {
@@ -64,7 +65,7 @@ export class TransactionalWriter {
   dropped = false;
 
   constructor(
-    readonly producer: Producer,
+    readonly producer: ProducerPort,
     private readonly droppedError: () => Error,
     private readonly onFailure: () => void,
   ) {}
@@ -74,7 +75,7 @@ export class TransactionalWriter {
    * `write` or the commit did (after the abort and onFailure), or with droppedError if dropped.
    * A failure to begin (no transaction yet) leaves the writer usable, as nothing was written.
    */
-  async commit(write: (txn: Transaction) => Promise<void>): Promise<void> {
+  async commit(write: (txn: TransactionPort) => Promise<void>): Promise<void> {
     if (this.dropped) throw this.droppedError();
     const txn = await this.producer.transaction();
     try {

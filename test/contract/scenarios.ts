@@ -4,7 +4,8 @@
  * runs every scenario on the real broker and on the simulation's fake broker and requires the same
  * observations: the fake is trusted exactly as far as these scenarios reach.
  */
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { EachBatchPayload } from 'kafkajs';
+import type { ConsumerPort as Consumer, KafkaPort as Kafka, ProducerPort as Producer } from '../../src/system/kafka/port';
 import type { ContractEnv, Scenario } from './backend';
 
 /** What a failed call threw, reduced to what code may look at: the protocol error type, or the message. */

@@ -29,14 +29,14 @@ interface Run {
   stderr: string;
 }
 
-function start(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<Run>; stdout: () => string } {
+function start(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<Run>; stdout: () => string; stderr: () => string } {
   const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NODE_ENV: 'test', LOGPIPE_LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const done = new Promise<Run>((resolve) => child.once('exit', (status, signal) => resolve({ status, signal, stdout, stderr })));
-  return { child, done, stdout: () => stdout };
+  return { child, done, stdout: () => stdout, stderr: () => stderr };
 }
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> => start(args, env).done;
@@ -194,8 +194,10 @@ describe('logpipe report', () => {
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
     const report = start(['report', '--exit-when-idle', '--topic', topic], reportEnv(dir, group, { LOGPIPE_SES_ENDPOINT: endpoint }));
-    // Nothing listens there yet: sends fail as connection errors (transient) and are retried.
-    await new Promise((r) => setTimeout(r, 6_000));
+    // Nothing listens there yet: sends fail as connection errors (transient) and are retried. SES
+    // comes up once a send has failed (a fixed 6 s was over before the first send on a loaded
+    // machine, and the outage was never seen).
+    await eventually('a failed send', async () => (/alert email failed; will retry/.test(report.stderr()) ? true : undefined), 120_000);
     const ses = await startSesEmulator(port);
     try {
       const done = await report.done;

@@ -17,6 +17,9 @@ import { SESClient } from '@aws-sdk/client-ses';
 import type { LogpipeConfig } from '../config/config';
 import { kafkaSecurityOptions, signMskIamToken } from '../config/kafka-security';
 import { kafkaLogCreator, kafkaLogLevel, type Logger } from '../observability/logging';
+import { librdkafkaConfigFor, loadLibrdkafka } from './librdkafka';
+import type { KafkaPort } from './port';
+import { rdkafkaPort } from './rdkafka-port';
 
 /**
  * A kafkajs client for the configured brokers, logging through `logger`. `clientIdSuffix` tells
@@ -39,6 +42,18 @@ export function createKafka(config: LogpipeConfig, logger: Logger, options: { cl
     logLevel: kafkaLogLevel(config.log.level),
     logCreator: kafkaLogCreator(logger),
   });
+}
+
+/**
+ * The clients of the report stage and the compacted-topic readers (port.ts) on the library
+ * kafka.client names: kafkajs's `Kafka` itself, or librdkafka's consumers and transactional producers
+ * (rdkafka-port.ts) with kafkajs's admin. Throws a PermanentError when kafka.client is librdkafka and
+ * its package cannot be loaded (librdkafka/load.ts).
+ */
+export function createKafkaPort(config: LogpipeConfig, logger: Logger, options: { clientIdSuffix?: string; retry?: RetryOptions } = {}): KafkaPort {
+  const kafka = createKafka(config, logger, options);
+  if (config.kafka.client !== 'librdkafka') return kafka;
+  return rdkafkaPort(loadLibrdkafka(), librdkafkaConfigFor(config, { clientIdSuffix: options.clientIdSuffix }), () => kafka.admin(), logger, { transactionTimeoutMs: config.kafka.requestTimeoutMs });
 }
 
 type AwsClientConfig = {

@@ -5,7 +5,7 @@
  * all. Used for the ingest ledger and the report stage's state changelog.
  */
 import crypto from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
+import type { KafkaPort, ProducerPort } from './port';
 import { NEVER_RESTART } from './clients';
 import type { Logger } from '../observability/logging';
 import { SupervisedConsumer } from './supervised-consumer';
@@ -56,7 +56,7 @@ export function isBarrierKey(key: string): boolean {
  * Commits one tombstone under `key` to `topic` in a transaction of its own: the fence-then-barrier
  * step of a transactional producer taking over its id (ObjectPublisher.fence, the report stage's task take-over).
  */
-export async function commitBarrier(producer: Producer, topic: string, key: string): Promise<void> {
+export async function commitBarrier(producer: ProducerPort, topic: string, key: string): Promise<void> {
   const tx = await producer.transaction();
   try {
     await tx.send({ acks: -1, topic, messages: [{ key, value: null }] });
@@ -90,7 +90,7 @@ export class CompactedTopicView<T> {
    *   values (tombstones) delete their key without calling it.
    */
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaPort,
     readonly topic: string,
     protected readonly log: Logger,
     private readonly decode: (key: string, value: Buffer) => T | undefined,

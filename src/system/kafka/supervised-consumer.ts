@@ -10,7 +10,7 @@
  * A consumer's offsets live in its group (or, for the report stage, in its transactional state), so
  * a replacement instance resumes where the group left off, like a process restart.
  */
-import type { Consumer } from 'kafkajs';
+import type { ConsumerPort as Consumer } from './port';
 import type { Logger } from '../observability/logging';
 
 export interface SupervisedConsumerOptions {
