@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 export LOGPIPE_KAFKA_CLIENT=librdkafka
 
 node -e "require('@confluentinc/kafka-javascript')" || {
-  echo "test:librdkafka: @confluentinc/kafka-javascript cannot be loaded; build it with CKJS_LINKING=dynamic npm rebuild @confluentinc/kafka-javascript (README)" >&2
+  echo "test:librdkafka: @confluentinc/kafka-javascript cannot be loaded; build it with CKJS_LINKING=dynamic npm install --no-save @confluentinc/kafka-javascript (README)" >&2
   exit 1
 }
 

@@ -378,7 +378,7 @@ export const schema: convict.Schema<LogpipeConfig> = {
   },
   kafka: {
     client: {
-      doc: 'Kafka client library. kafkajs (pure JavaScript, always installed): every Kafka client of logpipe. librdkafka: the ingest publisher, the report stage\'s consumers and transactional producers and the compacted-topic readers go through librdkafka (package @confluentinc/kafka-javascript, an optional dependency: where its prebuilt binary cannot be downloaded, build it with CKJS_LINKING=dynamic npm rebuild @confluentinc/kafka-javascript; start-up fails naming the package when it is missing); topic administration, the ingest ledger\'s reader and the CLI\'s one-off readers stay on kafkajs. Same exactly-once contract either way; see docs/ingest.md, "The Kafka client".',
+      doc: 'Kafka client library. kafkajs (pure JavaScript, always installed): every Kafka client of logpipe. librdkafka: the ingest publisher, the report stage\'s consumers and transactional producers and the compacted-topic readers go through librdkafka (package @confluentinc/kafka-javascript, an optional dependency: where its prebuilt binary cannot be downloaded, build it with CKJS_LINKING=dynamic npm install --no-save @confluentinc/kafka-javascript (README); start-up fails naming the package when it is missing); topic administration, the ingest ledger\'s reader and the CLI\'s one-off readers stay on kafkajs. Same exactly-once contract either way; see docs/ingest.md, "The Kafka client".',
       format: oneOf(KAFKA_CLIENTS),
       default: 'kafkajs',
       env: 'LOGPIPE_KAFKA_CLIENT',
