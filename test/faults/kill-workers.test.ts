@@ -9,12 +9,11 @@
  * LOGPIPE_FAULTS_SEED=<n> repeats the schedule (the moments are relative to committed lines, so a
  * repeat is close, not identical).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { checkLogTopic, describeCheck } from '../support/exactly-once';
 import { faultScenario } from '../support/fault-scenario';
 import { eventually, topicOffsets } from '../support/helpers';
-import { faultsSeed, generateLogs, seeded } from '../support/service';
+import { childPids, faultsSeed, generateLogs, seeded } from '../support/service';
 
 const scenario = faultScenario('R14', { timeoutMs: 300_000 });
 const { kafka, bucket, topic, dir } = scenario;
@@ -24,13 +23,6 @@ const OBJECTS = 4;
 const LINES = 100_000;
 const KILLS = 4;
 
-/** The service's forked processes: comedy forks each ingest worker from the service process. */
-const childPids = (pid: number): number[] =>
-  spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-    .stdout.trim()
-    .split('\n')
-    .filter(Boolean)
-    .map(Number);
 
 describe('R14 kill -9 of forked ingest workers', () => {
   it('four SIGKILLs of a worker process: only it restarts, its object resumes from the ledger, every line once, in order', async () => {

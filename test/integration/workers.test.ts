@@ -4,11 +4,10 @@
  * topic once, in order per object. A worker process SIGKILLed mid-object is restarted alone (the
  * other workers keep their processes and objects), its object finishes from the ledger, nothing twice.
  */
-import { spawnSync } from 'node:child_process';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { eventually, quietLogger, readTopic, testConfig, topicOffsets, uniqueName } from '../support/helpers';
-import { type ServiceProcess, startServiceProcess } from '../support/service';
+import { childPids, type ServiceProcess, startServiceProcess } from '../support/service';
 
 const config = testConfig();
 const s3 = createS3(config);
@@ -22,13 +21,6 @@ const LINES = 60_000;
 /** Distinct, parseable lines (one record each), tagged with their object and number. */
 const linesOf = (tag: string, n: number): string[] => Array.from({ length: n }, (_, i) => `10:${String(Math.floor(i / 6000) % 60).padStart(2, '0')}:${String(Math.floor(i / 100) % 60).padStart(2, '0')}.${String(i % 1000).padStart(3, '0')} [main] ${i % 10 === 0 ? 'ERROR' : 'INFO '} app - ${tag} line ${i}`);
 
-/** The service's forked processes (comedy forks each worker from the service process). */
-const childPids = (pid: number): number[] =>
-  spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-    .stdout.trim()
-    .split('\n')
-    .filter(Boolean)
-    .map(Number);
 
 let service: ServiceProcess | undefined;
 

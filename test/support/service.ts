@@ -135,3 +135,12 @@ export function faultsSeed(): number {
   if (!Number.isSafeInteger(seed)) throw new Error(`LOGPIPE_FAULTS_SEED must be an integer, got ${JSON.stringify(process.env.LOGPIPE_FAULTS_SEED)}`);
   return seed;
 }
+
+/** The child processes of `pid` (a service's forked ingest workers: comedy forks each from the service process). */
+export function childPids(pid: number): number[] {
+  return spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
+}

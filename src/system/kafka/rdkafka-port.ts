@@ -21,7 +21,7 @@
 import type { Admin, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, KafkaMessage, ProducerConfig } from 'kafkajs';
 import type { Logger } from '../observability/logging';
 import { forwardLibrdkafkaLogs, fromLibrdkafka, librdkafkaCall, type LibrdkafkaClient, type LibrdkafkaErrorLike, type LibrdkafkaGlobalConfig, type LibrdkafkaHeader, type LibrdkafkaModule, type LibrdkafkaProducer, type NodeCallback } from './librdkafka';
-import type { ConsumerPort, KafkaPort, ProducerPort, TransactionPort } from './port';
+import { CONSUMER_EVENTS, type ConsumerPort, type KafkaPort, type ProducerPort, type TransactionPort } from './port';
 
 type Config = LibrdkafkaGlobalConfig;
 
@@ -69,24 +69,7 @@ type RdMessage = LibrdkafkaMessage;
 /** Records one `consume` call asks for at most (a batch of kafkajs's size at the bench's 117-byte lines is 8,000–9,000). */
 export const CONSUME_BATCH = 5_000;
 
-const EVENTS = {
-  HEARTBEAT: 'consumer.heartbeat',
-  COMMIT_OFFSETS: 'consumer.commit_offsets',
-  GROUP_JOIN: 'consumer.group_join',
-  FETCH_START: 'consumer.fetch_start',
-  FETCH: 'consumer.fetch',
-  START_BATCH_PROCESS: 'consumer.start_batch_process',
-  END_BATCH_PROCESS: 'consumer.end_batch_process',
-  CONNECT: 'consumer.connect',
-  DISCONNECT: 'consumer.disconnect',
-  STOP: 'consumer.stop',
-  CRASH: 'consumer.crash',
-  REBALANCING: 'consumer.rebalancing',
-  RECEIVED_UNSUBSCRIBED_TOPICS: 'consumer.received_unsubscribed_topics',
-  REQUEST: 'consumer.network.request',
-  REQUEST_TIMEOUT: 'consumer.network.request_timeout',
-  REQUEST_QUEUE_SIZE: 'consumer.network.request_queue_size',
-} as const;
+const EVENTS = CONSUMER_EVENTS;
 
 type Listener = (event: { id: string; type: string; timestamp: number; payload: unknown }) => void;
 

@@ -25,25 +25,8 @@ import type { ClientContext } from './client';
 import { isProtocolError } from './errors';
 import { FakeBatch, type FakeMessage } from './batch';
 import { RETRY_DEFAULTS, withRetry, type RetryOptions } from './retry';
+import { CONSUMER_EVENTS } from '../../../src/system/kafka/port';
 
-export const CONSUMER_EVENTS = {
-  HEARTBEAT: 'consumer.heartbeat',
-  COMMIT_OFFSETS: 'consumer.commit_offsets',
-  GROUP_JOIN: 'consumer.group_join',
-  FETCH: 'consumer.fetch',
-  FETCH_START: 'consumer.fetch_start',
-  START_BATCH_PROCESS: 'consumer.start_batch_process',
-  END_BATCH_PROCESS: 'consumer.end_batch_process',
-  CONNECT: 'consumer.connect',
-  DISCONNECT: 'consumer.disconnect',
-  STOP: 'consumer.stop',
-  CRASH: 'consumer.crash',
-  REBALANCING: 'consumer.rebalancing',
-  RECEIVED_UNSUBSCRIBED_TOPICS: 'consumer.received_unsubscribed_topics',
-  REQUEST: 'consumer.network.request',
-  REQUEST_TIMEOUT: 'consumer.network.request_timeout',
-  REQUEST_QUEUE_SIZE: 'consumer.network.request_queue_size',
-} as const;
 
 export interface FakeConsumerConfig {
   groupId: string;
