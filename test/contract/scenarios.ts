@@ -296,6 +296,9 @@ export const rebalance: Scenario<unknown> = async (env) => {
   };
   const c1 = await start('c1');
   env.defer(() => c1.disconnect());
+  // c1 must be in the group before c2 asks to join: run() returns before the first assignment, and
+  // librdkafka joins slowly enough that both could join in one generation (no rebalance to observe).
+  await env.eventually('c1 to join alone', async () => (assignments.c1.length > 0 ? true : undefined));
   const c2 = await start('c2');
   await env.eventually('both to share the partitions', async () => (assignments.c1.at(-1)?.length === 1 && assignments.c2.at(-1)?.length === 1 ? true : undefined));
   const shared = { c1: assignments.c1.at(-1), c2: assignments.c2.at(-1) };
