@@ -18,9 +18,9 @@
  *   connect; sendOffsets passes the live consumer of the group (its group metadata: generation and
  *   member, so a zombie member's offsets are refused too).
  */
-import type { Admin, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, KafkaMessage, ProducerConfig } from 'kafkajs';
+import type { Admin, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, IHeaders, KafkaMessage, ProducerConfig } from 'kafkajs';
 import type { Logger } from '../observability/logging';
-import { forwardLibrdkafkaLogs, fromLibrdkafka, librdkafkaCall, type LibrdkafkaClient, type LibrdkafkaErrorLike, type LibrdkafkaGlobalConfig, type LibrdkafkaHeader, type LibrdkafkaModule, type LibrdkafkaProducer, type NodeCallback } from './librdkafka';
+import { forwardLibrdkafkaLogs, fromLibrdkafka, KeyBuffers, librdkafkaCall, toLibrdkafkaHeaders, type LibrdkafkaClient, type LibrdkafkaErrorLike, type LibrdkafkaGlobalConfig, type LibrdkafkaHeader, type LibrdkafkaModule, type LibrdkafkaProducer, type NodeCallback } from './librdkafka';
 import { CONSUMER_EVENTS, type ConsumerPort, type KafkaPort, type ProducerPort, type TransactionPort } from './port';
 
 type Config = LibrdkafkaGlobalConfig;
@@ -355,14 +355,13 @@ class RdTransaction implements TransactionPort {
     private readonly timeoutMs: number,
   ) {}
 
-  async send(record: { topic: string; messages: Array<{ key?: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, unknown>; partition?: number; timestamp?: string }> }): Promise<never[]> {
+  async send(record: { topic: string; messages: Array<{ key?: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders; partition?: number; timestamp?: string }> }): Promise<never[]> {
+    // Keys and header values NUL-safe (records.ts): the binding passes a string on as a C string,
+    // which ends at its first NUL byte (a barrier key begins with one: it arrived empty).
+    const keys = new KeyBuffers();
     for (const m of record.messages) {
       const value = m.value === null ? null : Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value);
-      // Keys and header values as Buffers: the binding passes a string on as a C string, which ends
-      // at its first NUL byte (a barrier key begins with one: it arrived empty and was never seen).
-      const key = m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key);
-      const headers = m.headers ? Object.entries(m.headers).map(([k, v]) => ({ [k]: Buffer.isBuffer(v) ? v : Buffer.from(String(v)) })) : undefined;
-      this.producer.produce(record.topic, m.partition ?? null, value, key, m.timestamp === undefined ? null : Number(m.timestamp), undefined, headers);
+      this.producer.produce(record.topic, m.partition ?? null, value, keys.of(m.key), m.timestamp === undefined ? null : Number(m.timestamp), undefined, toLibrdkafkaHeaders(m.headers));
     }
     // Delivery is confirmed by commitTransaction, which flushes and fails if any record failed.
     return [];

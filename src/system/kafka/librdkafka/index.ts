@@ -7,3 +7,4 @@ export { loadLibrdkafka, LIBRDKAFKA_PACKAGE, LIBRDKAFKA_INSTALL_HINT } from './l
 export { librdkafkaGlobalConfig, SYSLOG_LEVELS, type LibrdkafkaConnectionConfig, type LibrdkafkaGlobalConfigOptions, type OauthbearerToken } from './global-config';
 export { fromLibrdkafka, isLibrdkafkaError } from './errors';
 export { forwardLibrdkafkaLogs, librdkafkaCall, librdkafkaConfigFor } from './client';
+export { KeyBuffers, nulSafe, toLibrdkafkaHeaders } from './records';
