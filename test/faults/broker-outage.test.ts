@@ -3,6 +3,13 @@
  * and reports on them, then starts again (its data survives on disk). Ingestion and reporting resume
  * without operator action; the log topic holds every line once and the window reports equal the
  * generator's ground truth.
+ *
+ * All three objects are in progress before the broker stops (ingest.parallelObjects 3, and the
+ * scenario waits for their start records in the ledger): an object in progress holds its partition's
+ * windows open through the outage (report.ingestStallMs), while one still queued behind the others is
+ * unknown to the report stage and its lines may come late (docs/report.md, "Known limits"). With the
+ * default of 2, the third object's windows were closed without it whenever the report stage caught
+ * up before the queue moved on: two CI runs saw the first window at two thirds of its lines.
  */
 import fs from 'node:fs';
 import { down, up } from '../../src/devstack/stack';
@@ -20,8 +27,12 @@ describe('R2 broker outage mid-ingest', () => {
     const keys = [1, 2, 3].map((h) => `hosts/LogFileGenerator.2026-11-25.host-${h}.log`);
     for (const [i, key] of keys.entries()) await scenario.upload(key, fs.readFileSync(files[i]));
 
-    const service = await scenario.start({ ...scenario.reportEnv(3000), LOGPIPE_INGEST_BATCH_MAX_RECORDS: '2000', LOGPIPE_LOG_LEVEL: 'info' });
+    const service = await scenario.start({ ...scenario.reportEnv(3000), LOGPIPE_INGEST_BATCH_MAX_RECORDS: '2000', LOGPIPE_INGEST_PARALLEL_OBJECTS: String(keys.length), LOGPIPE_LOG_LEVEL: 'info' });
     for (const key of keys) expect(await service.trigger(bucket, key)).toBe(202);
+    await eventually('every object in progress in the ledger', async () => {
+      const ledger = await scenario.ledger();
+      return keys.every((k) => ledger.has(k)) ? true : undefined;
+    }, 120_000);
     await eventually('some committed batches', async () => ((await topicOffsets(kafka, topic)) >= 10_000 ? true : undefined), 120_000);
     await down(config, ['kafka']);
     await new Promise((r) => setTimeout(r, 15_000));
@@ -42,7 +53,7 @@ describe('R2 broker outage mid-ingest', () => {
     expect(service.child.exitCode).toBeNull();
     scenario.record({
       scenario: `Kafka broker down mid-ingest (3 objects, ${3 * perHost} lines, ingest and report in one service)`,
-      injected: 'broker stopped (controlled shutdown) once 10,000 lines were committed, started again 15 s later',
+      injected: 'broker stopped (controlled shutdown) once the three objects were in progress (ingest.parallelObjects 3) and 10,000 lines were committed, started again 15 s later',
       checked: 'every line once on the log topic, in order per object; each window reported once with the ground truth counts; the service kept running',
       result: `pass (${truth.length} windows)`,
     });
