@@ -175,10 +175,15 @@ async function startService(ctx: CoresCtx, name: string, cpus: string, workers: 
   };
 }
 
-/** Reads `topic` back: every line of `lines` once, in order, under each key. */
-async function exactlyOnce(ctx: CoresCtx, topic: string, keys: string[], lines: string[]): Promise<{ exact: boolean; detail: string }> {
+/**
+ * Reads `topic` back and marks `run`: exact (and ok) when every line of `lines` is there once, in
+ * order, under each key; otherwise an error saying what was wrong.
+ */
+async function checkExactlyOnce(ctx: CoresCtx, run: { exact?: boolean; ok: boolean; error?: string }, topic: string, keys: string[], lines: string[]): Promise<void> {
   const check = await checkLogTopic(ctx.kafka, topic, keys.map((key) => ({ key, lines })), 2000, 10_000, 300_000);
-  return { exact: check.ok, detail: describeCheck(check, true) };
+  run.exact = check.ok;
+  run.ok = check.ok;
+  if (!check.ok) run.error = `not exactly once: ${describeCheck(check, true)}`;
 }
 
 /** kcat -P of `files` (one process each) under taskset; wall and CPU seconds from GNU time. */
@@ -253,10 +258,7 @@ export async function measureCores(ctx: CoresCtx, data: DataFile, o: { rounds: n
           run.linesPerSecond = run.lines / run.seconds;
           await service.stop();
           service = undefined;
-          const check = await exactlyOnce(ctx, topic, keys.slice(0, objects), lines);
-          run.exact = check.exact;
-          run.ok = check.exact;
-          if (!check.exact) run.error = `not exactly once: ${check.detail}`;
+          await checkExactlyOnce(ctx, run, topic, keys.slice(0, objects), lines);
         } catch (err) {
           run.error = (err as Error).message;
         } finally {
@@ -331,10 +333,7 @@ async function scaleOut(ctx: CoresCtx, data: DataFile, lines: string[], body: Bu
         run.linesPerSecond = (keys.length * data.lines) / run.seconds;
         run.perProcess = services.map((s) => s.ingested());
         for (const s of services.splice(0)) await s.stop();
-        const check = await exactlyOnce(ctx, topic, keys, lines);
-        run.exact = check.exact;
-        run.ok = check.exact;
-        if (!check.exact) run.error = `not exactly once: ${check.detail}`;
+        await checkExactlyOnce(ctx, run, topic, keys, lines);
       } catch (err) {
         run.error = (err as Error).message;
       } finally {

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import { checkLogTopic, describeCheck } from '../support/exactly-once';
 import { faultScenario } from '../support/fault-scenario';
 import { eventually, topicOffsets } from '../support/helpers';
-import { childPids, faultsSeed, generateLogs, seeded } from '../support/service';
+import { childPids, faultsSeed, forkedWorkersEnv, generateLogs, seeded } from '../support/service';
 
 const scenario = faultScenario('R14', { timeoutMs: 300_000 });
 const { kafka, bucket, topic, dir } = scenario;
@@ -39,12 +39,7 @@ describe('R14 kill -9 of forked ingest workers', () => {
       checked: 'log topic (read_committed): every line once, in order per object; one restart per kill, of the killed worker only (the other keeps its process); the service kept running',
     });
     const service = await scenario.start({
-      LOGPIPE_INGEST_WORKER_MODE: 'forked',
-      LOGPIPE_INGEST_WORKERS: String(WORKERS),
-      LOGPIPE_INGEST_PARALLEL_OBJECTS: '1',
-      LOGPIPE_INGEST_BATCH_MAX_RECORDS: '2000',
-      LOGPIPE_INGEST_WORKER_RESTART_DELAY_MS: '200',
-      LOGPIPE_REPORT_ENABLED: 'false',
+      ...forkedWorkersEnv(WORKERS),
       LOGPIPE_LOG_LEVEL: process.env.LOGPIPE_FAULTS_LOG_LEVEL ?? 'info',
     });
     await row.run(async () => {

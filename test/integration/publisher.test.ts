@@ -13,7 +13,6 @@
  */
 import { PassThrough } from 'node:stream';
 import type { Message } from 'kafkajs';
-import type { ObjectProgress } from '../../src/ingest/progress';
 import { decodeProgress } from '../../src/ingest/progress';
 import { ObjectPublisher, PublisherSpentError, type PublisherTopics, type VersionPublisher } from '../../src/ingest/publisher';
 import { LibrdkafkaObjectPublisher } from '../../src/ingest/publisher-librdkafka';
@@ -22,7 +21,7 @@ import { createKafka } from '../../src/system/kafka/clients';
 import { forwardLibrdkafkaLogs, librdkafkaConfigFor, loadLibrdkafka, type LibrdkafkaModule } from '../../src/system/kafka/librdkafka';
 import { createTopics } from '../../src/system/kafka/topics';
 import { createLogger } from '../../src/system/observability/logging';
-import { quietLogger, readTopic, testConfig, uniqueName } from '../support/helpers';
+import { progressOf, quietLogger, readTopic, testConfig, uniqueName } from '../support/helpers';
 
 jest.setTimeout(180_000);
 
@@ -57,16 +56,6 @@ const clients: Array<[string, Opener]> = [
     : []),
 ];
 
-const progress = (id: string, lines: number, status: ObjectProgress['status'] = 'in-progress'): ObjectProgress => ({
-  id,
-  status,
-  byteOffset: lines * 10,
-  lines,
-  entries: lines,
-  records: lines,
-  updatedAt: new Date(0).toISOString(),
-  ...(status === 'dead-letter' ? { reason: 'NoSuchKey: gone' } : {}),
-});
 
 async function freshTopics(partitions = 1): Promise<PublisherTopics> {
   const topics = { log: uniqueName('it-pub-log'), progress: uniqueName('it-pub-progress'), deadLetter: uniqueName('it-pub-dlq') };
@@ -107,8 +96,8 @@ describe.each(clients)('the publisher on %s', (_client, open) => {
       // A header value with a NUL (a hostile object name) arrives whole.
       headers: { object: `${id}\u0000x`, flags: i % 2 ? 'truncated' : '' },
     }));
-    await p.commit(records.slice(0, 1200), progress(id, 1200));
-    await p.commit(records.slice(1200), progress(id, 2500, 'done'));
+    await p.commit(records.slice(0, 1200), progressOf(id, 1200));
+    await p.commit(records.slice(1200), progressOf(id, 2500, 'done'));
 
     const got = await readTopic(kafka, topics.log, 2500, 1500, 60_000);
     expect(got.map((r) => r.value.toString())).toEqual(records.map((r) => (r.value as Buffer).toString()));
@@ -147,18 +136,18 @@ describe.each(clients)('the publisher on %s', (_client, open) => {
     const p = await opened(open, tid, topics, 2_000);
     await p.fence(`\u0000barrier ${id}`);
     const huge = { key: id, value: Buffer.alloc(2 << 20, 'x') };
-    await expect(p.commit([{ key: id, value: 'before the huge one' }, huge], progress(id, 2))).rejects.toThrow();
-    const refused = await p.commit([{ key: id, value: 'on the spent one' }], progress(id, 1)).then(
+    await expect(p.commit([{ key: id, value: 'before the huge one' }, huge], progressOf(id, 2))).rejects.toThrow();
+    const refused = await p.commit([{ key: id, value: 'on the spent one' }], progressOf(id, 1)).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(refused).toBeInstanceOf(PublisherSpentError);
     expect(isRetriable(refused)).toBe(true);
-    await expect(p.deadLetter(progress(id, 0, 'dead-letter'), {})).rejects.toBeInstanceOf(PublisherSpentError);
+    await expect(p.deadLetter(progressOf(id, 0, 'dead-letter'), {})).rejects.toBeInstanceOf(PublisherSpentError);
 
     const next = await opened(open, tid, topics, 2_000);
     await next.fence(`\u0000barrier ${id} 2`);
-    await next.commit([{ key: id, value: 'after' }], progress(id, 1));
+    await next.commit([{ key: id, value: 'after' }], progressOf(id, 1));
     const got = await readTopic(kafka, topics.log, 1, 1500, 60_000);
     expect(got.map((r) => r.value.toString())).toEqual(['after']);
     const ledger = (await readTopic(kafka, topics.progress, 3, 1500, 60_000)).filter((r) => r.key === id).map((r) => decodeProgress(r.value)?.lines);
@@ -171,17 +160,17 @@ describe.each(clients)('the publisher on %s', (_client, open) => {
     const tid = uniqueName('it-pub-fence');
     const first = await opened(open, tid, topics);
     await first.fence(`\u0000barrier ${id} 1`);
-    await first.commit([{ key: id, value: 'line 1' }], progress(id, 1));
+    await first.commit([{ key: id, value: 'line 1' }], progressOf(id, 1));
 
     const second = await opened(open, tid, topics);
     await second.fence(`\u0000barrier ${id} 2`);
-    const err = await first.commit([{ key: id, value: 'line 2 from the fenced one' }], progress(id, 2)).then(
+    const err = await first.commit([{ key: id, value: 'line 2 from the fenced one' }], progressOf(id, 2)).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(Error);
     expect(isRetriable(err)).toBe(false);
-    await second.commit([{ key: id, value: 'line 2' }], progress(id, 2, 'done'));
+    await second.commit([{ key: id, value: 'line 2' }], progressOf(id, 2, 'done'));
 
     const got = await readTopic(kafka, topics.log, 2, 1500, 60_000);
     expect(got.map((r) => r.value.toString())).toEqual(['line 1', 'line 2']);
@@ -201,7 +190,7 @@ describe.each(clients)('the publisher on %s', (_client, open) => {
     const p = await opened(open, tid, topics);
     await p.fence(`\u0000barrier ${id}`);
     await expect(tx.commit()).rejects.toThrow();
-    await p.commit([{ key: id, value: 'committed' }], progress(id, 1, 'done'));
+    await p.commit([{ key: id, value: 'committed' }], progressOf(id, 1, 'done'));
     const got = await readTopic(kafka, topics.log, 1, 1500, 60_000);
     expect(got.map((r) => r.value.toString())).toEqual(['committed']);
   });
@@ -210,7 +199,7 @@ describe.each(clients)('the publisher on %s', (_client, open) => {
     const topics = await freshTopics();
     const id = uniqueName('object');
     const p = await opened(open, uniqueName('it-pub'), topics);
-    await p.deadLetter(progress(id, 0, 'dead-letter'), { bucket: 'b', key: 'k' });
+    await p.deadLetter(progressOf(id, 0, 'dead-letter'), { bucket: 'b', key: 'k' });
     const [dl] = await readTopic(kafka, topics.deadLetter, 1, 1500, 60_000);
     expect(JSON.parse(dl.value.toString())).toEqual({ bucket: 'b', key: 'k', id, reason: 'NoSuchKey: gone', at: new Date(0).toISOString() });
     const [pr] = (await readTopic(kafka, topics.progress, 1, 1500, 60_000)).filter((r) => r.key === id);

@@ -10,11 +10,10 @@
 import { PassThrough } from 'node:stream';
 import KafkaPublisherActor, { publisherOpener } from '../../src/actors/kafka-publisher-actor';
 import { Ledger } from '../../src/ingest/ledger';
-import type { ObjectProgress } from '../../src/ingest/progress';
 import { createKafka } from '../../src/system/kafka/clients';
 import { createLogger } from '../../src/system/observability/logging';
 import { createTopics } from '../../src/system/kafka/topics';
-import { quietLogger, readTopic, testConfig, uniqueName } from '../support/helpers';
+import { progressOf, quietLogger, readTopic, testConfig, uniqueName } from '../support/helpers';
 
 jest.setTimeout(180_000);
 
@@ -25,16 +24,6 @@ const topics = { log: uniqueName('it-takeover-log'), progress: uniqueName('it-ta
 const admin = kafka.admin();
 const cleanups: Array<() => Promise<unknown>> = [];
 
-const progress = (id: string, lines: number, status: ObjectProgress['status'] = 'in-progress'): ObjectProgress => ({
-  id,
-  status,
-  byteOffset: lines * 10,
-  lines,
-  entries: lines,
-  records: lines,
-  parser: { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines },
-  updatedAt: new Date(0).toISOString(),
-});
 
 /**
  * A publisher actor with a ledger of its own, as a separate process has, on the real broker.
@@ -70,14 +59,14 @@ describe('taking an object version over', () => {
     const id = uniqueName('object');
     const [old, replacement] = await Promise.all([publisherProcess(prefix), publisherProcess(prefix)]);
     await old.begin(id);
-    await old.commit(id, [{ key: id, value: 'line 1' }], progress(id, 1));
+    await old.commit(id, [{ key: id, value: 'line 1' }], progressOf(id, 1));
 
     // The old owner pauses (GC, SIGSTOP); a replacement takes the version over and resumes.
     const resumed = await replacement.begin(id);
     expect(resumed?.lines).toBe(1);
     // The old owner wakes up with its next batch: it must not land.
-    await expect(old.commit(id, [{ key: id, value: 'line 2' }], progress(id, 2))).rejects.toThrow();
-    await replacement.commit(id, [{ key: id, value: 'line 2' }], progress(id, 2, 'done'));
+    await expect(old.commit(id, [{ key: id, value: 'line 2' }], progressOf(id, 2))).rejects.toThrow();
+    await replacement.commit(id, [{ key: id, value: 'line 2' }], progressOf(id, 2, 'done'));
 
     const lines = (await readTopic(kafka, topics.log, 2, 1500, 60_000)).filter((r) => r.key === id).map((r) => r.value.toString());
     expect(lines).toEqual(['line 1', 'line 2']);
@@ -95,9 +84,9 @@ describe('taking an object version over', () => {
     // Another object's writer opens a transaction on the progress topic and holds it open: the last
     // stable offset stays before it.
     const open = await other.transaction();
-    await open.send({ topic: topics.progress, messages: [{ key: 'another object', value: JSON.stringify(progress('another object', 1)) }] });
+    await open.send({ topic: topics.progress, messages: [{ key: 'another object', value: JSON.stringify(progressOf('another object', 1)) }] });
     // The old owner commits its first batch after it: past the last stable offset.
-    await old.commit(id, [{ key: id, value: 'line 1' }], progress(id, 1));
+    await old.commit(id, [{ key: id, value: 'line 1' }], progressOf(id, 1));
 
     const takeOver = replacement.begin(id);
     // The other writer commits a moment later (as a transaction in flight does).

@@ -7,7 +7,7 @@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createKafka, createS3 } from '../../src/system/kafka/clients';
 import { eventually, quietLogger, readTopic, testConfig, topicOffsets, uniqueName } from '../support/helpers';
-import { childPids, type ServiceProcess, startServiceProcess } from '../support/service';
+import { childPids, forkedWorkersEnv, type ServiceProcess, startServiceProcess } from '../support/service';
 
 const config = testConfig();
 const s3 = createS3(config);
@@ -39,12 +39,7 @@ describe('logpipe start with ingest.workers 3 (forked)', () => {
     const objects = Array.from({ length: OBJECTS }, (_, n) => ({ key: `w/LogFileGenerator.2026-11-2${n}.log`, lines: linesOf(`object${n}`, LINES) }));
     service = await startServiceProcess({
       LOGPIPE_KAFKA_TOPIC: topic,
-      LOGPIPE_INGEST_WORKER_MODE: 'forked',
-      LOGPIPE_INGEST_WORKERS: String(WORKERS),
-      LOGPIPE_INGEST_PARALLEL_OBJECTS: '1',
-      LOGPIPE_INGEST_BATCH_MAX_RECORDS: '2000',
-      LOGPIPE_INGEST_WORKER_RESTART_DELAY_MS: '200',
-      LOGPIPE_REPORT_ENABLED: 'false',
+      ...forkedWorkersEnv(WORKERS),
       LOGPIPE_LOG_LEVEL: 'info',
     });
     const pid = service.child.pid!;

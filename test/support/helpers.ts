@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import type { ObjectProgress } from '../../src/ingest/progress';
 import { loadConfig, type LogpipeConfig } from '../../src/system/config/config';
 import { createLogger, type Logger } from '../../src/system/observability/logging';
 
@@ -23,6 +24,24 @@ export function quietLogger(): { logger: Logger; text: () => string } {
 }
 
 /** A name no other test run uses, for topics, buckets, queues and groups. */
+/**
+ * A progress record of `lines` lines for a publisher or takeover test: offsets and counts derived
+ * from `lines`, a parser checkpoint, a dead-letter reason when the status needs one.
+ */
+export function progressOf(id: string, lines: number, status: ObjectProgress['status'] = 'in-progress'): ObjectProgress {
+  return {
+    id,
+    status,
+    byteOffset: lines * 10,
+    lines,
+    entries: lines,
+    records: lines,
+    parser: { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines },
+    updatedAt: new Date(0).toISOString(),
+    ...(status === 'dead-letter' ? { reason: 'NoSuchKey: gone' } : {}),
+  };
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }

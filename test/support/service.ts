@@ -58,6 +58,22 @@ export async function startServiceProcess(env: NodeJS.ProcessEnv, args: string[]
 }
 
 /** Generated logs of several hosts and the generator's ground truth per window. */
+/**
+ * The settings of a `logpipe start` that ingests in `workers` forked workers, one object each at a
+ * time, in batches of 2,000 lines, restarting a killed worker after 200 ms, without the report stage:
+ * what the kill-a-worker tests run.
+ */
+export function forkedWorkersEnv(workers: number): NodeJS.ProcessEnv {
+  return {
+    LOGPIPE_INGEST_WORKER_MODE: 'forked',
+    LOGPIPE_INGEST_WORKERS: String(workers),
+    LOGPIPE_INGEST_PARALLEL_OBJECTS: '1',
+    LOGPIPE_INGEST_BATCH_MAX_RECORDS: '2000',
+    LOGPIPE_INGEST_WORKER_RESTART_DELAY_MS: '200',
+    LOGPIPE_REPORT_ENABLED: 'false',
+  };
+}
+
 export interface GeneratedLogs {
   /** One file per host, host 1 first: `LogFileGenerator.<date>.host-N.log` (`LogFileGenerator.<date>.log` for one host). */
   files: string[];
