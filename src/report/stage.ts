@@ -376,17 +376,16 @@ export class ReportStage {
     if (this.tick) clearInterval(this.tick);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.outbox.stop();
-    await this.consumer?.stop();
-    await this.mergeConsumer?.stop();
+    // The two groups are left at once (each leave is a round trip to the coordinator): no batch of
+    // either runs after both have stopped, which is all the writers' disconnect below needs.
+    await Promise.all([this.consumer?.stop(), this.mergeConsumer?.stop()]);
     const tasks = await Promise.all([...this.tasks.values()].map((t) => t.catch(() => undefined)));
     await Promise.all(tasks.map((t) => t && t.writer.disconnectAfterWork().catch(() => undefined)));
     const merge = await this.mergeTask?.catch(() => undefined);
     if (merge) await merge.writer.disconnectAfterWork().catch(() => undefined);
     // Files of reports already committed: written before stop() returns (nothing queues more now).
     await this.files.drain();
-    await this.state.stop().catch(() => undefined);
-    await this.ledger.stop().catch(() => undefined);
-    await this.admin.disconnect().catch(() => undefined);
+    await Promise.all([this.state.stop(), this.ledger.stop(), this.admin.disconnect()].map((p) => p.catch(() => undefined)));
   }
 
   /**
