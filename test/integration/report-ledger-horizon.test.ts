@@ -10,7 +10,7 @@
  *   concern).
  * - History older than the horizon is not read: the ledger's consumer is handed the records since
  *   the horizon only (reading the whole topic made every report start grow with every object ever
- *   ingested: about 5 s of 20 s after 1,000,000 objects, docs/benchmarks.md).
+ *   ingested: 2–5 s of a 15–20 s start after 1,000,000 objects, docs/benchmarks.md).
  */
 import fs from 'node:fs';
 import os from 'node:os';
