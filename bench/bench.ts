@@ -740,7 +740,7 @@ function weights(p: Profile): Record<string, number> {
     memory: p.memoryLines.filter((l) => l !== p.compareLines).reduce((a, l) => a + l / 36_000 + l / 330_000 + l / 300_000 + 4, 0),
     parser: (p.parseLines * p.parseRounds) / 1_500_000 + 4,
     // Writing history runs at about 4,000 objects/s here; each round is four starts of about 2-15 s.
-    startup: 20 + p.startupHistory.reduce((a, n) => a + n / 4_000 + 30 + p.startupRounds * (40 + n / 15_000), 0),
+    startup: 20 + p.startupHistory.reduce((a, n) => a + n / 4_000 + 30 + p.startupRounds * (55 + n / 12_000), 0),
   };
 }
 
@@ -975,7 +975,7 @@ function summaryText(r: BenchResults, file: string, docs: boolean): string {
   if (r.parser) lines.push(`parser: ${r.parser.results.map((p) => `${p.name} ${fmtRate(p.linesPerSecond)} lines/s`).join('; ')}`);
   for (const p of r.startup?.points ?? []) {
     const s = (x: number | undefined): string => (x === undefined ? '?' : `${x.toFixed(1)} s`);
-    lines.push(`startup after ${p.history.toLocaleString('en-US')}: ingest ${s(p.ingestSeconds)} (whole ledger ${s(p.ingestWholeSeconds)}, empty ${s(p.ingestEmptySeconds)}), report ${s(p.reportSeconds)} (empty ${s(p.reportEmptySeconds)})${p.error ? `; ${p.error}` : ''}`);
+    lines.push(`startup after ${p.history.toLocaleString('en-US')}: ingest ${s(p.ingestSeconds)} (whole ledger ${s(p.ingestWholeSeconds)}, empty ${s(p.ingestEmptySeconds)}), report ${s(p.reportSeconds)} (whole ledger ${s(p.reportWholeSeconds)}, empty ${s(p.reportEmptySeconds)})${p.error ? `; ${p.error}` : ''}`);
   }
   for (const c of r.cores?.cases ?? []) {
     lines.push(`cores: ${c.objects} object(s) on ${c.cores} core(s): logpipe ${c.logpipeLinesPerSecond === undefined ? '-' : fmtRate(c.logpipeLinesPerSecond)} lines/s, kcat -P ${c.kcatLinesPerSecond === undefined ? '-' : fmtRate(c.kcatLinesPerSecond)}, ratio ${c.ratio?.toFixed(3) ?? '-'}${c.exact ? '' : ' (NOT exact)'}`);

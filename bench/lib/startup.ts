@@ -16,6 +16,13 @@
  * ingested a month ago, before the default ingest.ledgerHorizonMs (15 days), so the measured
  * `logpipe ingest` reads from the horizon on; the same ingest with ingest.ledgerHorizonMs=0 (the
  * whole ledger, what every start did before the horizon) runs in the same rounds.
+ *
+ * The report stage's ledger reads the progress topic from report.ingestStallMs (plus the clock
+ * skew) before its start (docs/report.md, "Start-up"), so the measured `logpipe report` skips the
+ * month-old history; the same report with report.ingestStallMs beyond the history's age
+ * (REPORT_WHOLE_STALL_MS: its horizon falls before every record, so its ledger reads the whole
+ * progress topic, as every report start did before) runs in the same rounds. Nothing of the
+ * history is in progress, so the longer stall changes nothing else the run does.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,6 +55,9 @@ export interface StartupPoint {
   /** Wall seconds from spawn to exit, per round, then the median. */
   ingestRounds: number[];
   reportRounds: number[];
+  /** `logpipe report` with report.ingestStallMs = REPORT_WHOLE_STALL_MS: its ledger reads the whole progress topic, as before its horizon. */
+  reportWholeRounds: number[];
+  reportWholeSeconds?: number;
   /** `logpipe ingest` with ingest.ledgerHorizonMs=0: the whole ledger read, as before the horizon. */
   ingestWholeRounds: number[];
   ingestWholeSeconds?: number;
@@ -163,7 +173,7 @@ export async function measureStartup(ctx: StartupContext, sizes: number[], round
     const point: StartupPoint = {
       history: n, progressWrittenBytes: 0, stateWrittenBytes: 0, progressBytes: 0, stateBytes: 0,
       ingestRounds: [], reportRounds: [], ingestEmptyRounds: [], reportEmptyRounds: [], prepareSeconds: 0, compactionWaitSeconds: 0,
-      ingestWholeRounds: [], ingestPeakRss: [], ingestWholePeakRss: [], ingestEmptyPeakRss: [],
+      ingestWholeRounds: [], reportWholeRounds: [], ingestPeakRss: [], ingestWholePeakRss: [], ingestEmptyPeakRss: [],
     };
     points.push(point);
     try {
@@ -189,6 +199,7 @@ export async function measureStartup(ctx: StartupContext, sizes: number[], round
         if (w.peakRssBytes) point.ingestWholePeakRss.push(w.peakRssBytes);
         point.reportEmptyRounds.push(await timeReport(ctx.cli, env(empty), empty, ctx.logFile));
         point.reportRounds.push(await timeReport(ctx.cli, env(t), t, ctx.logFile));
+        point.reportWholeRounds.push(await timeReport(ctx.cli, { ...env(t), LOGPIPE_REPORT_INGEST_STALL_MS: String(REPORT_WHOLE_STALL_MS) }, t, ctx.logFile));
       }
       commands = {
         ingest: `LOGPIPE_KAFKA_PROGRESS_TOPIC=${t.progress} logpipe ingest <ten-line file> --topic ${t.log}`,
@@ -200,6 +211,7 @@ export async function measureStartup(ctx: StartupContext, sizes: number[], round
     point.ingestSeconds = median(point.ingestRounds);
     point.ingestWholeSeconds = median(point.ingestWholeRounds);
     point.reportSeconds = median(point.reportRounds);
+    point.reportWholeSeconds = median(point.reportWholeRounds);
     point.ingestEmptySeconds = median(point.ingestEmptyRounds);
     point.reportEmptySeconds = median(point.reportEmptyRounds);
     await drop(t);
@@ -210,6 +222,12 @@ export async function measureStartup(ctx: StartupContext, sizes: number[], round
 
 /** How old the written history is (its progress records' timestamps): older than the default ledger horizon. */
 export const HISTORY_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * report.ingestStallMs for the "whole ledger" report run: longer than the history's age plus the
+ * clock skew, so the report stage's ledger horizon lies before every history record.
+ */
+export const REPORT_WHOLE_STALL_MS = HISTORY_AGE_MS + 2 * 24 * 60 * 60 * 1000;
 
 /** Topic names of one history size (`tag`) under the run's prefix. */
 export function startupTopics(prefix: string, tag: string): StartupTopics {

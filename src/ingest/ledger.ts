@@ -4,6 +4,27 @@
  * without one), so a version committed anywhere is known everywhere; a `done` entry makes later
  * triggers for that version no-ops. A version modified before the horizon may have its entry in
  * the part not read: recall() reads that part for it (docs/ingest.md, "Ledger horizon").
+ *
+ * A reader that only ever asks inProgress(logTopic, since) (the report stage: since = now −
+ * report.ingestStallMs) may read from since − CLOCK_SKEW_MS at its start (horizonMs = the stall),
+ * and its later answers are the whole topic's, because:
+ * - every progress record is stamped (its Kafka timestamp) no earlier than its `updatedAt` minus
+ *   the skew. Both come from the committing process: `updatedAt` from its clock when it makes the
+ *   record (LineStreamerActor, KafkaPublisherActor.begin, FileFetcherActor), the timestamp from the
+ *   same clock later, when the client encodes the produce request (kafkajs; librdkafka at
+ *   produce(); CreateTime: neither publisher sets one). CLOCK_SKEW_MS covers what may put the
+ *   timestamp earlier: that clock stepping back between the two, or a topic set to LogAppendTime
+ *   (the broker's clock stamps it);
+ * - offsets-for-times begins each partition at the earliest offset stamped at or after the
+ *   horizon, so every record before it is stamped earlier. If an object's latest record lies
+ *   there, its updatedAt is below horizon + skew = start − stall, so inProgress(since) leaves it
+ *   out for every since ≥ start − stall, whatever the record says; if its latest record lies in
+ *   the part read, the view holds exactly that record, as it would from the beginning;
+ * - later answers are for later `since` (the clock the reader asks with, the one the horizon was
+ *   taken from, only moves on; stepping back counts against the skew), so nothing before the
+ *   start's horizon can matter later either.
+ * A full ledger's get() is not covered by this: a `done` record older than any horizon still
+ * decides (see horizonMs and recall()).
  */
 import crypto from 'node:crypto';
 import { NEVER_RESTART } from '../system/kafka/clients';
@@ -26,10 +47,12 @@ export interface LedgerOptions {
   compactionAdvice?: boolean;
   /**
    * Read the topic from this long before the ledger is made (minus CLOCK_SKEW_MS), not from its
-   * beginning: ingest.ledgerHorizonMs. 0 or absent: the whole topic.
+   * beginning: ingest.ledgerHorizonMs for the ingest (holdsAllOf and recall() answer for what lies
+   * before), report.ingestStallMs for a reader that asks inProgress(since ≥ now − it) only (see
+   * the class comment). 0 or absent: the whole topic.
    */
   horizonMs?: number;
-  /** The clock the horizon counts from; default Date.now. */
+  /** The clock the horizon counts from (for inProgress(), the one `since` is taken from); default Date.now. */
   now?: () => number;
 }
 

@@ -3,7 +3,22 @@
  * progress topic): the report stage's tick keeps such a partition from going idle.
  */
 import { type Admin, Partitioners } from 'kafkajs';
-import type { Ledger } from '../ingest/ledger';
+import { Ledger } from '../ingest/ledger';
+import type { KafkaPort } from '../system/kafka/port';
+import type { Logger } from '../system/observability/logging';
+
+/**
+ * The report stage's view of the ingest ledger: objects in progress only, read from
+ * `stallMs` (report.ingestStallMs) plus CLOCK_SKEW_MS before now, not from the topic's beginning.
+ * IngestingPartitions asks it nothing but inProgress(now − stallMs) with `now` from the same clock,
+ * at or after this call, and a record stamped before that horizon cannot change such an answer
+ * (Ledger's class comment): its start-up follows what was ingested in the last stall period, not
+ * every object version ever ingested (docs/report.md, "Start-up"). Not for a reader that asks
+ * anything else of the ledger (get() of a done version: the ingest's own ledger).
+ */
+export function ingestingLedger(kafka: KafkaPort, progressTopic: string, log: Logger, o: { stallMs: number; now: () => number; compactionAdvice: boolean }): Ledger {
+  return new Ledger(kafka, progressTopic, log, { inProgressOnly: true, compactionAdvice: o.compactionAdvice, horizonMs: o.stallMs, now: o.now });
+}
 
 export class IngestingPartitions {
   /** The progress topic's end offsets at the previous call. */

@@ -42,7 +42,7 @@ import { type Admin, type EachBatchPayload, KafkaJSNonRetriableError } from 'kaf
 import type { KafkaPort } from '../system/kafka/port';
 import { NEVER_RESTART } from '../system/kafka/clients';
 import { SupervisedConsumer } from '../system/kafka/supervised-consumer';
-import { Ledger } from '../ingest/ledger';
+import type { Ledger } from '../ingest/ledger';
 import { LogpipeError } from '../system/errors/errors';
 import type { CompactedTopicView } from '../system/kafka/compacted-view';
 import type { LogpipeConfig } from '../system/config/config';
@@ -51,7 +51,7 @@ import { ensureReportTopics } from '../system/kafka/topics';
 import { Metrics } from '../system/observability/metrics';
 import type { RetryPolicy } from './email';
 import { EmailOutbox } from './email-outbox';
-import { IngestingPartitions } from './ingesting-partitions';
+import { IngestingPartitions, ingestingLedger } from './ingesting-partitions';
 import { MergeTask, type MergeTaskContext, type Published } from './merge-task';
 import { PartitionTask, type PartitionTaskContext } from './partition-task';
 import type { RecentWindow } from './recent-windows';
@@ -194,7 +194,9 @@ export class ReportStage {
     this.keys = new ReportKeys(r.groupId, o.topic);
     // The state topic holds the tasks of every group and log topic; this stage reads only its own.
     this.state = stateView(o.kafka, r.stateTopic, this.keys, o.log, o.config.kafka.topicProfile !== 'msk-serverless');
-    this.ledger = new Ledger(o.kafka, o.config.kafka.progressTopic, o.log, { inProgressOnly: true, compactionAdvice: o.config.kafka.topicProfile !== 'msk-serverless' });
+    // Read from ingestStallMs (and the clock skew) before now: the stage asks it nothing but
+    // inProgress(now − ingestStallMs), which older records cannot change (ingestingLedger).
+    this.ledger = ingestingLedger(o.kafka, o.config.kafka.progressTopic, o.log, { stallMs: r.ingestStallMs, now: this.now, compactionAdvice: o.config.kafka.topicProfile !== 'msk-serverless' });
     this.ingesting = new IngestingPartitions(this.admin, this.ledger, this.now);
     this.windowOptions = resolveWindowOptions({
       mode: r.windowMode,

@@ -424,6 +424,60 @@ export const stuckMemberLosesPartitions: Scenario<unknown> = async (env) => {
   return { whileStuck, heartbeatError: errors, sizes: [joins.c1.at(-1)?.length, joins.c2.at(-1)?.length] };
 };
 
+/**
+ * Offsets-for-times (kafkajs's admin.fetchTopicOffsetsByTimestamp, which the ledgers' horizons
+ * read from, docs/ingest.md "Ledger horizon"): per partition the earliest offset whose record
+ * timestamp is at or after the time asked, in offset order whatever the time order of the records
+ * before it (one batch stamped out of order), transaction markers included (stamped by the broker
+ * when written); only below the last stable offset (a later committed record past an open
+ * transaction is not an answer); where there is none, the last stable offset (kafkajs's fallback:
+ * the broker answers no offset). An empty partition answers its end, 0.
+ */
+export const offsetsForTimes: Scenario<unknown> = async (env) => {
+  const t = await topic(env, 'times', 2);
+  const admin = await env.admin();
+  const lso = (n: number) => async () => ((await admin.fetchTopicOffsets(t)).find((o) => o.partition === 0)?.offset === String(n) ? true : undefined);
+  // Ten days ago: well before now, and far from any limit a broker puts on timestamps.
+  const base = Date.now() - 10 * 24 * 3_600_000;
+  const at = (ms: number): string => String(base + ms);
+  const p = await producer(env, env.kafka('p'), env.unique('tid'));
+  const tx1 = await p.transaction();
+  // Offsets 0, 1, 2 in one batch, out of time order; the commit marker at 3.
+  await tx1.send({ topic: t, messages: [{ key: 'a', value: 'a', partition: 0, timestamp: at(1_000) }, { key: 'b', value: 'b', partition: 0, timestamp: at(3_000) }, { key: 'c', value: 'c', partition: 0, timestamp: at(2_000) }] });
+  await tx1.commit();
+  await env.eventually('the commit marker', lso(4));
+  // Offset 4 aborted, its marker at 5.
+  const tx2 = await p.transaction();
+  await tx2.send({ topic: t, messages: [{ key: 'd', value: 'd', partition: 0, timestamp: at(5_000) }] });
+  await tx2.abort();
+  await env.eventually('the abort marker', lso(6));
+  // Offset 6 in an open transaction (the last stable offset stays 6); offset 7 committed after it,
+  // stamped half an hour ahead (Kafka 4 refuses more than an hour by default).
+  const q = await producer(env, env.kafka('q'), env.unique('tid'));
+  const open = await q.transaction();
+  await open.send({ topic: t, messages: [{ key: 'g', value: 'g', partition: 0, timestamp: at(7_000) }] });
+  const tx4 = await p.transaction();
+  await tx4.send({ topic: t, messages: [{ key: 'h', value: 'h', partition: 0, timestamp: String(Date.now() + 30 * 60_000) }] });
+  await tx4.commit();
+  await env.sleep(1_000);
+  const asked: Record<string, number> = {
+    'before every record': base,
+    'exactly the first record': base + 1_000,
+    'between the first and the third (second in time)': base + 1_500,
+    'after the third (second in time), before the second': base + 2_500,
+    'after the batch, before the markers': base + 3_500,
+    'after every data record below the open transaction': base + 8_000,
+    'after every record below the last stable offset, before the one past it': Date.now() + 20 * 60_000,
+    'after every record': Date.now() + 24 * 3_600_000,
+  };
+  const answers: Record<string, Array<[number, string]>> = {};
+  for (const [label, ms] of Object.entries(asked)) {
+    answers[label] = (await admin.fetchTopicOffsetsByTimestamp(t, ms)).map((o): [number, string] => [o.partition, o.offset]).sort((x, y) => x[0] - y[0]);
+  }
+  await open.abort();
+  return answers;
+};
+
 /** Every scenario, by name. */
 export const SCENARIOS: Record<string, Scenario<unknown>> = {
   'fencing happens at the first transaction(), not at connect()': fencingAtFirstTransaction,
@@ -438,6 +492,7 @@ export const SCENARIOS: Record<string, Scenario<unknown>> = {
   'a joining member makes the group rebalance': rebalance,
   'seek() makes the next fetch start there': seekRereads,
   'a read that begins inside two aborted transactions sees neither': seekIntoAbortedTransactions,
+  'offsets-for-times: the earliest offset stamped at or after the time, below the last stable offset, else that offset': offsetsForTimes,
   'a failing handler is retried, then the consumer crashes and restarts from the committed offsets': failingHandlerCrashes,
   'a member stuck past its session timeout loses its partitions and learns at its next heartbeat': stuckMemberLosesPartitions,
 };

@@ -2,6 +2,7 @@
  * kafkajs's admin client against the fake broker: the calls the code makes. fetchTopicOffsets
  * answers what kafkajs's admin answers, a ListOffsets at READ_COMMITTED: `offset` and `high` are
  * the last stable offset (an open transaction holds them back), not the high watermark.
+ * fetchTopicOffsetsByTimestamp is Kafka's offsets-for-times look-up with kafkajs's fallback.
  */
 import type { ClientContext } from './client';
 import type { TopicSpec } from './broker';
@@ -43,6 +44,21 @@ export class FakeAdmin {
       Array.from({ length: this.ctx.broker.partitionCount(topic) }, (_, partition) => {
         const lso = String(this.ctx.broker.latestOffset(topic, partition, true));
         return { partition, offset: lso, high: lso, low: '0' };
+      }),
+    );
+  }
+
+  /**
+   * kafkajs's fetchTopicOffsetsByTimestamp: per partition, Kafka's offsets-for-times answer (a
+   * ListOffsets by timestamp at READ_COMMITTED, see FakeBroker.offsetForTimestamp), and where the
+   * broker finds none, the last stable offset kafkajs's admin substitutes (its fetchTopicOffsets).
+   */
+  async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<Array<{ partition: number; offset: string }>> {
+    return this.ctx.request(`ListOffsets ${topic} by timestamp ${timestamp ?? 'none'}`, () =>
+      Array.from({ length: this.ctx.broker.partitionCount(topic) }, (_, partition) => {
+        // kafkajs sends no timestamp as -1 (the latest offset).
+        const found = timestamp === undefined ? -1 : this.ctx.broker.offsetForTimestamp(topic, partition, timestamp, true);
+        return { partition, offset: String(found >= 0 ? found : this.ctx.broker.latestOffset(topic, partition, true)) };
       }),
     );
   }

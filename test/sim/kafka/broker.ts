@@ -1,6 +1,6 @@
 /**
  * An in-memory single-node Kafka broker: topics and partition logs, the transaction coordinator,
- * the group coordinator, Fetch and ListOffsets with both isolation levels. Requests are plain
+ * the group coordinator, Fetch and ListOffsets (latest, and by timestamp) with both isolation levels. Requests are plain
  * method calls; the clients (client.ts) carry them over the simulated network (World.request).
  * Its own timers (transaction timeouts, session expiry, rebalance timeouts) belong to no process.
  */
@@ -111,6 +111,21 @@ export class FakeBroker {
   latestOffset(topic: string, partition: number, readCommitted: boolean): number {
     const p = this.partition(topic, partition);
     return readCommitted ? p.lastStableOffset : p.highWatermark;
+  }
+
+  /**
+   * ListOffsets by timestamp (offsets-for-times): the earliest offset whose record timestamp is at
+   * or after `timestampMs`, whatever came before it in time order (records need not be appended in
+   * time order), transaction markers and aborted records included as on a real broker; -1 when
+   * there is none below the isolation level's limit (a real broker answers no offset, and kafkajs's
+   * admin then substitutes that limit). Timestamps are the producer's (CreateTime, the producing
+   * process's clock) on data records and the coordinator's on markers.
+   */
+  offsetForTimestamp(topic: string, partition: number, timestampMs: number, readCommitted: boolean): number {
+    const p = this.partition(topic, partition);
+    const limit = readCommitted ? p.lastStableOffset : p.highWatermark;
+    for (let i = 0; i < limit; i++) if (Number(p.records[i].timestamp) >= timestampMs) return i;
+    return -1;
   }
 
   /** Resolves at the next append anywhere, or after `ms` of broker time (a long poll). */
