@@ -108,8 +108,10 @@ export function checkEmails(broker: FakeBroker, world: World, reportTopic: strin
       continue;
     }
     const until = settled.get(d.id) ?? Infinity;
+    // From the moment a process issued its first send of this email: a crash while the request was
+    // under way (accepted by the provider only afterwards) is a disruption between send and settle.
     const firstBy = new Map<string, number>();
-    for (const x of mine) if (!firstBy.has(x.process)) firstBy.set(x.process, x.atMs);
+    for (const x of mine) if (!firstBy.has(x.process) || x.sentAtMs < firstBy.get(x.process)!) firstBy.set(x.process, x.sentAtMs);
     const allowed = all.filter((e) => firstBy.has(e.process) && e.atMs >= firstBy.get(e.process)! && e.atMs <= until);
     for (const e of allowed) paying.add(e);
     repeats += mine.length - 1;

@@ -23,7 +23,13 @@ export interface Delivery {
   window: string;
   idempotencyKey: string;
   process: string;
+  /** When the provider accepted it. */
   atMs: number;
+  /**
+   * When the process issued the request: a crash after this and before the email's settle may
+   * repeat it, even when the provider accepts it only after the crash (a request under way).
+   */
+  sentAtMs: number;
 }
 
 /** The email provider: what it accepted, in order. */
@@ -42,12 +48,13 @@ export class Mailbox {
       close: async () => undefined,
       send: async (email: AlertEmail): Promise<TransportOutcome> => {
         const window = /X-Logpipe-Window: ([^\r\n]+)/.exec(email.raw.toString('utf8'))?.[1] ?? '?';
+        const sentAtMs = this.world.now;
         try {
           return await this.world.request(
             proc,
             `SendEmail ${window}`,
             () => {
-              const delivery = { window, idempotencyKey: email.idempotencyKey, process: proc.name, atMs: this.world.now };
+              const delivery = { window, idempotencyKey: email.idempotencyKey, process: proc.name, atMs: this.world.now, sentAtMs };
               this.deliveries.push(delivery);
               this.world.trace(`${proc.name} email delivered for window ${window}`);
               this.onDelivery?.(delivery);
