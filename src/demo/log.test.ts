@@ -4,7 +4,14 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { consoleLine, createDemoLogger } from './log';
 
-async function logged(isTTY: boolean, write: (logger: ReturnType<typeof createDemoLogger>) => void): Promise<{ terminal: string; file: Array<Record<string, unknown>>; name: string }> {
+/** The file's JSON lines once it holds `lines` complete ones (the file stream flushes after the logger finishes), or what it holds after 10 s. */
+async function fileLines(name: string, lines: number): Promise<Array<Record<string, unknown>>> {
+  const read = (): string[] => (fs.existsSync(name) ? fs.readFileSync(name, 'utf8').split('\n').slice(0, -1) : []);
+  for (const until = Date.now() + 10_000; read().length < lines && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+  return read().map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+async function logged(isTTY: boolean, lines: number, write: (logger: ReturnType<typeof createDemoLogger>) => void): Promise<{ terminal: string; file: Array<Record<string, unknown>>; name: string }> {
   const name = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-demo-log-')), 'logs', 'demo.log');
   const terminal = new PassThrough();
   let text = '';
@@ -15,15 +22,12 @@ async function logged(isTTY: boolean, write: (logger: ReturnType<typeof createDe
     logger.on('finish', () => resolve());
     logger.end();
   });
-  // The file stream flushes after the logger finishes.
-  await new Promise((r) => setTimeout(r, 50));
-  const file = fs.readFileSync(name, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { terminal: text, file, name };
+  return { terminal: text, file: await fileLines(name, lines), name };
 }
 
 describe('the demo logger', () => {
   it('writes a warning to the terminal as one human line and to the file as JSON with its fields', async () => {
-    const { terminal, file, name } = await logged(false, (logger) =>
+    const { terminal, file, name } = await logged(false, 1, (logger) =>
       logger.child({ component: 'ReportActor' }).warn('report stage could not start; retrying', { delayMs: 500, error: new Error('This server does not host this topic-partition') }),
     );
     expect(terminal).toMatch(/^\d{2}:\d{2}:\d{2} warning \[ReportActor\] report stage could not start; retrying: This server does not host this topic-partition {2}\(see .*demo\.log\)\n$/);
@@ -34,7 +38,7 @@ describe('the demo logger', () => {
   });
 
   it('keeps info in the file only, and colours the terminal line on a TTY', async () => {
-    const { terminal, file } = await logged(true, (logger) => {
+    const { terminal, file } = await logged(true, 2, (logger) => {
       logger.info('uploaded', { component: 'demo', key: 'host-1/a.log' });
       logger.error('boom');
     });
