@@ -11,9 +11,9 @@ import { assertKafkajsPatched } from './kafkajs-patch';
 import fs from 'node:fs';
 import { Kafka, type RetryOptions } from 'kafkajs';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { SESClient } from '@aws-sdk/client-ses';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { SESClient } from '@aws-sdk/client-ses';
 import type { LogpipeConfig } from '../config/config';
 import { kafkaSecurityOptions, signMskIamToken } from '../config/kafka-security';
 import { kafkaLogCreator, kafkaLogLevel, type Logger } from '../observability/logging';
@@ -81,22 +81,15 @@ export function createS3(config: LogpipeConfig): S3Client {
   return new S3Client({ ...awsOptions(config, config.aws.endpoint), forcePathStyle: config.aws.forcePathStyle });
 }
 
-// The SQS, SSM and SES clients are loaded when first made: a process that never makes one (`logpipe
-// ingest`, a forked ingest worker) does not carry their modules (docs/benchmarks.md, "Ingest
-// memory"). S3's is needed by nearly every command and stays a plain import.
-
 export function createSqs(config: LogpipeConfig): SQSClient {
-  const { SQSClient } = require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
   return new SQSClient(awsOptions(config, config.aws.endpoint));
 }
 
 export function createSsm(config: LogpipeConfig): SSMClient {
-  const { SSMClient } = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
   return new SSMClient(awsOptions(config, config.aws.endpoint));
 }
 
 export function createSes(config: LogpipeConfig): SESClient {
-  const { SESClient } = require('@aws-sdk/client-ses') as typeof import('@aws-sdk/client-ses');
   return new SESClient(awsOptions(config, config.ses.endpoint));
 }
 
