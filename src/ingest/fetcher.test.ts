@@ -1,6 +1,9 @@
 import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PermanentError } from '../system/errors/errors';
-import { S3Store } from './fetcher';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FileStore, S3Store } from './fetcher';
 
 /** The SDK's error for an answer without a body (HEAD): name from the status, message "UnknownError". */
 const bodiless = (status: number, name: string): Error => Object.assign(new Error('UnknownError'), { name, $metadata: { httpStatusCode: status } });
@@ -79,5 +82,24 @@ describe('S3Store.head', () => {
     const plain = await new S3Store(s3({ object: answer })).head({ kind: 's3', bucket: 'logs', key: 'k' });
     expect(named).toMatchObject({ id: 's3://logs/k#v7', version: 'v7', versionId: 'v7' });
     expect(plain).toMatchObject({ id: 's3://logs/k#v7', version: 'v7', versionId: 'v7' });
+  });
+});
+
+describe('FileStore.head', () => {
+  // A file's mtime has sub-millisecond digits; it is the event time of lines before the first timed
+  // one, and kafkajs refuses a record timestamp that is not an integer ("Cannot convert
+  // 1796507728080.3987 to a BigInt"): such a file was dead-lettered after every attempt failed.
+  it('gives whole milliseconds as the last-modified time, as in the version', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-filestore-'));
+    try {
+      const file = path.join(dir, 'a.log');
+      fs.writeFileSync(file, 'not a timed line\n');
+      fs.utimesSync(file, 1_796_507_728.0803987, 1_796_507_728.0803987);
+      const meta = await new FileStore().head({ kind: 'file', path: file });
+      expect(meta.lastModifiedMs).toBe(1_796_507_728_080);
+      expect(meta.version).toBe(`1796507728080-${'not a timed line\n'.length}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -111,8 +111,11 @@ export class FileStore implements ObjectStore {
       throw new PermanentError(`cannot read ${abs}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
     if (!st.isFile()) throw new PermanentError(`${abs} is not a regular file`);
-    const version = `${Math.floor(st.mtimeMs)}-${st.size}`;
-    return { id: objectId({ kind: 'file', path: abs }, version), name: abs, size: st.size, lastModifiedMs: st.mtimeMs, version, gzipHint: abs.endsWith('.gz') };
+    // Whole milliseconds, as S3's: the last-modified time is the event time of lines before the
+    // first timed one, and a record timestamp must be an integer (kafkajs refuses a fraction).
+    const lastModifiedMs = Math.floor(st.mtimeMs);
+    const version = `${lastModifiedMs}-${st.size}`;
+    return { id: objectId({ kind: 'file', path: abs }, version), name: abs, size: st.size, lastModifiedMs, version, gzipHint: abs.endsWith('.gz') };
   }
 
   async read(ref: ObjectRef, _meta: ObjectMeta, fromByte: number, toByte?: number): Promise<Readable> {
