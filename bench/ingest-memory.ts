@@ -20,17 +20,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def?: string): string => {
-  const i = args.indexOf(`--${name}`);
-  if (i >= 0) return args[i + 1];
-  if (def === undefined) throw new Error(`--${name} is required`);
-  return def;
-};
+const { values: args } = parseArgs({
+  options: { file: { type: 'string' }, rounds: { type: 'string', default: '2' }, variant: { type: 'string', multiple: true, default: [] } },
+});
+if (!args.file) throw new Error('--file is required');
 const root = path.resolve(__dirname, '..');
-const file = path.resolve(opt('file'));
-const rounds = Number(opt('rounds', '2'));
+const file = path.resolve(args.file);
+const rounds = Number(args.rounds);
 const GOAL_MIB = 150;
 
 interface Variant {
@@ -47,7 +45,7 @@ function parseVariant(spec: string): Variant {
   return { name, dist: path.resolve(dist), client, env: Object.fromEntries(env.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string])) };
 }
 
-const specs = args.flatMap((a, i) => (a === '--variant' ? [args[i + 1]] : []));
+const specs = args.variant;
 const variants: Variant[] = specs.length
   ? specs.map(parseVariant)
   : ['kafkajs', 'librdkafka'].map((client) => ({ name: 'this build', dist: path.join(root, 'dist'), client, env: {} }));

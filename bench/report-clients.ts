@@ -15,17 +15,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def?: string): string => {
-  const i = args.indexOf(`--${name}`);
-  if (i >= 0) return args[i + 1];
-  if (def === undefined) throw new Error(`--${name} is required`);
-  return def;
-};
-const topic = opt('topic');
-const lines = Number(opt('lines'));
-const rounds = Number(opt('rounds', '3'));
+const { values: args } = parseArgs({ options: { topic: { type: 'string' }, lines: { type: 'string' }, rounds: { type: 'string', default: '3' } } });
+if (!args.topic || !args.lines) throw new Error('--topic and --lines are required');
+const topic = args.topic;
+const lines = Number(args.lines);
+const rounds = Number(args.rounds);
 const brokers = process.env.LOGPIPE_KAFKA_BROKERS ?? '127.0.0.1:9092';
 const root = path.resolve(__dirname, '..');
 const cli = path.join(root, 'dist', 'cli', 'main.js');

@@ -34,6 +34,42 @@ describe('createTopics', () => {
     await expect(createTopics(admin, [{ topic: 'a' }])).rejects.toBe(down);
   });
 
+  // A KRaft broker started a moment before answered the metadata request after a successful
+  // CreateTopics with UNKNOWN_TOPIC_OR_PARTITION; kafkajs threw it and `logpipe ingest` exited 1.
+  describe('a created topic not yet in the broker\'s metadata', () => {
+    const unknown = (): Error => Object.assign(new Error('This server does not host this topic-partition'), { name: 'KafkaJSProtocolError', type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    const lagging = (answers: Array<Error | Array<{ name: string; partitions: Array<{ leader: number }> }>>): { admin: Admin; asked: () => number } => {
+      const state = { asked: 0 };
+      const admin = {
+        createTopics: async () => Promise.reject(unknown()),
+        fetchTopicMetadata: async () => {
+          const a = answers[Math.min(state.asked++, answers.length - 1)];
+          if (a instanceof Error) throw a;
+          return { topics: a };
+        },
+      } as unknown as Admin;
+      return { admin, asked: () => state.asked };
+    };
+    const noSleep = async (): Promise<void> => undefined;
+
+    it('waits until every created topic has a leader per partition', async () => {
+      const l = lagging([unknown(), [{ name: 'a', partitions: [{ leader: -1 }] }], [{ name: 'a', partitions: [{ leader: 1 }, { leader: 1 }] }]]);
+      await createTopics(l.admin, [{ topic: 'a' }], { sleep: noSleep });
+      expect(l.asked()).toBe(3);
+    });
+
+    it('rejects naming the topics when they never show', async () => {
+      const l = lagging([unknown()]);
+      await expect(createTopics(l.admin, [{ topic: 'a' }, { topic: 'b' }], { waitMs: 0, sleep: noSleep })).rejects.toThrow('topics "a", "b" created, but not in the broker\'s metadata with a leader per partition after 0 s');
+    });
+
+    it('passes another error of the metadata request through', async () => {
+      const down = new Error('Connection error: connect ECONNREFUSED 127.0.0.1:1');
+      const l = lagging([down]);
+      await expect(createTopics(l.admin, [{ topic: 'a' }], { sleep: noSleep })).rejects.toBe(down);
+    });
+  });
+
   it('asks nothing for an empty list', async () => {
     const { admin, calls } = refusingAdmin([]);
     await createTopics(admin, []);

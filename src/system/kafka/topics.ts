@@ -68,19 +68,55 @@ interface TopicError {
   message?: string;
 }
 
+/** How long createTopics waits for created topics to show in the broker's metadata with a leader per partition. */
+export const TOPIC_METADATA_WAIT_MS = 30_000;
+
 /**
  * Creates `topics` (waiting for their leaders); a no-op for an empty list. Rejects with an Error
  * whose message names each topic the broker refused and why; a replication factor above the
  * number of brokers points at kafka.replicationFactor. Retrying cannot fix such a refusal.
+ *
+ * A KRaft broker can answer the metadata request right after a successful CreateTopics with
+ * UNKNOWN_TOPIC_OR_PARTITION: its metadata image has not caught up yet (seen on a broker started
+ * a moment before; Kafka's own tests wait for it, KAFKA-15780). kafkajs's wait for leaders retries
+ * only LEADER_NOT_AVAILABLE and threw, so `logpipe ingest` into a new topic exited 1 with "This
+ * server does not host this topic-partition". Such a topic was created: this waits for it to show,
+ * up to `o.waitMs`, then rejects naming the topics.
  */
-export async function createTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+export async function createTopics(admin: Admin, topics: ITopicConfig[], o: { waitMs?: number; sleep?: (ms: number) => Promise<void> } = {}): Promise<void> {
   if (topics.length === 0) return;
   try {
     await admin.createTopics({ topics, waitForLeaders: true });
   } catch (err) {
+    if (metadataLag(err)) return awaitTopicMetadata(admin, topics.map((t) => t.topic), o.waitMs ?? TOPIC_METADATA_WAIT_MS, o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))));
     const errors = (err as { errors?: TopicError[] }).errors;
     if (!Array.isArray(errors) || errors.length === 0) throw err;
     throw new Error(explain(errors, topics), { cause: err });
+  }
+}
+
+/** A broker's answer that a topic it has just created is not in its metadata yet (or has no leader yet), on `err` or its causes. */
+function metadataLag(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION' || e.type === 'LEADER_NOT_AVAILABLE') return true;
+  }
+  return false;
+}
+
+/** Resolves once every topic of `names` has partitions, each with a leader; rejects after `waitMs`, or at once on any other error. */
+async function awaitTopicMetadata(admin: Admin, names: string[], waitMs: number, sleep: (ms: number) => Promise<void>): Promise<void> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: names });
+      if (topics.length === names.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!metadataLag(err)) throw err;
+    }
+    if (Date.now() >= until) {
+      throw new Error(`topic${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')} created, but not in the broker's metadata with a leader per partition after ${waitMs / 1000} s`);
+    }
+    await sleep(100);
   }
 }
 
