@@ -3,7 +3,8 @@ import type { Ledger } from '../ingest/ledger';
 import type { ObjectProgress } from '../ingest/progress';
 import { createLogger } from '../system/observability/logging';
 import { Metrics } from '../system/observability/metrics';
-import KafkaPublisherActor from './kafka-publisher-actor';
+import { loadConfig } from '../system/config/config';
+import KafkaPublisherActor, { publisherOpener } from './kafka-publisher-actor';
 
 const log = createLogger({ level: 'error', format: 'json', stream: new PassThrough() });
 const progress = (status: ObjectProgress['status']): ObjectProgress => ({ id: 'o', status, byteOffset: 10, lines: 1, entries: 1, records: 1, parser: { format: undefined, dayMs: 0, lastTodMs: -1, lastTimeMs: 0, lines: 1 }, updatedAt: '' });
@@ -243,5 +244,25 @@ describe('KafkaPublisherActor connecting', () => {
     await expect(done).rejects.toThrow('ECONNREFUSED');
     expect(calls.filter((c) => c === 'connect')).toHaveLength(attempts);
     expect(jest.getTimerCount()).toBe(0);
+  });
+});
+
+describe('publisherOpener', () => {
+  const topics = { log: 'log', progress: 'progress', deadLetter: 'dead-letter' };
+  const configWith = (env: NodeJS.ProcessEnv) => loadConfig({ env }).config;
+
+  it('leaves kafkajs to the actor when the ingest stage runs on it, whatever kafka.client says', () => {
+    expect(publisherOpener(configWith({ LOGPIPE_KAFKA_CLIENT: 'librdkafka', LOGPIPE_INGEST_KAFKA_CLIENT: 'kafkajs' }), log, topics)).toEqual({});
+  });
+
+  it('opens librdkafka publishers when ingest.kafkaClient says so (or names the package when it is missing)', () => {
+    let opener: ReturnType<typeof publisherOpener> | undefined;
+    try {
+      opener = publisherOpener(configWith({ LOGPIPE_INGEST_KAFKA_CLIENT: 'librdkafka' }), log, topics);
+    } catch (err) {
+      expect(String(err)).toContain('@confluentinc/kafka-javascript');
+      return;
+    }
+    expect(opener.open).toEqual(expect.any(Function));
   });
 });

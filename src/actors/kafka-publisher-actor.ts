@@ -21,7 +21,7 @@ import { ObjectPublisher, type PublisherTopics, type VersionPublisher } from '..
 import { LibrdkafkaObjectPublisher } from '../ingest/publisher-librdkafka';
 import { createKafka } from '../system/kafka/clients';
 import { forwardLibrdkafkaLogs, librdkafkaConfigFor, loadLibrdkafka } from '../system/kafka/librdkafka';
-import type { LogpipeConfig } from '../system/config/config';
+import { kafkaClientOf, type LogpipeConfig } from '../system/config/config';
 import type { Logger } from '../system/observability/logging';
 import { actorContext, type ActorParameters } from './actor-context';
 import { Metrics } from '../system/observability/metrics';
@@ -271,13 +271,14 @@ export default class KafkaPublisherActor {
 }
 
 /**
- * The `open` dependency for kafka.client: none for kafkajs (the actor's default, ObjectPublisher);
+ * The `open` dependency for the ingest stage's client (kafkaClientOf: ingest.kafkaClient, else
+ * kafka.client): none for kafkajs (the actor's default, ObjectPublisher);
  * for librdkafka, a LibrdkafkaObjectPublisher per object version. The binding is loaded here, when
  * the actor starts, so a missing package fails the start with its install hint (loadLibrdkafka)
  * rather than the first object. The ledger and topic administration stay on kafkajs.
  */
 export function publisherOpener(config: LogpipeConfig, logger: Logger, topics: PublisherTopics): Pick<PublisherDeps, 'open'> {
-  if (config.kafka.client !== 'librdkafka') return {};
+  if (kafkaClientOf(config, 'ingest') !== 'librdkafka') return {};
   const rdkafka = loadLibrdkafka();
   const connection = librdkafkaConfigFor(config, { clientIdSuffix: '-publisher' });
   return { open: (transactionalId, options) => LibrdkafkaObjectPublisher.open(rdkafka, connection, transactionalId, topics, options, (producer) => forwardLibrdkafkaLogs(producer, logger)) };

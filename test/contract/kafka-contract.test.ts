@@ -10,7 +10,7 @@
  * Needs the local stack's broker (npm run dev:up; `npm test` has the integration project start it).
  */
 import net from 'node:net';
-import { loadConfig } from '../../src/system/config/config';
+import { kafkaClientOf, loadConfig } from '../../src/system/config/config';
 import { runOnFake, runOnReal } from './backend';
 import { SCENARIOS } from './scenarios';
 
@@ -42,7 +42,7 @@ const KAFKAJS_ONLY: Record<string, string> = {
     'librdkafka heartbeats from its own thread, so a stuck handler keeps its membership until max.poll.interval.ms; eachBatch\'s heartbeat() does nothing',
 };
 
-const client = loadConfig().config.kafka.client;
+const client = kafkaClientOf(loadConfig().config, 'report');
 
 describe(`fake Kafka contract (the same observations as the real broker, consumers on ${client})`, () => {
   beforeAll(async () => {

@@ -22,6 +22,7 @@ import { forwardLibrdkafkaLogs, librdkafkaConfigFor, loadLibrdkafka, type Librdk
 import { createTopics } from '../../src/system/kafka/topics';
 import { createLogger } from '../../src/system/observability/logging';
 import { progressOf, quietLogger, readTopic, testConfig, uniqueName } from '../support/helpers';
+import { kafkaClientOf } from '../../src/system/config/config';
 
 jest.setTimeout(180_000);
 
@@ -36,7 +37,7 @@ function librdkafkaIfInstalled(): LibrdkafkaModule | undefined {
   try {
     return loadLibrdkafka();
   } catch (err) {
-    if (config.kafka.client === 'librdkafka') throw err;
+    if (kafkaClientOf(config, 'ingest') === 'librdkafka') throw err;
     return undefined;
   }
 }

@@ -20,6 +20,7 @@ import type { KafkaPort } from '../../src/system/kafka/port';
 import { createTopics } from '../../src/system/kafka/topics';
 import { createLogger } from '../../src/system/observability/logging';
 import { readTopicToEnd, testConfig, uniqueName } from '../support/helpers';
+import { kafkaClientOf } from '../../src/system/config/config';
 
 jest.setTimeout(180_000);
 
@@ -67,7 +68,7 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-describe(`report task take-over on ${config.kafka.client}`, () => {
+describe(`report task take-over on ${kafkaClientOf(config, 'report')}`, () => {
   it('a refused take-over fences nothing; a zombie task cannot commit after its replacement took over, and the replacement resumes from its last commit', async () => {
     const a = await processClients();
     const zombie = await openTask(a);

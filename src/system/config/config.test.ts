@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, envNameOf, loadConfig, nearestKey, schemaLeaves } from './config';
+import { ConfigError, envNameOf, kafkaClientOf, loadConfig, nearestKey, schemaLeaves } from './config';
 
 /** A config folder with the given default.json / <env>.json contents. */
 function configDir(files: Record<string, unknown>): string {
@@ -40,6 +40,18 @@ describe('loadConfig', () => {
     expect(config.aws.endpoint).toBe('http://127.0.0.1:5000');
     expect(config.ses.endpoint).toBe('http://127.0.0.1:8005');
     expect(config.control).toEqual({ host: '127.0.0.1', port: 8787, token: '', socket: '', loginMaxAgeSeconds: 43200, secureCookie: false });
+  });
+
+  it.each([
+    [{}, 'kafkajs', 'kafkajs'],
+    [{ LOGPIPE_KAFKA_CLIENT: 'librdkafka' }, 'librdkafka', 'librdkafka'],
+    // The combination docs/ingest.md suggests: the publisher on librdkafka, the report stage on kafkajs.
+    [{ LOGPIPE_INGEST_KAFKA_CLIENT: 'librdkafka' }, 'librdkafka', 'kafkajs'],
+    [{ LOGPIPE_KAFKA_CLIENT: 'librdkafka', LOGPIPE_REPORT_KAFKA_CLIENT: 'kafkajs' }, 'librdkafka', 'kafkajs'],
+    [{ LOGPIPE_KAFKA_CLIENT: 'librdkafka', LOGPIPE_INGEST_KAFKA_CLIENT: 'kafkajs' }, 'kafkajs', 'librdkafka'],
+  ])('each stage runs on its own kafkaClient, else kafka.client: %j', (env, ingest, report) => {
+    const { config } = loadConfig({ env, configDir: configDir({}) });
+    expect([kafkaClientOf(config, 'ingest'), kafkaClientOf(config, 'report')]).toEqual([ingest, report]);
   });
 
   it('the shipped config/default.json is valid', () => {
@@ -88,6 +100,8 @@ describe('loadConfig', () => {
     [{ LOGPIPE_PARSER_FORMAT: 'xml' }, 'parser.format', '"xml"', 'env', 'expected one of auto, logback, log4j, iso8601, syslog, json, regex'],
     [{ LOGPIPE_PARSER_ZONE: 'Mars/Olympus' }, 'parser.zone', '"Mars/Olympus"', 'env', 'IANA time zone'],
     [{ LOGPIPE_KAFKA_CLIENT: 'rdkafka' }, 'kafka.client', '"rdkafka"', 'env LOGPIPE_KAFKA_CLIENT', 'expected one of kafkajs, librdkafka'],
+    [{ LOGPIPE_INGEST_KAFKA_CLIENT: 'rdkafka' }, 'ingest.kafkaClient', '"rdkafka"', 'env LOGPIPE_INGEST_KAFKA_CLIENT', 'expected "" (kafka.client\'s) or one of kafkajs, librdkafka'],
+    [{ LOGPIPE_REPORT_KAFKA_CLIENT: 'kafka-js' }, 'report.kafkaClient', '"kafka-js"', 'env LOGPIPE_REPORT_KAFKA_CLIENT', 'expected "" (kafka.client\'s) or one of kafkajs, librdkafka'],
     [{ LOGPIPE_KAFKA_TOPIC_PROFILE: 'serverless' }, 'kafka.topicProfile', '"serverless"', 'env LOGPIPE_KAFKA_TOPIC_PROFILE', 'expected one of standard, msk-serverless'],
     // Records that cannot fit the topics' max.message.bytes (MSK Serverless: 8 MiB) are refused at start-up, not at the first large record.
     [{ LOGPIPE_KAFKA_TOPIC_PROFILE: 'msk-serverless', LOGPIPE_PARSER_MAX_ENTRY_BYTES: String(8 << 20) }, 'parser.maxEntryBytes', '8388608', 'env LOGPIPE_PARSER_MAX_ENTRY_BYTES', 'must be at most'],

@@ -44,6 +44,7 @@ export interface LogpipeConfig {
     sasl: KafkaSecurityConfig['sasl'];
   };
   ingest: {
+    kafkaClient: KafkaClientKind | '';
     maxLineBytes: number;
     batchMaxRecords: number;
     batchMaxBytes: number;
@@ -87,6 +88,7 @@ export interface LogpipeConfig {
     maxEntryBytes: number;
   };
   report: {
+    kafkaClient: KafkaClientKind | '';
     enabled: boolean;
     groupId: string;
     topic: string;
@@ -354,6 +356,11 @@ convict.addFormat({
   coerce: toNumber,
 });
 
+/** A stage's own kafka.client: "" follows kafka.client. */
+function stageClient(value: unknown): void {
+  if (value !== '' && !KAFKA_CLIENTS.includes(value as KafkaClientKind)) throw new Error(`expected "" (kafka.client's) or one of ${KAFKA_CLIENTS.join(', ')}`);
+}
+
 function oneOf<T extends string>(values: readonly T[]) {
   return (value: unknown): void => {
     if (!values.includes(value as T)) throw new Error(`expected one of ${values.join(', ')}`);
@@ -378,7 +385,7 @@ export const schema: convict.Schema<LogpipeConfig> = {
   },
   kafka: {
     client: {
-      doc: 'Kafka client library. kafkajs (pure JavaScript, always installed): every Kafka client of logpipe. librdkafka: the ingest publisher, the report stage\'s consumers and transactional producers and the compacted-topic readers go through librdkafka (package @confluentinc/kafka-javascript, an optional dependency: where its prebuilt binary cannot be downloaded, build it with CKJS_LINKING=dynamic npm install --no-save @confluentinc/kafka-javascript (README); start-up fails naming the package when it is missing); topic administration, the ingest ledger\'s reader and the CLI\'s one-off readers stay on kafkajs. Same exactly-once contract either way; see docs/ingest.md, "The Kafka client".',
+      doc: 'Kafka client library. kafkajs (pure JavaScript, always installed): every Kafka client of logpipe. librdkafka: the ingest publisher, the report stage\'s consumers and transactional producers and the compacted-topic readers go through librdkafka (package @confluentinc/kafka-javascript, an optional dependency: where its prebuilt binary cannot be downloaded, build it with CKJS_LINKING=dynamic npm install --no-save @confluentinc/kafka-javascript (README); start-up fails naming the package when it is missing); topic administration, the ingest ledger\'s reader and the CLI\'s one-off readers stay on kafkajs. Same exactly-once contract either way; see docs/ingest.md, "The Kafka client". ingest.kafkaClient and report.kafkaClient choose per stage.',
       format: oneOf(KAFKA_CLIENTS),
       default: 'kafkajs',
       env: 'LOGPIPE_KAFKA_CLIENT',
@@ -517,6 +524,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
     },
   },
   ingest: {
+    kafkaClient: {
+      doc: 'Kafka client library of the ingest publisher (what kafka.client says for it; "" follows kafka.client). librdkafka measured about 2.9× kafkajs\'s publishing rate at half its CPU (docs/benchmarks.md), so ingest on librdkafka with the report stage on kafkajs is a combination worth running where the binding is installed.',
+      format: stageClient,
+      default: '',
+      env: 'LOGPIPE_INGEST_KAFKA_CLIENT',
+    },
     maxLineBytes: {
       doc: 'Longest line kept whole; longer lines keep their first maxLineBytes bytes and are flagged truncated.',
       format: 'positive-int',
@@ -737,6 +750,12 @@ export const schema: convict.Schema<LogpipeConfig> = {
     },
   },
   report: {
+    kafkaClient: {
+      doc: 'Kafka client library of the report stage\'s consumers, transactional producers and compacted-topic readers (what kafka.client says for them; "" follows kafka.client).',
+      format: stageClient,
+      default: '',
+      env: 'LOGPIPE_REPORT_KAFKA_CLIENT',
+    },
     enabled: {
       doc: 'Whether `logpipe start` runs the report stage beside ingest (`logpipe report` runs it alone).',
       format: Boolean,
@@ -1116,6 +1135,15 @@ function kafkaSecurityProblems({ ssl, sasl }: LogpipeConfig['kafka']): string[] 
 }
 
 /** The settings topic sizing reads (src/system/config/topic-settings.ts). */
+/**
+ * The Kafka client library a stage runs on: its own key (ingest.kafkaClient, report.kafkaClient)
+ * when set, else kafka.client. Topic administration, the ingest ledger's reader and the CLI's
+ * one-off readers are kafkajs whatever this says.
+ */
+export function kafkaClientOf(config: Pick<LogpipeConfig, 'kafka' | 'ingest' | 'report'>, stage: 'ingest' | 'report'): KafkaClientKind {
+  return config[stage].kafkaClient || config.kafka.client;
+}
+
 export function sizingOf(config: Pick<LogpipeConfig, 'kafka' | 'ingest' | 'parser' | 'report'>): SizingConfig {
   return {
     kafka: { profile: config.kafka.topicProfile, topicMaxMessageBytes: config.kafka.topicMaxMessageBytes },

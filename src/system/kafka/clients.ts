@@ -14,7 +14,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SESClient } from '@aws-sdk/client-ses';
-import type { LogpipeConfig } from '../config/config';
+import { kafkaClientOf, type LogpipeConfig } from '../config/config';
 import { kafkaSecurityOptions, signMskIamToken } from '../config/kafka-security';
 import { kafkaLogCreator, kafkaLogLevel, type Logger } from '../observability/logging';
 import { librdkafkaConfigFor, loadLibrdkafka } from './librdkafka';
@@ -45,14 +45,14 @@ export function createKafka(config: LogpipeConfig, logger: Logger, options: { cl
 }
 
 /**
- * The clients of the report stage and the compacted-topic readers (port.ts) on the library
- * kafka.client names: kafkajs's `Kafka` itself, or librdkafka's consumers and transactional producers
- * (rdkafka-port.ts) with kafkajs's admin. Throws a PermanentError when kafka.client is librdkafka and
+ * The clients of the report stage and the compacted-topic readers (port.ts) on the report stage's
+ * library (kafkaClientOf: report.kafkaClient, else kafka.client): kafkajs's `Kafka` itself, or librdkafka's consumers and transactional producers
+ * (rdkafka-port.ts) with kafkajs's admin. Throws a PermanentError when that is librdkafka and
  * its package cannot be loaded (librdkafka/load.ts).
  */
 export function createKafkaPort(config: LogpipeConfig, logger: Logger, options: { clientIdSuffix?: string; retry?: RetryOptions } = {}): KafkaPort {
   const kafka = createKafka(config, logger, options);
-  if (config.kafka.client !== 'librdkafka') return kafka;
+  if (kafkaClientOf(config, 'report') !== 'librdkafka') return kafka;
   return rdkafkaPort(loadLibrdkafka(), librdkafkaConfigFor(config, { clientIdSuffix: options.clientIdSuffix }), () => kafka.admin(), logger, { transactionTimeoutMs: config.kafka.requestTimeoutMs });
 }
 

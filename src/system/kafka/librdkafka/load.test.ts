@@ -14,7 +14,7 @@ describe('loadLibrdkafka', () => {
       err = e;
     }
     expect(isRetriable(err)).toBe(false);
-    expect((err as Error).message).toMatch(/@confluentinc\/kafka-javascript it is not installed.*CKJS_LINKING=dynamic npm install @confluentinc\/kafka-javascript.*libssl-dev.*kafka\.client to kafkajs/);
+    expect((err as Error).message).toMatch(/@confluentinc\/kafka-javascript it is not installed.*CKJS_LINKING=dynamic npm install @confluentinc\/kafka-javascript.*libssl-dev.*run on kafkajs \(kafka\.client, ingest\.kafkaClient and report\.kafkaClient/);
   });
 
   it('says why when the native part cannot be loaded', () => {

@@ -1,6 +1,6 @@
 /**
- * Loads @confluentinc/kafka-javascript, the native librdkafka binding, when kafka.client is
- * librdkafka, and only then: with kafkajs the package is never required, so a machine without it
+ * Loads @confluentinc/kafka-javascript, the native librdkafka binding, when a stage runs on
+ * librdkafka (kafka.client, ingest.kafkaClient, report.kafkaClient), and only then: with kafkajs the package is never required, so a machine without it
  * (its install is optional and may have failed) runs logpipe as before.
  */
 import { PermanentError } from '../../errors/errors';
@@ -13,7 +13,7 @@ export const LIBRDKAFKA_INSTALL_HINT =
   `install it with \`npm install ${LIBRDKAFKA_PACKAGE}\`; where its prebuilt binary cannot be downloaded, ` +
   `build it from source against the system's OpenSSL and zlib with \`CKJS_LINKING=dynamic npm install ${LIBRDKAFKA_PACKAGE}\` ` +
   '(needs a C++ compiler, make, python3 and the OpenSSL and zlib headers, e.g. Debian\'s build-essential python3 libssl-dev zlib1g-dev); ' +
-  'or set kafka.client to kafkajs (LOGPIPE_KAFKA_CLIENT=kafkajs)';
+  'or run on kafkajs (kafka.client, ingest.kafkaClient and report.kafkaClient; LOGPIPE_KAFKA_CLIENT=kafkajs)';
 
 let cached: LibrdkafkaModule | undefined;
 
@@ -30,7 +30,7 @@ export function loadLibrdkafka(requireModule: (id: string) => unknown = require)
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'MODULE_NOT_FOUND' && String(e.message).includes(LIBRDKAFKA_PACKAGE) ? 'it is not installed' : `it cannot be loaded: ${e.message?.split('\n')[0] ?? String(err)}`;
-    throw new PermanentError(`kafka.client is librdkafka, but ${LIBRDKAFKA_PACKAGE} ${why}; ${LIBRDKAFKA_INSTALL_HINT}`, { cause: err });
+    throw new PermanentError(`the Kafka client is librdkafka, but ${LIBRDKAFKA_PACKAGE} ${why}; ${LIBRDKAFKA_INSTALL_HINT}`, { cause: err });
   }
   if (requireModule === require) cached = mod;
   return mod;
