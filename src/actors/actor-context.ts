@@ -95,8 +95,9 @@ export async function createSupervisedChild(parent: Pick<Actor, 'createChild'>, 
   const { childConfig, config, log } = options;
   let supervisor: Supervisor | undefined;
   const customParameters: ActorParameters = options.inProcess ? { ...childConfig.customParameters, escalate: (reason) => supervisor?.escalate(reason) } : childConfig.customParameters;
-  const create = async (): Promise<ChildRef> => {
-    const ref = await startedWithin(parent.createChild(actorModule(name), { ...childConfig, customParameters }), options.startTimeoutMs ?? CHILD_START_TIMEOUT_MS, className(name));
+  const create = async (signal: AbortSignal): Promise<ChildRef> => {
+    const creating = parent.createChild(actorModule(name), { ...childConfig, customParameters });
+    const ref = await startedWithin(creating, options.startTimeoutMs ?? CHILD_START_TIMEOUT_MS, className(name), { signal, onGiveUp: () => forgetPendingChild(parent, creating) });
     return {
       sendAndReceive: (topic, ...args) => ref.sendAndReceive(topic, ...args) as Promise<unknown>,
       destroy: async () => {
@@ -120,23 +121,50 @@ export const CHILD_START_TIMEOUT_MS = 30_000;
 
 /**
  * `creating`, or a rejection after `ms` (the supervisor counts it as a crash and creates another
- * instance); an instance that still arrives later is destroyed, so no process is left behind.
+ * instance) or as soon as `signal` aborts (its supervisor is being destroyed); either way
+ * `onGiveUp` is called once, and an instance that still arrives later is destroyed, so no process
+ * is left behind.
  */
-export async function startedWithin<T extends { destroy(): Promise<void> | void }>(creating: Promise<T>, ms: number, child: string): Promise<T> {
+export async function startedWithin<T extends { destroy(): Promise<void> | void }>(
+  creating: Promise<T>,
+  ms: number,
+  child: string,
+  options: { signal?: AbortSignal; onGiveUp?: () => void } = {},
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   let late = false;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  let onAbort: (() => void) | undefined;
+  const givenUp = new Promise<never>((_, reject) => {
+    const giveUp = (why: string): void => {
+      if (late) return;
       late = true;
-      reject(new Error(`${child} did not start within ${ms} ms (its process may have died while starting)`));
-    }, ms);
+      options.onGiveUp?.();
+      reject(new Error(`${child} ${why}`));
+    };
+    timer = setTimeout(() => giveUp(`did not start within ${ms} ms (its process may have died while starting)`), ms);
+    onAbort = () => giveUp('was being started when its supervisor was destroyed');
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
   });
   creating.then((ref) => (late ? void Promise.resolve(ref.destroy()).catch(() => undefined) : undefined), () => undefined);
   try {
-    return await Promise.race([creating, timeout]);
+    return await Promise.race([creating, givenUp]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Lets a parent's destroy go on without a child whose start was given up (startedWithin). comedy
+ * 2.1.7's Actor.destroy() first waits for every promise in its `childPromises`, the pending
+ * createChild among them, which for a forked child killed while it started never settles: the
+ * parent, and with it the whole shutdown, would wait for ever (seen as R14's shutdowns that ran
+ * out of time). Removing that promise is what comedy itself does once a creation settles.
+ */
+export function forgetPendingChild(parent: unknown, creating: Promise<unknown>): void {
+  const actor = parent as { childPromises?: unknown };
+  if (Array.isArray(actor.childPromises)) actor.childPromises = actor.childPromises.filter((p) => p !== creating);
 }
 
 /** The class name of an actor module: file-fetcher-actor → FileFetcherActor (comedy's actor name). */

@@ -187,8 +187,9 @@ export default class S3WatcherActor {
   /**
    * Graceful stop: no new requests or polls, running ingests stop at their next chunk (their
    * committed batches stay; the rest is read again on resume), and this resolves once they have.
-   * SQS messages of unfinished objects are not deleted, so they come back. Send it before destroy:
-   * comedy destroys the worker (a child) before the watcher's destroy() runs.
+   * SQS messages of unfinished objects are not deleted, so they come back. Then the workers are
+   * destroyed (a restart under way abandoned). Send it before destroy: comedy destroys the worker
+   * (a child) before the watcher's destroy() runs.
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
@@ -200,6 +201,10 @@ export default class S3WatcherActor {
       // comedy destroys an in-memory actor only once every message it is handling has been answered.
       for (const fail of this.waiting) fail(new Error('ingest stopped before the object finished; it resumes from its committed progress on the next start'));
       this.waiting.clear();
+      // Nothing more goes to the workers. Destroyed here, not only in destroy(): comedy destroys the
+      // watcher's children before destroy() runs and first waits for every child being created,
+      // which for a forked worker killed while it started is for ever (forgetPendingChild).
+      await Promise.all(this.workerChildren.map((w) => w.destroy()));
     })();
     return this.stopping;
   }

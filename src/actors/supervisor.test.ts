@@ -161,4 +161,49 @@ describe('Supervisor (one for one, restart with backoff, escalate after the budg
     expect(isRetriable(new ActorCrashError('x'))).toBe(false);
     expect(isRetriable(new EscalationError('x'))).toBe(false);
   });
+  // Issue 17 (R14): a stop after kills of forked workers waited for a restart whose instance never
+  // came (comedy never settles createChild for a worker killed while it starts), up to the start
+  // timeout, and the service's shutdown ran out of time.
+  describe('while a restart is under way', () => {
+    function restarting() {
+      const calls: string[] = [];
+      const first = fakeChild('c0', calls);
+      let release: (c: ChildRef) => void = () => undefined;
+      const late = fakeChild('c1', calls);
+      let created = 0;
+      const supervisor = new Supervisor({
+        child: 'TestActor',
+        create: () => (created++ === 0 ? Promise.resolve(first) : new Promise<ChildRef>((r) => (release = r))),
+        policy: new RestartPolicy({ initialDelayMs: 0, maxRestarts: 3, windowMs: 60_000 }),
+        log,
+        sleep: async () => undefined,
+      });
+      return { supervisor, first, late, release: () => release(late) };
+    }
+    const settledSoon = (p: Promise<unknown>): Promise<boolean> => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(r, 20, false))]);
+
+    it('is not running, and says so', async () => {
+      const { supervisor, first } = restarting();
+      await supervisor.start();
+      expect(supervisor.running).toBe(true);
+      first.crash();
+      await expect(supervisor.sendAndReceive('ingest')).rejects.toBeInstanceOf(ChildRestartError);
+      expect(supervisor.running).toBe(false);
+    });
+
+    it('destroy() does not wait for the instance being created, and destroys it when it comes', async () => {
+      const { supervisor, first, late, release } = restarting();
+      await supervisor.start();
+      first.crash();
+      await expect(supervisor.sendAndReceive('ingest')).rejects.toBeInstanceOf(ChildRestartError);
+      const waiting = supervisor.sendAndReceive('ingest');
+      await expect(settledSoon(supervisor.destroy())).resolves.toBe(true);
+      // A call waiting for the new instance fails at once, retriably (its work resumes from committed progress).
+      await expect(waiting).rejects.toBeInstanceOf(ChildRestartError);
+      release();
+      await new Promise((r) => setTimeout(r, 0));
+      expect(late.destroyed).toBe(true);
+      expect(supervisor.running).toBe(false);
+    });
+  });
 });

@@ -99,8 +99,11 @@ export function isEscalation(err: unknown): boolean {
 export interface SupervisorOptions {
   /** The child's role, for logs and reasons (e.g. "FileFetcherActor"). */
   child: string;
-  /** Creates a new instance of the child (comedy createChild); a failure counts as another crash. */
-  create: () => Promise<ChildRef>;
+  /**
+   * Creates a new instance of the child (comedy createChild); a failure counts as another crash.
+   * `signal` aborts when the supervisor is destroyed: a creation still under way should give up.
+   */
+  create: (signal: AbortSignal) => Promise<ChildRef>;
   policy: RestartPolicy;
   log: Logger;
   /** Called once when the budget is spent (or escalate() is called); the parent fails with the reason. */
@@ -116,12 +119,19 @@ export class Supervisor implements ChildRef {
   private stopped = false;
   private escalated: EscalationError | undefined;
   private restarts = 0;
+  /** Rejects at destroy(): releases the calls waiting for an instance that a restart is making. */
+  private readonly halted: Promise<never>;
+  private halt: (err: Error) => void = () => undefined;
+  private readonly destroying = new AbortController();
 
-  constructor(private readonly options: SupervisorOptions) {}
+  constructor(private readonly options: SupervisorOptions) {
+    this.halted = new Promise<never>((_, reject) => (this.halt = reject));
+    this.halted.catch(() => undefined);
+  }
 
   /** Creates the first instance; rejects if that fails (a child that cannot start is a start-up error). */
   async start(): Promise<this> {
-    this.current = await this.options.create();
+    this.current = await this.options.create(this.destroying.signal);
     this.ready = Promise.resolve(this.current);
     return this;
   }
@@ -129,6 +139,15 @@ export class Supervisor implements ChildRef {
   /** Restarts so far (for metrics and tests). */
   get restartCount(): number {
     return this.restarts;
+  }
+
+  /**
+   * Whether an instance is up to take calls: false while a restart is under way, after an
+   * escalation and after destroy(). A call now would wait for the next instance; a stop need not
+   * (nothing runs in a child being restarted: its calls failed with the crash).
+   */
+  get running(): boolean {
+    return this.current !== undefined && !this.stopped && !this.escalated;
   }
 
   /** The reason this supervisor gave up, once it has. */
@@ -144,7 +163,7 @@ export class Supervisor implements ChildRef {
     if (!this.ready) throw new Error(`${this.options.child} was not started`);
     let child: ChildRef;
     try {
-      child = await this.ready;
+      child = await Promise.race([this.ready, this.halted]);
     } catch (err) {
       // A new instance that could not be created is another crash (being handled: crashed() runs
       // from the failed create); to the caller, like the crash it waited out: retry the work.
@@ -169,9 +188,20 @@ export class Supervisor implements ChildRef {
     this.giveUp(reason);
   }
 
+  /**
+   * Destroys the current instance. A restart under way is not waited for: calls waiting for its
+   * instance fail at once (a ChildRestartError: their work resumes from committed progress), its
+   * creation is told to give up (the `create` signal), and the instance, if one still comes, is
+   * destroyed as it does (the restart checks `stopped`). Waiting
+   * could take the whole start timeout (CHILD_START_TIMEOUT_MS) for a forked child killed while
+   * it starts. Idempotent.
+   */
   async destroy(): Promise<void> {
     this.stopped = true;
-    const child = await this.ready?.catch(() => undefined);
+    this.halt(new ChildRestartError(`${this.options.child} is being destroyed`));
+    this.destroying.abort();
+    const child = this.current;
+    this.current = undefined;
     await child?.destroy().catch(() => undefined);
   }
 
@@ -188,7 +218,11 @@ export class Supervisor implements ChildRef {
     this.ready = (async () => {
       await sleep(decision.delayMs);
       if (this.stopped) throw new Error(`${name} is being destroyed`);
-      const next = await this.options.create();
+      const next = await this.options.create(this.destroying.signal);
+      if (this.stopped) {
+        await next.destroy().catch(() => undefined);
+        throw new Error(`${name} is being destroyed`);
+      }
       this.restarts++;
       this.current = next;
       log.info('child actor restarted', { child: name, restarts: this.restarts });

@@ -121,6 +121,19 @@ describe('pooledFetcher', () => {
     expect(merged.find((m) => m.name === 'lines_total')?.values[0]?.value).toBe(7);
   });
 
+  // A worker being restarted has no running ingest (its calls failed with the crash); a stop that
+  // waited for its new instance could wait out the start timeout (R14's slow shutdowns).
+  it.each([1, 2])('stop destroys the workers being restarted instead of waiting for them (a pool of %i)', async (size) => {
+    const restarting = { running: false, sendAndReceive: jest.fn(() => new Promise<unknown>(() => undefined)), destroy: jest.fn(async () => undefined) };
+    const up = { running: true, sendAndReceive: jest.fn(async () => undefined), destroy: jest.fn(async () => undefined) };
+    const fetcher = pooledFetcher(new WorkerPool(size === 1 ? [restarting] : [up, restarting]));
+    await expect(fetcher.sendAndReceive('stop')).resolves.toBeUndefined();
+    expect(restarting.sendAndReceive).not.toHaveBeenCalled();
+    expect(restarting.destroy).toHaveBeenCalledTimes(1);
+    expect(up.sendAndReceive).toHaveBeenCalledTimes(size === 1 ? 0 : 1);
+    expect(up.destroy).not.toHaveBeenCalled();
+  });
+
   it('passes every call of a pool of one straight to its worker', async () => {
     const w = { sendAndReceive: jest.fn(async (topic: string) => topic) };
     const fetcher = pooledFetcher(new WorkerPool([w]));

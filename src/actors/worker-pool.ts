@@ -24,6 +24,10 @@ import type { MetricsSnapshot } from '../system/observability/metrics';
 /** One worker as the pool uses it: a Supervisor (supervisor.ts), or a plain object in tests. */
 export interface PoolWorker {
   sendAndReceive(topic: string, ...args: unknown[]): Promise<unknown>;
+  /** false while the worker is being restarted (Supervisor.running); absent = always up. */
+  readonly running?: boolean;
+  /** Supervisor.destroy: for a worker being restarted when the pool is stopped. */
+  destroy?(): Promise<void>;
 }
 
 export class WorkerPool<W extends PoolWorker = PoolWorker> {
@@ -89,8 +93,11 @@ export function runningSlots(parallelObjects: number, workers: number): number {
  * The pool as one fetcher port for the watcher (WatcherPorts['fetcher']): object work (resolve,
  * ingest, abandon) and ledger queries (known: every worker reads the same progress topic) are
  * dealt; stop, activity, usage and metrics ask every worker:
- * - stop resolves once every worker answered (a crashed worker has nothing to stop); rejects only
- *   when none could be asked.
+ * - stop asks the workers that are running to stop and resolves once they answered. A worker
+ *   being restarted has nothing running (its calls failed with the crash) and is destroyed at once
+ *   instead: its restart abandoned and the calls waiting for it failed, where waiting for its new
+ *   instance could take the whole start timeout (R14's slow shutdowns). Rejects only when every
+ *   worker failed.
  * - activity: the running objects of the workers that answered.
  * - usage: one worker's `{ pid, peakRssBytes }` as it is; of several, the largest peak with its pid
  *   and `workers`, every answer.
@@ -106,11 +113,13 @@ export function pooledFetcher(pool: WorkerPool): PoolWorker {
   };
   return {
     async sendAndReceive(topic: string, ...args: unknown[]): Promise<unknown> {
+      if (topic === 'stop') {
+        const settled = await Promise.allSettled(pool.workers.map((w) => (w.running === false ? (w.destroy?.() ?? Promise.resolve()) : w.sendAndReceive('stop'))));
+        if (settled.every((s) => s.status === 'rejected')) throw (settled[0] as PromiseRejectedResult).reason;
+        return undefined;
+      }
       if (pool.size === 1) return pool.deal(topic, ...args);
       switch (topic) {
-        case 'stop':
-          await answered('stop');
-          return undefined;
         case 'activity':
           return (await pool.each('activity')).flatMap((s) => (s.status === 'fulfilled' ? (s.value as unknown[]) : []));
         case 'usage': {
