@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { actorModule, type ActorParameters } from '../../actors/actor-context';
 import { createLogger } from '../../system/observability/logging';
-import { createActorSystem } from '../../system/runtime/service';
+import { createActorSystem, startReportActor } from '../../system/runtime/service';
 import type { ReportDocument } from '../../report/render';
 import { ensureReportTopics } from '../../system/kafka/topics';
 import { loadFromCommand } from '../context';
@@ -49,10 +48,12 @@ export function registerReportCommand(program: Command): void {
         await checkKafkaSecurity(config, logger);
       }
       const system = createActorSystem(logger, config.log);
+      // Supervised as under `logpipe start`: a crash restarts the ReportActor from its state in
+      // Kafka; a spent restart budget ends the command with exit code 1.
+      let gaveUp: (reason: string) => void = () => undefined;
+      const givenUp = new Promise<string>((resolve) => (gaveUp = resolve));
       try {
-        const root = await system.rootActor();
-        const params: ActorParameters = { config, topic, logger, keepReports: opts.exitWhenIdle === true };
-        const actor = await root.createChild(actorModule('report-actor'), { mode: 'in-memory', customParameters: params });
+        const actor = await startReportActor(system, config, logger, { topic, keepReports: opts.exitWhenIdle === true, onGiveUp: (reason) => gaveUp(reason) });
         if (opts.exitWhenIdle) {
           const print = (docs: ReportDocument[]): void => {
             for (const doc of docs) process.stdout.write(`${JSON.stringify(doc)}\n`);
@@ -66,16 +67,18 @@ export function registerReportCommand(program: Command): void {
           }
           print((await actor.sendAndReceive('takeReports')) as ReportDocument[]);
         } else {
-          await new Promise<void>((resolve) => {
+          const failure = await new Promise<string | undefined>((resolve) => {
             const onSignal = (signal: NodeJS.Signals): void => {
               logger.info('signal received', { component: 'cli', signal });
               process.off('SIGINT', onSignal);
               process.off('SIGTERM', onSignal);
-              resolve();
+              resolve(undefined);
             };
             process.on('SIGINT', onSignal);
             process.on('SIGTERM', onSignal);
+            void givenUp.then(resolve);
           });
+          if (failure) throw new Error(`${failure}; stopping (a process supervisor such as systemd restarts it)`);
         }
       } finally {
         await system.destroy();

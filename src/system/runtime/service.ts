@@ -56,16 +56,24 @@ export function createActorSystem(logger: Logger, log: LogpipeConfig['log'], mod
 
 /**
  * Creates the ReportActor under the root, supervised (supervisor.ts): a crash restarts it with
- * backoff (its state is in Kafka), an escalation calls `onGiveUp` once.
+ * backoff (its state is in Kafka), an escalation calls `onGiveUp` once. `topic` (default
+ * kafka.topic) and `keepReports` are `logpipe report`'s --topic and --exit-when-idle.
  */
 export async function startReportActor(
   system: comedy.ActorSystem,
   config: LogpipeConfig,
   logger: Logger,
-  options: { metrics?: Metrics; onGiveUp: (reason: string) => void; faults?: ActorParameters['faults'] },
+  options: { metrics?: Metrics; onGiveUp: (reason: string) => void; faults?: ActorParameters['faults']; topic?: string; keepReports?: boolean },
 ): Promise<Supervisor> {
   const root = await system.rootActor();
-  const params: ActorParameters = { config, topic: config.kafka.topic, logger, metrics: options.metrics, ...(options.faults ? { faults: options.faults } : {}) };
+  const params: ActorParameters = {
+    config,
+    topic: options.topic ?? config.kafka.topic,
+    logger,
+    metrics: options.metrics,
+    ...(options.keepReports ? { keepReports: true } : {}),
+    ...(options.faults ? { faults: options.faults } : {}),
+  };
   return createSupervisedChild(root, 'report-actor', {
     childConfig: { mode: 'in-memory', customParameters: params },
     inProcess: true,
