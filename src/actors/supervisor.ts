@@ -192,9 +192,8 @@ export class Supervisor implements ChildRef {
    * Destroys the current instance. A restart under way is not waited for: calls waiting for its
    * instance fail at once (a ChildRestartError: their work resumes from committed progress), its
    * creation is told to give up (the `create` signal), and the instance, if one still comes, is
-   * destroyed as it does (the restart checks `stopped`). Waiting
-   * could take the whole start timeout (CHILD_START_TIMEOUT_MS) for a forked child killed while
-   * it starts. Idempotent.
+   * destroyed as it does (the restart checks `stopped`). Waiting could take the whole start
+   * timeout (CHILD_START_TIMEOUT_MS) for a forked child killed while it starts. Idempotent.
    */
   async destroy(): Promise<void> {
     this.stopped = true;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Supervisor } from '../../actors/supervisor';
 import { createLogger } from '../../system/observability/logging';
 import { createActorSystem, startReportActor } from '../../system/runtime/service';
 import type { ReportDocument } from '../../report/render';
@@ -52,8 +53,9 @@ export function registerReportCommand(program: Command): void {
       // Kafka; a spent restart budget ends the command with exit code 1.
       let gaveUp: (reason: string) => void = () => undefined;
       const givenUp = new Promise<string>((resolve) => (gaveUp = resolve));
+      let actor: Supervisor | undefined;
       try {
-        const actor = await startReportActor(system, config, logger, { topic, keepReports: opts.exitWhenIdle === true, onGiveUp: (reason) => gaveUp(reason) });
+        actor = await startReportActor(system, config, logger, { topic, keepReports: opts.exitWhenIdle === true, onGiveUp: (reason) => gaveUp(reason) });
         if (opts.exitWhenIdle) {
           const print = (docs: ReportDocument[]): void => {
             for (const doc of docs) process.stdout.write(`${JSON.stringify(doc)}\n`);
@@ -81,6 +83,7 @@ export function registerReportCommand(program: Command): void {
           if (failure) throw new Error(`${failure}; stopping (a process supervisor such as systemd restarts it)`);
         }
       } finally {
+        await actor?.destroy();
         await system.destroy();
       }
     });
