@@ -57,7 +57,7 @@ export function librdkafkaProducerConfig(connection: LibrdkafkaGlobalConfig, tra
     // at once (it does not wait out linger.ms), so lingering costs no latency: it only lets
     // librdkafka fill its batches (batch.size, batch.num.messages) instead of sending 5 ms slivers
     // of a transaction (its default). Measured: about 5 % less CPU per line; 0 ms cost 25 % more
-    // (docs/benchmarks.md, "Ingest throughput (2026-12-06)").
+    // (docs/benchmarks.md, "Ingest throughput").
     'linger.ms': LINGER_MS,
     dr_cb: false,
   };
