@@ -28,6 +28,8 @@ export interface LibrdkafkaPublisherOptions {
 const MESSAGE_MAX_BYTES = { min: 1000, max: 1_000_000_000 };
 /** The request size when no budget is given (tests, tools): the broker's socket.request.max.bytes is 100 MiB. */
 const DEFAULT_MESSAGE_MAX_BYTES = 64 << 20;
+/** linger.ms of the publisher's producer (librdkafkaProducerConfig). */
+export const LINGER_MS = 100;
 
 /**
  * The producer's configuration on top of the connection's (librdkafkaGlobalConfig): transactions,
@@ -62,9 +64,6 @@ export function librdkafkaProducerConfig(connection: LibrdkafkaGlobalConfig, tra
     dr_cb: false,
   };
 }
-
-/** linger.ms of the publisher's producer (librdkafkaProducerConfig). */
-export const LINGER_MS = 100;
 
 /** librdkafka's code for a full local queue (RD_KAFKA_RESP_ERR__QUEUE_FULL). */
 const QUEUE_FULL = -184;
