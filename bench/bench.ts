@@ -36,6 +36,7 @@ import { formatLine } from '../src/generator/lines';
 import { loadConfig, type LogpipeConfig } from '../src/system/config/config';
 import { createS3, createSqs } from '../src/system/kafka/clients';
 import { packageRoot } from '../src/system/config/paths';
+import { loadLibrdkafka } from '../src/system/kafka/librdkafka';
 import { describeMachine } from './machine';
 import { dataDir, derive, generateBase, type DataFile } from './lib/data';
 import { writeDocs } from './lib/doc';
@@ -189,18 +190,42 @@ interface IngestSummary {
   peakRssBytes: number;
 }
 
-/** `logpipe ingest s3://bucket/key --topic T` once; the summary is its last stdout line. */
-async function logpipeIngest(ctx: Ctx, bucket: string, key: string, data: DataFile, topic: string, round: number): Promise<{ run: ToolRun; argv: string[] }> {
+/** The ingest row of logpipe on librdkafka, beside the configured client's "logpipe ingest". */
+const LOGPIPE_LIBRDKAFKA = 'logpipe ingest (librdkafka)';
+
+/**
+ * Why logpipe's ingest on librdkafka gets no row of its own in this run, or undefined when it
+ * does: the configured client is kafkajs and @confluentinc/kafka-javascript loads (an optional
+ * dependency, README "The native Kafka client").
+ */
+function librdkafkaRowUnavailable(config: LogpipeConfig): string | undefined {
+  if (config.kafka.client === 'librdkafka') return 'kafka.client is librdkafka: the "logpipe ingest" row is that client';
+  try {
+    loadLibrdkafka();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * `logpipe ingest s3://bucket/key --topic T` once; the summary is its last stdout line. `client`:
+ * run it with that kafka.client (LOGPIPE_KAFKA_CLIENT) as the tool LOGPIPE_LIBRDKAFKA; absent, the
+ * configured client as "logpipe ingest".
+ */
+async function logpipeIngest(ctx: Ctx, bucket: string, key: string, data: DataFile, topic: string, round: number, client?: 'librdkafka'): Promise<{ run: ToolRun; argv: string[] }> {
   const argv = [...ctx.cli, 'ingest', `s3://${bucket}/${key}`, '--topic', topic];
-  const r = await run(argv[0], argv.slice(1), { env: ctx.env, stderrFile: ctx.logFile, measureRss: true, timeoutMs: (data.lines / 2000 + 120) * 1000 });
+  const env = client ? { ...ctx.env, LOGPIPE_KAFKA_CLIENT: client } : ctx.env;
+  const r = await run(argv[0], argv.slice(1), { env, stderrFile: ctx.logFile, measureRss: true, timeoutMs: (data.lines / 2000 + 120) * 1000 });
   const s = lastJsonLine<IngestSummary>(r.stdout);
   const ok = r.code === 0 && s?.status === 'ingested' && s.lines === data.lines;
-  const error = ok ? undefined : r.code !== 0 ? failure('logpipe ingest', r, ctx.logFile) : `logpipe ingest: status ${s?.status}, ${s?.lines} of ${data.lines} lines`;
+  const tool = client ? LOGPIPE_LIBRDKAFKA : 'logpipe ingest';
+  const error = ok ? undefined : r.code !== 0 ? failure(tool, r, ctx.logFile) : `${tool}: status ${s?.status}, ${s?.lines} of ${data.lines} lines`;
   const lines = s?.lines ?? 0;
   return {
-    argv,
+    argv: client ? [`LOGPIPE_KAFKA_CLIENT=${client}`, ...argv] : argv,
     run: {
-      tool: 'logpipe ingest', round, topic, ok, error, lines,
+      tool, round, topic, ok, error, lines,
       wallSeconds: r.wallSeconds, wallLinesPerSecond: lines / r.wallSeconds,
       reportedLinesPerSecond: s?.linesPerSecond, linesPerSecond: s?.linesPerSecond ?? lines / r.wallSeconds,
       peakRssBytes: s?.peakRssBytes ?? r.peakRssBytes,
@@ -299,9 +324,10 @@ async function measureIngest(ctx: Ctx, bucket: string, key: string, data: DataFi
   const commands: Record<string, string> = {};
   let reportTopic: string | undefined;
   const tools = ctx.tools;
+  const rdkUnavailable = librdkafkaRowUnavailable(ctx.config);
   for (let round = 1; round <= ctx.profile.rounds; round++) {
-    const topics = { lp: `${ctx.id}-ingest-logpipe-r${round}`, kcat: `${ctx.id}-ingest-kcat-r${round}`, pp: `${ctx.id}-ingest-pp-r${round}`, naive: `${ctx.id}-ingest-naive-r${round}` };
-    const wanted = [topics.lp, ...(ctx.kcat ? [topics.kcat] : []), ...(typeof tools !== 'string' ? [topics.pp] : []), topics.naive];
+    const topics = { lp: `${ctx.id}-ingest-logpipe-r${round}`, rdk: `${ctx.id}-ingest-logpipe-rdk-r${round}`, kcat: `${ctx.id}-ingest-kcat-r${round}`, pp: `${ctx.id}-ingest-pp-r${round}`, naive: `${ctx.id}-ingest-naive-r${round}` };
+    const wanted = [topics.lp, ...(rdkUnavailable ? [] : [topics.rdk]), ...(ctx.kcat ? [topics.kcat] : []), ...(typeof tools !== 'string' ? [topics.pp] : []), topics.naive];
     wanted.forEach((t) => ctx.topics.add(t));
     // Topics exist before any clock starts: creating them is not part of anyone's time.
     await createLogTopics(ctx.admin, ctx.config, wanted);
@@ -311,6 +337,7 @@ async function measureIngest(ctx: Ctx, bucket: string, key: string, data: DataFi
       ctx.progress.log(`  round ${round} ${x.run.tool}: ${x.run.ok ? `${fmtRate(x.run.linesPerSecond)} lines/s` : x.run.error}${x.run.peakRssBytes ? `, peak RSS ${Math.round(x.run.peakRssBytes / 2 ** 20)} MiB` : ''}`);
     };
     record('logpipe ingest', await logpipeIngest(ctx, bucket, key, data, topics.lp, round));
+    if (!rdkUnavailable) record(LOGPIPE_LIBRDKAFKA, await logpipeIngest(ctx, bucket, key, data, topics.rdk, round, 'librdkafka'));
     if (ctx.kcat) record('kcat -P', await verifyCount(ctx, await kcatProduce(ctx, data, topics.kcat, round), data.lines));
     if (typeof tools !== 'string') record('ProducerPerformance', await verifyCount(ctx, await producerPerformance(ctx, tools, data.lines, topics.pp, round), data.lines));
     const naive = await naiveLoop(ctx, data, topics.naive, round);
@@ -324,7 +351,8 @@ async function measureIngest(ctx: Ctx, bucket: string, key: string, data: DataFi
   }
   const bytesPerLine = data.bytes / data.lines;
   const tools2 = [
-    { tool: 'logpipe ingest', basis: 'logpipe\'s summary (lines / seconds of the ingest)' },
+    { tool: 'logpipe ingest', basis: `logpipe's summary (lines / seconds of the ingest), kafka.client ${ctx.config.kafka.client}` },
+    { tool: LOGPIPE_LIBRDKAFKA, basis: 'logpipe\'s summary, kafka.client librdkafka (LOGPIPE_KAFKA_CLIENT)', unavailable: rdkUnavailable },
     { tool: 'kcat -P', basis: 'wall clock of the kcat process', unavailable: 'kcat is not installed (apt-get install -y kcat)' },
     { tool: 'ProducerPerformance', basis: 'the tool\'s records/sec', unavailable: typeof tools === 'string' ? tools : undefined },
     { tool: 'naive kafkajs loop', basis: `lines acknowledged in the first ${ctx.profile.naiveSeconds} s of the loop` },
@@ -733,7 +761,8 @@ function weights(p: Profile): Record<string, number> {
   return {
     preflight: 8,
     data: p.baseLines / 400_000 + p.memoryLines.reduce((a, b) => a + b, 0) / 3_000_000,
-    ingest: r * (p.compareLines / 36_000 + p.compareLines / 300_000 + p.naiveSeconds + 8) + p.compareLines / 300_000,
+    // logpipe on kafkajs, on librdkafka (about 150,000 lines/s), the peers
+    ingest: r * (p.compareLines / 36_000 + p.compareLines / 150_000 + 3 + p.compareLines / 300_000 + p.naiveSeconds + 8) + p.compareLines / 300_000,
     // logpipe report, the bare kafkajs consumer (about 190,000 lines/s and 3 s to start), the peers
     report: r * (p.compareLines / 32_000 + p.compareLines / 190_000 + 3 + p.compareLines / 200_000 + 8),
     latency: 15 + (p.latencyObjects + 1) * 2 * 2.5,
@@ -959,8 +988,10 @@ function summaryText(r: BenchResults, file: string, docs: boolean): string {
     if (!s) return;
     lines.push(`${name} (${s.lines.toLocaleString('en-US')} lines, ${(s.bytes / MB).toFixed(0)} MB), median lines/s:`);
     s.tools.forEach((t, i) => {
-      const ratioText = i === 0 ? '' : `  logpipe/peer ${t.logpipeRatio?.toFixed(3) ?? '-'}`;
-      lines.push(`  ${t.tool.padEnd(24)} ${t.linesPerSecond === undefined ? `not measured: ${t.unavailable ?? 'no successful run'}` : `${fmtRate(t.linesPerSecond).padStart(11)}${ratioText}`}`);
+      // A second logpipe row (the other Kafka client) is logpipe too: its own ratio to kcat -P.
+      const kcat = s.tools.find((k) => k.tool === 'kcat -P')?.linesPerSecond;
+      const ratioText = i === 0 ? '' : t.tool.startsWith('logpipe') ? `  ÷ kcat -P ${t.linesPerSecond !== undefined && kcat ? (t.linesPerSecond / kcat).toFixed(3) : '-'}` : `  logpipe/peer ${t.logpipeRatio?.toFixed(3) ?? '-'}`;
+      lines.push(`  ${t.tool.padEnd(28)} ${t.linesPerSecond === undefined ? `not measured: ${t.unavailable ?? 'no successful run'}` : `${fmtRate(t.linesPerSecond).padStart(11)}${ratioText}`}`);
     });
   };
   stage('ingest', r.ingest);

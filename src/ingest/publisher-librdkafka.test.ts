@@ -1,4 +1,4 @@
-import { librdkafkaProducerConfig } from './publisher-librdkafka';
+import { LINGER_MS, librdkafkaProducerConfig } from './publisher-librdkafka';
 
 describe('librdkafkaProducerConfig', () => {
   const connection = { 'bootstrap.servers': 'b:9092', 'client.id': 'logpipe-publisher' };
@@ -13,6 +13,12 @@ describe('librdkafkaProducerConfig', () => {
       partitioner: 'murmur2_random',
       dr_cb: false,
     });
+  });
+
+  // The commit flushes the queue at once, so a transaction's records may linger to fill batches.
+  it('lingers to fill batches: the commit sends what is queued at once', () => {
+    expect(librdkafkaProducerConfig(connection, 't')['linger.ms']).toBe(LINGER_MS);
+    expect(LINGER_MS).toBeGreaterThan(5);
   });
 
   it('bounds batches and requests by the log topic\'s budget, within librdkafka\'s range', () => {
