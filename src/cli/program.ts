@@ -1,8 +1,7 @@
-#!/usr/bin/env node
 /**
- * The `logpipe` command line. Conventions shared by every command: `--config FILE` adds a
- * configuration file, `--brokers HOST:PORT,...` overrides kafka.brokers. Exit codes: 0 success,
- * 1 failure at run time, 2 bad configuration or usage.
+ * The `logpipe` command line (started by main.ts). Conventions shared by every command: `--config
+ * FILE` adds a configuration file, `--brokers HOST:PORT,...` overrides kafka.brokers. Exit codes: 0
+ * success, 1 failure at run time, 2 bad configuration or usage.
  */
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommand } from './commands/config';
@@ -35,7 +34,8 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function main(argv: string[]): Promise<void> {
+/** Runs the command line `argv` (process.argv); sets process.exitCode. */
+export async function main(argv: string[]): Promise<void> {
   // logpipe targets Node 20 (see README); the AWS SDK's notice that its 2027 releases need Node 22
   // would otherwise print on every command. Set the variable to "false" to see it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -58,4 +58,3 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (require.main === module) void main(process.argv);
