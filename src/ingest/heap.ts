@@ -42,8 +42,8 @@ export function limitHeapGrowth(percent: number, setFlags: (flags: string) => vo
  * The young generation of the process that ingests: V8's `--max-semi-space-size` (MiB). Ingest
  * allocates fast and keeps each batch's records alive until its commit, so a young generation of
  * V8's default size (16 MiB semi-spaces on 64-bit hosts, 32 MiB in all) is mostly garbage at the
- * peak; 2 MiB semi-spaces took 30–37 MiB off the peak RSS of an ingest (docs/benchmarks.md,
- * "Ingest memory"). Unlike --heap-growing-percent, V8 reads this flag only
+ * peak; 2 MiB semi-spaces took about 36 MiB off the peak RSS of an ingest, 8 MiB about 25
+ * (docs/benchmarks.md, "Ingest memory"). Unlike --heap-growing-percent, V8 reads this flag only
  * when it sets the heap up: setting it in a running process does nothing, so it must be on the
  * command line (or in NODE_OPTIONS) of the process that ingests: src/cli/relaunch.ts starts
  * `logpipe ingest` again with it, src/system/runtime/pipeline.ts forks the ingest workers with it.
@@ -54,7 +54,8 @@ export const SEMI_SPACE_FLAG = '--max-semi-space-size';
  * The semi-space size (MiB) for ingest.maxSemiSpaceMiB on `client` when the key is 0: the smallest
  * size measured to lower the peak without costing more than about 10 % CPU. On librdkafka 2 MiB
  * cost nothing measurable; kafkajs's encoders keep more short-lived objects alive across a young
- * collection, and 2 MiB cost it 12–18 % CPU, 8 MiB about 8 % (docs/benchmarks.md, "Ingest memory").
+ * collection, and 2 MiB cost it about 16 % CPU (per round 0.97–1.35×), 8 MiB none measurable
+ * (medians 0.99–1.03×) (docs/benchmarks.md, "Ingest memory").
  */
 export const SEMI_SPACE_MIB_BY_CLIENT: Readonly<Record<string, number>> = { librdkafka: 2, kafkajs: 8 };
 
