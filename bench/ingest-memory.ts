@@ -5,7 +5,9 @@
  * the same local file into a fresh topic under /usr/bin/time (peak RSS %M, CPU seconds user +
  * system, wall clock), with bench/lib/memory-sampler.cjs preloaded to tell where the memory was at
  * the peak (V8 heap, external/ArrayBuffers, the rest). Every run must ingest every line (the
- * summary's lines). Prints one JSON line per run and a table of medians with ratios to the first
+ * summary's lines). A `logpipe ingest` that starts itself again with its V8 flags
+ * (src/cli/relaunch.ts) is two processes: %M is the larger one's (the child that ingests), CPU
+ * seconds are both, and the run's `launcherRssMiB` is the launcher's own peak. Prints one JSON line per run and a table of medians with ratios to the first
  * variant of the same client and to the 150 MiB goal. The full `npm run bench` memory section
  * ingests 0.9 M, 9 M and 18 M lines from moto once each on kafkajs alone (about 20 minutes here);
  * this script compares builds and clients on one file in less.
@@ -38,11 +40,11 @@ interface Variant {
   env: Record<string, string>;
 }
 
-/** NAME=DIST:CLIENT[:K=V,K=V]. */
+/** NAME=DIST:CLIENT[:K=V,K=V]; a value may hold '=' (NODE_OPTIONS=--max-semi-space-size=4). */
 function parseVariant(spec: string): Variant {
   const [name, rest] = spec.split(/=(.*)/s);
   const [dist, client, env = ''] = rest.split(':');
-  return { name, dist: path.resolve(dist), client, env: Object.fromEntries(env.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string])) };
+  return { name, dist: path.resolve(dist), client, env: Object.fromEntries(env.split(',').filter(Boolean).map((kv) => kv.split(/=(.*)/s, 2) as [string, string])) };
 }
 
 const specs = args.variant;
@@ -60,6 +62,8 @@ interface Run {
   wallSeconds: number;
   lines?: number;
   atPeak?: Record<string, number>;
+  /** The launcher's peak RSS when the command started itself again (src/cli/relaunch.ts). */
+  launcherRssMiB?: number;
 }
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-ingest-memory-'));
@@ -74,8 +78,13 @@ for (let round = 1; round <= rounds; round++) {
     const r = spawnSync('/usr/bin/time', cmd, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
     const [kb, user, sys, wall] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
     const summary = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { lines?: number }).pop();
-    const mem = fs.existsSync(memFile) ? (JSON.parse(fs.readFileSync(memFile, 'utf8')) as { atPeak?: Record<string, number> }) : {};
-    const run: Run = { variant: v.name, client: v.client, round, code: r.status, peakRssMiB: Math.round(kb / 1024), cpuSeconds: +(user + sys).toFixed(2), wallSeconds: wall, lines: summary?.lines, atPeak: mem.atPeak };
+    // One line per process (the sampler's); with a relaunch (src/cli/relaunch.ts), the largest is
+    // the child that ingested and the other the launcher that waited for it.
+    type Sample = { pid: number; atPeak?: Record<string, number> };
+    const samples = fs.existsSync(memFile) ? fs.readFileSync(memFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Sample) : [];
+    samples.sort((a, b) => (b.atPeak?.rss ?? 0) - (a.atPeak?.rss ?? 0));
+    const launcherRssMiB = samples.length > 1 ? samples[1].atPeak?.rss : undefined;
+    const run: Run = { variant: v.name, client: v.client, round, code: r.status, peakRssMiB: Math.round(kb / 1024), cpuSeconds: +(user + sys).toFixed(2), wallSeconds: wall, lines: summary?.lines, atPeak: samples[0]?.atPeak, ...(launcherRssMiB !== undefined ? { launcherRssMiB } : {}) };
     if (r.status !== 0) process.stderr.write(r.stderr.slice(-2000));
     runs.push(run);
     process.stdout.write(`${JSON.stringify(run)}\n`);

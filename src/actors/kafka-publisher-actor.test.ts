@@ -55,6 +55,9 @@ function setup(committed?: ObjectProgress, metrics?: Metrics, failCommit?: Error
           if (failCommit) throw failCommit;
           if (failBatches && records.length > 0) throw failBatches;
           events.push(`commit ${records.length} ${p.status}`);
+          // As LibrdkafkaObjectPublisher does once its records are queued (VersionPublisher.commit):
+          // the actor must have read what it counts before.
+          records.length = 0;
         },
         deadLetter: async (p) => void events.push(`dead-letter ${p.reason}`),
         close: async () => void events.push('close'),

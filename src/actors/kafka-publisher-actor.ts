@@ -179,6 +179,8 @@ export default class KafkaPublisherActor {
   async commit(id: string, records: Message[], progress: ObjectProgress): Promise<void> {
     const producer = this.producer(id);
     this.deps.faults?.('publisher.commit', id);
+    // Counted before: a publisher may empty `records` once they are queued (VersionPublisher.commit).
+    const tally = tallyRecords(records);
     const timer = this.metrics.commitSeconds.startTimer();
     try {
       await producer.commit(records, progress);
@@ -188,9 +190,9 @@ export default class KafkaPublisherActor {
     }
     const seconds = timer();
     // Debug: one line per transaction (thousands of lines), for the latency breakdown of `npm run bench`.
-    this.deps.log.debug('batch committed', { object: id, records: records.length, status: progress.status, ms: Math.round(seconds * 1000) });
+    this.deps.log.debug('batch committed', { object: id, records: tally.records, status: progress.status, ms: Math.round(seconds * 1000) });
     this.deps.ledger.remember(progress);
-    this.countCommitted(id, records, progress);
+    this.countCommitted(id, tally, progress);
   }
 
   async deadLetter(id: string, progress: ObjectProgress, details: Record<string, string>): Promise<void> {
@@ -243,24 +245,16 @@ export default class KafkaPublisherActor {
   }
 
   /** Counts what one committed transaction added: progress is cumulative, records are this batch's. */
-  private countCommitted(id: string, records: Message[], progress: ObjectProgress): void {
+  private countCommitted(id: string, tally: RecordTally, progress: ObjectProgress): void {
     const m = this.metrics;
     const before = this.counted.get(id) ?? { lines: 0, bytes: 0 };
     m.linesIngested.inc(Math.max(0, progress.lines - before.lines));
     m.bytesIngested.inc(Math.max(0, progress.byteOffset - before.bytes));
     this.counted.set(id, { lines: progress.lines, bytes: progress.byteOffset });
-    m.recordsIngested.inc(records.length);
-    // Tallied first: one labelled increment per batch, not per record.
-    let truncated = 0;
-    let unparsed = 0;
-    for (const r of records) {
-      const flags = r.headers?.flags;
-      if (typeof flags !== 'string') continue;
-      if (flags.includes('truncated')) truncated++;
-      if (flags.includes('unparsed')) unparsed++;
-    }
-    if (truncated) m.flaggedRecords.inc({ flag: 'truncated' }, truncated);
-    if (unparsed) m.flaggedRecords.inc({ flag: 'unparsed' }, unparsed);
+    m.recordsIngested.inc(tally.records);
+    // One labelled increment per batch, not per record.
+    if (tally.truncated) m.flaggedRecords.inc({ flag: 'truncated' }, tally.truncated);
+    if (tally.unparsed) m.flaggedRecords.inc({ flag: 'unparsed' }, tally.unparsed);
   }
 
   private producer(id: string): VersionPublisher {
@@ -282,4 +276,23 @@ export function publisherOpener(config: LogpipeConfig, logger: Logger, topics: P
   const rdkafka = loadLibrdkafka();
   const connection = librdkafkaConfigFor(config, { clientIdSuffix: '-publisher' });
   return { open: (transactionalId, options) => LibrdkafkaObjectPublisher.open(rdkafka, connection, transactionalId, topics, options, (producer) => forwardLibrdkafkaLogs(producer, logger)) };
+}
+
+/** What one batch adds to the record metrics. */
+interface RecordTally {
+  records: number;
+  truncated: number;
+  unparsed: number;
+}
+
+function tallyRecords(records: Message[]): RecordTally {
+  let truncated = 0;
+  let unparsed = 0;
+  for (const r of records) {
+    const flags = r.headers?.flags;
+    if (typeof flags !== 'string') continue;
+    if (flags.includes('truncated')) truncated++;
+    if (flags.includes('unparsed')) unparsed++;
+  }
+  return { records: records.length, truncated, unparsed };
 }

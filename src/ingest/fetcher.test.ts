@@ -3,7 +3,7 @@ import { PermanentError } from '../system/errors/errors';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FileStore, S3Store } from './fetcher';
+import { FILE_READ_BYTES, FileStore, S3Store } from './fetcher';
 
 /** The SDK's error for an answer without a body (HEAD): name from the status, message "UnknownError". */
 const bodiless = (status: number, name: string): Error => Object.assign(new Error('UnknownError'), { name, $metadata: { httpStatusCode: status } });
@@ -101,5 +101,25 @@ describe('FileStore.head', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('FileStore.read', () => {
+  // A record value is a view into the chunk it was read in and keeps the whole chunk alive until a
+  // full collection: reads of S3's size, not 1 MiB (docs/benchmarks.md, "Ingest memory").
+  it('reads a file in chunks of at most FILE_READ_BYTES (64 KiB), the requested range whole', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logpipe-read-'));
+    const file = path.join(dir, 'a.log');
+    const body = Buffer.alloc(300_000, 'x');
+    fs.writeFileSync(file, body);
+    const store = new FileStore();
+    const ref = { kind: 'file' as const, path: file };
+    const meta = await store.head(ref);
+    const chunks: Buffer[] = [];
+    for await (const c of await store.read(ref, meta, 1000)) chunks.push(c as Buffer);
+    expect(FILE_READ_BYTES).toBe(64 << 10);
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(64 << 10);
+    expect(Buffer.concat(chunks).equals(body.subarray(1000))).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

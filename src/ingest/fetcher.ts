@@ -100,6 +100,9 @@ export class S3Store implements ObjectStore {
   }
 }
 
+/** Bytes per read of a local file (FileStore.read). */
+export const FILE_READ_BYTES = 64 << 10;
+
 export class FileStore implements ObjectStore {
   async head(ref: ObjectRef): Promise<ObjectMeta> {
     if (ref.kind !== 'file') throw new Error('FileStore reads files only');
@@ -120,7 +123,10 @@ export class FileStore implements ObjectStore {
 
   async read(ref: ObjectRef, _meta: ObjectMeta, fromByte: number, toByte?: number): Promise<Readable> {
     if (ref.kind !== 'file') throw new Error('FileStore reads files only');
-    return fs.createReadStream(path.resolve(ref.path), { start: fromByte, end: toByte, highWaterMark: 1 << 20 });
+    // 64 KiB reads, about the size of the chunks an S3 body arrives in: a record's value is a view
+    // into its chunk and keeps all of it until a full collection; 1 MiB chunks held 8–12 MiB more
+    // at an ingest's peak at the same CPU (docs/benchmarks.md, "Ingest memory").
+    return fs.createReadStream(path.resolve(ref.path), { start: fromByte, end: toByte, highWaterMark: FILE_READ_BYTES });
   }
 }
 

@@ -92,6 +92,9 @@ export interface PublisherTopics {
  * process that took the version over meanwhile, and kafkajs cannot go on in place (its idempotent
  * sequence numbers do not advance for a partition a failed request did write, so the broker drops
  * the next transaction's record there as a duplicate: lines committed without their progress).
+ * commit() may empty its `records` array once they are handed to the client (the librdkafka
+ * publisher does, so that a batch's records do not stay alive until its commit returns): a caller
+ * reads what it needs of them before, never after.
  */
 export interface VersionPublisher {
   fence(barrierKey: string): Promise<void>;

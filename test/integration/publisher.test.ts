@@ -97,8 +97,12 @@ describe.each(clients)('the publisher on %s', (_client, open) => {
       // A header value with a NUL (a hostile object name) arrives whole.
       headers: { object: `${id}\u0000x`, flags: i % 2 ? 'truncated' : '' },
     }));
-    await p.commit(records.slice(0, 1200), progressOf(id, 1200));
+    const firstBatch = records.slice(0, 1200);
+    await p.commit(firstBatch, progressOf(id, 1200));
     await p.commit(records.slice(1200), progressOf(id, 2500, 'done'));
+    // librdkafka copies what it queues: its publisher lets a batch's records go before the commit
+    // returns (VersionPublisher.commit; the ingest's peak memory, docs/benchmarks.md).
+    if (_client === 'librdkafka') expect(firstBatch).toHaveLength(0);
 
     const got = await readTopic(kafka, topics.log, 2500, 1500, 60_000);
     expect(got.map((r) => r.value.toString())).toEqual(records.map((r) => (r.value as Buffer).toString()));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { IngestOutcome } from '../../actors/file-fetcher-actor';
 import type { IngestPipeline } from '../../system/runtime/pipeline';
 import { FileStore, S3Store } from '../../ingest/fetcher';
+import { newSpaceBytes } from '../../ingest/heap';
 import { describeRef, ledgerKey, type ObjectRef, parseObjectRef } from '../../ingest/object-ref';
 import type { ObjectProgress } from '../../ingest/progress';
 import { ensureIngestTopics } from '../../ingest/topics';
@@ -66,7 +67,8 @@ export function registerIngestCommand(program: Command): void {
         const linesPerSecond = outcome.status === 'ingested' ? Math.round(outcome.lines / Math.max(outcome.seconds, 0.001)) : 0;
         // With ingest.workerMode "forked" the worker's memory is its own process's, reported beside ours.
         const own = process.resourceUsage().maxRSS * 1024;
-        const memory = worker.pid === process.pid ? { peakRssBytes: own } : { peakRssBytes: Math.max(own, worker.peakRssBytes), servicePeakRssBytes: own, workerPeakRssBytes: worker.peakRssBytes };
+        // newSpaceBytes: the young generation of the process that ingested (ingest.maxSemiSpaceMiB, relaunch.ts).
+        const memory = worker.pid === process.pid ? { peakRssBytes: own, newSpaceBytes: newSpaceBytes() } : { peakRssBytes: Math.max(own, worker.peakRssBytes), servicePeakRssBytes: own, workerPeakRssBytes: worker.peakRssBytes };
         const summary = { ...outcome, topic, linesPerSecond, ...memory, workerMode: config.ingest.workerMode, deadLettered: outcome.status === 'dead-letter' ? 1 : 0 };
         process.stdout.write(`${JSON.stringify(summary)}\n`);
         if (outcome.status === 'dead-letter') {

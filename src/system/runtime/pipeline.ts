@@ -22,6 +22,7 @@ import path from 'node:path';
 import type { ActorSystem } from 'comedy';
 import { type ActorParameters, createSupervisedChild } from '../../actors/actor-context';
 import type { ChildRef } from '../../actors/supervisor';
+import { semiSpaceFlag, semiSpaceGiven } from '../../ingest/heap';
 import { workerCount } from '../../actors/worker-pool';
 import type { LogpipeConfig } from '../config/config';
 import type { Logger } from '../observability/logging';
@@ -51,7 +52,10 @@ export interface PipelineOptions {
 export async function startIngestPipeline(system: ActorSystem, config: LogpipeConfig, logger: Logger, options: PipelineOptions): Promise<IngestPipeline> {
   const root = await system.rootActor();
   const effective: LogpipeConfig = options.triggers ? config : { ...config, ingest: { ...config.ingest, sqsQueueUrl: '', listings: [] } };
-  if (config.ingest.workerMode === 'forked') preloadIntoForkedProcesses();
+  if (config.ingest.workerMode === 'forked') {
+    preloadIntoForkedProcesses();
+    sizeForkedYoungGeneration(config.ingest.maxSemiSpaceMiB, config.kafka.client);
+  }
   const params: ActorParameters = {
     config: effective,
     topic: options.topic,
@@ -88,4 +92,18 @@ function preloadIntoForkedProcesses(): void {
   const preload = path.join(__dirname, 'forked-preload.js');
   if (!__filename.endsWith('.js') || process.execArgv.includes(preload)) return;
   process.execArgv.push('--require', preload);
+}
+
+/**
+ * The forked ingest workers' young generation (ingest.maxSemiSpaceMiB, src/ingest/heap.ts): V8
+ * reads --max-semi-space-size only at a process's start, so it goes on the command line comedy forks
+ * the workers with (this process's execArgv, as the preload above). This process's own heap is set
+ * up already and keeps its size. A flag given to this process (execArgv, NODE_OPTIONS, which the
+ * workers inherit) wins. Returns the flag added, if any.
+ */
+export function sizeForkedYoungGeneration(mib: number, client: string, execArgv: string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS): string | undefined {
+  const flag = semiSpaceFlag(mib, client);
+  if (!flag || semiSpaceGiven(execArgv, nodeOptions)) return undefined;
+  execArgv.push(flag);
+  return flag;
 }
