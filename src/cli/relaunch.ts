@@ -27,7 +27,7 @@ export const LIFELINE_ENV = 'LOGPIPE_LIFELINE_FD';
 /** The global options that take a value (src/cli/program.ts), to find the command word after them. */
 const VALUE_OPTIONS = new Set(['-c', '--config', '--brokers']);
 
-/** What relaunchFlags needs of the configuration: ingest.maxSemiSpaceMiB, ingest.workerMode, kafka.client. */
+/** What relaunchFlags needs of the configuration: ingest.maxSemiSpaceMiB, ingest.workerMode, the ingest stage's client (kafkaClientOf). */
 export interface IngestSettings {
   maxSemiSpaceMiB: number;
   workerMode: string;
@@ -74,9 +74,9 @@ export function relaunchFlags(
 function loadIngestSettings(configFile: string | undefined): IngestSettings | undefined {
   try {
     // Loaded only for `ingest`: the other commands start without it here.
-    const { loadConfig } = require('../system/config/config') as typeof import('../system/config/config');
-    const { ingest, kafka } = loadConfig({ file: configFile }).config;
-    return { maxSemiSpaceMiB: ingest.maxSemiSpaceMiB, workerMode: ingest.workerMode, client: kafka.client };
+    const { kafkaClientOf, loadConfig } = require('../system/config/config') as typeof import('../system/config/config');
+    const { config } = loadConfig({ file: configFile });
+    return { maxSemiSpaceMiB: config.ingest.maxSemiSpaceMiB, workerMode: config.ingest.workerMode, client: kafkaClientOf(config, 'ingest') };
   } catch {
     return undefined;
   }

@@ -562,7 +562,7 @@ export const schema: convict.Schema<LogpipeConfig> = {
       env: 'LOGPIPE_INGEST_HEAP_GROWING_PERCENT',
     },
     maxSemiSpaceMiB: {
-      doc: 'Size of each of the two semi-spaces of V8\'s young generation in the processes that only ingest, in MiB (V8 --max-semi-space-size): `logpipe ingest`, which starts itself again with the flag (V8 reads it only at start-up), and the forked workers of `logpipe start` (workerMode "forked"); not the service process itself, which also runs the report stage. 0: the size measured for kafka.client, 2 on librdkafka (about 36 MiB off the peak memory of an ingest at the same CPU) and 8 on kafkajs (about 25 MiB off at the same CPU; 2 cost it about 16 % more), see docs/benchmarks.md, "Ingest memory". 16 is V8\'s own default. A --max-semi-space-size in NODE_OPTIONS or on node\'s command line wins.',
+      doc: 'Size of each of the two semi-spaces of V8\'s young generation in the processes that only ingest, in MiB (V8 --max-semi-space-size): `logpipe ingest`, which starts itself again with the flag (V8 reads it only at start-up), and the forked workers of `logpipe start` (workerMode "forked"); not the service process itself, which also runs the report stage. 0: the size measured for the ingest stage\'s client (ingest.kafkaClient, else kafka.client), 2 on librdkafka (about 36 MiB off the peak memory of an ingest at the same CPU) and 8 on kafkajs (about 25 MiB off at the same CPU; 2 cost it about 16 % more), see docs/benchmarks.md, "Ingest memory". 16 is V8\'s own default. A --max-semi-space-size in NODE_OPTIONS or on node\'s command line wins.',
       format: 'nat',
       default: 0,
       env: 'LOGPIPE_INGEST_MAX_SEMI_SPACE_MIB',

@@ -24,7 +24,7 @@ import { type ActorParameters, createSupervisedChild } from '../../actors/actor-
 import type { ChildRef } from '../../actors/supervisor';
 import { semiSpaceFlag, semiSpaceGiven } from '../../ingest/heap';
 import { workerCount } from '../../actors/worker-pool';
-import type { LogpipeConfig } from '../config/config';
+import { kafkaClientOf, type LogpipeConfig } from '../config/config';
 import type { Logger } from '../observability/logging';
 import type { Metrics } from '../observability/metrics';
 
@@ -54,7 +54,7 @@ export async function startIngestPipeline(system: ActorSystem, config: LogpipeCo
   const effective: LogpipeConfig = options.triggers ? config : { ...config, ingest: { ...config.ingest, sqsQueueUrl: '', listings: [] } };
   if (config.ingest.workerMode === 'forked') {
     preloadIntoForkedProcesses();
-    sizeForkedYoungGeneration(config.ingest.maxSemiSpaceMiB, config.kafka.client);
+    sizeForkedYoungGeneration(config.ingest.maxSemiSpaceMiB, kafkaClientOf(config, 'ingest'));
   }
   const params: ActorParameters = {
     config: effective,
