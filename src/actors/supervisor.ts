@@ -112,6 +112,34 @@ export interface SupervisorOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/**
+ * `work`, or a rejection with `why()` as soon as `signal` aborts; what `work` still gives after that
+ * goes to `late` (an instance created too late is destroyed there). The abort listener lives only
+ * while `work` is pending, so nothing accumulates on a long-lived signal.
+ */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal, why: () => Error, late: (value: T) => void = () => undefined): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let aborted = false;
+    const onAbort = (): void => {
+      aborted = true;
+      reject(why());
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (aborted) late(value);
+        else resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 export class Supervisor implements ChildRef {
   /** Resolves to the instance messages should go to (the next one while restarting). */
   private ready: Promise<ChildRef> | undefined;
@@ -119,15 +147,10 @@ export class Supervisor implements ChildRef {
   private stopped = false;
   private escalated: EscalationError | undefined;
   private restarts = 0;
-  /** Rejects at destroy(): releases the calls waiting for an instance that a restart is making. */
-  private readonly halted: Promise<never>;
-  private halt: (err: Error) => void = () => undefined;
+  /** Aborted by destroy(): a restart under way gives up (its backoff and its creation). */
   private readonly destroying = new AbortController();
 
-  constructor(private readonly options: SupervisorOptions) {
-    this.halted = new Promise<never>((_, reject) => (this.halt = reject));
-    this.halted.catch(() => undefined);
-  }
+  constructor(private readonly options: SupervisorOptions) {}
 
   /** Creates the first instance; rejects if that fails (a child that cannot start is a start-up error). */
   async start(): Promise<this> {
@@ -163,7 +186,7 @@ export class Supervisor implements ChildRef {
     if (!this.ready) throw new Error(`${this.options.child} was not started`);
     let child: ChildRef;
     try {
-      child = await Promise.race([this.ready, this.halted]);
+      child = await this.ready;
     } catch (err) {
       // A new instance that could not be created is another crash (being handled: crashed() runs
       // from the failed create); to the caller, like the crash it waited out: retry the work.
@@ -197,7 +220,6 @@ export class Supervisor implements ChildRef {
    */
   async destroy(): Promise<void> {
     this.stopped = true;
-    this.halt(new ChildRestartError(`${this.options.child} is being destroyed`));
     this.destroying.abort();
     const child = this.current;
     this.current = undefined;
@@ -215,13 +237,13 @@ export class Supervisor implements ChildRef {
     if (!decision.restart) return this.giveUp(`${name} ${decision.reason}; last: ${reason}`);
     log.warn('child actor crashed; restarting it', { child: name, delayMs: decision.delayMs, recentCrashes: decision.recent, error: reason });
     this.ready = (async () => {
-      await sleep(decision.delayMs);
-      if (this.stopped) throw new Error(`${name} is being destroyed`);
-      const next = await this.options.create(this.destroying.signal);
-      if (this.stopped) {
-        await next.destroy().catch(() => undefined);
-        throw new Error(`${name} is being destroyed`);
-      }
+      // Both waits end at once when the supervisor is destroyed, and with them the calls waiting
+      // for this restart (a ChildRestartError: their work resumes from committed progress).
+      const signal = this.destroying.signal;
+      const destroyed = (): Error => new ChildRestartError(`${name} is being destroyed`);
+      await unlessAborted(sleep(decision.delayMs), signal, destroyed);
+      if (this.stopped) throw destroyed();
+      const next = await unlessAborted(this.options.create(signal), signal, destroyed, (late) => void late.destroy().catch(() => undefined));
       this.restarts++;
       this.current = next;
       log.info('child actor restarted', { child: name, restarts: this.restarts });
