@@ -210,8 +210,8 @@ export default class S3WatcherActor {
   }
 
   async destroy(): Promise<void> {
+    // stop() destroys the workers too.
     await this.stop();
-    await Promise.all(this.workerChildren.map((w) => w.destroy()));
     for (const c of this.ownedClients) c.destroy();
   }
 

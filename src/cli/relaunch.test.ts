@@ -1,6 +1,17 @@
+import { buildProgram } from './program';
 import { commandOf, relaunchFlags } from './relaunch';
 
 describe('commandOf', () => {
+  // commandOf keeps its own list of the global options that take a value (the launcher loads no
+  // commands): it must name every such option of the command line, or a value would be taken for
+  // the command word.
+  it('knows every global option that takes a value', () => {
+    const valued = buildProgram()
+      .options.filter((o) => o.required || o.optional)
+      .flatMap((o) => [o.short, o.long].filter((f): f is string => !!f));
+    for (const flag of valued) expect(commandOf([flag, 'ingest', 'start']).command).toBe('start');
+  });
+
   it('finds the command word after the global options and the --config file among them', () => {
     expect(commandOf(['ingest', 'f.log'])).toEqual({ command: 'ingest', configFile: undefined, help: false });
     expect(commandOf(['--config', 'c.json', '--brokers', 'h:1', 'ingest', 'f.log', '--topic', 't'])).toEqual({ command: 'ingest', configFile: 'c.json', help: false });
